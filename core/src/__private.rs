@@ -1,0 +1,435 @@
+//! What `#[derive(Extract)]` expands to calls into this module, so that the expansion stays
+//! small and every emitted path is absolute. Nothing here is public API.
+
+#![allow(missing_docs, clippy::missing_panics_doc)]
+
+use std::sync::OnceLock;
+
+pub use schemars;
+pub use schemars::{JsonSchema, Schema as JsonSchemaDoc, SchemaGenerator};
+pub use serde_json::{Map, Value};
+pub use std::borrow::Cow;
+
+use crate::validate::push_segment;
+use crate::{Extract, Schema, Violation};
+
+/// The constraints and docs one field, variant or container declares.
+#[derive(Clone, Copy, Default)]
+pub struct Annotations {
+    pub description: Option<&'static str>,
+    /// Each example as JSON text, checked at compile time.
+    pub examples: &'static [&'static str],
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub pattern: Option<&'static str>,
+    pub format: Option<&'static str>,
+}
+
+impl Annotations {
+    pub const NONE: Annotations = Annotations {
+        description: None,
+        examples: &[],
+        minimum: None,
+        maximum: None,
+        min_length: None,
+        max_length: None,
+        pattern: None,
+        format: None,
+    };
+}
+
+fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        Value::from(value as i64)
+    } else {
+        serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
+    }
+}
+
+/// The JSON types a schema admits, following a top-level `$ref` into the generator's
+/// definitions so that constraints land on the right keywords for newtypes too.
+fn admitted_types(generator: &SchemaGenerator, schema: &Value) -> Vec<String> {
+    let mut current = schema;
+    for _ in 0..8 {
+        if let Some(reference) = current.get("$ref").and_then(Value::as_str) {
+            let name = reference.rsplit('/').next().unwrap_or_default();
+            match generator.definitions().get(name) {
+                Some(target) => current = target,
+                None => return Vec::new(),
+            }
+        } else {
+            break;
+        }
+    }
+    match current.get("type") {
+        Some(Value::String(t)) => vec![t.clone()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => {
+            // Option<Struct> is `anyOf: [{$ref}, {type: null}]`: look through the union.
+            let mut out = Vec::new();
+            for key in ["anyOf", "oneOf"] {
+                if let Some(Value::Array(branches)) = current.get(key) {
+                    for branch in branches {
+                        out.extend(admitted_types(generator, branch));
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Applies a field's docs and constraints to its schema.
+pub fn annotate(generator: &SchemaGenerator, schema: &mut JsonSchemaDoc, annotations: &Annotations) {
+    let types = if annotations.min_length.is_some() || annotations.max_length.is_some() {
+        admitted_types(generator, schema.as_value())
+    } else {
+        Vec::new()
+    };
+    let object = schema.ensure_object();
+    if let Some(description) = annotations.description {
+        object.insert("description".into(), description.into());
+    }
+    if !annotations.examples.is_empty() {
+        let examples = annotations
+            .examples
+            .iter()
+            .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+            .collect();
+        object.insert("examples".into(), Value::Array(examples));
+    }
+    if let Some(min) = annotations.minimum {
+        object.insert("minimum".into(), number(min));
+    }
+    if let Some(max) = annotations.maximum {
+        object.insert("maximum".into(), number(max));
+    }
+    let is_array = types.iter().any(|t| t == "array");
+    let is_string = types.iter().any(|t| t == "string") || !is_array;
+    for (bound, string_key, array_key) in [
+        (annotations.min_length, "minLength", "minItems"),
+        (annotations.max_length, "maxLength", "maxItems"),
+    ] {
+        if let Some(bound) = bound {
+            if is_array {
+                object.insert(array_key.into(), bound.into());
+            }
+            if is_string {
+                object.insert(string_key.into(), bound.into());
+            }
+        }
+    }
+    if let Some(pattern) = annotations.pattern {
+        object.insert("pattern".into(), pattern.into());
+    }
+    if let Some(format) = annotations.format {
+        object.insert("format".into(), format.into());
+    }
+}
+
+/// A new `{"type": "object", "properties": {}}` schema.
+pub fn object() -> JsonSchemaDoc {
+    let mut map = Map::new();
+    map.insert("type".into(), "object".into());
+    map.insert("properties".into(), Value::Object(Map::new()));
+    JsonSchemaDoc::from(map)
+}
+
+/// Adds a property to an object schema, listing it in `required` when serde needs it.
+pub fn property(schema: &mut JsonSchemaDoc, name: &str, property: JsonSchemaDoc, required: bool) {
+    let object = schema.ensure_object();
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        properties.insert(name.to_owned(), property.to_value());
+    }
+    if required {
+        push_required(object, name);
+    }
+}
+
+fn push_required(object: &mut Map<String, Value>, name: &str) {
+    let required = object
+        .entry("required")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = required
+        && !list.iter().any(|v| v == name)
+    {
+        list.push(name.into());
+    }
+}
+
+/// Merges a `#[serde(flatten)]` field's object schema into its parent.
+///
+/// An `Option<Flattened>` contributes its properties but none of its requirements, as serde
+/// accepts the inner fields being absent.
+pub fn flatten(schema: &mut JsonSchemaDoc, generator: &mut SchemaGenerator, inner: JsonSchemaDoc, optional: bool) {
+    let mut inner = inner.to_value();
+    // A flattened struct reached through a `$ref` is inlined so its properties can merge.
+    for _ in 0..8 {
+        let Some(reference) = inner.get("$ref").and_then(Value::as_str) else { break };
+        let name = reference.rsplit('/').next().unwrap_or_default().to_owned();
+        match generator.definitions().get(&name) {
+            Some(target) => inner = target.clone(),
+            None => break,
+        }
+    }
+    let object = schema.ensure_object();
+    let Value::Object(inner) = inner else { return };
+    if let Some(Value::Object(props)) = inner.get("properties")
+        && let Some(Value::Object(target)) = object.get_mut("properties")
+    {
+        for (k, v) in props {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    if !optional && let Some(Value::Array(required)) = inner.get("required") {
+        for name in required.iter().filter_map(Value::as_str) {
+            push_required(object, name);
+        }
+    }
+    // A flattened map (`HashMap<String, T>`) opens the parent to extra keys.
+    if let Some(extra) = inner.get("additionalProperties") {
+        object.insert("additionalProperties".into(), extra.clone());
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(branches) = inner.get(key) {
+            object.insert(key.into(), branches.clone());
+        }
+    }
+}
+
+/// Closes an object schema (`#[serde(deny_unknown_fields)]`, tagged variants).
+pub fn close(schema: &mut JsonSchemaDoc) {
+    let object = schema.ensure_object();
+    object
+        .entry("additionalProperties")
+        .or_insert(Value::Bool(false));
+}
+
+/// Sets a container's description and examples.
+pub fn describe(schema: &mut JsonSchemaDoc, description: Option<&'static str>, examples: &'static [&'static str]) {
+    let object = schema.ensure_object();
+    if let Some(description) = description {
+        object.insert("description".into(), description.into());
+    }
+    if !examples.is_empty() {
+        let examples = examples
+            .iter()
+            .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+            .collect();
+        object.insert("examples".into(), Value::Array(examples));
+    }
+}
+
+/// A string enum. Variants with docs become `oneOf` constants so that each keeps its
+/// description; otherwise a plain `enum` list.
+pub fn unit_enum(variants: &[(&'static str, Option<&'static str>)]) -> JsonSchemaDoc {
+    let mut map = Map::new();
+    map.insert("type".into(), "string".into());
+    if variants.iter().any(|(_, doc)| doc.is_some()) {
+        let branches = variants
+            .iter()
+            .map(|(name, doc)| {
+                let mut branch = Map::new();
+                branch.insert("type".into(), "string".into());
+                branch.insert("const".into(), (*name).into());
+                if let Some(doc) = doc {
+                    branch.insert("description".into(), (*doc).into());
+                }
+                Value::Object(branch)
+            })
+            .collect();
+        map.insert("oneOf".into(), Value::Array(branches));
+    } else {
+        map.insert(
+            "enum".into(),
+            variants.iter().map(|(name, _)| Value::from(*name)).collect(),
+        );
+    }
+    JsonSchemaDoc::from(map)
+}
+
+/// A `{"type": "string", "const": name}` schema.
+pub fn constant(name: &str) -> JsonSchemaDoc {
+    let mut map = Map::new();
+    map.insert("type".into(), "string".into());
+    map.insert("const".into(), name.into());
+    JsonSchemaDoc::from(map)
+}
+
+/// `{"type": "null"}`, what serde's untagged unit variants deserialize from.
+pub fn null() -> JsonSchemaDoc {
+    let mut map = Map::new();
+    map.insert("type".into(), "null".into());
+    JsonSchemaDoc::from(map)
+}
+
+/// Externally tagged data variant: `{"Variant": …}`.
+pub fn externally_tagged(name: &str, inner: JsonSchemaDoc) -> JsonSchemaDoc {
+    let mut schema = object();
+    property(&mut schema, name, inner, true);
+    close(&mut schema);
+    schema
+}
+
+/// Internally tagged variant: the tag is a required constant property of the variant's
+/// object (which the derive builds inline, newtype variants flattened in).
+pub fn internally_tagged(mut schema: JsonSchemaDoc, tag: &str, name: &str) -> JsonSchemaDoc {
+    let object = schema.ensure_object();
+    object.entry("type").or_insert_with(|| "object".into());
+    let properties = object
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(properties) = properties {
+        // The tag comes first, so that grammar-constrained models write it first.
+        let mut reordered = Map::new();
+        reordered.insert(tag.to_owned(), constant(name).to_value());
+        for (k, v) in std::mem::take(properties) {
+            if k != tag {
+                reordered.insert(k, v);
+            }
+        }
+        *properties = reordered;
+    }
+    let required = object
+        .entry("required")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = required {
+        list.retain(|v| v != tag);
+        list.insert(0, tag.into());
+    }
+    schema
+}
+
+/// Adjacently tagged variant: `{"tag": "Variant", "content": …}`.
+pub fn adjacently_tagged(tag: &str, content: &str, name: &str, inner: Option<JsonSchemaDoc>) -> JsonSchemaDoc {
+    let mut schema = object();
+    property(&mut schema, tag, constant(name), true);
+    if let Some(inner) = inner {
+        property(&mut schema, content, inner, true);
+    }
+    close(&mut schema);
+    schema
+}
+
+/// Inline schema of a newtype variant's content for internal tagging: a struct is inlined
+/// so the tag can join its properties.
+pub fn inline_object<T: JsonSchema + ?Sized>(generator: &mut SchemaGenerator) -> JsonSchemaDoc {
+    let schema = generator.subschema_for::<T>();
+    let mut value = schema.to_value();
+    for _ in 0..8 {
+        let Some(reference) = value.get("$ref").and_then(Value::as_str) else { break };
+        let name = reference.rsplit('/').next().unwrap_or_default().to_owned();
+        match generator.definitions().get(&name) {
+            Some(target) => value = target.clone(),
+            None => break,
+        }
+    }
+    JsonSchemaDoc::try_from(value).unwrap_or_default()
+}
+
+/// A union of variant schemas under `key` (`oneOf` for tagged enums, `anyOf` for untagged).
+pub fn union(key: &str, variants: Vec<JsonSchemaDoc>) -> JsonSchemaDoc {
+    let mut map = Map::new();
+    map.insert(
+        key.into(),
+        Value::Array(variants.into_iter().map(JsonSchemaDoc::to_value).collect()),
+    );
+    JsonSchemaDoc::from(map)
+}
+
+/// The cached schema of a non-generic type: one `static` per type, so a cached call is a
+/// single atomic load.
+pub fn static_schema<T: Extract>(cell: &'static OnceLock<Schema>) -> &'static Schema {
+    cell.get_or_init(Schema::of::<T>)
+}
+
+/// The pieces of a type name, for generic schema names such as `Page_for_Person`.
+pub fn generic_name(base: &str, params: &[Cow<'static, str>]) -> Cow<'static, str> {
+    if params.is_empty() {
+        return Cow::Owned(base.to_owned());
+    }
+    Cow::Owned(format!("{base}_for_{}", params.join("_and_")))
+}
+
+// ---- validation ------------------------------------------------------------------------
+
+/// Runs one user validator and records its message at `path / segment`.
+pub fn check(result: Result<(), String>, path: &mut String, segment: Option<&str>, out: &mut Vec<Violation>) {
+    if let Err(message) = result {
+        let len = path.len();
+        if let Some(segment) = segment {
+            push_segment(path, segment);
+        }
+        out.push(Violation::new(path.clone(), message));
+        path.truncate(len);
+    }
+}
+
+/// Wraps a field for autoref-based dispatch: `(&Probe(&field)).nested(..)` picks
+/// [`ViaExtract`] when the field's type implements `Extract` and the no-op [`ViaNothing`]
+/// otherwise. Stable Rust has no specialization; this is the usual method-resolution trick.
+/// It resolves on the concrete field type, so the derive peels `Option`, `Vec` and `Box`
+/// itself and probes the element type.
+pub struct Probe<'a, T: ?Sized>(pub &'a T);
+
+pub trait ViaExtract {
+    fn nested(&self, path: &mut String, out: &mut Vec<Violation>);
+}
+
+pub trait ViaNothing {
+    fn nested(&self, path: &mut String, out: &mut Vec<Violation>);
+}
+
+impl<T: Extract> ViaExtract for Probe<'_, T> {
+    fn nested(&self, path: &mut String, out: &mut Vec<Violation>) {
+        self.0.validate_into(path, out);
+    }
+}
+
+impl<T: ?Sized> ViaNothing for &Probe<'_, T> {
+    fn nested(&self, _: &mut String, _: &mut Vec<Violation>) {}
+}
+
+/// Appends a key segment to a JSON pointer; the derive truncates it back afterwards.
+pub fn push_key(path: &mut String, key: &str) {
+    push_segment(path, key);
+}
+
+/// Appends an array index segment to a JSON pointer.
+pub fn push_index(path: &mut String, index: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(path, "/{index}");
+}
+
+// ---- strict mode ---------------------------------------------------------------------
+
+/// Field types that OpenAI strict mode can express. `#[extract(strict)]` requires it of
+/// every field type; derived types implement it when they are `strict` themselves.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used in an `#[extract(strict)]` type: OpenAI strict mode cannot express it",
+    label = "not expressible in OpenAI strict mode",
+    note = "strict mode needs closed objects with known keys: maps (`HashMap`, `BTreeMap`) and `serde_json::Value` have open keys; a nested type must itself be `#[extract(strict)]`"
+)]
+pub trait StrictSchema {}
+
+macro_rules! strict {
+    ($($ty:ty),*) => {$(impl StrictSchema for $ty {})*};
+}
+strict!(
+    bool, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, char,
+    String, str,
+    std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32, std::num::NonZeroU64,
+    std::num::NonZeroI8, std::num::NonZeroI16, std::num::NonZeroI32, std::num::NonZeroI64
+);
+impl<T: StrictSchema + ?Sized> StrictSchema for Box<T> {}
+impl<T: StrictSchema> StrictSchema for Option<T> {}
+impl<T: StrictSchema> StrictSchema for Vec<T> {}
+impl<T: StrictSchema> StrictSchema for std::collections::VecDeque<T> {}
+impl<T: StrictSchema, const N: usize> StrictSchema for [T; N] {}
+impl<T: StrictSchema + ?Sized> StrictSchema for &T {}
+impl<T: StrictSchema + ToOwned + ?Sized> StrictSchema for Cow<'_, T> {}
+
+/// Compile-time proof used by the derive for `#[extract(strict)]`.
+pub const fn assert_strict<T: StrictSchema + ?Sized>() {}

@@ -1,0 +1,81 @@
+//! Typed, validated structured extraction with LLMs.
+//!
+//! Put `#[derive(Extract)]` (beside serde's `Deserialize`) on a domain type and call
+//! [`Client::extract`]. The derive generates the type's JSON Schema and a compact prompt
+//! rendering from its fields, doc comments and attributes; factum sends the schema as
+//! `response_format` to an OpenAI-compatible `/v1/chat/completions` endpoint (the Dria
+//! inference API by default), repairs and validates the reply, and re-asks the model with
+//! path-level feedback when the output does not match.
+//!
+//! ```no_run
+//! use factum::{Client, Extract};
+//! use serde::Deserialize;
+//!
+//! /// A person mentioned in the text.
+//! #[derive(Debug, Deserialize, Extract)]
+//! struct Person {
+//!     /// Full name, as written.
+//!     name: String,
+//!     /// Age in whole years.
+//!     #[extract(range(min = 0, max = 150))]
+//!     age: u8,
+//!     /// Email address, if the text gives one.
+//!     #[extract(format = "email")]
+//!     email: Option<String>,
+//! }
+//!
+//! # async fn run() -> factum::Result<()> {
+//! let client = Client::from_env()?;
+//! let person: Person = client.extract("John Doe, john@example.com, 30").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Schemas without a server
+//!
+//! [`schema`] gives a type's cached [`Schema`]: the full source schema, the schema lowered
+//! for a server's dialect ([`Dialect`]), and the prompt rendering.
+//!
+//! ```
+//! use factum::{Dialect, Extract};
+//! use serde::Deserialize;
+//!
+//! /// How the ticket should be routed.
+//! #[derive(Deserialize, Extract)]
+//! #[serde(rename_all = "snake_case")]
+//! enum Route { Billing, Technical, Other }
+//!
+//! let schema = factum::schema::<Route>();
+//! assert_eq!(schema.json()["enum"][0], "billing");
+//! assert!(schema.prompt().contains("\"technical\""));
+//! assert!(schema.for_dialect(Dialect::OpenAiStrict).is_ok());
+//! ```
+//!
+//! # Features
+//!
+//! factum has no optional features yet; schemars' own features (`chrono04`, `uuid1`,
+//! `url2`, …) make those crates' types usable as fields.
+
+pub use factum_derive::Extract;
+pub use schemars::JsonSchema;
+
+mod extract;
+mod lower;
+mod prompt;
+mod schema;
+mod validate;
+
+mod client;
+mod error;
+mod provider;
+pub mod wire;
+
+pub use client::{Client, ClientBuilder};
+pub use error::{Error, Result};
+pub use extract::Extract;
+pub use provider::Provider;
+pub use schema::{Dialect, Schema, SchemaError, schema};
+pub use validate::Violation;
+
+/// Support code for the derive's expansion. Not public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private;

@@ -1,0 +1,281 @@
+//! The prompt rendering of a schema: compact, type-like, deterministic.
+//!
+//! Grammar-enforcing servers (Dria nodes, llama-server, Ollama) never show the schema to
+//! the model; this text is how the model learns what each field means. It reads like a
+//! TypeScript type with comments, which small models follow better than raw JSON Schema
+//! and which costs a fraction of the schema's tokens.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+/// Deepest nesting rendered inline; deeper (pathological) schemas are cut with `…`.
+const MAX_DEPTH: usize = 24;
+
+pub(crate) fn render(name: &str, schema: &Value, instructions: Option<&str>) -> String {
+    let defs = schema.get("$defs").and_then(Value::as_object);
+    let mut renderer = Renderer {
+        queue: Vec::new(),
+        done: BTreeSet::new(),
+    };
+    let mut out = String::new();
+    renderer.definition(&mut out, name, schema);
+    // Referenced definitions follow, each once, in order of first use.
+    let mut i = 0;
+    while i < renderer.queue.len() {
+        let def = renderer.queue[i].clone();
+        i += 1;
+        if let Some(target) = defs.and_then(|d| d.get(&def)) {
+            out.push('\n');
+            renderer.definition(&mut out, &def, target);
+        }
+    }
+    if let Some(instructions) = instructions {
+        let _ = write!(out, "\nInstructions: {}", instructions.trim());
+    }
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+struct Renderer {
+    queue: Vec<String>,
+    done: BTreeSet<String>,
+}
+
+fn types_of(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn quote(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Renderer {
+    fn definition(&mut self, out: &mut String, name: &str, schema: &Value) {
+        self.done.insert(name.to_owned());
+        let description = schema.get("description").and_then(Value::as_str);
+        let ty = self.ty(schema, 0);
+        if let Some(d) = description {
+            let _ = writeln!(out, "// {}", one_line(d));
+        }
+        let _ = writeln!(out, "{name} = {ty}");
+        if let Some(Value::Array(examples)) = schema.get("examples") {
+            for example in examples {
+                let _ = writeln!(out, "// example: {}", quote(example));
+            }
+        }
+    }
+
+    fn reference(&mut self, reference: &str) -> String {
+        let name = reference
+            .strip_prefix("#/$defs/")
+            .unwrap_or(reference)
+            .replace("~1", "/")
+            .replace("~0", "~");
+        if !self.done.contains(&name) && !self.queue.contains(&name) {
+            self.queue.push(name.clone());
+        }
+        name
+    }
+
+    /// The type expression of a schema. Objects render as an indented block.
+    fn ty(&mut self, schema: &Value, depth: usize) -> String {
+        if depth > MAX_DEPTH {
+            return "…".into();
+        }
+        let Value::Object(object) = schema else {
+            return if schema == &Value::Bool(false) { "never".into() } else { "any".into() };
+        };
+        if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+            return self.reference(reference);
+        }
+        if let Some(value) = object.get("const") {
+            return quote(value);
+        }
+        if let Some(Value::Array(values)) = object.get("enum") {
+            return values.iter().map(quote).collect::<Vec<_>>().join(" | ");
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(branches)) = object.get(key) {
+                return self.union(object, branches, depth);
+            }
+        }
+        if let Some(Value::Array(branches)) = object.get("allOf") {
+            let parts: Vec<String> = branches.iter().map(|b| self.ty(b, depth)).collect();
+            return parts.join(" & ");
+        }
+        let types = types_of(schema);
+        let mut parts: Vec<String> = Vec::new();
+        for t in types.iter().filter(|t| **t != "null") {
+            parts.push(match *t {
+                "object" => self.object(object, depth),
+                "array" => self.array(object, depth),
+                "integer" => "integer".into(),
+                other => (*other).to_owned(),
+            });
+        }
+        if types.is_empty() {
+            if object.contains_key("properties") {
+                parts.push(self.object(object, depth));
+            } else {
+                parts.push("any".into());
+            }
+        }
+        if types.contains(&"null") {
+            parts.push("null".into());
+        }
+        parts.join(" | ")
+    }
+
+    fn union(&mut self, object: &Map<String, Value>, branches: &[Value], depth: usize) -> String {
+        let has_docs = branches.iter().any(|b| b.get("description").is_some());
+        let rendered: Vec<(String, Option<&str>)> = branches
+            .iter()
+            .map(|b| (self.ty(b, depth + 1), b.get("description").and_then(Value::as_str)))
+            .collect();
+        let simple = rendered.iter().all(|(t, _)| !t.contains('\n'));
+        let base = match object.get("properties") {
+            // Properties beside a union (a flattened enum) belong to every branch.
+            Some(_) => Some(self.object(object, depth)),
+            None => None,
+        };
+        let union = if simple && !has_docs {
+            rendered.into_iter().map(|(t, _)| t).collect::<Vec<_>>().join(" | ")
+        } else {
+            let indent = "  ".repeat(depth + 1);
+            let mut s = String::from("one of:");
+            for (t, doc) in rendered {
+                let _ = write!(s, "\n{indent}| {t}");
+                if let Some(doc) = doc {
+                    let _ = write!(s, " // {}", one_line(doc));
+                }
+            }
+            s
+        };
+        match base {
+            Some(base) => format!("{base} & ({union})"),
+            None => union,
+        }
+    }
+
+    fn array(&mut self, object: &Map<String, Value>, depth: usize) -> String {
+        let item = object.get("items").map_or_else(|| "any".to_owned(), |i| self.ty(i, depth));
+        if item.contains(' ') && !item.ends_with('}') {
+            format!("({item})[]")
+        } else {
+            format!("{item}[]")
+        }
+    }
+
+    fn object(&mut self, object: &Map<String, Value>, depth: usize) -> String {
+        let properties = object.get("properties").and_then(Value::as_object);
+        let extra = object.get("additionalProperties");
+        if properties.is_none_or(Map::is_empty) {
+            return match extra {
+                Some(Value::Bool(false)) => "{}".into(),
+                Some(schema @ Value::Object(_)) => format!("map<string, {}>", self.ty(schema, depth)),
+                _ => "map<string, any>".into(),
+            };
+        }
+        let required: Vec<&str> = object
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let indent = "  ".repeat(depth + 1);
+        let mut s = String::from("{\n");
+        for (key, property) in properties.into_iter().flatten() {
+            let ty = self.ty(property, depth + 1);
+            let mut notes = constraints(property);
+            if !required.contains(&key.as_str()) {
+                notes.insert(0, "optional".into());
+            }
+            if let Some(d) = property.get("description").and_then(Value::as_str) {
+                notes.push(one_line(d));
+            }
+            let _ = write!(s, "{indent}{}: {ty},", quote(&Value::String(key.clone())));
+            if !notes.is_empty() {
+                let _ = write!(s, " // {}", notes.join("; "));
+            }
+            s.push('\n');
+        }
+        if let Some(Value::Object(_)) = extra {
+            let _ = writeln!(s, "{indent}...: {},", self.ty(&extra.cloned().unwrap_or_default(), depth + 1));
+        }
+        s.push_str(&"  ".repeat(depth));
+        s.push('}');
+        s
+    }
+}
+
+/// Constraints of one property, in words. The descriptions of referenced types are in
+/// their own definitions, so only what sits on the property itself is said here.
+fn constraints(schema: &Value) -> Vec<String> {
+    let mut notes = Vec::new();
+    let Value::Object(object) = schema else { return notes };
+    let get = |k: &str| object.get(k).map(quote);
+    match (get("minimum"), get("maximum")) {
+        (Some(min), Some(max)) => notes.push(format!("{min} to {max}")),
+        (Some(min), None) => notes.push(format!(">= {min}")),
+        (None, Some(max)) => notes.push(format!("<= {max}")),
+        _ => {}
+    }
+    if let Some(min) = get("exclusiveMinimum") {
+        notes.push(format!("> {min}"));
+    }
+    if let Some(max) = get("exclusiveMaximum") {
+        notes.push(format!("< {max}"));
+    }
+    if let Some(step) = get("multipleOf") {
+        notes.push(format!("multiple of {step}"));
+    }
+    let unit = if types_of(schema).contains(&"array") { "items" } else { "chars" };
+    for (lo, hi) in [("minLength", "maxLength"), ("minItems", "maxItems")] {
+        match (get(lo), get(hi)) {
+            (Some(a), Some(b)) if a == b => notes.push(format!("exactly {a} {unit}")),
+            (Some(a), Some(b)) => notes.push(format!("{a} to {b} {unit}")),
+            (Some(a), None) => notes.push(format!("at least {a} {unit}")),
+            (None, Some(b)) => notes.push(format!("at most {b} {unit}")),
+            _ => {}
+        }
+    }
+    if let Some(format) = object.get("format").and_then(Value::as_str)
+        && !is_numeric_format(format)
+    {
+        notes.push(format!("format {format}"));
+    }
+    if let Some(pattern) = object.get("pattern").and_then(Value::as_str) {
+        notes.push(format!("pattern {pattern}"));
+    }
+    if object.get("uniqueItems") == Some(&Value::Bool(true)) {
+        notes.push("unique".into());
+    }
+    if let Some(default) = object.get("default") {
+        notes.push(format!("default {}", quote(default)));
+    }
+    if let Some(Value::Array(examples)) = object.get("examples")
+        && let Some(first) = examples.first()
+    {
+        notes.push(format!("e.g. {}", quote(first)));
+    }
+    notes
+}
+
+fn is_numeric_format(format: &str) -> bool {
+    matches!(
+        format,
+        "int8" | "int16" | "int32" | "int64" | "int128" | "int" | "uint8" | "uint16" | "uint32"
+            | "uint64" | "uint128" | "uint" | "float" | "double"
+    )
+}

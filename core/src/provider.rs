@@ -1,0 +1,7 @@
+/// Providers.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Provider {
+    /// Dria.
+    Dria,
+}
