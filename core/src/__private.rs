@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 pub use schemars;
+pub use serde;
 pub use schemars::{JsonSchema, Schema as JsonSchemaDoc, SchemaGenerator};
 pub use serde_json::{Map, Value};
 pub use std::borrow::Cow;

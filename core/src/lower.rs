@@ -278,8 +278,8 @@ fn collapse_constants(object: &mut Map<String, Value>) {
         let lines: Vec<String> = branches
             .iter()
             .filter_map(|b| {
-                let d = b.get("description")?.as_str()?;
-                Some(format!("\"{}\": {d}", b.get("const")?.as_str()?))
+                let d = b.get("description")?.as_str()?.trim().trim_end_matches('.');
+                Some(format!("\"{}\" means {d}", b.get("const")?.as_str()?))
             })
             .collect();
         object.remove("anyOf");

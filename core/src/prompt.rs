@@ -69,7 +69,12 @@ impl Renderer {
         if let Some(d) = description {
             let _ = writeln!(out, "// {}", one_line(d));
         }
-        let _ = writeln!(out, "{name} = {ty}");
+        let notes = constraints(schema);
+        if notes.is_empty() {
+            let _ = writeln!(out, "{name} = {ty}");
+        } else {
+            let _ = writeln!(out, "{name} = {ty} // {}", notes.join("; "));
+        }
         if let Some(Value::Array(examples)) = schema.get("examples") {
             for example in examples {
                 let _ = writeln!(out, "// example: {}", quote(example));
@@ -240,13 +245,13 @@ fn constraints(schema: &Value) -> Vec<String> {
     if let Some(step) = get("multipleOf") {
         notes.push(format!("multiple of {step}"));
     }
-    let unit = if types_of(schema).contains(&"array") { "items" } else { "chars" };
-    for (lo, hi) in [("minLength", "maxLength"), ("minItems", "maxItems")] {
+    for (lo, hi, unit) in [("minLength", "maxLength", "char"), ("minItems", "maxItems", "item")] {
+        let plural = |n: &String| if n == "1" { unit.to_owned() } else { format!("{unit}s") };
         match (get(lo), get(hi)) {
-            (Some(a), Some(b)) if a == b => notes.push(format!("exactly {a} {unit}")),
-            (Some(a), Some(b)) => notes.push(format!("{a} to {b} {unit}")),
-            (Some(a), None) => notes.push(format!("at least {a} {unit}")),
-            (None, Some(b)) => notes.push(format!("at most {b} {unit}")),
+            (Some(a), Some(b)) if a == b => notes.push(format!("exactly {a} {}", plural(&a))),
+            (Some(a), Some(b)) => notes.push(format!("{a} to {b} {unit}s")),
+            (Some(a), None) => notes.push(format!("at least {a} {}", plural(&a))),
+            (None, Some(b)) => notes.push(format!("at most {b} {}", plural(&b))),
             _ => {}
         }
     }

@@ -1,1 +1,4 @@
 //! Shared helpers for the integration tests.
+
+pub mod strict;
+pub mod zoo;

@@ -1,0 +1,96 @@
+//! What a field's type is, read off its syntax. Used only where a wrong guess costs at
+//! most a missed diagnostic: a type alias or a user type is `Unknown` and accepted.
+
+use syn::{GenericArgument, PathArguments, Type};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Number,
+    String,
+    Bool,
+    Array,
+    Map,
+    Unknown,
+}
+
+impl Kind {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::Bool => "a bool",
+            Kind::Array => "a list",
+            Kind::Map => "a map",
+            Kind::Unknown => "a value",
+        }
+    }
+}
+
+fn ungroup(mut ty: &Type) -> &Type {
+    loop {
+        match ty {
+            Type::Group(g) => ty = &g.elem,
+            Type::Paren(p) => ty = &p.elem,
+            _ => return ty,
+        }
+    }
+}
+
+/// The last path segment's name and its first type argument, if any.
+pub(crate) fn last_segment(ty: &Type) -> Option<(String, Option<&Type>)> {
+    let Type::Path(path) = ungroup(ty) else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let segment = path.path.segments.last()?;
+    let arg = match &segment.arguments {
+        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    };
+    Some((segment.ident.to_string(), arg))
+}
+
+/// The second type argument (a map's value type).
+pub(crate) fn second_arg(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ungroup(ty) else { return None };
+    let segment = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &segment.arguments else { return None };
+    args.args
+        .iter()
+        .filter_map(|a| match a {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .nth(1)
+}
+
+pub(crate) fn is_option(ty: &Type) -> bool {
+    matches!(last_segment(ty), Some((name, Some(_))) if name == "Option")
+}
+
+pub(crate) fn kind(ty: &Type) -> Kind {
+    match ungroup(ty) {
+        Type::Reference(r) => kind(&r.elem),
+        Type::Array(_) | Type::Slice(_) => Kind::Array,
+        Type::Tuple(t) if t.elems.is_empty() => Kind::Unknown,
+        Type::Tuple(_) => Kind::Array,
+        _ => match last_segment(ty) {
+            Some((name, arg)) => match name.as_str() {
+                "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
+                | "i128" | "isize" | "f32" | "f64" | "NonZeroU8" | "NonZeroU16" | "NonZeroU32"
+                | "NonZeroU64" | "NonZeroUsize" | "NonZeroI8" | "NonZeroI16" | "NonZeroI32"
+                | "NonZeroI64" | "NonZeroIsize" | "Decimal" => Kind::Number,
+                "String" | "str" | "char" => Kind::String,
+                "bool" => Kind::Bool,
+                "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "LinkedList" | "BinaryHeap" => Kind::Array,
+                "HashMap" | "BTreeMap" | "IndexMap" => Kind::Map,
+                "Option" | "Box" | "Rc" | "Arc" | "Cow" => arg.map_or(Kind::Unknown, kind),
+                _ => Kind::Unknown,
+            },
+            None => Kind::Unknown,
+        },
+    }
+}
