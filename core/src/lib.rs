@@ -69,10 +69,11 @@ mod error;
 mod provider;
 pub mod wire;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Attempt, AttemptFailure, Client, ClientBuilder, Extracted, Extraction, Image, Leniency, extract};
 pub use error::{Error, Result};
 pub use extract::Extract;
-pub use provider::Provider;
+pub use provider::{Mode, Provider};
+pub use wire::Usage;
 pub use schema::{Dialect, Schema, SchemaError, schema};
 pub use validate::Violation;
 

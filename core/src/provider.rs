@@ -1,7 +1,477 @@
-/// Providers.
-#[derive(Debug, Clone, Copy)]
+//! Server kinds and their capability profiles.
+//!
+//! Each [`Provider`] decides what factum sends (the `response_format` shape, whether
+//! `strict` is set, which extra fields are allowed) and how it reads error bodies. The
+//! facts behind each profile are in the project's `PROVIDERS.md`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::{Dialect, Error};
+
+/// The kind of server a [`Client`](crate::Client) talks to.
+///
+/// [`Client::from_env`](crate::Client::from_env) reads it from `FACTUM_PROVIDER`, or infers
+/// it from the base URL's host ([`Provider::from_base_url`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Provider {
-    /// Dria.
+    /// The Dria inference API (the default): llama.cpp grammars on community nodes,
+    /// plain-text error bodies, `timeout_secs`, `metadata.node_id`.
+    #[default]
     Dria,
+    /// `OpenAI`: strict Structured Outputs; nothing undocumented is sent.
+    OpenAi,
+    /// Ollama's OpenAI-compatible `/v1` API.
+    Ollama,
+    /// llama.cpp's `llama-server`.
+    LlamaCpp,
+    /// llama-cpp-python's server: only `{"type": "json_object", "schema": …}`.
+    LlamaCppPython,
+    /// vLLM: `json_schema`, always enforced.
+    Vllm,
+    /// `OpenRouter`: strict `json_schema`, passed to the upstream provider.
+    OpenRouter,
+    /// Groq: `json_schema`, strict on the models that support it.
+    Groq,
+    /// `DeepSeek`: only `json_object`, with the schema described in the prompt.
+    DeepSeek,
+    /// Any other OpenAI-compatible server: non-strict `json_schema` with the source schema.
+    Custom,
+}
+
+/// How the reply's shape is requested from the server.
+///
+/// Each provider starts at its own mode; a schema-related 400 steps down one mode
+/// ([`Mode::step_down`]) and the client remembers the step for that base URL and model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum Mode {
+    /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"?}}`.
+    JsonSchema {
+        /// Whether `strict: true` is sent (with the OpenAI-strict lowered schema).
+        strict: bool,
+    },
+    /// `{"type": "json_object", "schema": …}`, as llama-cpp-python reads it.
+    JsonObjectWithSchema,
+    /// `{"type": "json_object"}`; the schema is only described in the prompt.
+    JsonObject,
+    /// No `response_format`; the prompt alone asks for JSON.
+    PromptOnly,
+}
+
+impl Mode {
+    /// The next, less demanding mode, or `None` at the bottom of the ladder:
+    /// strict `json_schema` → `json_schema` → `json_object` with schema → `json_object` →
+    /// prompt-only.
+    pub fn step_down(self) -> Option<Mode> {
+        match self {
+            Mode::JsonSchema { strict: true } => Some(Mode::JsonSchema { strict: false }),
+            Mode::JsonSchema { strict: false } => Some(Mode::JsonObjectWithSchema),
+            Mode::JsonObjectWithSchema => Some(Mode::JsonObject),
+            Mode::JsonObject => Some(Mode::PromptOnly),
+            Mode::PromptOnly => None,
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::JsonSchema { strict: true } => "json_schema strict",
+            Mode::JsonSchema { strict: false } => "json_schema",
+            Mode::JsonObjectWithSchema => "json_object with schema",
+            Mode::JsonObject => "json_object",
+            Mode::PromptOnly => "prompt only",
+        })
+    }
+}
+
+impl Provider {
+    /// Every provider, in a fixed order.
+    pub const ALL: [Provider; 10] = [
+        Provider::Dria,
+        Provider::OpenAi,
+        Provider::Ollama,
+        Provider::LlamaCpp,
+        Provider::LlamaCppPython,
+        Provider::Vllm,
+        Provider::OpenRouter,
+        Provider::Groq,
+        Provider::DeepSeek,
+        Provider::Custom,
+    ];
+
+    /// The provider's short name, as `FACTUM_PROVIDER` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Dria => "dria",
+            Provider::OpenAi => "openai",
+            Provider::Ollama => "ollama",
+            Provider::LlamaCpp => "llamacpp",
+            Provider::LlamaCppPython => "llamacpp-python",
+            Provider::Vllm => "vllm",
+            Provider::OpenRouter => "openrouter",
+            Provider::Groq => "groq",
+            Provider::DeepSeek => "deepseek",
+            Provider::Custom => "custom",
+        }
+    }
+
+    /// Infers the provider from a base URL's host: `inference.dria.co` → Dria,
+    /// `api.openai.com` → [`OpenAi`](Provider::OpenAi), `openrouter.ai` → `OpenRouter`, `api.groq.com` → Groq,
+    /// `api.deepseek.com` → `DeepSeek`, port 11434 → Ollama, anything else → Custom.
+    pub fn from_base_url(url: &str) -> Provider {
+        let Ok(url) = reqwest::Url::parse(url) else {
+            return Provider::Custom;
+        };
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let is = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
+        if is("inference.dria.co") {
+            Provider::Dria
+        } else if is("api.openai.com") {
+            Provider::OpenAi
+        } else if is("openrouter.ai") {
+            Provider::OpenRouter
+        } else if is("api.groq.com") {
+            Provider::Groq
+        } else if is("api.deepseek.com") {
+            Provider::DeepSeek
+        } else if url.port() == Some(11434) {
+            Provider::Ollama
+        } else {
+            Provider::Custom
+        }
+    }
+
+    /// The provider's usual base URL, if it has one.
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            Provider::Dria => Some("https://inference.dria.co/v1"),
+            Provider::OpenAi => Some("https://api.openai.com/v1"),
+            Provider::Ollama => Some("http://127.0.0.1:11434/v1"),
+            Provider::LlamaCpp => Some("http://127.0.0.1:8080/v1"),
+            Provider::LlamaCppPython | Provider::Vllm => Some("http://127.0.0.1:8000/v1"),
+            Provider::OpenRouter => Some("https://openrouter.ai/api/v1"),
+            Provider::Groq => Some("https://api.groq.com/openai/v1"),
+            Provider::DeepSeek => Some("https://api.deepseek.com/v1"),
+            Provider::Custom => None,
+        }
+    }
+
+    /// The model used when none is configured: `qwen3.5:9b` on Dria; llama.cpp servers
+    /// ignore the name. Other providers need one.
+    pub fn default_model(self) -> Option<&'static str> {
+        match self {
+            Provider::Dria => Some("qwen3.5:9b"),
+            Provider::LlamaCpp | Provider::LlamaCppPython => Some("default"),
+            _ => None,
+        }
+    }
+
+    /// Whether the hosted service needs an API key.
+    pub fn needs_api_key(self) -> bool {
+        matches!(
+            self,
+            Provider::Dria
+                | Provider::OpenAi
+                | Provider::OpenRouter
+                | Provider::Groq
+                | Provider::DeepSeek
+        )
+    }
+
+    /// The mode the provider starts in.
+    pub fn default_mode(self) -> Mode {
+        match self {
+            Provider::OpenAi | Provider::OpenRouter | Provider::Groq => {
+                Mode::JsonSchema { strict: true }
+            }
+            Provider::Dria
+            | Provider::Ollama
+            | Provider::LlamaCpp
+            | Provider::Vllm
+            | Provider::Custom => Mode::JsonSchema { strict: false },
+            Provider::LlamaCppPython => Mode::JsonObjectWithSchema,
+            Provider::DeepSeek => Mode::JsonObject,
+        }
+    }
+
+    /// The schema dialect sent in `json_schema` mode without `strict`. vLLM and custom
+    /// servers get the source schema (`None`): their grammar backends take full JSON
+    /// Schema, and an unknown server is best served the schema as written.
+    pub fn dialect(self) -> Option<Dialect> {
+        match self {
+            Provider::Dria | Provider::Ollama | Provider::LlamaCpp | Provider::LlamaCppPython => {
+                Some(Dialect::LlamaCpp)
+            }
+            Provider::OpenAi | Provider::OpenRouter | Provider::Groq => Some(Dialect::OpenAiStrict),
+            Provider::Vllm | Provider::DeepSeek | Provider::Custom => None,
+        }
+    }
+
+    /// Whether `timeout_secs` is sent (Dria only: `OpenAI` answers unknown fields with 400).
+    pub fn sends_timeout_secs(self) -> bool {
+        self == Provider::Dria
+    }
+
+    /// Whether error bodies are plain text (Dria) rather than JSON.
+    pub fn plain_text_errors(self) -> bool {
+        self == Provider::Dria
+    }
+
+    /// Reads the server's own message out of an error body.
+    ///
+    /// JSON bodies are tried in the shapes servers use (`{"error": {"message"}}`,
+    /// `OpenRouter`'s `metadata.raw`, the flat `{"message"}`, `{"error": "…"}`, `{"detail"}`);
+    /// anything else, and every Dria body, is read as plain text. The result is one line,
+    /// at most 500 characters.
+    pub fn error_message(self, body: &str) -> String {
+        let trimmed = body.trim();
+        let from_json = if self.plain_text_errors() && !trimmed.starts_with('{') {
+            None
+        } else {
+            serde_json::from_str::<Value>(trimmed)
+                .ok()
+                .and_then(|v| json_error_message(&v))
+        };
+        let message = from_json.unwrap_or_else(|| trimmed.to_owned());
+        let mut line: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.chars().count() > 500 {
+            line = line.chars().take(500).collect::<String>() + "…";
+        }
+        line
+    }
+}
+
+fn json_error_message(body: &Value) -> Option<String> {
+    let text = |v: &Value| {
+        v.as_str()
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(error) = body.get("error") {
+        if let Some(message) = text(error) {
+            return Some(message);
+        }
+        let mut message = error.get("message").and_then(text);
+        // OpenRouter wraps upstream errors: the useful text is in metadata.raw.
+        if let Some(raw) = error
+            .get("metadata")
+            .and_then(|m| m.get("raw"))
+            .and_then(text)
+        {
+            message = Some(match message {
+                Some(m) => format!("{m}: {raw}"),
+                None => raw,
+            });
+        }
+        if let Some(code) = error.get("code").and_then(Value::as_str)
+            && let Some(m) = &message
+            && !m.contains(code)
+        {
+            message = Some(format!("{m} ({code})"));
+        }
+        if message.is_some() {
+            return message;
+        }
+    }
+    body.get("message")
+        .and_then(text)
+        .or_else(|| match body.get("detail") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(detail @ (Value::Array(_) | Value::Object(_))) => Some(detail.to_string()),
+            _ => None,
+        })
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Provider {
+    type Err = Error;
+
+    /// Parses a provider name, ignoring case, `-`, `_` and `.`: `llama-cpp`, `llama.cpp`
+    /// and `llamacpp` all name [`Provider::LlamaCpp`].
+    fn from_str(s: &str) -> Result<Provider, Error> {
+        let key: String = s
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        Ok(match key.as_str() {
+            "dria" => Provider::Dria,
+            "openai" => Provider::OpenAi,
+            "ollama" => Provider::Ollama,
+            "llamacpp" | "llamaserver" => Provider::LlamaCpp,
+            "llamacpppython" => Provider::LlamaCppPython,
+            "vllm" => Provider::Vllm,
+            "openrouter" => Provider::OpenRouter,
+            "groq" => Provider::Groq,
+            "deepseek" => Provider::DeepSeek,
+            "custom" => Provider::Custom,
+            _ => {
+                return Err(Error::config(format!(
+                    "unknown provider `{s}` (expected dria, openai, ollama, llamacpp, \
+                     llamacpp-python, vllm, openrouter, groq, deepseek or custom)"
+                )));
+            }
+        })
+    }
+}
+
+/// Whether an error response says the `response_format` (or its schema) is not accepted,
+/// which steps the mode down rather than failing.
+pub(crate) fn is_schema_rejection(status: u16, message: &str) -> bool {
+    if status != 400 && status != 422 {
+        return false;
+    }
+    let message = message.to_ascii_lowercase();
+    [
+        "response_format",
+        "response format",
+        "json_schema",
+        "schema",
+        "unavailable",
+        "not supported",
+        "unsupported",
+        "invalid_json_schema",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+}
+
+/// Mode step-downs remembered per (base URL, model), shared by a client's clones.
+#[derive(Debug, Default)]
+pub(crate) struct ModeMemory {
+    modes: Mutex<HashMap<(String, String), Mode>>,
+}
+
+impl ModeMemory {
+    pub(crate) fn get(&self, base_url: &str, model: &str) -> Option<Mode> {
+        let map = self
+            .modes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&(base_url.to_owned(), model.to_owned())).copied()
+    }
+
+    pub(crate) fn set(&self, base_url: &str, model: &str, mode: Mode) {
+        let mut map = self
+            .modes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.insert((base_url.to_owned(), model.to_owned()), mode);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infers_provider_from_host() {
+        assert_eq!(
+            Provider::from_base_url("https://inference.dria.co/v1"),
+            Provider::Dria
+        );
+        assert_eq!(
+            Provider::from_base_url("https://api.openai.com/v1"),
+            Provider::OpenAi
+        );
+        assert_eq!(
+            Provider::from_base_url("https://openrouter.ai/api/v1"),
+            Provider::OpenRouter
+        );
+        assert_eq!(
+            Provider::from_base_url("https://api.groq.com/openai/v1"),
+            Provider::Groq
+        );
+        assert_eq!(
+            Provider::from_base_url("https://api.deepseek.com"),
+            Provider::DeepSeek
+        );
+        assert_eq!(
+            Provider::from_base_url("http://localhost:11434/v1"),
+            Provider::Ollama
+        );
+        assert_eq!(
+            Provider::from_base_url("http://127.0.0.1:8089/v1"),
+            Provider::Custom
+        );
+        assert_eq!(Provider::from_base_url("not a url"), Provider::Custom);
+    }
+
+    #[test]
+    fn parses_names() {
+        for p in Provider::ALL {
+            assert_eq!(p.name().parse::<Provider>().unwrap(), p);
+        }
+        assert_eq!("llama.cpp".parse::<Provider>().unwrap(), Provider::LlamaCpp);
+        assert!("nope".parse::<Provider>().is_err());
+    }
+
+    #[test]
+    fn reads_error_shapes() {
+        let p = Provider::OpenAi;
+        assert_eq!(
+            p.error_message(
+                r#"{"error":{"message":"bad schema","type":"x","code":"invalid_json_schema"}}"#
+            ),
+            "bad schema (invalid_json_schema)"
+        );
+        assert_eq!(
+            p.error_message(r#"{"error":{"code":400,"message":"nope","type":"t"}}"#),
+            "nope"
+        );
+        assert_eq!(
+            p.error_message(r#"{"error":{"code":400,"message":"Provider returned error","metadata":{"raw":"oops"}}}"#),
+            "Provider returned error: oops"
+        );
+        assert_eq!(
+            p.error_message(r#"{"object":"error","message":"flat","code":400}"#),
+            "flat"
+        );
+        assert_eq!(
+            p.error_message(r#"{"error":"plain string"}"#),
+            "plain string"
+        );
+        assert_eq!(
+            p.error_message("<html>\n gateway </html>"),
+            "<html> gateway </html>"
+        );
+        assert_eq!(
+            Provider::Dria.error_message("No nodes available\n"),
+            "No nodes available"
+        );
+    }
+
+    #[test]
+    fn ladder_ends() {
+        let mut mode = Mode::JsonSchema { strict: true };
+        let mut steps = 0;
+        while let Some(next) = mode.step_down() {
+            mode = next;
+            steps += 1;
+        }
+        assert_eq!((mode, steps), (Mode::PromptOnly, 4));
+    }
+
+    #[test]
+    fn schema_rejections() {
+        assert!(is_schema_rejection(
+            400,
+            "This response_format type is unavailable now"
+        ));
+        assert!(is_schema_rejection(422, "`json_schema` is unavailable now"));
+        assert!(!is_schema_rejection(400, "max_tokens too large"));
+        assert!(!is_schema_rejection(500, "schema"));
+    }
 }

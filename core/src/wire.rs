@@ -1,1 +1,313 @@
-//! Wire types.
+//! The OpenAI-compatible `/v1/chat/completions` wire format, as factum sends and reads it.
+//!
+//! These are plain structs with `pub` fields and serde derives, one per JSON object on the
+//! wire. Requests serialize only the fields that are set, so a server never sees a field
+//! it did not document; responses deserialize leniently (missing fields default, unknown
+//! fields are ignored) because servers differ in what they include.
+
+use std::ops::{Add, AddAssign};
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// A `POST /v1/chat/completions` request body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The model name.
+    pub model: String,
+    /// The conversation, system message first.
+    pub messages: Vec<Message>,
+    /// Upper bound on completion tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Whether to stream the reply as server-sent events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+    /// Dria only: how long the router may wait for a node, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+    /// How the server should constrain the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// The caller.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who wrote it.
+    pub role: Role,
+    /// What it says.
+    pub content: Content,
+}
+
+impl Message {
+    /// A system message with plain text.
+    pub fn system(text: impl Into<String>) -> Message {
+        Message {
+            role: Role::System,
+            content: Content::Text(text.into()),
+        }
+    }
+
+    /// A user message with plain text.
+    pub fn user(text: impl Into<String>) -> Message {
+        Message {
+            role: Role::User,
+            content: Content::Text(text.into()),
+        }
+    }
+
+    /// An assistant message with plain text.
+    pub fn assistant(text: impl Into<String>) -> Message {
+        Message {
+            role: Role::Assistant,
+            content: Content::Text(text.into()),
+        }
+    }
+}
+
+/// A message's content: a string, or an array of parts (text and images).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Content {
+    /// Plain text, sent as a JSON string.
+    Text(String),
+    /// Text and image parts, sent as a JSON array.
+    Parts(Vec<ContentPart>),
+}
+
+/// One part of a multi-part message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentPart {
+    /// `{"type": "text", "text": …}`.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// `{"type": "image_url", "image_url": {"url": …}}`.
+    ImageUrl {
+        /// Where the image is: an `https:` URL or a `data:` URL.
+        image_url: ImageUrl,
+    },
+}
+
+/// The `image_url` object of an image part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageUrl {
+    /// An `https:` URL, or a `data:<mime>;base64,<data>` URL.
+    pub url: String,
+    /// `OpenAI`'s `detail` hint (`low`, `high`, `auto`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The `response_format` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"?}}`.
+    JsonSchema {
+        /// The schema and its name.
+        json_schema: JsonSchemaFormat,
+    },
+    /// `{"type": "json_object"}`, with llama-cpp-python's `schema` beside it when set.
+    JsonObject {
+        /// The schema, for servers that read it here (llama-cpp-python, llama-server).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<Value>,
+    },
+    /// `{"type": "text"}`.
+    Text,
+}
+
+/// The `json_schema` object of a `json_schema` response format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonSchemaFormat {
+    /// The schema's name (`[a-zA-Z0-9_-]{1,64}`).
+    pub name: String,
+    /// The JSON Schema.
+    pub schema: Value,
+    /// `OpenAI`'s strict flag; omitted for servers that do not honour it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+}
+
+/// A non-streaming `/v1/chat/completions` response body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// The completion's id (`gen-…` on Dria).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The model that answered.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The choices; factum reads the first.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub choices: Vec<Choice>,
+    /// Token counts.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// Dria's non-standard metadata.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+}
+
+/// One choice of a response.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// The choice's index.
+    #[serde(default)]
+    pub index: Option<u32>,
+    /// The reply.
+    #[serde(default)]
+    pub message: Option<ResponseMessage>,
+    /// Why generation stopped: `stop`, `length`, `content_filter`, …
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+/// The message of a response choice.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseMessage {
+    /// Who wrote it (`assistant`).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The reply text.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// `OpenAI`'s refusal text; set when the model declined.
+    #[serde(default)]
+    pub refusal: Option<String>,
+    /// Reasoning text some servers return beside the content (`DeepSeek`, vLLM).
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
+    /// Reasoning text under the name other servers use (`OpenRouter`, Ollama).
+    #[serde(default)]
+    pub reasoning: Option<String>,
+}
+
+/// Token counts, as the server reports them.
+///
+/// Adding two `Usage` values adds each count, which is how factum sums the usage of every
+/// attempt of an extraction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens in the prompt.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub prompt_tokens: u64,
+    /// Tokens in the completion.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub completion_tokens: u64,
+    /// Both together.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub total_tokens: u64,
+}
+
+impl Add for Usage {
+    type Output = Usage;
+
+    fn add(self, other: Usage) -> Usage {
+        Usage {
+            prompt_tokens: self.prompt_tokens.saturating_add(other.prompt_tokens),
+            completion_tokens: self
+                .completion_tokens
+                .saturating_add(other.completion_tokens),
+            total_tokens: self.total_tokens.saturating_add(other.total_tokens),
+        }
+    }
+}
+
+impl AddAssign for Usage {
+    fn add_assign(&mut self, other: Usage) {
+        *self = *self + other;
+    }
+}
+
+/// Dria's `metadata` object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// The community node that ran the request.
+    #[serde(default)]
+    pub node_id: Option<String>,
+}
+
+/// Reads `null` as the type's default; servers send `null` for counts they do not track.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_adds_each_count() {
+        let a = Usage {
+            prompt_tokens: 1,
+            completion_tokens: 2,
+            total_tokens: 3,
+        };
+        let mut b = Usage {
+            prompt_tokens: 10,
+            completion_tokens: 20,
+            total_tokens: 30,
+        };
+        b += a;
+        assert_eq!(
+            b,
+            Usage {
+                prompt_tokens: 11,
+                completion_tokens: 22,
+                total_tokens: 33
+            }
+        );
+    }
+
+    #[test]
+    fn response_reads_nulls_and_unknown_fields() {
+        let body = r#"{"id":"gen-1","choices":[{"message":{"content":"{}"},"finish_reason":null,"x":1}],
+            "usage":{"prompt_tokens":null,"completion_tokens":5,"total_tokens":5},"metadata":{"node_id":"0xab"}}"#;
+        let parsed: ChatResponse = serde_json::from_str(body).unwrap();
+        assert_eq!(parsed.usage.unwrap().completion_tokens, 5);
+        assert_eq!(parsed.metadata.unwrap().node_id.as_deref(), Some("0xab"));
+    }
+
+    #[test]
+    fn response_format_shapes() {
+        let object = ResponseFormat::JsonObject { schema: None };
+        assert_eq!(
+            serde_json::to_string(&object).unwrap(),
+            r#"{"type":"json_object"}"#
+        );
+        let part = ContentPart::ImageUrl {
+            image_url: ImageUrl {
+                url: "data:x".into(),
+                detail: None,
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&part).unwrap(),
+            r#"{"type":"image_url","image_url":{"url":"data:x"}}"#
+        );
+    }
+}

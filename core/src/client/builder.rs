@@ -1,0 +1,323 @@
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{ApiKey, Client, Inner, Leniency};
+use crate::provider::{ModeMemory, Provider};
+use crate::{Error, Result};
+
+/// Default per-attempt HTTP timeout. Dria's router waits up to `timeout_secs` (sent as this
+/// minus [`DRIA_TIMEOUT_MARGIN`]) for a node, and small local models can be slow.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(130);
+/// How much shorter Dria's `timeout_secs` is than the HTTP timeout, so the router answers
+/// before the client gives up.
+pub(crate) const DRIA_TIMEOUT_MARGIN: Duration = Duration::from_secs(10);
+/// Default overall deadline of one extraction, re-asks and transport retries included.
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
+/// Default number of re-asks after the first attempt.
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default number of transport retries per model call.
+pub(crate) const DEFAULT_TRANSPORT_RETRIES: u32 = 3;
+/// Default `max_tokens` (Dria's own default).
+pub(crate) const DEFAULT_MAX_TOKENS: u32 = 2048;
+/// Default response body limit.
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Default backoff: the first delay and the cap.
+pub(crate) const DEFAULT_BACKOFF: (Duration, Duration) =
+    (Duration::from_millis(500), Duration::from_secs(8));
+
+/// Builds a [`Client`]; get one from [`Client::builder`].
+///
+/// Every setting has a default: the Dria API at `https://inference.dria.co/v1` with model
+/// `qwen3.5:9b`, temperature 0 (extraction wants the most likely reading; Dria's server
+/// default would be 0.7), `max_tokens` 2048, a 130 s per-attempt timeout, a 10 min overall
+/// deadline, 2 re-asks, 3 transport retries with exponential backoff from 0.5 s to 8 s,
+/// and an 8 MiB response limit.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use factum::{Client, Provider};
+///
+/// # fn run() -> factum::Result<()> {
+/// let client = Client::builder()
+///     .provider(Provider::LlamaCpp)
+///     .base_url("http://127.0.0.1:8089/v1")
+///     .timeout(Duration::from_secs(30))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+#[derive(Clone)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    api_key: Option<ApiKey>,
+    model: Option<String>,
+    provider: Option<Provider>,
+    timeout: Option<Duration>,
+    deadline: Option<Duration>,
+    max_retries: u32,
+    transport_retries: u32,
+    http_client: Option<reqwest::Client>,
+    max_tokens: u32,
+    temperature: f32,
+    leniency: Leniency,
+    body_limit: usize,
+    token_budget: Option<u64>,
+    backoff: (Duration, Duration),
+    env_error: Option<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .field("model", &self.model)
+            .field("provider", &self.provider)
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("max_retries", &self.max_retries)
+            .field("transport_retries", &self.transport_retries)
+            .field("max_tokens", &self.max_tokens)
+            .field("temperature", &self.temperature)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with every default.
+    pub fn new() -> ClientBuilder {
+        ClientBuilder {
+            base_url: None,
+            api_key: None,
+            model: None,
+            provider: None,
+            timeout: Some(DEFAULT_TIMEOUT),
+            deadline: Some(DEFAULT_DEADLINE),
+            max_retries: DEFAULT_MAX_RETRIES,
+            transport_retries: DEFAULT_TRANSPORT_RETRIES,
+            http_client: None,
+            max_tokens: DEFAULT_MAX_TOKENS,
+            temperature: 0.0,
+            leniency: Leniency::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            token_budget: None,
+            backoff: DEFAULT_BACKOFF,
+            env_error: None,
+        }
+    }
+
+    /// A builder preset from `FACTUM_API_KEY` (or `DRIA_API_KEY`), `FACTUM_BASE_URL`,
+    /// `FACTUM_MODEL` and `FACTUM_PROVIDER`; see [`Client::from_env`]. Later setters
+    /// override what the environment gave. Empty variables count as unset.
+    pub fn from_env() -> ClientBuilder {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut builder = ClientBuilder::new();
+        if let Some(key) = var("FACTUM_API_KEY").or_else(|| var("DRIA_API_KEY")) {
+            builder = builder.api_key(key.trim());
+        }
+        if let Some(url) = var("FACTUM_BASE_URL") {
+            builder = builder.base_url(url.trim());
+        }
+        if let Some(model) = var("FACTUM_MODEL") {
+            builder = builder.model(model.trim());
+        }
+        if let Some(provider) = var("FACTUM_PROVIDER") {
+            match provider.parse::<Provider>() {
+                Ok(provider) => builder = builder.provider(provider),
+                Err(e) => builder.env_error = Some(format!("FACTUM_PROVIDER: {e}")),
+            }
+        }
+        builder
+    }
+
+    /// The server's base URL, the part before `/chat/completions`
+    /// (default: the provider's usual URL, or Dria's).
+    pub fn base_url(mut self, url: impl Into<String>) -> ClientBuilder {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API key, sent as `Authorization: Bearer …`. It never appears in `Debug`,
+    /// errors or logs.
+    pub fn api_key(mut self, key: impl Into<String>) -> ClientBuilder {
+        self.api_key = Some(ApiKey(key.into()));
+        self
+    }
+
+    /// The default model (default: the provider's, `qwen3.5:9b` on Dria).
+    pub fn model(mut self, model: impl Into<String>) -> ClientBuilder {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The server kind (default: inferred from the base URL, see
+    /// [`Provider::from_base_url`]; Dria when no URL is set).
+    pub fn provider(mut self, provider: Provider) -> ClientBuilder {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// The per-attempt HTTP timeout, or `None` for none (default: 130 s).
+    ///
+    /// A timed-out attempt is retried like a connection error. On Dria the request also
+    /// carries `timeout_secs`, 10 s shorter, so the router answers first.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> ClientBuilder {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// The overall deadline of one extraction, every re-ask, backoff and transport retry
+    /// included, or `None` for none (default: 10 min).
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> ClientBuilder {
+        self.deadline = deadline.into();
+        self
+    }
+
+    /// How many times a reply that does not fit the type is re-asked (default: 2, so at
+    /// most 3 model calls).
+    pub fn max_retries(mut self, retries: u32) -> ClientBuilder {
+        self.max_retries = retries;
+        self
+    }
+
+    /// How many times one model call is retried after a transport fault (408, 409, 429,
+    /// 5xx, connection errors, timeouts); default 3.
+    pub fn transport_retries(mut self, retries: u32) -> ClientBuilder {
+        self.transport_retries = retries;
+        self
+    }
+
+    /// The first backoff delay between transport retries and its cap (default: 0.5 s and
+    /// 8 s). Each retry doubles the delay, with up to 25% jitter taken off; a server's
+    /// `retry-after-ms` or `Retry-After` takes precedence.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> ClientBuilder {
+        self.backoff = (initial, max.max(initial));
+        self
+    }
+
+    /// The `reqwest::Client` to send with (default: a new one). Its own timeouts apply on
+    /// top of factum's.
+    pub fn http_client(mut self, client: reqwest::Client) -> ClientBuilder {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// The default `max_tokens` (default: 2048). A truncated reply is retried with twice
+    /// as many, up to 16384.
+    pub fn max_tokens(mut self, max_tokens: u32) -> ClientBuilder {
+        self.max_tokens = max_tokens;
+        self
+    }
+
+    /// The default temperature (default: 0).
+    pub fn temperature(mut self, temperature: f32) -> ClientBuilder {
+        self.temperature = temperature;
+        self
+    }
+
+    /// How leniently replies are parsed (default: [`Leniency::Standard`]).
+    pub fn leniency(mut self, leniency: Leniency) -> ClientBuilder {
+        self.leniency = leniency;
+        self
+    }
+
+    /// The largest response body read, in bytes (default: 8 MiB).
+    pub fn body_limit(mut self, bytes: usize) -> ClientBuilder {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// A default budget of total tokens per extraction, summed over attempts (default:
+    /// none). No new attempt starts once the budget is spent.
+    pub fn token_budget(mut self, tokens: impl Into<Option<u64>>) -> ClientBuilder {
+        self.token_budget = tokens.into();
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the base URL is not an `http(s)` URL, no model is set for a
+    /// provider without a default one, a hosted provider has no API key, or
+    /// `FACTUM_PROVIDER` was invalid.
+    pub fn build(self) -> Result<Client> {
+        if let Some(message) = self.env_error {
+            return Err(Error::config(message));
+        }
+        let provider = match (self.provider, &self.base_url) {
+            (Some(provider), _) => provider,
+            (None, Some(url)) => Provider::from_base_url(url),
+            (None, None) => Provider::Dria,
+        };
+        let base_url = match self
+            .base_url
+            .or_else(|| provider.default_base_url().map(str::to_owned))
+        {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                return Err(Error::config(format!(
+                    "provider {provider} needs a base URL"
+                )));
+            }
+        };
+        let endpoint = format!("{base_url}/chat/completions");
+        match reqwest::Url::parse(&endpoint) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(Error::config(format!(
+                    "base URL `{base_url}` is not an http(s) URL"
+                )));
+            }
+        }
+        let Some(model) = self
+            .model
+            .or_else(|| provider.default_model().map(str::to_owned))
+        else {
+            return Err(Error::config(format!(
+                "no model set for provider {provider}: call ClientBuilder::model or set FACTUM_MODEL"
+            )));
+        };
+        if provider.needs_api_key() && self.api_key.as_ref().is_none_or(|k| k.0.is_empty()) {
+            return Err(Error::config(format!(
+                "provider {provider} needs an API key: call ClientBuilder::api_key or set FACTUM_API_KEY"
+            )));
+        }
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .build()
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                endpoint,
+                api_key: self.api_key,
+                model,
+                provider,
+                timeout: self.timeout,
+                deadline: self.deadline,
+                max_retries: self.max_retries,
+                transport_retries: self.transport_retries,
+                max_tokens: self.max_tokens.max(1),
+                temperature: self.temperature,
+                leniency: self.leniency,
+                body_limit: self.body_limit,
+                token_budget: self.token_budget,
+                backoff: self.backoff,
+                modes: ModeMemory::default(),
+            }),
+        })
+    }
+}

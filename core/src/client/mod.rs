@@ -1,0 +1,267 @@
+//! The HTTP client: [`Client`], its builder, and the per-call [`Extraction`].
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::provider::{Mode, ModeMemory, Provider};
+use crate::wire::Usage;
+use crate::{Extract, Result, Violation};
+
+mod builder;
+mod extraction;
+mod image;
+mod reply;
+mod request;
+mod response;
+mod retry;
+
+pub use builder::ClientBuilder;
+pub use extraction::Extraction;
+pub use image::Image;
+pub use reply::Leniency;
+
+/// A client for an OpenAI-compatible `/v1/chat/completions` server (Dria by default).
+///
+/// A `Client` holds its configuration and a connection pool behind an [`Arc`], so it is
+/// cheap to clone and every clone shares the pool and the remembered mode step-downs. Do
+/// not wrap it in an `Arc` yourself; clone it instead.
+///
+/// # Examples
+///
+/// ```no_run
+/// use factum::{Client, Extract};
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize, Extract)]
+/// struct Person {
+///     name: String,
+///     age: u8,
+/// }
+///
+/// # async fn run() -> factum::Result<()> {
+/// let client = Client::from_env()?;
+/// let person: Person = client.extract("John Doe, 30").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+const _: fn() = || {
+    fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync_clone::<Client>();
+};
+
+/// The shared state of a client and its clones.
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) endpoint: String,
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) model: String,
+    pub(crate) provider: Provider,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) max_retries: u32,
+    pub(crate) transport_retries: u32,
+    pub(crate) max_tokens: u32,
+    pub(crate) temperature: f32,
+    pub(crate) leniency: Leniency,
+    pub(crate) body_limit: usize,
+    pub(crate) token_budget: Option<u64>,
+    pub(crate) backoff: (Duration, Duration),
+    pub(crate) modes: ModeMemory,
+}
+
+/// An API key whose `Debug` never shows it.
+#[derive(Clone)]
+pub(crate) struct ApiKey(pub(crate) String);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &inner.base_url)
+            .field("provider", &inner.provider)
+            .field("model", &inner.model)
+            .field("api_key", &inner.api_key)
+            .field("timeout", &inner.timeout)
+            .field("deadline", &inner.deadline)
+            .field("max_retries", &inner.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder for a client with non-default settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment.
+    ///
+    /// - `FACTUM_API_KEY`, or else `DRIA_API_KEY`: the API key (sent as a bearer token);
+    /// - `FACTUM_BASE_URL`: the server (default: Dria, `https://inference.dria.co/v1`);
+    /// - `FACTUM_MODEL`: the model (default on Dria: `qwen3.5:9b`);
+    /// - `FACTUM_PROVIDER`: the [`Provider`] (default: inferred from the base URL's host).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`](crate::Error::Config) when a variable is invalid or a hosted
+    /// provider has no key.
+    pub fn from_env() -> Result<Client> {
+        ClientBuilder::from_env().build()
+    }
+
+    /// The server's base URL (without a trailing `/`).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The default model.
+    pub fn model(&self) -> &str {
+        &self.inner.model
+    }
+
+    /// The server kind.
+    pub fn provider(&self) -> Provider {
+        self.inner.provider
+    }
+
+    /// The mode the next extraction with `model` will start in: the provider's default,
+    /// or the step-down remembered after a schema-related 400.
+    pub fn mode(&self, model: &str) -> Mode {
+        self.inner
+            .modes
+            .get(&self.inner.base_url, model)
+            .unwrap_or_else(|| self.inner.provider.default_mode())
+    }
+
+    /// Extracts a `T` from `text` with the client's defaults.
+    ///
+    /// Same as `self.extraction::<T>(text).send().await` keeping only the value; see
+    /// [`Extraction::send`] for what happens and what can fail.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the future cancels the request; nothing keeps running.
+    pub async fn extract<T: Extract>(&self, text: impl Into<String>) -> Result<T> {
+        self.extraction::<T>(text).send().await.map(|out| out.value)
+    }
+
+    /// Starts a per-call extraction builder, for options such as the model, the
+    /// temperature, instructions or images; finish it with [`Extraction::send`].
+    pub fn extraction<T: Extract>(&self, text: impl Into<String>) -> Extraction<T> {
+        Extraction::new(self.clone(), text.into())
+    }
+}
+
+/// Extracts a `T` from `text` with the default client, built from the environment
+/// ([`Client::from_env`]) on first use and kept for the life of the process.
+///
+/// # Errors
+///
+/// The errors of [`Client::from_env`] and of [`Extraction::send`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # #[derive(serde::Deserialize, factum::Extract)] struct Person { name: String }
+/// # async fn run() -> factum::Result<()> {
+/// let person: Person = factum::extract("John Doe, john@example.com, 30").await?;
+/// # Ok(()) }
+/// ```
+pub async fn extract<T: Extract>(text: impl Into<String>) -> Result<T> {
+    static DEFAULT: OnceLock<Client> = OnceLock::new();
+    let client = if let Some(client) = DEFAULT.get() {
+        client
+    } else {
+        // A failed build is not cached: the environment may be fixed and the call repeated.
+        let built = Client::from_env()?;
+        DEFAULT.get_or_init(|| built)
+    };
+    client.extract(text).await
+}
+
+/// The result of a successful extraction: the value and how it was obtained.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Extracted<T> {
+    /// The extracted value.
+    pub value: T,
+    /// Usage summed over every attempt, failed ones included.
+    pub usage: Usage,
+    /// One entry per model call, the successful one last.
+    pub attempts: Vec<Attempt>,
+    /// The Dria node that produced the value (`metadata.node_id`), if the server says.
+    pub node_id: Option<String>,
+    /// The model that was asked.
+    pub model: String,
+}
+
+/// One model call of an extraction.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// The raw text the model returned, before any cleanup.
+    pub raw: String,
+    /// Why the attempt failed, or `None` for the one that succeeded.
+    pub failure: Option<AttemptFailure>,
+    /// The attempt's own usage.
+    pub usage: Usage,
+    /// The Dria node that served it.
+    pub node_id: Option<String>,
+    /// The mode the request was sent in.
+    pub mode: Mode,
+    /// Repairs the parser made to the raw text (empty until the repairing parser lands).
+    pub repairs: Vec<String>,
+    /// The server's `finish_reason`.
+    pub finish_reason: Option<String>,
+    /// The `max_tokens` the request was sent with.
+    pub max_tokens: u32,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub enum AttemptFailure {
+    /// The reply parsed but does not fit the type: schema, deserialization or validator
+    /// errors, each with its JSON path.
+    Violations(Vec<Violation>),
+    /// The model refused, with its message.
+    Refusal(String),
+    /// The reply was cut off at `max_tokens`.
+    Truncated,
+    /// The reply had no content (or only a `<think>` block).
+    Empty,
+    /// No JSON value could be found in the reply.
+    NotJson(String),
+}
+
+impl fmt::Display for AttemptFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttemptFailure::Violations(violations) => {
+                for (i, v) in violations.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                Ok(())
+            }
+            AttemptFailure::Refusal(message) => write!(f, "the model refused: {message}"),
+            AttemptFailure::Truncated => f.write_str("the reply was cut off at max_tokens"),
+            AttemptFailure::Empty => f.write_str("the reply was empty"),
+            AttemptFailure::NotJson(message) => write!(f, "the reply is not JSON: {message}"),
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Transport: one model call over HTTP, with retries for transport faults.
+//!
+//! Retried, with exponential backoff and jitter: 408, 409, 429, 5xx, connection errors
+//! and timeouts. `x-should-retry` overrides the status, except that 400, 401, 402, 403,
+//! 404 and 422 are always fatal. The delay comes from `retry-after-ms`, else
+//! `Retry-After` (seconds or an HTTP date), else the backoff.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use reqwest::header::{self, HeaderMap};
+use tokio::time::Instant;
+
+use super::Inner;
+use crate::error::{is_retryable_status, redact};
+use crate::wire::ChatResponse;
+use crate::{Error, Result};
+
+/// Statuses never retried, whatever `x-should-retry` says.
+const FATAL: [u16; 6] = [400, 401, 402, 403, 404, 422];
+/// Largest body kept on an error, in bytes: enough for any error message.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Sends one chat request and returns the parsed response, retrying transport faults.
+pub(crate) async fn send(
+    inner: &Inner,
+    body: Bytes,
+    deadline: Option<Instant>,
+) -> Result<ChatResponse> {
+    let mut retry = 0u32;
+    loop {
+        let (error, delay) = match send_once(inner, body.clone(), deadline).await {
+            Ok(Outcome::Response(response)) => return Ok(response),
+            Ok(Outcome::Retry { error, delay }) => (error, delay),
+            Err(error) => return Err(error),
+        };
+        if retry >= inner.transport_retries {
+            return Err(error);
+        }
+        let delay = delay.unwrap_or_else(|| backoff(inner.backoff, retry));
+        if let Some(deadline) = deadline
+            && Instant::now() + delay >= deadline
+        {
+            tracing::debug!(
+                delay_ms = delay.as_millis() as u64,
+                "retry would pass the deadline"
+            );
+            return Err(error);
+        }
+        retry += 1;
+        tracing::warn!(
+            retry,
+            delay_ms = delay.as_millis() as u64,
+            error = %error,
+            status = error.status(),
+            "transport fault; retrying"
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+enum Outcome {
+    Response(ChatResponse),
+    Retry {
+        error: Error,
+        delay: Option<Duration>,
+    },
+}
+
+async fn send_once(inner: &Inner, body: Bytes, deadline: Option<Instant>) -> Result<Outcome> {
+    let now = Instant::now();
+    let attempt_end = inner.timeout.map(|t| now + t);
+    let (end, is_deadline) = match (attempt_end, deadline) {
+        (Some(a), Some(d)) if d <= a => (Some(d), true),
+        (Some(a), _) => (Some(a), false),
+        (None, Some(d)) => (Some(d), true),
+        (None, None) => (None, false),
+    };
+    let result = match end {
+        Some(end) => match tokio::time::timeout_at(end, exchange(inner, body)).await {
+            Ok(result) => result,
+            Err(_) if is_deadline => {
+                return Err(Error::Deadline {
+                    after: inner.deadline.unwrap_or_default(),
+                });
+            }
+            Err(_) => {
+                let error = Error::Timeout {
+                    after: inner.timeout.unwrap_or_default(),
+                };
+                return Ok(Outcome::Retry { error, delay: None });
+            }
+        },
+        None => exchange(inner, body).await,
+    };
+    let (status, headers, bytes) = match result {
+        Ok(parts) => parts,
+        Err(Error::Transport(e)) if !e.is_builder() => {
+            return Ok(Outcome::Retry {
+                error: Error::Transport(e),
+                delay: None,
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let key = inner.api_key.as_ref().map(|k| k.0.as_str());
+    if (200..300).contains(&status) {
+        return match serde_json::from_slice::<ChatResponse>(&bytes) {
+            Ok(response) => Ok(Outcome::Response(response)),
+            Err(e) => Err(Error::InvalidResponse {
+                message: redact(&e.to_string(), key),
+                body: redact(&body_text(&bytes), key),
+            }),
+        };
+    }
+    let body = redact(&body_text(&bytes), key);
+    let message = inner.provider.error_message(&body);
+    let error = Error::Http {
+        status,
+        message,
+        body,
+    };
+    let retryable = if FATAL.contains(&status) {
+        false
+    } else {
+        match header_str(&headers, "x-should-retry") {
+            Some("true") => true,
+            Some("false") => false,
+            _ => is_retryable_status(status),
+        }
+    };
+    if retryable {
+        Ok(Outcome::Retry {
+            error,
+            delay: retry_after(&headers),
+        })
+    } else {
+        Err(error)
+    }
+}
+
+/// Sends the request and reads the body, at most `inner.body_limit` bytes.
+async fn exchange(inner: &Inner, body: Bytes) -> Result<(u16, HeaderMap, Vec<u8>)> {
+    let mut request = inner
+        .http
+        .post(&inner.endpoint)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "application/json")
+        .body(body);
+    if let Some(key) = &inner.api_key {
+        // bearer_auth marks the header sensitive, so reqwest and hyper never log it.
+        request = request.bearer_auth(&key.0);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Error::Transport(e.without_url()))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let limit = inner.body_limit;
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(Error::BodyTooLarge { limit });
+    }
+    let mut stream = response.bytes_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Error::Transport(e.without_url()))?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(Error::BodyTooLarge { limit });
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok((status, headers, buffer))
+}
+
+fn body_text(bytes: &[u8]) -> String {
+    let cut = bytes.len().min(MAX_ERROR_BODY);
+    String::from_utf8_lossy(&bytes[..cut]).into_owned()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// The server's requested delay: `retry-after-ms`, else `Retry-After` in seconds or as an
+/// HTTP date. Negative, unparsable or absurd values (over a day) are ignored.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    const MAX: f64 = 86_400.0;
+    if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && ms.is_finite()
+        && (0.0..=MAX * 1000.0).contains(&ms)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = header_str(headers, "retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && (0.0..=MAX).contains(&secs))
+            .then(|| Duration::from_secs_f64(secs));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    let wait = date.duration_since(SystemTime::now()).unwrap_or_default();
+    (wait.as_secs_f64() <= MAX).then_some(wait)
+}
+
+/// Exponential backoff with up to 25% jitter taken off: `initial * 2^retry`, capped.
+pub(crate) fn backoff((initial, max): (Duration, Duration), retry: u32) -> Duration {
+    let base = initial.saturating_mul(1u32 << retry.min(16)).min(max);
+    base.mul_f64(1.0 - fastrand::f64() * 0.25)
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "1500")])),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "3")])),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "-3")])), None);
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        let later = SystemTime::now() + Duration::from_secs(120);
+        let wait = retry_after(&headers(&[(
+            "retry-after",
+            &httpdate::fmt_http_date(later),
+        )]))
+        .unwrap();
+        assert!(
+            wait > Duration::from_secs(115) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)])),
+            Some(Duration::ZERO)
+        );
+        // retry-after-ms wins over Retry-After.
+        let both = headers(&[("retry-after-ms", "10"), ("retry-after", "30")]);
+        assert_eq!(retry_after(&both), Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let policy = (Duration::from_millis(100), Duration::from_secs(1));
+        let first = backoff(policy, 0);
+        assert!(first >= Duration::from_millis(75) && first <= Duration::from_millis(100));
+        let third = backoff(policy, 2);
+        assert!(third >= Duration::from_millis(300) && third <= Duration::from_millis(400));
+        assert!(backoff(policy, 40) <= Duration::from_secs(1));
+    }
+}
