@@ -144,6 +144,11 @@ fn strict_pass(schema: &mut Value, path: &mut String, defs: &Map<String, Value>)
         return Ok(());
     };
 
+    // `{}` (what `serde_json::Value` gives) admits anything, which strict mode cannot say.
+    if object.keys().all(|k| matches!(k.as_str(), "description" | "title" | "$comment" | "examples" | "default")) {
+        return Err(unsupported(path, "an unconstrained value (`serde_json::Value`) cannot be expressed"));
+    }
+
     // `$ref` takes no sibling keywords in strict mode; the prompt carries the description.
     if object.contains_key("$ref") {
         object.retain(|k, _| k == "$ref");

@@ -311,12 +311,10 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
             "range" => {
                 let span = meta.path.span();
                 let (mut min, mut max) = (None, None);
-                meta.parse_nested_meta(|inner| {
-                    let k = key_of(&inner);
-                    match k.as_str() {
-                        "min" => min = Some(number(&inner, "min")?),
-                        "max" => max = Some(number(&inner, "max")?),
-                        _ => return Err(inner.error(format!("unknown key `{k}` in `range`; expected `min` or `max`"))),
+                bounds(meta, "range", errors, |key, inner| {
+                    match key {
+                        "min" => min = Some(number(inner, "min")?),
+                        _ => max = Some(number(inner, "max")?),
                     }
                     Ok(())
                 })?;
@@ -335,12 +333,10 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
             "length" => {
                 let span = meta.path.span();
                 let (mut min, mut max) = (None, None);
-                meta.parse_nested_meta(|inner| {
-                    let k = key_of(&inner);
-                    match k.as_str() {
-                        "min" => min = Some(count(&inner, "min")?),
-                        "max" => max = Some(count(&inner, "max")?),
-                        _ => return Err(inner.error(format!("unknown key `{k}` in `length`; expected `min` or `max`"))),
+                bounds(meta, "length", errors, |key, inner| {
+                    match key {
+                        "min" => min = Some(count(inner, "min")?),
+                        _ => max = Some(count(inner, "max")?),
                     }
                     Ok(())
                 })?;
@@ -396,6 +392,39 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
         Ok(())
     });
     out
+}
+
+/// Parses `(min = …, max = …)`; unknown keys are reported and skipped so that one typo
+/// gives one error.
+fn bounds(
+    meta: &ParseNestedMeta<'_>,
+    what: &str,
+    errors: &Errors,
+    mut set: impl FnMut(&str, &ParseNestedMeta<'_>) -> syn::Result<()>,
+) -> syn::Result<()> {
+    let empty = {
+        let fork = meta.input.fork();
+        let content;
+        syn::parenthesized!(content in fork);
+        content.is_empty()
+    };
+    if empty {
+        let _: proc_macro2::TokenStream = meta.input.parse()?;
+        return Err(syn::Error::new(meta.path.span(), format!("`{what}` needs `min`, `max` or both")));
+    }
+    meta.parse_nested_meta(|inner| {
+        let key = key_of(&inner);
+        match key.as_str() {
+            "min" | "max" => set(&key, &inner),
+            _ => {
+                errors.push(inner.error(format!("unknown key `{key}` in `{what}`; expected `min` or `max`")));
+                if inner.input.peek(syn::Token![=]) {
+                    let _: Expr = inner.value()?.parse()?;
+                }
+                Ok(())
+            }
+        }
+    })
 }
 
 /// regex-syntax errors span several lines with an ASCII pointer; the last line says what
