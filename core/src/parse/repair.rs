@@ -189,7 +189,7 @@ impl<'a> Parser<'a> {
         match c {
             '{' => {
                 self.pos += 1;
-                self.parse_object().map(Some)
+                self.parse_object()
             }
             '[' => {
                 self.pos += 1;
@@ -209,7 +209,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After `{`. A first entry without a colon (`{'a', 'b'}`) makes it a Python set.
-    fn parse_object(&mut self) -> Result<Value, ParseError> {
+    fn parse_object(&mut self) -> Result<Option<Value>, ParseError> {
         let body = self.pos;
         let mark = self.repairs.len();
         self.enter(b'{')?;
@@ -217,13 +217,18 @@ impl<'a> Parser<'a> {
         let is_set = self.object_members(&mut map, false)?;
         self.leave();
         if !is_set {
-            return Ok(Value::Object(map));
+            // `[{]`: a lone `{` closed by the array's bracket is a stray brace.
+            if map.is_empty() && self.peek() == Some(']') && self.stack.last() == Some(&b'[') {
+                self.note(RepairKind::DroppedJunk, "dropped a stray `{`");
+                return Ok(None);
+            }
+            return Ok(Some(Value::Object(map)));
         }
         self.repairs.truncate(mark);
         self.pos = body;
         self.note(RepairKind::SetAsArray, "read a set literal as an array");
         let (items, _) = self.parse_array(b'}')?;
-        Ok(Value::Array(items))
+        Ok(Some(Value::Array(items)))
     }
 
     /// Reads members up to and including the closing `}` (or the end of the
@@ -271,7 +276,7 @@ impl<'a> Parser<'a> {
                     let value = self.parse_value(Ctx::Value)?;
                     match (value, map.iter_mut().next_back()) {
                         (Some(Value::Array(items)), Some((_, Value::Array(last)))) => {
-                            last.extend(items);
+                            merge_arrays(last, items);
                             self.note(
                                 RepairKind::MergedArray,
                                 "appended an array written where a key belongs",
@@ -687,6 +692,7 @@ impl<'a> Parser<'a> {
             }
             let ends_early = match (c, ctx) {
                 (',', Ctx::Value) => counts_pairs && self.key_follows(self.pos + 1),
+                (':', Ctx::Key) => !self.key_close_ahead(self.pos + 1),
                 ('}', Ctx::Value) | (']', Ctx::Item) => !self.quote_ahead(self.pos, open),
                 _ => false,
             };
@@ -726,19 +732,22 @@ impl<'a> Parser<'a> {
                     || right_after.is_some_and(char::is_whitespace)
             }
             Ctx::Value => match next {
-                None | Some('}' | ']') => even,
+                None | Some('}' | ']' | ')') => even,
                 Some(':') => true,
                 Some(',') => {
                     even || self.key_follows(at + 1)
                         || matches!(self.next_non_ws(at + 1).0, None | Some('}'))
                 }
-                Some(q) if is_quote(q) => self.key_at(at),
-                Some(_) => false,
+                Some(q) if is_quote(q) && self.key_at(at) => true,
+                // A quote glued to a word opens an inner quotation (`"a "b" c"`);
+                // one followed by a space or punctuation ends the string, and
+                // what follows is stray text.
+                Some(_) => even && !right_after.is_some_and(char::is_alphanumeric),
             },
             Ctx::Item => match next {
-                None | Some(',' | ']') => even,
+                None | Some(',' | ']' | ')') => even,
                 Some(':' | '}') => true,
-                Some(_) => even && right_after.is_some_and(char::is_whitespace),
+                Some(_) => even && !right_after.is_some_and(char::is_alphanumeric),
             },
         }
     }
@@ -825,6 +834,26 @@ impl<'a> Parser<'a> {
                 Some('\\') => i += 2,
                 Some(c) if is_quote(c) || c == '’' => {
                     return self.next_non_ws(i + c.len_utf8()).0 == Some(':');
+                }
+                Some(c) => i += c.len_utf8(),
+            }
+        }
+        false
+    }
+
+    /// Whether a quote followed by a colon appears shortly after `from`, on the
+    /// same line: the proper end of a key that itself contains a colon.
+    fn key_close_ahead(&self, from: usize) -> bool {
+        let mut i = from;
+        let limit = from + KEY_LOOKAHEAD;
+        while i < limit {
+            match self.char_at(i) {
+                None | Some('\n') => return false,
+                Some(c) if is_quote(c) || c == '’' => {
+                    if self.next_non_ws(i + c.len_utf8()).0 == Some(':') {
+                        return true;
+                    }
+                    i += c.len_utf8();
                 }
                 Some(c) => i += c.len_utf8(),
             }
@@ -977,6 +1006,25 @@ impl<'a> Parser<'a> {
     fn note(&mut self, kind: RepairKind, detail: impl Into<String>) {
         push_repair(&mut self.repairs, Repair::new(kind, &self.path, detail));
     }
+}
+
+/// `"rows": [[1, 2], 3, 4], [5, 6]]`: the model closed the array too early
+/// and dropped a bracket. An array of arrays takes a new row as one element
+/// (regrouping the loose scalars before it when they make a row of the same
+/// length); otherwise the items are appended.
+fn merge_arrays(last: &mut Vec<Value>, items: Vec<Value>) {
+    let rows = last.first().is_some_and(Value::is_array);
+    let new_is_row = !items.is_empty() && !items.iter().any(Value::is_array);
+    if !(rows && new_is_row) {
+        last.extend(items);
+        return;
+    }
+    let loose = last.iter().rev().take_while(|v| !v.is_array()).count();
+    if loose == items.len() {
+        let row = last.split_off(last.len() - loose);
+        last.push(Value::Array(row));
+    }
+    last.push(Value::Array(items));
 }
 
 fn is_quote(c: char) -> bool {
