@@ -16,7 +16,7 @@ const MAX_VIOLATIONS: usize = 20;
 
 /// The system message: what to produce, the type's prompt rendering and any instructions.
 ///
-/// The word "JSON" is always present: `DeepSeek`'s `json_object` mode requires it.
+/// The word "json" is always present, in lower case: `DeepSeek`'s `json_object` mode requires it.
 pub(crate) fn system_prompt(
     schema: &Schema,
     instructions: Option<&str>,
@@ -24,8 +24,8 @@ pub(crate) fn system_prompt(
     tag: &str,
 ) -> String {
     let mut out = String::from(
-        "You extract structured data from text. Reply with one JSON value that matches the \
-         type described below, and nothing else: no prose, no code fences.\n",
+        "You extract structured data from text. Reply in json: one JSON value that matches \
+         the type described below, and nothing else (no prose, no code fences).\n",
     );
     let _ = writeln!(
         out,

@@ -1,0 +1,176 @@
+//! Shared pieces of the loopback HTTP tests: types, reply bodies, client presets.
+
+// Each http_* test binary uses a different subset of these helpers.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use factum::{Client, ClientBuilder, Extract, Provider};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wiremock::MockServer;
+
+pub const KEY: &str = "dkn_live_SECRET_0123456789abcdef";
+
+/// A person mentioned in the text.
+#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
+pub struct Person {
+    /// Full name, as written.
+    pub name: String,
+    /// Age in whole years.
+    #[extract(range(min = 0, max = 150))]
+    pub age: u8,
+    /// Email address, if the text gives one.
+    pub email: Option<String>,
+}
+
+/// How a support ticket should be routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Extract)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    Billing,
+    Technical,
+    Other,
+}
+
+pub fn john() -> Person {
+    Person { name: "John Doe".into(), age: 30, email: Some("john@example.com".into()) }
+}
+
+pub const JOHN_JSON: &str = r#"{"name":"John Doe","age":30,"email":"john@example.com"}"#;
+
+/// A chat completion body with `content`, `finish_reason` "stop" and the given usage.
+pub fn chat(content: &str, prompt_tokens: u64, completion_tokens: u64) -> Value {
+    json!({
+        "id": "gen-1",
+        "object": "chat.completion",
+        "model": "qwen3.5:9b",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": "stop"
+        }],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens
+        },
+        "metadata": {"node_id": "0xnode"}
+    })
+}
+
+/// Same as [`chat`] with another `finish_reason`.
+pub fn chat_finish(content: &str, finish: &str, completion_tokens: u64) -> Value {
+    let mut body = chat(content, 10, completion_tokens);
+    body["choices"][0]["finish_reason"] = finish.into();
+    body
+}
+
+/// A client builder for `server` with fast backoff and a key.
+pub fn builder(server: &MockServer, provider: Provider) -> ClientBuilder {
+    Client::builder()
+        .base_url(format!("{}/v1", server.uri()))
+        .provider(provider)
+        .model("qwen3.5:9b")
+        .api_key(KEY)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .timeout(Duration::from_secs(10))
+}
+
+pub fn client(server: &MockServer, provider: Provider) -> Client {
+    builder(server, provider).build().expect("client builds")
+}
+
+/// The JSON bodies of every request the server received, in order.
+pub async fn bodies(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).expect("request body is JSON"))
+        .collect()
+}
+
+/// The text of every message of a request body, in order.
+pub fn message_texts(body: &Value) -> Vec<(String, String)> {
+    body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            let role = m["role"].as_str().unwrap_or_default().to_owned();
+            let text = match &m["content"] {
+                Value::String(s) => s.clone(),
+                Value::Array(parts) => parts
+                    .iter()
+                    .filter_map(|p| p["text"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                _ => String::new(),
+            };
+            (role, text)
+        })
+        .collect()
+}
+
+/// A raw HTTP server on 127.0.0.1 that answers connection `i` with `responses[i]` (the
+/// last one repeats) and then closes the socket. Returns its base URL and a counter of
+/// connections served.
+pub fn raw_server(responses: Vec<Vec<u8>>) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let count = Arc::new(AtomicUsize::new(0));
+    let served = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let i = served.fetch_add(1, Ordering::SeqCst);
+            read_request(&mut stream);
+            let response = &responses[i.min(responses.len() - 1)];
+            let _ = stream.write_all(response);
+            let _ = stream.flush();
+            // Dropping the stream closes the connection, mid-body when the response is short.
+        }
+    });
+    (url, count)
+}
+
+/// Reads one HTTP request (headers and a Content-Length body).
+fn read_request(stream: &mut std::net::TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let Ok(n) = stream.read(&mut buf) else { return };
+        if n == 0 {
+            return;
+        }
+        data.extend_from_slice(&buf[..n]);
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length {
+                return;
+            }
+        }
+    }
+}
+
+/// A complete HTTP/1.1 200 response with a JSON body.
+pub fn http_ok(body: &Value) -> Vec<u8> {
+    let body = body.to_string();
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
