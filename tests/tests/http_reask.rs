@@ -1,0 +1,127 @@
+//! The re-ask loop: feedback content, bounded history, usage and the token budget.
+
+mod http_support;
+
+use factum::{AttemptFailure, Error, Extract, Provider, Usage};
+use http_support::{JOHN_JSON, Person, bodies, chat, client, john, message_texts};
+use serde::Deserialize;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOO_OLD: &str = r#"{"name":"John Doe","age":200,"email":"john@example.com"}"#;
+const INPUT: &str = "John Doe, john@example.com, 30 years old";
+
+async fn replies(server: &MockServer, contents: &[(&str, u64)]) {
+    // wiremock matches mounts in order; each mock serves once, the last repeats.
+    for (i, (content, tokens)) in contents.iter().enumerate() {
+        let mock = Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(chat(content, *tokens, 10)));
+        let mock = if i + 1 < contents.len() { mock.up_to_n_times(1) } else { mock };
+        mock.mount(server).await;
+    }
+}
+
+#[tokio::test]
+async fn range_violation_is_fixed_on_the_reask() {
+    let server = MockServer::start().await;
+    replies(&server, &[(TOO_OLD, 100), (JOHN_JSON, 130)]).await;
+    let out = client(&server, Provider::Dria).extraction::<Person>(INPUT).send().await.unwrap();
+    assert_eq!(out.value, john());
+    assert_eq!(out.attempts.len(), 2);
+    let Some(AttemptFailure::Violations(violations)) = &out.attempts[0].failure else {
+        panic!("{:?}", out.attempts[0].failure)
+    };
+    assert_eq!(violations[0].path, "/age");
+    assert_eq!(out.attempts[0].raw, TOO_OLD);
+    assert_eq!(out.usage, Usage { prompt_tokens: 230, completion_tokens: 20, total_tokens: 250 });
+
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 2);
+    let messages = message_texts(&sent[1]);
+    let roles: Vec<&str> = messages.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    assert_eq!(messages[2].1, TOO_OLD, "the failed output is echoed");
+    let feedback = &messages[3].1;
+    assert!(feedback.contains("/age"), "{feedback}");
+    assert!(feedback.contains("150"), "{feedback}");
+    assert!(!feedback.contains("http"), "no URLs: {feedback}");
+    assert!(!feedback.contains(INPUT), "the input is not echoed again");
+    assert_eq!(sent[1].to_string().matches("john@example.com, 30 years old").count(), 1);
+}
+
+#[tokio::test]
+async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
+    let server = MockServer::start().await;
+    let wrong_type = r#"{"name":"John Doe","age":"thirty"}"#;
+    replies(&server, &[(TOO_OLD, 10), (wrong_type, 10), (TOO_OLD, 10)]).await;
+    let error = client(&server, Provider::Dria).extraction::<Person>(INPUT).send().await.unwrap_err();
+    let Error::Exhausted { attempts, usage } = &error else { panic!("{error:?}") };
+    assert_eq!(attempts.len(), 3);
+    assert_eq!(*usage, Usage { prompt_tokens: 30, completion_tokens: 30, total_tokens: 60 });
+    assert_eq!(error.usage(), *usage);
+    assert_eq!(error.attempts().len(), 3);
+    let raws: Vec<&str> = attempts.iter().map(|a| a.raw.as_str()).collect();
+    assert_eq!(raws, [TOO_OLD, wrong_type, TOO_OLD]);
+    assert!(attempts.iter().all(|a| matches!(a.failure, Some(AttemptFailure::Violations(_)))));
+
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 3);
+    // Dria samples with a fixed seed: identical requests would repeat the same output.
+    assert_ne!(sent[0]["messages"], sent[1]["messages"]);
+    assert_ne!(sent[1]["messages"], sent[2]["messages"]);
+    let third = message_texts(&sent[2]);
+    assert_eq!(third.len(), 4, "only the last failure is kept: {third:?}");
+    assert_eq!(third[2].1, wrong_type);
+    assert!(third[3].1.contains("/age"));
+    assert!(third[3].1.contains("Attempt 2"));
+}
+
+#[tokio::test]
+async fn max_retries_bounds_the_attempts() {
+    let server = MockServer::start().await;
+    replies(&server, &[(TOO_OLD, 10)]).await;
+    let error = client(&server, Provider::Dria).extraction::<Person>(INPUT).max_retries(0).send().await.unwrap_err();
+    assert_eq!(error.attempts().len(), 1);
+    assert_eq!(bodies(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn token_budget_stops_reasking() {
+    let server = MockServer::start().await;
+    replies(&server, &[(TOO_OLD, 40)]).await;
+    let error = client(&server, Provider::Dria)
+        .extraction::<Person>(INPUT)
+        .max_retries(5)
+        .token_budget(90)
+        .send()
+        .await
+        .unwrap_err();
+    let Error::TokenBudget { budget, attempts, usage } = &error else { panic!("{error:?}") };
+    assert_eq!(*budget, 90);
+    assert_eq!(attempts.len(), 2, "50 + 50 tokens spend the budget of 90");
+    assert_eq!(usage.total_tokens, 100);
+    assert_eq!(bodies(&server).await.len(), 2);
+}
+
+fn not_placeholder(name: &String) -> Result<(), String> {
+    if name.eq_ignore_ascii_case("unknown") { Err("use the name the text gives".into()) } else { Ok(()) }
+}
+
+/// A contact with a validated name.
+#[derive(Debug, Deserialize, Extract)]
+struct Contact {
+    /// The name.
+    #[extract(validate = not_placeholder)]
+    name: String,
+}
+
+#[tokio::test]
+async fn user_validators_run_after_the_schema_and_are_reasked() {
+    let server = MockServer::start().await;
+    replies(&server, &[(r#"{"name":"unknown"}"#, 10), (r#"{"name":"Ada"}"#, 10)]).await;
+    let out = client(&server, Provider::Dria).extraction::<Contact>("Ada wrote this").send().await.unwrap();
+    assert_eq!(out.value.name, "Ada");
+    let Some(AttemptFailure::Violations(violations)) = &out.attempts[0].failure else { panic!() };
+    assert_eq!(violations[0].path, "/name");
+    let feedback = &message_texts(&bodies(&server).await[1])[3].1;
+    assert!(feedback.contains("at /name: use the name the text gives"), "{feedback}");
+}
