@@ -1,0 +1,187 @@
+//! Safety: the key never leaks, bodies are capped, garbage never panics.
+
+mod http_support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use factum::{Client, Error, Provider};
+use http_support::{KEY, Person, builder, chat, client, raw_server};
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_debug_display_errors_or_logs() {
+    let logs = Buffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    // A server that echoes the key back in its error body, first retryable then fatal.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(format!("upstream failed for key {KEY}")))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(format!("invalid api key: {KEY}")))
+        .mount(&server)
+        .await;
+    let builder = builder(&server, Provider::Dria);
+    let client = builder.clone().build().unwrap();
+    let error = client.extract::<Person>("John").await.unwrap_err();
+    assert_eq!(error.status(), Some(401));
+
+    let mut seen = vec![
+        ("builder debug", format!("{builder:?}")),
+        ("client debug", format!("{client:?}")),
+        ("error display", error.to_string()),
+        ("error debug", format!("{error:?}")),
+        ("error body", error.raw_body().unwrap_or_default().to_owned()),
+    ];
+    drop(_guard);
+    seen.push(("logs", logs.text()));
+    for (what, text) in &seen {
+        assert!(!text.contains(KEY), "{what} leaks the key: {text}");
+        assert!(!text.contains("SECRET"), "{what} leaks part of the key: {text}");
+    }
+    // The checks above looked at real text, not at empty strings.
+    assert!(seen[0].1.contains("[redacted]"));
+    assert!(seen[1].1.contains("[redacted]"));
+    assert_eq!(error.to_string(), "server returned 401: invalid api key: [redacted]");
+    assert!(seen[5].1.contains("factum.extract"), "logs: {}", seen[5].1);
+    assert!(seen[5].1.contains("retrying"), "the 500 retry is logged: {}", seen[5].1);
+}
+
+#[tokio::test]
+async fn garbage_bodies_are_typed_errors() {
+    let cases = [
+        ("not json at all", "not json"),
+        (r#"{"choices": "nope"}"#, "wrong shape"),
+        (r#"{"choices": [{"message": {"content": 42}}]}"#, "content not a string"),
+        (r#"{"choices": [{"message": {"content": "{}"}}], "usage": {"prompt_tokens": -1}}"#, "negative usage"),
+        ("[1, 2, 3]", "array body"),
+        ("", "empty body"),
+    ];
+    for (body, what) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .mount(&server)
+            .await;
+        let error = client(&server, Provider::Dria).extract::<Person>("John").await.unwrap_err();
+        assert!(matches!(error, Error::InvalidResponse { .. }), "{what}: {error:?}");
+        assert_eq!(error.raw_body(), Some(body), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn odd_but_valid_shapes_become_attempt_failures() {
+    for body in [
+        json!({"choices": []}),
+        json!({"choices": null, "usage": null}),
+        json!({"choices": [{}]}),
+        json!({"choices": [{"message": null, "finish_reason": null}]}),
+        json!({}),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&body))
+            .mount(&server)
+            .await;
+        let error = client(&server, Provider::Dria).extract::<Person>("John").await.unwrap_err();
+        assert!(matches!(&error, Error::Empty { attempts, .. } if attempts.len() == 3), "{body}: {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn hostile_model_text_never_panics() {
+    let deep = "[".repeat(50_000);
+    let nested = format!("{}{}", "{\"a\":".repeat(5_000), "1");
+    let contents = [
+        deep.as_str(),
+        nested.as_str(),
+        "<think>",
+        "</think></think><think>",
+        "```",
+        "```json\n",
+        "{\"name\": \"\\ud800\"}",
+        "\u{0}\u{1}\u{ffff}",
+        "{\"name\":\"x\",\"age\":1e400}",
+        "null",
+        "{\"value\": {\"value\": 1}}",
+    ];
+    for content in contents {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(chat(content, 1, 1)))
+            .mount(&server)
+            .await;
+        let result = client(&server, Provider::OpenAi).extraction::<Person>("John").max_retries(0).send().await;
+        let error = result.unwrap_err();
+        assert_eq!(error.attempts().len(), 1, "{error:?}");
+    }
+}
+
+#[tokio::test]
+async fn body_over_the_cap_is_a_typed_error() {
+    let server = MockServer::start().await;
+    let huge = "x".repeat(64 * 1024);
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(chat(&huge, 1, 1)))
+        .mount(&server)
+        .await;
+    let client = builder(&server, Provider::Dria).body_limit(16 * 1024).build().unwrap();
+    let error = client.extract::<Person>("John").await.unwrap_err();
+    assert!(matches!(error, Error::BodyTooLarge { limit: 16384 }), "{error:?}");
+    assert_eq!(error.to_string(), "response body is larger than the limit of 16384 bytes");
+}
+
+#[tokio::test]
+async fn chunked_body_over_the_cap_is_cut_while_streaming() {
+    // No Content-Length: the cap is enforced chunk by chunk, not after reading it all.
+    let chunk = "a".repeat(4096);
+    let mut response = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..64 {
+        response.extend_from_slice(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes());
+    }
+    response.extend_from_slice(b"0\r\n\r\n");
+    let (url, _) = raw_server(vec![response]);
+    let client = Client::builder()
+        .base_url(url)
+        .provider(Provider::LlamaCpp)
+        .body_limit(10_000)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let error = client.extract::<Person>("John").await.unwrap_err();
+    assert!(matches!(error, Error::BodyTooLarge { limit: 10_000 }), "{error:?}");
+}
