@@ -26,7 +26,11 @@ async fn each_provider_gets_its_own_response_format() {
         let body = sent_for(provider).await;
         let format = &body["response_format"];
         let timeout = body.get("timeout_secs");
-        assert_eq!(timeout.is_some(), provider == Provider::Dria, "{provider}: timeout_secs");
+        assert_eq!(
+            timeout.is_some(),
+            provider == Provider::Dria,
+            "{provider}: timeout_secs"
+        );
         for field in ["seed", "stream_options", "top_p"] {
             assert!(body.get(field).is_none(), "{provider}: {field}");
         }
@@ -35,19 +39,34 @@ async fn each_provider_gets_its_own_response_format() {
                 assert_eq!(format["type"], "json_schema", "{provider}");
                 assert_eq!(format["json_schema"]["strict"], true, "{provider}");
                 let schema = &format["json_schema"]["schema"];
-                assert_eq!(schema["additionalProperties"], false, "{provider}: strict closes objects");
-                assert_eq!(schema["required"], json!(["name", "age", "email"]), "{provider}");
+                assert_eq!(
+                    schema["additionalProperties"], false,
+                    "{provider}: strict closes objects"
+                );
+                assert_eq!(
+                    schema["required"],
+                    json!(["name", "age", "email"]),
+                    "{provider}"
+                );
             }
             Provider::Dria | Provider::LlamaCpp | Provider::Ollama => {
                 assert_eq!(format["type"], "json_schema", "{provider}");
                 assert_eq!(format["json_schema"]["name"], "Person");
-                assert!(format["json_schema"].get("strict").is_none(), "{provider}: no strict");
-                let expected = factum::schema::<Person>().for_dialect(factum::Dialect::LlamaCpp).unwrap();
+                assert!(
+                    format["json_schema"].get("strict").is_none(),
+                    "{provider}: no strict"
+                );
+                let expected = factum::schema::<Person>()
+                    .for_dialect(factum::Dialect::LlamaCpp)
+                    .unwrap();
                 assert_eq!(&format["json_schema"]["schema"], expected, "{provider}");
             }
             Provider::Vllm | Provider::Custom => {
                 assert_eq!(format["type"], "json_schema", "{provider}");
-                assert_eq!(format["json_schema"]["schema"], source, "{provider}: source schema");
+                assert_eq!(
+                    format["json_schema"]["schema"], source,
+                    "{provider}: source schema"
+                );
                 assert!(format["json_schema"].get("strict").is_none(), "{provider}");
             }
             Provider::LlamaCppPython => {
@@ -58,8 +77,14 @@ async fn each_provider_gets_its_own_response_format() {
             Provider::DeepSeek => {
                 assert_eq!(format, &json!({"type": "json_object"}));
                 let system = &message_texts(&body)[0].1;
-                assert!(system.contains("json"), "DeepSeek needs the word json in the prompt: {system}");
-                assert!(system.contains("age"), "the schema is described in the prompt");
+                assert!(
+                    system.contains("json"),
+                    "DeepSeek needs the word json in the prompt: {system}"
+                );
+                assert!(
+                    system.contains("age"),
+                    "the schema is described in the prompt"
+                );
             }
             _ => unreachable!("a provider without a test: {provider}"),
         }
@@ -77,15 +102,24 @@ async fn schema_400_steps_down_and_is_remembered_per_base_url_and_model() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(body_partial_json(json!({"response_format": {"type": "json_object"}})))
+        .and(body_partial_json(
+            json!({"response_format": {"type": "json_object"}}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 5, 5)))
         .mount(&server)
         .await;
     let client = client(&server, Provider::LlamaCpp);
-    assert_eq!(client.mode("qwen3.5:9b"), Mode::JsonSchema { strict: false });
+    assert_eq!(
+        client.mode("qwen3.5:9b"),
+        Mode::JsonSchema { strict: false }
+    );
     let out = client.extraction::<Person>("John").send().await.unwrap();
     assert_eq!(out.value, john());
-    assert_eq!(out.attempts.len(), 1, "the rejected request is not a model attempt");
+    assert_eq!(
+        out.attempts.len(),
+        1,
+        "the rejected request is not a model attempt"
+    );
     assert_eq!(out.attempts[0].mode, Mode::JsonObjectWithSchema);
     let sent = bodies(&server).await;
     assert_eq!(sent.len(), 2);
@@ -120,8 +154,15 @@ async fn deepseek_style_rejection_steps_down_to_prompt_only() {
     let out = client.extraction::<Person>("John").send().await.unwrap();
     assert_eq!(out.attempts[0].mode, Mode::PromptOnly);
     let sent = bodies(&server).await;
-    let formats: Vec<Value> = sent.iter().map(|b| b.get("response_format").cloned().unwrap_or(Value::Null)).collect();
-    assert_eq!(formats.len(), 5, "strict → json_schema → json_object+schema → json_object → prompt only");
+    let formats: Vec<Value> = sent
+        .iter()
+        .map(|b| b.get("response_format").cloned().unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(
+        formats.len(),
+        5,
+        "strict → json_schema → json_object+schema → json_object → prompt only"
+    );
     assert_eq!(formats[0]["json_schema"]["strict"], true);
     assert!(formats[1]["json_schema"].get("strict").is_none());
     assert!(formats[2]["schema"].is_object());
@@ -133,14 +174,22 @@ async fn deepseek_style_rejection_steps_down_to_prompt_only() {
 async fn non_schema_400_is_not_a_step_down() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_string("bad params: max_tokens must be positive"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_string("bad params: max_tokens must be positive"),
+        )
         .mount(&server)
         .await;
     let client = client(&server, Provider::Dria);
     let error = client.extract::<Person>("John").await.unwrap_err();
-    assert_eq!(error.to_string(), "server returned 400: bad params: max_tokens must be positive");
+    assert_eq!(
+        error.to_string(),
+        "server returned 400: bad params: max_tokens must be positive"
+    );
     assert_eq!(bodies(&server).await.len(), 1);
-    assert_eq!(client.mode("qwen3.5:9b"), Mode::JsonSchema { strict: false });
+    assert_eq!(
+        client.mode("qwen3.5:9b"),
+        Mode::JsonSchema { strict: false }
+    );
 }
 
 #[tokio::test]
@@ -152,22 +201,42 @@ async fn openrouter_wrapped_errors_show_the_upstream_text() {
         })))
         .mount(&server)
         .await;
-    let error = client(&server, Provider::OpenRouter).extract::<Person>("John").await.unwrap_err();
-    assert_eq!(error.to_string(), "server returned 403: Provider returned error: key limit reached");
+    let error = client(&server, Provider::OpenRouter)
+        .extract::<Person>("John")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "server returned 403: Provider returned error: key limit reached"
+    );
 }
 
 #[tokio::test]
 async fn strict_mode_unwraps_a_non_object_root() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(r#"{"value":"billing"}"#, 1, 1)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
+            r#"{"value":"billing"}"#,
+            1,
+            1,
+        )))
         .mount(&server)
         .await;
-    let route: Route = client(&server, Provider::OpenAi).extract("I was charged twice").await.unwrap();
+    let route: Route = client(&server, Provider::OpenAi)
+        .extract("I was charged twice")
+        .await
+        .unwrap();
     assert_eq!(route, Route::Billing);
     let body = &bodies(&server).await[0];
-    assert_eq!(body["response_format"]["json_schema"]["schema"]["type"], "object");
-    assert!(message_texts(body)[0].1.contains(r#"{"value": <the value>}"#));
+    assert_eq!(
+        body["response_format"]["json_schema"]["schema"]["type"],
+        "object"
+    );
+    assert!(
+        message_texts(body)[0]
+            .1
+            .contains(r#"{"value": <the value>}"#)
+    );
 
     // Servers without the wrapper get the enum as it is.
     let server = MockServer::start().await;
@@ -175,6 +244,11 @@ async fn strict_mode_unwraps_a_non_object_root() {
         .respond_with(ResponseTemplate::new(200).set_body_json(chat(r#""technical""#, 1, 1)))
         .mount(&server)
         .await;
-    let route: Route = builder(&server, Provider::LlamaCpp).build().unwrap().extract("It crashes").await.unwrap();
+    let route: Route = builder(&server, Provider::LlamaCpp)
+        .build()
+        .unwrap()
+        .extract("It crashes")
+        .await
+        .unwrap();
     assert_eq!(route, Route::Technical);
 }

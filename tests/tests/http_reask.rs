@@ -14,8 +14,13 @@ const INPUT: &str = "John Doe, john@example.com, 30 years old";
 async fn replies(server: &MockServer, contents: &[(&str, u64)]) {
     // wiremock matches mounts in order; each mock serves once, the last repeats.
     for (i, (content, tokens)) in contents.iter().enumerate() {
-        let mock = Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(chat(content, *tokens, 10)));
-        let mock = if i + 1 < contents.len() { mock.up_to_n_times(1) } else { mock };
+        let mock = Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(chat(content, *tokens, 10)));
+        let mock = if i + 1 < contents.len() {
+            mock.up_to_n_times(1)
+        } else {
+            mock
+        };
         mock.mount(server).await;
     }
 }
@@ -24,7 +29,11 @@ async fn replies(server: &MockServer, contents: &[(&str, u64)]) {
 async fn range_violation_is_fixed_on_the_reask() {
     let server = MockServer::start().await;
     replies(&server, &[(TOO_OLD, 100), (JOHN_JSON, 130)]).await;
-    let out = client(&server, Provider::Dria).extraction::<Person>(INPUT).send().await.unwrap();
+    let out = client(&server, Provider::Dria)
+        .extraction::<Person>(INPUT)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.value, john());
     assert_eq!(out.attempts.len(), 2);
     let Some(AttemptFailure::Violations(violations)) = &out.attempts[0].failure else {
@@ -32,7 +41,14 @@ async fn range_violation_is_fixed_on_the_reask() {
     };
     assert_eq!(violations[0].path, "/age");
     assert_eq!(out.attempts[0].raw, TOO_OLD);
-    assert_eq!(out.usage, Usage { prompt_tokens: 230, completion_tokens: 20, total_tokens: 250 });
+    assert_eq!(
+        out.usage,
+        Usage {
+            prompt_tokens: 230,
+            completion_tokens: 20,
+            total_tokens: 250
+        }
+    );
 
     let sent = bodies(&server).await;
     assert_eq!(sent.len(), 2);
@@ -45,7 +61,13 @@ async fn range_violation_is_fixed_on_the_reask() {
     assert!(feedback.contains("150"), "{feedback}");
     assert!(!feedback.contains("http"), "no URLs: {feedback}");
     assert!(!feedback.contains(INPUT), "the input is not echoed again");
-    assert_eq!(sent[1].to_string().matches("john@example.com, 30 years old").count(), 1);
+    assert_eq!(
+        sent[1]
+            .to_string()
+            .matches("john@example.com, 30 years old")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -53,15 +75,32 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
     let server = MockServer::start().await;
     let wrong_type = r#"{"name":"John Doe","age":"thirty"}"#;
     replies(&server, &[(TOO_OLD, 10), (wrong_type, 10), (TOO_OLD, 10)]).await;
-    let error = client(&server, Provider::Dria).extraction::<Person>(INPUT).send().await.unwrap_err();
-    let Error::Exhausted { attempts, usage } = &error else { panic!("{error:?}") };
+    let error = client(&server, Provider::Dria)
+        .extraction::<Person>(INPUT)
+        .send()
+        .await
+        .unwrap_err();
+    let Error::Exhausted { attempts, usage } = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(attempts.len(), 3);
-    assert_eq!(*usage, Usage { prompt_tokens: 30, completion_tokens: 30, total_tokens: 60 });
+    assert_eq!(
+        *usage,
+        Usage {
+            prompt_tokens: 30,
+            completion_tokens: 30,
+            total_tokens: 60
+        }
+    );
     assert_eq!(error.usage(), *usage);
     assert_eq!(error.attempts().len(), 3);
     let raws: Vec<&str> = attempts.iter().map(|a| a.raw.as_str()).collect();
     assert_eq!(raws, [TOO_OLD, wrong_type, TOO_OLD]);
-    assert!(attempts.iter().all(|a| matches!(a.failure, Some(AttemptFailure::Violations(_)))));
+    assert!(
+        attempts
+            .iter()
+            .all(|a| matches!(a.failure, Some(AttemptFailure::Violations(_))))
+    );
 
     let sent = bodies(&server).await;
     assert_eq!(sent.len(), 3);
@@ -79,7 +118,12 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
 async fn max_retries_bounds_the_attempts() {
     let server = MockServer::start().await;
     replies(&server, &[(TOO_OLD, 10)]).await;
-    let error = client(&server, Provider::Dria).extraction::<Person>(INPUT).max_retries(0).send().await.unwrap_err();
+    let error = client(&server, Provider::Dria)
+        .extraction::<Person>(INPUT)
+        .max_retries(0)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error.attempts().len(), 1);
     assert_eq!(bodies(&server).await.len(), 1);
 }
@@ -95,15 +139,30 @@ async fn token_budget_stops_reasking() {
         .send()
         .await
         .unwrap_err();
-    let Error::TokenBudget { budget, attempts, usage } = &error else { panic!("{error:?}") };
+    let Error::TokenBudget {
+        budget,
+        attempts,
+        usage,
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
     assert_eq!(*budget, 90);
     assert_eq!(attempts.len(), 2, "50 + 50 tokens spend the budget of 90");
     assert_eq!(usage.total_tokens, 100);
     assert_eq!(bodies(&server).await.len(), 2);
 }
 
+#[allow(
+    clippy::ptr_arg,
+    reason = "field validators take a reference to the field's type"
+)]
 fn not_placeholder(name: &String) -> Result<(), String> {
-    if name.eq_ignore_ascii_case("unknown") { Err("use the name the text gives".into()) } else { Ok(()) }
+    if name.eq_ignore_ascii_case("unknown") {
+        Err("use the name the text gives".into())
+    } else {
+        Ok(())
+    }
 }
 
 /// A contact with a validated name.
@@ -117,11 +176,24 @@ struct Contact {
 #[tokio::test]
 async fn user_validators_run_after_the_schema_and_are_reasked() {
     let server = MockServer::start().await;
-    replies(&server, &[(r#"{"name":"unknown"}"#, 10), (r#"{"name":"Ada"}"#, 10)]).await;
-    let out = client(&server, Provider::Dria).extraction::<Contact>("Ada wrote this").send().await.unwrap();
+    replies(
+        &server,
+        &[(r#"{"name":"unknown"}"#, 10), (r#"{"name":"Ada"}"#, 10)],
+    )
+    .await;
+    let out = client(&server, Provider::Dria)
+        .extraction::<Contact>("Ada wrote this")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.value.name, "Ada");
-    let Some(AttemptFailure::Violations(violations)) = &out.attempts[0].failure else { panic!() };
+    let Some(AttemptFailure::Violations(violations)) = &out.attempts[0].failure else {
+        panic!()
+    };
     assert_eq!(violations[0].path, "/name");
     let feedback = &message_texts(&bodies(&server).await[1])[3].1;
-    assert!(feedback.contains("at /name: use the name the text gives"), "{feedback}");
+    assert!(
+        feedback.contains("at /name: use the name the text gives"),
+        "{feedback}"
+    );
 }

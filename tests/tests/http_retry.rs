@@ -12,7 +12,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Mounts `first` for the first `n` requests and a valid reply after.
 async fn then_ok(server: &MockServer, first: ResponseTemplate, n: u64) {
-    Mock::given(method("POST")).respond_with(first).up_to_n_times(n).mount(server).await;
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(n)
+        .mount(server)
+        .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 10, 10)))
         .mount(server)
@@ -22,37 +26,77 @@ async fn then_ok(server: &MockServer, first: ResponseTemplate, n: u64) {
 #[tokio::test(start_paused = true)]
 async fn retry_after_seconds_is_honoured() {
     let server = MockServer::start().await;
-    then_ok(&server, ResponseTemplate::new(429).insert_header("retry-after", "7").set_body_string("rate limited"), 1)
-        .await;
+    then_ok(
+        &server,
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "7")
+            .set_body_string("rate limited"),
+        1,
+    )
+    .await;
     // No per-attempt timer: with paused time, an idle runtime jumps to the next timer.
-    let client = builder(&server, Provider::Dria).timeout(None).deadline(None).build().unwrap();
+    let client = builder(&server, Provider::Dria)
+        .timeout(None)
+        .deadline(None)
+        .build()
+        .unwrap();
     let start = Instant::now();
     let out = client.extraction::<Person>("John").send().await.unwrap();
     let waited = start.elapsed();
     assert!(waited >= Duration::from_secs(7), "waited only {waited:?}");
     assert!(waited < Duration::from_secs(60), "waited {waited:?}");
     assert_eq!(out.value, john());
-    assert_eq!(out.attempts.len(), 1, "a transport retry is not a model attempt");
+    assert_eq!(
+        out.attempts.len(),
+        1,
+        "a transport retry is not a model attempt"
+    );
     assert_eq!(bodies(&server).await.len(), 2);
 }
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_ms_and_http_dates_are_honoured() {
     let server = MockServer::start().await;
-    then_ok(&server, ResponseTemplate::new(503).insert_header("retry-after-ms", "2500"), 1).await;
-    let client = builder(&server, Provider::Dria).timeout(None).deadline(None).build().unwrap();
+    then_ok(
+        &server,
+        ResponseTemplate::new(503).insert_header("retry-after-ms", "2500"),
+        1,
+    )
+    .await;
+    let client = builder(&server, Provider::Dria)
+        .timeout(None)
+        .deadline(None)
+        .build()
+        .unwrap();
     let start = Instant::now();
     client.extract::<Person>("John").await.unwrap();
-    assert!(start.elapsed() >= Duration::from_millis(2500), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(2500),
+        "{:?}",
+        start.elapsed()
+    );
 
     let server = MockServer::start().await;
     let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
-    then_ok(&server, ResponseTemplate::new(429).insert_header("retry-after", date.as_str()), 1).await;
-    let client = builder(&server, Provider::OpenRouter).timeout(None).deadline(None).build().unwrap();
+    then_ok(
+        &server,
+        ResponseTemplate::new(429).insert_header("retry-after", date.as_str()),
+        1,
+    )
+    .await;
+    let client = builder(&server, Provider::OpenRouter)
+        .timeout(None)
+        .deadline(None)
+        .build()
+        .unwrap();
     let start = Instant::now();
     client.extract::<Person>("John").await.unwrap();
     // The date has whole-second precision.
-    assert!(start.elapsed() >= Duration::from_secs(28), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_secs(28),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -76,9 +120,17 @@ async fn backoff_grows_exponentially_without_retry_after() {
 #[tokio::test]
 async fn dria_503_then_success() {
     let server = MockServer::start().await;
-    then_ok(&server, ResponseTemplate::new(503).set_body_string("No nodes available for the requested model"), 1)
-        .await;
-    let out = client(&server, Provider::Dria).extraction::<Person>("John").send().await.unwrap();
+    then_ok(
+        &server,
+        ResponseTemplate::new(503).set_body_string("No nodes available for the requested model"),
+        1,
+    )
+    .await;
+    let out = client(&server, Provider::Dria)
+        .extraction::<Person>("John")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.value, john());
     assert_eq!(bodies(&server).await.len(), 2);
 }
@@ -87,42 +139,86 @@ async fn dria_503_then_success() {
 async fn retryable_status_gives_up_after_transport_retries_with_the_plain_text_message() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("No nodes available for the requested model\n"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_string("No nodes available for the requested model\n"),
+        )
         .mount(&server)
         .await;
-    let error = builder(&server, Provider::Dria).transport_retries(2).build().unwrap().extract::<Person>("x").await;
+    let error = builder(&server, Provider::Dria)
+        .transport_retries(2)
+        .build()
+        .unwrap()
+        .extract::<Person>("x")
+        .await;
     let error = error.unwrap_err();
     assert_eq!(error.status(), Some(503));
     assert!(error.is_retryable());
-    assert_eq!(error.to_string(), "server returned 503: No nodes available for the requested model");
-    assert_eq!(error.raw_body(), Some("No nodes available for the requested model\n"));
+    assert_eq!(
+        error.to_string(),
+        "server returned 503: No nodes available for the requested model"
+    );
+    assert_eq!(
+        error.raw_body(),
+        Some("No nodes available for the requested model\n")
+    );
     assert_eq!(bodies(&server).await.len(), 3);
 }
 
 #[tokio::test]
 async fn fatal_statuses_are_not_retried() {
     for (status, body, provider, message) in [
-        (400, "bad params: max_tokens", Provider::Dria, "bad params: max_tokens"),
+        (
+            400,
+            "bad params: max_tokens",
+            Provider::Dria,
+            "bad params: max_tokens",
+        ),
         (401, "invalid api key", Provider::Dria, "invalid api key"),
-        (402, "Payment required: top up your credits", Provider::Dria, "Payment required: top up your credits"),
+        (
+            402,
+            "Payment required: top up your credits",
+            Provider::Dria,
+            "Payment required: top up your credits",
+        ),
         (
             403,
             r#"{"error":{"message":"forbidden","type":"permission_error","code":null}}"#,
             Provider::OpenAi,
             "forbidden",
         ),
-        (404, r#"{"error":{"code":404,"message":"model not found","type":"not_found_error"}}"#, Provider::LlamaCpp, "model not found"),
-        (422, r#"{"detail":"unprocessable"}"#, Provider::Custom, "unprocessable"),
+        (
+            404,
+            r#"{"error":{"code":404,"message":"model not found","type":"not_found_error"}}"#,
+            Provider::LlamaCpp,
+            "model not found",
+        ),
+        (
+            422,
+            r#"{"detail":"unprocessable"}"#,
+            Provider::Custom,
+            "unprocessable",
+        ),
     ] {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(status).set_body_string(body).insert_header("x-should-retry", "true"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_string(body)
+                    .insert_header("x-should-retry", "true"),
+            )
             .mount(&server)
             .await;
-        let error = client(&server, provider).extract::<Person>("x").await.unwrap_err();
+        let error = client(&server, provider)
+            .extract::<Person>("x")
+            .await
+            .unwrap_err();
         assert_eq!(error.status(), Some(status));
         assert!(!error.is_retryable());
-        assert!(matches!(&error, Error::Http { message: m, .. } if m == message), "{status}: {error}");
+        assert!(
+            matches!(&error, Error::Http { message: m, .. } if m == message),
+            "{status}: {error}"
+        );
         assert_eq!(bodies(&server).await.len(), 1, "{status} was retried");
     }
 }
@@ -134,13 +230,24 @@ async fn x_should_retry_overrides_the_status() {
         .respond_with(ResponseTemplate::new(500).insert_header("x-should-retry", "false"))
         .mount(&server)
         .await;
-    let error = client(&server, Provider::OpenAi).extract::<Person>("x").await.unwrap_err();
+    let error = client(&server, Provider::OpenAi)
+        .extract::<Person>("x")
+        .await
+        .unwrap_err();
     assert_eq!(error.status(), Some(500));
     assert_eq!(bodies(&server).await.len(), 1);
 
     let server = MockServer::start().await;
-    then_ok(&server, ResponseTemplate::new(418).insert_header("x-should-retry", "true"), 1).await;
-    client(&server, Provider::OpenAi).extract::<Person>("x").await.unwrap();
+    then_ok(
+        &server,
+        ResponseTemplate::new(418).insert_header("x-should-retry", "true"),
+        1,
+    )
+    .await;
+    client(&server, Provider::OpenAi)
+        .extract::<Person>("x")
+        .await
+        .unwrap();
     assert_eq!(bodies(&server).await.len(), 2);
 }
 
@@ -184,7 +291,12 @@ async fn connection_refused_is_a_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     drop(listener);
-    let client = factum::Client::builder().base_url(url).model("m").transport_retries(0).build().unwrap();
+    let client = factum::Client::builder()
+        .base_url(url)
+        .model("m")
+        .transport_retries(0)
+        .build()
+        .unwrap();
     let error = client.extract::<Person>("John").await.unwrap_err();
     assert!(matches!(error, Error::Transport(_)), "{error:?}");
 }
@@ -193,7 +305,11 @@ async fn connection_refused_is_a_transport_error() {
 async fn slow_server_times_out_per_attempt() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 1, 1)).set_delay(Duration::from_secs(5)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(chat(JOHN_JSON, 1, 1))
+                .set_delay(Duration::from_secs(5)),
+        )
         .mount(&server)
         .await;
     let client = builder(&server, Provider::Dria)
@@ -203,7 +319,10 @@ async fn slow_server_times_out_per_attempt() {
         .unwrap();
     let start = std::time::Instant::now();
     let error = client.extract::<Person>("John").await.unwrap_err();
-    assert!(matches!(error, Error::Timeout { after } if after == Duration::from_millis(200)), "{error:?}");
+    assert!(
+        matches!(error, Error::Timeout { after } if after == Duration::from_millis(200)),
+        "{error:?}"
+    );
     assert!(error.is_timeout());
     assert!(start.elapsed() < Duration::from_secs(3));
     assert_eq!(bodies(&server).await.len(), 2, "a timeout is retried once");
@@ -213,7 +332,11 @@ async fn slow_server_times_out_per_attempt() {
 async fn overall_deadline_ends_the_call() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 1, 1)).set_delay(Duration::from_secs(5)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(chat(JOHN_JSON, 1, 1))
+                .set_delay(Duration::from_secs(5)),
+        )
         .mount(&server)
         .await;
     let client = builder(&server, Provider::Dria)
@@ -230,8 +353,16 @@ async fn overall_deadline_ends_the_call() {
 #[tokio::test]
 async fn retry_after_beyond_the_deadline_fails_fast_with_the_server_error() {
     let server = MockServer::start().await;
-    then_ok(&server, ResponseTemplate::new(429).insert_header("retry-after", "3600"), 1).await;
-    let client = builder(&server, Provider::Dria).deadline(Duration::from_secs(30)).build().unwrap();
+    then_ok(
+        &server,
+        ResponseTemplate::new(429).insert_header("retry-after", "3600"),
+        1,
+    )
+    .await;
+    let client = builder(&server, Provider::Dria)
+        .deadline(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let start = std::time::Instant::now();
     let error = client.extract::<Person>("John").await.unwrap_err();
     assert_eq!(error.status(), Some(429));
@@ -247,7 +378,11 @@ async fn dropping_the_future_cancels_the_request() {
         .await;
     let client = client(&server, Provider::Dria);
     let call = client.extract::<Person>("John");
-    assert!(tokio::time::timeout(Duration::from_millis(300), call).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), call)
+            .await
+            .is_err()
+    );
     // Dropped during the Retry-After wait: no further request may follow.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(bodies(&server).await.len(), 1);

@@ -42,12 +42,14 @@ async fn the_key_never_appears_in_debug_display_errors_or_logs() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let guard = tracing::subscriber::set_default(subscriber);
 
     let server = MockServer::start().await;
     // A server that echoes the key back in its error body, first retryable then fatal.
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_string(format!("upstream failed for key {KEY}")))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_string(format!("upstream failed for key {KEY}")),
+        )
         .up_to_n_times(1)
         .mount(&server)
         .await;
@@ -65,20 +67,33 @@ async fn the_key_never_appears_in_debug_display_errors_or_logs() {
         ("client debug", format!("{client:?}")),
         ("error display", error.to_string()),
         ("error debug", format!("{error:?}")),
-        ("error body", error.raw_body().unwrap_or_default().to_owned()),
+        (
+            "error body",
+            error.raw_body().unwrap_or_default().to_owned(),
+        ),
     ];
-    drop(_guard);
+    drop(guard);
     seen.push(("logs", logs.text()));
     for (what, text) in &seen {
         assert!(!text.contains(KEY), "{what} leaks the key: {text}");
-        assert!(!text.contains("SECRET"), "{what} leaks part of the key: {text}");
+        assert!(
+            !text.contains("SECRET"),
+            "{what} leaks part of the key: {text}"
+        );
     }
     // The checks above looked at real text, not at empty strings.
     assert!(seen[0].1.contains("[redacted]"));
     assert!(seen[1].1.contains("[redacted]"));
-    assert_eq!(error.to_string(), "server returned 401: invalid api key: [redacted]");
+    assert_eq!(
+        error.to_string(),
+        "server returned 401: invalid api key: [redacted]"
+    );
     assert!(seen[5].1.contains("factum.extract"), "logs: {}", seen[5].1);
-    assert!(seen[5].1.contains("retrying"), "the 500 retry is logged: {}", seen[5].1);
+    assert!(
+        seen[5].1.contains("retrying"),
+        "the 500 retry is logged: {}",
+        seen[5].1
+    );
 }
 
 #[tokio::test]
@@ -86,8 +101,14 @@ async fn garbage_bodies_are_typed_errors() {
     let cases = [
         ("not json at all", "not json"),
         (r#"{"choices": "nope"}"#, "wrong shape"),
-        (r#"{"choices": [{"message": {"content": 42}}]}"#, "content not a string"),
-        (r#"{"choices": [{"message": {"content": "{}"}}], "usage": {"prompt_tokens": -1}}"#, "negative usage"),
+        (
+            r#"{"choices": [{"message": {"content": 42}}]}"#,
+            "content not a string",
+        ),
+        (
+            r#"{"choices": [{"message": {"content": "{}"}}], "usage": {"prompt_tokens": -1}}"#,
+            "negative usage",
+        ),
         ("[1, 2, 3]", "array body"),
         ("", "empty body"),
     ];
@@ -97,8 +118,14 @@ async fn garbage_bodies_are_typed_errors() {
             .respond_with(ResponseTemplate::new(200).set_body_string(body))
             .mount(&server)
             .await;
-        let error = client(&server, Provider::Dria).extract::<Person>("John").await.unwrap_err();
-        assert!(matches!(error, Error::InvalidResponse { .. }), "{what}: {error:?}");
+        let error = client(&server, Provider::Dria)
+            .extract::<Person>("John")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidResponse { .. }),
+            "{what}: {error:?}"
+        );
         assert_eq!(error.raw_body(), Some(body), "{what}");
     }
 }
@@ -117,8 +144,14 @@ async fn odd_but_valid_shapes_become_attempt_failures() {
             .respond_with(ResponseTemplate::new(200).set_body_json(&body))
             .mount(&server)
             .await;
-        let error = client(&server, Provider::Dria).extract::<Person>("John").await.unwrap_err();
-        assert!(matches!(&error, Error::Empty { attempts, .. } if attempts.len() == 3), "{body}: {error:?}");
+        let error = client(&server, Provider::Dria)
+            .extract::<Person>("John")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Empty { attempts, .. } if attempts.len() == 3),
+            "{body}: {error:?}"
+        );
     }
 }
 
@@ -145,7 +178,11 @@ async fn hostile_model_text_never_panics() {
             .respond_with(ResponseTemplate::new(200).set_body_json(chat(content, 1, 1)))
             .mount(&server)
             .await;
-        let result = client(&server, Provider::OpenAi).extraction::<Person>("John").max_retries(0).send().await;
+        let result = client(&server, Provider::OpenAi)
+            .extraction::<Person>("John")
+            .max_retries(0)
+            .send()
+            .await;
         let error = result.unwrap_err();
         assert_eq!(error.attempts().len(), 1, "{error:?}");
     }
@@ -159,17 +196,28 @@ async fn body_over_the_cap_is_a_typed_error() {
         .respond_with(ResponseTemplate::new(200).set_body_json(chat(&huge, 1, 1)))
         .mount(&server)
         .await;
-    let client = builder(&server, Provider::Dria).body_limit(16 * 1024).build().unwrap();
+    let client = builder(&server, Provider::Dria)
+        .body_limit(16 * 1024)
+        .build()
+        .unwrap();
     let error = client.extract::<Person>("John").await.unwrap_err();
-    assert!(matches!(error, Error::BodyTooLarge { limit: 16384 }), "{error:?}");
-    assert_eq!(error.to_string(), "response body is larger than the limit of 16384 bytes");
+    assert!(
+        matches!(error, Error::BodyTooLarge { limit: 16384 }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "response body is larger than the limit of 16384 bytes"
+    );
 }
 
 #[tokio::test]
 async fn chunked_body_over_the_cap_is_cut_while_streaming() {
     // No Content-Length: the cap is enforced chunk by chunk, not after reading it all.
     let chunk = "a".repeat(4096);
-    let mut response = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let mut response =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
     for _ in 0..64 {
         response.extend_from_slice(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes());
     }
@@ -183,5 +231,8 @@ async fn chunked_body_over_the_cap_is_cut_while_streaming() {
         .build()
         .unwrap();
     let error = client.extract::<Person>("John").await.unwrap_err();
-    assert!(matches!(error, Error::BodyTooLarge { limit: 10_000 }), "{error:?}");
+    assert!(
+        matches!(error, Error::BodyTooLarge { limit: 10_000 }),
+        "{error:?}"
+    );
 }

@@ -38,7 +38,11 @@ pub enum Route {
 }
 
 pub fn john() -> Person {
-    Person { name: "John Doe".into(), age: 30, email: Some("john@example.com".into()) }
+    Person {
+        name: "John Doe".into(),
+        age: 30,
+        email: Some("john@example.com".into()),
+    }
 }
 
 pub const JOHN_JSON: &str = r#"{"name":"John Doe","age":30,"email":"john@example.com"}"#;
