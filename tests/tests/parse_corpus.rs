@@ -1,8 +1,8 @@
-//! Conformance against json_repair's test suite: every case in
+//! Conformance against `json_repair`'s test suite: every case in
 //! `tests/data/parse/json_repair_cases.jsonl` goes through `parse_json` and the
 //! parsed value is compared with the expected one.
 //!
-//! `expected: null` (and the three top-level `""` cases, json_repair's way of
+//! `expected: null` (and the three top-level `""` cases, `json_repair`'s way of
 //! saying it found nothing either) means nothing is recoverable: an `Err` is
 //! the matching outcome. Cases where factum deliberately answers differently
 //! are listed in `known_differences.md` with the reason; this test keeps that
@@ -67,7 +67,8 @@ fn json_repair_corpus() {
         }
     }
     let passed = total - failing.len();
-    let rate = passed as f64 / total as f64;
+    let rate = f64::from(u32::try_from(passed).unwrap_or(0))
+        / f64::from(u32::try_from(total).unwrap_or(1));
     println!(
         "json_repair corpus: {passed}/{total} = {:.1}%",
         rate * 100.0

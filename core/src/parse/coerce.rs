@@ -31,6 +31,7 @@ pub(crate) fn coerce(
         leniency,
         steps: 0,
         path: String::new(),
+        tag_mismatch: false,
     };
     let mut repairs = Vec::new();
     let value = coercer.value(value, schema, 0, 0, &mut repairs)?;
@@ -43,6 +44,9 @@ struct Coercer<'s> {
     steps: usize,
     /// JSON pointer of the value being coerced.
     path: String,
+    /// Whether the last mismatch was a `const` or one-value `enum`: a union
+    /// branch failing on its tag is the wrong branch, not a near miss.
+    tag_mismatch: bool,
 }
 
 fn rank(l: Leniency) -> u8 {
@@ -152,10 +156,14 @@ impl<'s> Coercer<'s> {
             return self.value(value, only, depth, hops + 1, repairs);
         }
         let mut best: Option<(Value, Vec<Repair>, u32, usize)> = None;
-        let mut error: Option<ParseError> = None;
+        // The failed branch that got furthest into the value, and whether
+        // another got as far (then no branch is the obvious intent).
+        let mut error: Option<(ParseError, usize)> = None;
+        let mut tied = false;
         let mut fits = 0;
         for (i, branch) in branches.iter().enumerate() {
             let mut branch_repairs = Vec::new();
+            self.tag_mismatch = false;
             match self.value(value.clone(), branch, depth, hops + 1, &mut branch_repairs) {
                 Ok(out) => {
                     fits += 1;
@@ -168,20 +176,24 @@ impl<'s> Coercer<'s> {
                     }
                 }
                 Err(e @ ParseError::Mismatch { .. }) => {
-                    if error
-                        .as_ref()
-                        .is_none_or(|old| pointer_depth(&e) > pointer_depth(old))
-                    {
-                        error = Some(e);
+                    let score = 2 * pointer_depth(&e) - usize::from(self.tag_mismatch);
+                    match &error {
+                        Some((_, old)) if *old > score => {}
+                        Some((_, old)) if *old == score => tied = true,
+                        _ => {
+                            error = Some((e, score));
+                            tied = false;
+                        }
                     }
                 }
                 Err(e) => return Err(e),
             }
         }
         let Some((out, branch_repairs, _, i)) = best else {
-            return Err(error.unwrap_or_else(|| {
-                self.mismatch("a value matching one of the union's branches", &value)
-            }));
+            return Err(match error {
+                Some((e, _)) if !tied => e,
+                _ => self.mismatch(format!("one of the {} variants", branches.len()), &value),
+            });
         };
         if fits > 1 {
             self.note(
@@ -280,11 +292,11 @@ impl<'s> Coercer<'s> {
         match t {
             "null" => self.to_null(value, repairs),
             "boolean" => self.to_bool(value, repairs),
-            "integer" => self.to_integer(value, repairs),
+            "integer" => self.to_integer(&value, repairs),
             "number" => self.to_number(value, repairs),
             "string" => self.to_string(value, repairs),
-            "array" => self.to_array(value, s, depth, repairs),
-            "object" => self.to_object(value, s, depth, repairs),
+            "array" => self.array_from(value, s, depth, repairs),
+            "object" => self.object_from(value, s, depth, repairs),
             other => Err(self.invalid(format!("unknown type {other:?}"))),
         }
     }
@@ -341,9 +353,9 @@ impl<'s> Coercer<'s> {
                 Ok(Value::Bool(b))
             }
             Value::Number(n) => {
-                let b = match n.as_f64() {
-                    Some(f) if f == 1.0 => true,
-                    Some(f) if f == 0.0 => false,
+                let b = match n.as_u64().or_else(|| integral(n).and_then(|i| i.as_u64())) {
+                    Some(1) => true,
+                    Some(0) => false,
                     _ => return Err(self.mismatch("a boolean", &value)),
                 };
                 self.note(
@@ -371,14 +383,14 @@ impl<'s> Coercer<'s> {
         }
     }
 
-    fn to_integer(&self, value: Value, repairs: &mut Vec<Repair>) -> Result<Value, ParseError> {
-        let (n, from_string) = match &value {
+    fn to_integer(&self, value: &Value, repairs: &mut Vec<Repair>) -> Result<Value, ParseError> {
+        let (n, from_string) = match value {
             Value::Number(n) => (n.clone(), None),
             Value::String(s) => match self.number_from_str(s) {
                 Some((n, kind)) => (n, Some((kind, s))),
-                None => return Err(self.mismatch("an integer", &value)),
+                None => return Err(self.mismatch("an integer", value)),
             },
-            _ => return Err(self.mismatch("an integer", &value)),
+            _ => return Err(self.mismatch("an integer", value)),
         };
         let integer = if n.is_i64() || n.is_u64() {
             n
@@ -392,7 +404,7 @@ impl<'s> Coercer<'s> {
                     );
                     i
                 }
-                _ => return Err(self.mismatch("an integer", &value)),
+                _ => return Err(self.mismatch("an integer", value)),
             }
         };
         if let Some((kind, s)) = from_string {
@@ -445,7 +457,7 @@ impl<'s> Coercer<'s> {
         }
     }
 
-    fn to_array(
+    fn array_from(
         &mut self,
         value: Value,
         s: &'s Map<String, Value>,
@@ -549,7 +561,7 @@ impl<'s> Coercer<'s> {
         Ok(Value::Array(out))
     }
 
-    fn to_object(
+    fn object_from(
         &mut self,
         value: Value,
         s: &'s Map<String, Value>,
@@ -578,6 +590,7 @@ impl<'s> Coercer<'s> {
         }
     }
 
+    #[allow(clippy::too_many_lines)] // the member pass reads best in one place
     fn object(
         &mut self,
         mut map: Map<String, Value>,
@@ -758,7 +771,7 @@ impl<'s> Coercer<'s> {
     /// `enum` and `const`: exact, then (Standard) through case, accents and
     /// punctuation, then (Lenient) a unique prefix or substring.
     fn enumerated(
-        &self,
+        &mut self,
         value: Value,
         variants: &[Value],
         repairs: &mut Vec<Repair>,
@@ -766,6 +779,7 @@ impl<'s> Coercer<'s> {
         if variants.contains(&value) {
             return Ok(value);
         }
+        self.tag_mismatch = variants.len() == 1;
         let expected = || {
             let listed: Vec<String> = variants.iter().take(8).map(Value::to_string).collect();
             let more = if variants.len() > 8 { ", …" } else { "" };
@@ -888,10 +902,10 @@ impl<'s> Coercer<'s> {
         if let Some(Value::Array(variants)) = s.get("enum") {
             return variants.iter().any(Value::is_null);
         }
-        if let Some(Value::Array(all)) = s.get("allOf") {
-            if !all.iter().all(|sub| self.allows_null(sub, hops + 1)) {
-                return false;
-            }
+        if let Some(Value::Array(all)) = s.get("allOf")
+            && !all.iter().all(|sub| self.allows_null(sub, hops + 1))
+        {
+            return false;
         }
         if let Some(Value::Array(branches)) = s.get("anyOf").or_else(|| s.get("oneOf")) {
             return branches.iter().any(|b| self.allows_null(b, hops + 1));
@@ -919,9 +933,11 @@ fn integral(n: &Number) -> Option<Number> {
     if !f.is_finite() || f.fract() != 0.0 {
         return None;
     }
-    if f >= 0.0 && f < 18_446_744_073_709_551_616.0 {
+    // The range checks make the casts exact: `f` is integral and in range.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
         Some(Number::from(f as u64))
-    } else if f < 0.0 && f >= -9_223_372_036_854_775_808.0 {
+    } else if (-9_223_372_036_854_775_808.0..0.0).contains(&f) {
         Some(Number::from(f as i64))
     } else {
         None

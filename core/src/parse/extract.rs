@@ -90,10 +90,10 @@ pub(crate) fn fences(text: &str, max: usize) -> Vec<&str> {
             }
             None => (bytes.len(), bytes.len()),
         };
-        if let Some(content) = text.get(content_start..content_end) {
-            if !content.trim().is_empty() {
-                out.push(content);
-            }
+        if let Some(content) = text.get(content_start..content_end)
+            && !content.trim().is_empty()
+        {
+            out.push(content);
         }
         i = next;
     }

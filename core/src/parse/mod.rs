@@ -236,6 +236,7 @@ impl RepairKind {
     ///
     /// Lossless changes weigh 0, changes that keep meaning 1–2, and changes that
     /// rest on a heuristic more.
+    #[must_use]
     pub fn cost(self) -> u32 {
         use RepairKind as K;
         match self {
@@ -302,11 +303,13 @@ pub struct Parsed {
 
 impl Parsed {
     /// The summed cost of all repairs; 0 means the output was used as written.
+    #[must_use]
     pub fn cost(&self) -> u32 {
         total_cost(&self.repairs)
     }
 
     /// Whether a repair of `kind` was recorded.
+    #[must_use]
     pub fn has_repair(&self, kind: RepairKind) -> bool {
         self.repairs.iter().any(|r| r.kind == kind)
     }
@@ -380,10 +383,10 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
         });
     }
     let (text, mut repairs) = extract::strip_think(text);
-    if !repairs.is_empty() {
-        if let Some(value) = strict(&text) {
-            return Ok(Parsed { value, repairs });
-        }
+    if !repairs.is_empty()
+        && let Some(value) = strict(&text)
+    {
+        return Ok(Parsed { value, repairs });
     }
 
     let fences = extract::fences(&text, extract::MAX_CANDIDATES);
@@ -510,15 +513,20 @@ fn candidates(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)
         out.push((value, think.clone()));
         return Ok(out);
     }
+    let mut fenced = Vec::new();
     for fence in extract::fences(&text, extract::MAX_CANDIDATES) {
-        let fenced = || Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block");
         if let Some(value) = strict(fence) {
-            out.push((value, with(Vec::new(), fenced())));
+            fenced.push((value, Vec::new()));
         } else if leniency != Leniency::Strict {
-            let values = parse_fragment(fence)?;
-            push_values(&mut out, values, |reps| with(reps, fenced()));
+            fenced.extend(parse_fragment(fence)?);
         }
     }
+    push_values(&mut out, fenced, |reps| {
+        with(
+            reps,
+            Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
+        )
+    });
     let spans = extract::balanced_spans(&text, extract::MAX_CANDIDATES);
     for &(start, end) in &spans {
         let Some(span) = text.get(start..end) else {
@@ -554,10 +562,10 @@ fn push_values(
     wrap: impl Fn(Vec<Repair>) -> Vec<Repair>,
 ) {
     let others = values.len().saturating_sub(1);
-    if others > 0 {
-        if let Some((value, reps)) = combine(values.clone()) {
-            out.push((value, wrap(reps)));
-        }
+    if others > 0
+        && let Some((value, reps)) = combine(values.clone())
+    {
+        out.push((value, wrap(reps)));
     }
     for (value, mut reps) in values {
         if others > 0 {
@@ -689,11 +697,11 @@ pub(crate) fn push_repair(repairs: &mut Vec<Repair>, repair: Repair) {
         repairs.push(repair);
         return;
     }
-    if let Some(last) = repairs.last_mut() {
-        if last.kind == RepairKind::MoreRepairs {
-            last.cost = last.cost.saturating_add(repair.cost);
-            return;
-        }
+    if let Some(last) = repairs.last_mut()
+        && last.kind == RepairKind::MoreRepairs
+    {
+        last.cost = last.cost.saturating_add(repair.cost);
+        return;
     }
     repairs.push(
         Repair::new(RepairKind::MoreRepairs, "", "further repairs not listed")

@@ -200,9 +200,9 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 self.parse_tuple().map(Some)
             }
-            c if is_quote(c) => Ok(self.parse_string(ctx)?.map(Value::String)),
+            c if is_quote(c) => Ok(self.parse_string(ctx).map(Value::String)),
             c if c.is_ascii_digit() || matches!(c, '-' | '+' | '.') || is_word_char(c) => {
-                self.parse_token(ctx)
+                Ok(self.parse_token(ctx))
             }
             _ => Ok(None),
         }
@@ -234,6 +234,7 @@ impl<'a> Parser<'a> {
     /// Reads members up to and including the closing `}` (or the end of the
     /// text). Returns `true` when the first entry shows this is a set, not an
     /// object; the caller then re-reads it.
+    #[allow(clippy::too_many_lines)] // one state machine reads best in one place
     fn object_members(
         &mut self,
         map: &mut Map<String, Value>,
@@ -303,7 +304,7 @@ impl<'a> Parser<'a> {
                         self.note(RepairKind::DroppedJunk, "dropped a stray quote");
                         continue;
                     }
-                    let Some(key) = self.parse_string(Ctx::Key)? else {
+                    let Some(key) = self.parse_string(Ctx::Key) else {
                         self.note(
                             RepairKind::DroppedDanglingKey,
                             "dropped a key cut off by the end of the output",
@@ -400,6 +401,7 @@ impl<'a> Parser<'a> {
 
     /// After the opener; reads items up to and including `closer`. Returns
     /// the items and whether any comma was seen (a one-item tuple needs one).
+    #[allow(clippy::too_many_lines)] // one state machine reads best in one place
     fn parse_array(&mut self, closer: u8) -> Result<(Vec<Value>, bool), ParseError> {
         self.enter(b'[')?;
         let mut items = Vec::new();
@@ -452,11 +454,7 @@ impl<'a> Parser<'a> {
                     let start = self.pos;
                     let mark = self.path.len();
                     let _ = write!(self.path, "/{}", items.len());
-                    let value = self.parse_value(Ctx::Item);
-                    let value = match value {
-                        Ok(v) => v,
-                        Err(e) => return Err(e),
-                    };
+                    let value = self.parse_value(Ctx::Item)?;
                     let pushed = match value {
                         Some(Value::String(key))
                             if is_quote(c) && self.next_non_ws(self.pos).0 == Some(':') =>
@@ -517,7 +515,7 @@ impl<'a> Parser<'a> {
 
     /// A bare token: a number, a literal, junk such as `...`, or the start of
     /// an unquoted string.
-    fn parse_token(&mut self, ctx: Ctx) -> Result<Option<Value>, ParseError> {
+    fn parse_token(&mut self, ctx: Ctx) -> Option<Value> {
         let start = self.pos;
         let end = self.token_end(start);
         let token = self.src.get(start..end).unwrap_or_default();
@@ -529,21 +527,21 @@ impl<'a> Parser<'a> {
                     format!("read {token:?} as a number"),
                 );
             }
-            return Ok(Some(Value::Number(number)));
+            return Some(Value::Number(number));
         }
         if let Some((value, kind)) = literal(token) {
             self.pos = end;
             if let Some(kind) = kind {
                 self.note(kind, format!("read {token:?} as {value}"));
             }
-            return Ok(Some(value));
+            return Some(value);
         }
         if !token.chars().any(char::is_alphanumeric) {
             self.pos = end.max(start + 1);
             self.note(RepairKind::DroppedJunk, format!("dropped {token:?}"));
-            return Ok(None);
+            return None;
         }
-        Ok(self.parse_unquoted(ctx).map(Value::String))
+        self.parse_unquoted(ctx).map(Value::String)
     }
 
     /// A string value without its opening quote (and usually without its
@@ -603,10 +601,9 @@ impl<'a> Parser<'a> {
 
     /// Reads a quoted string. `None` means the text ended right after the
     /// opening quote, so there is nothing to keep.
-    fn parse_string(&mut self, ctx: Ctx) -> Result<Option<String>, ParseError> {
-        let Some(open) = self.peek() else {
-            return Ok(None);
-        };
+    #[allow(clippy::too_many_lines)] // one state machine reads best in one place
+    fn parse_string(&mut self, ctx: Ctx) -> Option<String> {
+                let open = self.peek()?;
         self.pos += open.len_utf8();
         let closers: &[char] = match open {
             '"' => &['"'],
@@ -634,7 +631,7 @@ impl<'a> Parser<'a> {
                 None | Some(':' | ',' | '}' | ']')
             ) {
                 self.pos = after;
-                return Ok(Some(String::new()));
+                return Some(String::new());
             }
             // `""word""`: CSV-style doubled quotes.
             doubled = true;
@@ -646,7 +643,7 @@ impl<'a> Parser<'a> {
                 RepairKind::ClosedTruncated,
                 "dropped a string cut off right after its opening quote",
             );
-            return Ok(None);
+            return None;
         }
 
         let mut out = String::new();
@@ -673,7 +670,7 @@ impl<'a> Parser<'a> {
                     self.pos = after + c.len_utf8();
                     break;
                 }
-                let even = !counts_pairs || pairs % 2 == 0;
+                let even = !counts_pairs || pairs.is_multiple_of(2);
                 if self.quote_closes(ctx, after, even) {
                     self.pos = after;
                     break;
@@ -718,7 +715,7 @@ impl<'a> Parser<'a> {
             let trimmed = out.trim_end().len();
             out.truncate(trimmed);
         }
-        Ok(Some(out))
+        Some(out)
     }
 
     /// Whether a quote just before `after` ends the string, judged by what follows it.
