@@ -603,7 +603,7 @@ impl<'a> Parser<'a> {
     /// opening quote, so there is nothing to keep.
     #[allow(clippy::too_many_lines)] // one state machine reads best in one place
     fn parse_string(&mut self, ctx: Ctx) -> Option<String> {
-                let open = self.peek()?;
+        let open = self.peek()?;
         self.pos += open.len_utf8();
         let closers: &[char] = match open {
             '"' => &['"'],
@@ -1111,9 +1111,9 @@ mod tests {
         (value, repairs.into_iter().map(|r| r.kind).collect())
     }
 
-    fn check(src: &str, expected: Value, kind: RepairKind) {
+    fn check(src: &str, expected: &Value, kind: RepairKind) {
         let (value, kinds) = one(src);
-        assert_eq!(value, expected, "{src}");
+        assert_eq!(&value, expected, "{src}");
         assert!(
             kinds.contains(&kind),
             "{src}: expected {kind:?} in {kinds:?}"
@@ -1128,115 +1128,128 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one assertion per repair kind
     fn each_syntax_repair() {
-        check("{'a': 'b'}", json!({"a": "b"}), RepairKind::SingleQuotes);
-        check("{“a”: “b”}", json!({"a": "b"}), RepairKind::SmartQuotes);
+        check("{'a': 'b'}", &json!({"a": "b"}), RepairKind::SingleQuotes);
+        check("{“a”: “b”}", &json!({"a": "b"}), RepairKind::SmartQuotes);
         check(
             "{‘a’: ‘it’s’}",
-            json!({"a": "it’s"}),
+            &json!({"a": "it’s"}),
             RepairKind::SmartQuotes,
         );
-        check("{a: 1}", json!({"a": 1}), RepairKind::UnquotedKey);
+        check("{a: 1}", &json!({"a": 1}), RepairKind::UnquotedKey);
         check(
             "{\"a\": hello world}",
-            json!({"a": "hello world"}),
+            &json!({"a": "hello world"}),
             RepairKind::UnquotedString,
         );
-        check("{\"a\" 1}", json!({"a": 1}), RepairKind::MissingColon);
-        check("{\"a\": 1,}", json!({"a": 1}), RepairKind::TrailingComma);
-        check("[1, 2,]", json!([1, 2]), RepairKind::TrailingComma);
+        check("{\"a\" 1}", &json!({"a": 1}), RepairKind::MissingColon);
+        check("{\"a\": 1,}", &json!({"a": 1}), RepairKind::TrailingComma);
+        check("[1, 2,]", &json!([1, 2]), RepairKind::TrailingComma);
         check(
             "{\"a\": 1 \"b\": 2}",
-            json!({"a": 1, "b": 2}),
+            &json!({"a": 1, "b": 2}),
             RepairKind::MissingComma,
         );
-        check("[\"a\" \"b\"]", json!(["a", "b"]), RepairKind::MissingComma);
-        check("{\"a\": 1 // note\n}", json!({"a": 1}), RepairKind::Comment);
-        check("{\"a\": /* x */ 1}", json!({"a": 1}), RepairKind::Comment);
-        check("{\"a\": 1 # note\n}", json!({"a": 1}), RepairKind::Comment);
+        check(
+            "[\"a\" \"b\"]",
+            &json!(["a", "b"]),
+            RepairKind::MissingComma,
+        );
+        check(
+            "{\"a\": 1 // note\n}",
+            &json!({"a": 1}),
+            RepairKind::Comment,
+        );
+        check("{\"a\": /* x */ 1}", &json!({"a": 1}), RepairKind::Comment);
+        check("{\"a\": 1 # note\n}", &json!({"a": 1}), RepairKind::Comment);
         check(
             "{\"a\": True, \"b\": None}",
-            json!({"a": true, "b": null}),
+            &json!({"a": true, "b": null}),
             RepairKind::PythonLiteral,
         );
         check(
             "{\"a\": NaN, \"b\": undefined}",
-            json!({"a": null, "b": null}),
+            &json!({"a": null, "b": null}),
             RepairKind::NonJsonLiteral,
         );
         check(
             "{\"a\": \"say \"hi\" now\"}",
-            json!({"a": "say \"hi\" now"}),
+            &json!({"a": "say \"hi\" now"}),
             RepairKind::UnescapedQuote,
         );
         check(
             "{\"a\": \"line\nbreak\"}",
-            json!({"a": "line\nbreak"}),
+            &json!({"a": "line\nbreak"}),
             RepairKind::UnescapedNewline,
         );
         check(
             "{\"a\": \"\\q\"}",
-            json!({"a": "\\q"}),
+            &json!({"a": "\\q"}),
             RepairKind::InvalidEscape,
         );
         check(
             "{\"a\": \"x, \"b\": 1}",
-            json!({"a": "x", "b": 1}),
+            &json!({"a": "x", "b": 1}),
             RepairKind::MissingClosingQuote,
         );
         check(
             "{\"a\": \"trunc",
-            json!({"a": "trunc"}),
+            &json!({"a": "trunc"}),
             RepairKind::ClosedTruncated,
         );
         check(
             "{\"a\": [1, {\"b\": 2",
-            json!({"a": [1, {"b": 2}]}),
+            &json!({"a": [1, {"b": 2}]}),
             RepairKind::ClosedTruncated,
         );
         check(
             "{\"a\": 1, \"b\"",
-            json!({"a": 1}),
+            &json!({"a": 1}),
             RepairKind::DroppedDanglingKey,
         );
         check(
             "{\"a\": 1, \"b\":",
-            json!({"a": 1}),
+            &json!({"a": 1}),
             RepairKind::DroppedDanglingKey,
         );
-        check("[1, ..., 2]", json!([1, 2]), RepairKind::DroppedJunk);
+        check("[1, ..., 2]", &json!([1, 2]), RepairKind::DroppedJunk);
         check(
             "{\"a\": [1}",
-            json!({"a": [1]}),
+            &json!({"a": [1]}),
             RepairKind::MismatchedBracket,
         );
         check(
             "{\"a\": 1, \"a\": 2}",
-            json!({"a": 2}),
+            &json!({"a": 2}),
             RepairKind::DuplicateKey,
         );
-        check("(1, 2)", json!([1, 2]), RepairKind::TupleAsArray);
-        check("{'a', 'b'}", json!(["a", "b"]), RepairKind::SetAsArray);
-        check("[\"a\": 1]", json!([{"a": 1}]), RepairKind::ImpliedObject);
+        check("(1, 2)", &json!([1, 2]), RepairKind::TupleAsArray);
+        check("{'a', 'b'}", &json!(["a", "b"]), RepairKind::SetAsArray);
+        check("[\"a\": 1]", &json!([{"a": 1}]), RepairKind::ImpliedObject);
         check(
             "{\"a\": [1], [2]}",
-            json!({"a": [1, 2]}),
+            &json!({"a": [1, 2]}),
             RepairKind::MergedArray,
         );
         check(
             "{\"a\": .5, \"b\": 1_000, \"c\": 1.}",
-            json!({"a": 0.5, "b": 1000, "c": 1.0}),
+            &json!({"a": 0.5, "b": 1000, "c": 1.0}),
             RepairKind::NumberSyntax,
         );
-        check("{\"\"a\"\": 1}", json!({"a": 1}), RepairKind::DoubledQuotes);
+        check(
+            "{\"\"a\"\": 1}",
+            &json!({"a": 1}),
+            RepairKind::DoubledQuotes,
+        );
         check(
             "Here: {\"a\": 1}",
-            json!({"a": 1}),
+            &json!({"a": 1}),
             RepairKind::ExtractedFromProse,
         );
         check(
             "{\"a\": 1}, \"b\": 2}",
-            json!({"a": 1, "b": 2}),
+            &json!({"a": 1, "b": 2}),
             RepairKind::ReopenedObject,
         );
     }
