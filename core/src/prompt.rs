@@ -157,11 +157,8 @@ impl Renderer {
             .map(|b| (self.ty(b, depth + 1), b.get("description").and_then(Value::as_str)))
             .collect();
         let simple = rendered.iter().all(|(t, _)| !t.contains('\n'));
-        let base = match object.get("properties") {
-            // Properties beside a union (a flattened enum) belong to every branch.
-            Some(_) => Some(self.object(object, depth)),
-            None => None,
-        };
+        // Properties beside a union (a flattened enum) belong to every branch.
+        let base = object.get("properties").map(|_| self.object(object, depth));
         let union = if simple && !has_docs {
             rendered.into_iter().map(|(t, _)| t).collect::<Vec<_>>().join(" | ")
         } else {
