@@ -395,7 +395,8 @@ fn check_limits(root: &Value) -> Result<(), SchemaError> {
             if let Some(Value::Array(branches)) = object.get("anyOf") {
                 for (i, branch) in branches.iter().enumerate() {
                     let len = path.len();
-                    path.push_str(&format!("/anyOf/{i}"));
+                    path.push_str("/anyOf/");
+                    path.push_str(&i.to_string());
                     self.visit(branch, path, depth)?;
                     path.truncate(len);
                 }

@@ -57,6 +57,13 @@ fn quote(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// Keys that are plain identifiers go bare, as in TypeScript; others are quoted.
+fn key_text(key: &str) -> String {
+    let plain = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain { key.to_owned() } else { quote(&Value::String(key.to_owned())) }
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -150,11 +157,8 @@ impl Renderer {
             .map(|b| (self.ty(b, depth + 1), b.get("description").and_then(Value::as_str)))
             .collect();
         let simple = rendered.iter().all(|(t, _)| !t.contains('\n'));
-        let base = match object.get("properties") {
-            // Properties beside a union (a flattened enum) belong to every branch.
-            Some(_) => Some(self.object(object, depth)),
-            None => None,
-        };
+        // Properties beside a union (a flattened enum) belong to every branch.
+        let base = object.get("properties").map(|_| self.object(object, depth));
         let union = if simple && !has_docs {
             rendered.into_iter().map(|(t, _)| t).collect::<Vec<_>>().join(" | ")
         } else {
@@ -209,7 +213,7 @@ impl Renderer {
             if let Some(d) = property.get("description").and_then(Value::as_str) {
                 notes.push(one_line(d));
             }
-            let _ = write!(s, "{indent}{}: {ty},", quote(&Value::String(key.clone())));
+            let _ = write!(s, "{indent}{}: {ty},", key_text(key));
             if !notes.is_empty() {
                 let _ = write!(s, " // {}", notes.join("; "));
             }

@@ -304,10 +304,10 @@ impl Ctx<'_> {
         let deny = self.input.serde.attrs.deny_unknown_fields();
         let content = match variant.style {
             Style::Unit => None,
-            Style::Newtype | Style::Tuple => match variant.fields.first() {
-                Some(field) => Some((self.member_schema(field, &fields[0]), field.ty)),
-                None => None,
-            },
+            Style::Newtype | Style::Tuple => variant
+                .fields
+                .first()
+                .map(|field| (self.member_schema(field, &fields[0]), field.ty)),
             Style::Struct => Some((self.object(&variant.fields, fields, deny, false), variant.fields[0].ty)),
         };
         let is_struct = matches!(variant.style, Style::Struct);
@@ -409,12 +409,11 @@ impl Ctx<'_> {
             }
             let ident = &variant.ident;
             let bindings: Vec<Ident> = (0..variant.fields.len()).map(|i| format_ident!("__f{i}")).collect();
-            let pattern = match variant.style {
-                Style::Struct => {
-                    let members = variant.fields.iter().map(|f| &f.member);
-                    quote!(Self::#ident { #(#members: #bindings),* })
-                }
-                _ => quote!(Self::#ident(#(#bindings),*)),
+            let pattern = if let Style::Struct = variant.style {
+                let members = variant.fields.iter().map(|f| &f.member);
+                quote!(Self::#ident { #(#members: #bindings),* })
+            } else {
+                quote!(Self::#ident(#(#bindings),*))
             };
             let untagged = variant.attrs.untagged() || matches!(tag, TagType::None);
             let prefix = match tag {
@@ -591,9 +590,10 @@ fn probe(p: &TokenStream, value: &TokenStream) -> TokenStream {
 }
 
 fn opt(value: Option<TokenStream>) -> TokenStream {
-    match value {
-        Some(v) => quote!(::core::option::Option::Some(#v)),
-        None => quote!(::core::option::Option::None),
+    if let Some(v) = value {
+        quote!(::core::option::Option::Some(#v))
+    } else {
+        quote!(::core::option::Option::None)
     }
 }
 

@@ -74,9 +74,8 @@ pub(crate) fn is_option(ty: &Type) -> bool {
 pub(crate) fn kind(ty: &Type) -> Kind {
     match ungroup(ty) {
         Type::Reference(r) => kind(&r.elem),
-        Type::Array(_) | Type::Slice(_) => Kind::Array,
         Type::Tuple(t) if t.elems.is_empty() => Kind::Unknown,
-        Type::Tuple(_) => Kind::Array,
+        Type::Array(_) | Type::Slice(_) | Type::Tuple(_) => Kind::Array,
         _ => match last_segment(ty) {
             Some((name, arg)) => match name.as_str() {
                 "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"

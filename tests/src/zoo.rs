@@ -294,7 +294,7 @@ pub struct Booking {
     pub companions: Vec<Person>,
 }
 
-pub fn not_blank(value: &String) -> Result<(), String> {
+pub fn not_blank(value: &str) -> Result<(), String> {
     if value.trim().is_empty() { Err("must not be blank".into()) } else { Ok(()) }
 }
 

@@ -1,6 +1,7 @@
 //! Schemas of the zoo: snapshots, meta-validation, the strict subset, samples, limits.
 
 use factum::{Dialect, Extract, Schema, SchemaError};
+#[allow(clippy::wildcard_imports)] // the zoo macro names every type
 use factum_tests::zoo::*;
 use serde_json::{Value, json};
 
@@ -193,8 +194,8 @@ fn schemas_are_cached_per_type_and_dialect() {
     assert!(std::ptr::eq(factum::schema::<Invoice>(), Invoice::schema()));
     assert!(std::ptr::eq(factum::schema::<Page<Person>>(), factum::schema::<Page<Person>>()));
     assert!(!std::ptr::eq(
-        factum::schema::<Page<Person>>() as *const Schema,
-        factum::schema::<Page<Address>>() as *const Schema
+        std::ptr::from_ref::<Schema>(factum::schema::<Page<Person>>()),
+        std::ptr::from_ref::<Schema>(factum::schema::<Page<Address>>())
     ));
     let a = factum::schema::<Invoice>().for_dialect(Dialect::OpenAiStrict).unwrap();
     let b = factum::schema::<Invoice>().for_dialect(Dialect::OpenAiStrict).unwrap();
@@ -215,7 +216,7 @@ fn prompts_are_much_smaller_than_schemas() {
     }
     factum_tests::for_each_zoo_type!(size);
     let ratio = prompt as f64 / schema as f64;
-    assert!(ratio < 0.6, "prompt/schema byte ratio {ratio:.2}");
+    assert!(ratio < 0.5, "prompt/schema byte ratio {ratio:.2}");
 }
 
 #[test]
@@ -223,14 +224,14 @@ fn prompts_carry_docs_constraints_choices_and_instructions() {
     let prompt = factum::schema::<Invoice>().prompt();
     for needle in [
         "An invoice found in the text.",
-        "\"invoiceNumber\": string",
+        "invoiceNumber: string",
         "pattern ^[A-Z]{2}-\\d{4,}$",
         "format date",
-        "\"lines\": Line[], // at least 1 item",
-        "\"notes\": string | null, // optional",
+        "lines: Line[], // at least 1 item",
+        "notes: string | null, // optional",
         "\"paid\" // Paid in full.",
         "Instructions: Amounts are in the invoice's own currency.",
-        "\"quantity\": integer, // >= 1; How many units.",
+        "quantity: integer, // >= 1; How many units.",
     ] {
         assert!(prompt.contains(needle), "missing {needle:?} in\n{prompt}");
     }

@@ -1,6 +1,6 @@
 //! The expansion must not rely on the prelude: every name it uses is absolute. These
 //! shadow the usual suspects, as serde's `test_gen.rs` does.
-#![allow(dead_code, non_camel_case_types)]
+#![allow(dead_code, non_camel_case_types, clippy::unnecessary_wraps)]
 
 mod shadowed {
     struct Result;
