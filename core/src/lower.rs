@@ -55,6 +55,57 @@ pub(crate) fn is_object_schema(schema: &Value) -> bool {
         && schema.get("oneOf").is_none()
 }
 
+/// The key a non-object root is wrapped under: the type's name in snake case.
+pub(crate) fn wrapper_key(name: &str) -> String {
+    let mut key = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if previous_lower {
+                key.push('_');
+            }
+            key.push(c.to_ascii_lowercase());
+            previous_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            key.push(c);
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else {
+            if !key.ends_with('_') && !key.is_empty() {
+                key.push('_');
+            }
+            previous_lower = false;
+        }
+    }
+    let key = key.trim_matches('_').to_owned();
+    if key.is_empty() {
+        "value".to_owned()
+    } else {
+        key
+    }
+}
+
+/// `{"type": "object", "properties": {key: root}, "required": [key]}`, with the root's
+/// `$defs` kept at the top so its references still resolve.
+pub(crate) fn wrap(source: &Value, key: &str) -> Value {
+    let mut inner = source.clone();
+    let (schema, defs) = match &mut inner {
+        Value::Object(object) => (object.remove("$schema"), object.remove("$defs")),
+        _ => (None, None),
+    };
+    let mut root = Map::new();
+    if let Some(schema) = schema {
+        root.insert("$schema".into(), schema);
+    }
+    root.insert("type".into(), "object".into());
+    root.insert("properties".into(), json!({ key: inner }));
+    root.insert("required".into(), json!([key]));
+    root.insert("additionalProperties".into(), Value::Bool(false));
+    if let Some(defs) = defs {
+        root.insert("$defs".into(), defs);
+    }
+    Value::Object(root)
+}
+
 pub(crate) fn lower(name: &str, source: &Value, dialect: Dialect) -> Result<Value, SchemaError> {
     match dialect {
         Dialect::OpenAiStrict => openai_strict(name, source),
@@ -117,14 +168,9 @@ fn openai_strict(name: &str, source: &Value) -> Result<Value, SchemaError> {
     object.remove("$schema");
     let defs = object.remove("$defs");
     if !is_object_schema(&root) {
-        // Strict mode wants an object at the root (no `anyOf` there either): wrap the
-        // value, and the client unwraps the reply.
-        root = json!({
-            "type": "object",
-            "properties": { "value": root },
-            "required": ["value"],
-            "additionalProperties": false,
-        });
+        // `Schema` wraps non-object roots before lowering; a bare one here is a schema
+        // built by hand, which strict mode cannot take as it is.
+        return Err(unsupported("", "the root must be an object"));
     }
     let source_defs = match defs {
         Some(Value::Object(defs)) => defs,

@@ -65,6 +65,17 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// How far down the ladder this mode is: 0 for strict `json_schema`, 4 for prompt-only.
+    pub(crate) fn rank(self) -> u8 {
+        match self {
+            Mode::JsonSchema { strict: true } => 0,
+            Mode::JsonSchema { strict: false } => 1,
+            Mode::JsonObjectWithSchema => 2,
+            Mode::JsonObject => 3,
+            Mode::PromptOnly => 4,
+        }
+    }
+
     /// The next, less demanding mode, or `None` at the bottom of the ladder:
     /// strict `json_schema` → `json_schema` → `json_object` with schema → `json_object` →
     /// prompt-only.

@@ -132,6 +132,8 @@ pub struct Schema {
     json: Value,
     prompt: String,
     instructions: Option<&'static str>,
+    wrapper: Option<String>,
+    wrapped_json: OnceLock<Value>,
     dialects: [OnceLock<Result<Value, SchemaError>>; 2],
     validator: OnceLock<Result<jsonschema::Validator, String>>,
 }
@@ -197,11 +199,14 @@ impl Schema {
     pub fn new(name: impl Into<String>, json: Value, instructions: Option<&'static str>) -> Schema {
         let name = name.into();
         let prompt = prompt::render(&name, &json, instructions);
+        let wrapper = (!lower::is_object_schema(&json)).then(|| lower::wrapper_key(&name));
         Schema {
             name,
             json,
             prompt,
             instructions,
+            wrapper,
+            wrapped_json: OnceLock::new(),
             dialects: [OnceLock::new(), OnceLock::new()],
             validator: OnceLock::new(),
         }
@@ -226,15 +231,36 @@ impl Schema {
     /// hard limits (nesting depth, property count, enum size, name pattern).
     pub fn for_dialect(&self, dialect: Dialect) -> Result<&Value, SchemaError> {
         self.dialects[dialect.index()]
-            .get_or_init(|| lower::lower(&self.name, &self.json, dialect))
+            .get_or_init(|| lower::lower(&self.name, self.wrapped_json(), dialect))
             .as_ref()
             .map_err(Clone::clone)
     }
 
-    /// Whether the schema was wrapped as `{"value": …}` for `dialect` because the dialect
-    /// needs an object root. The reply then has to be unwrapped.
+    /// The key a non-object root is wrapped under, as in `{"sentiment": "negative"}`.
+    ///
+    /// OpenAI strict mode and `json_object` mode need an object at the root, and small
+    /// models classify better when a named key comes first, so a type whose JSON is not an
+    /// object (an enum, a newtype) is asked for wrapped in every dialect. The key is the
+    /// type's name in snake case. The reply is unwrapped before it is validated.
+    pub fn wrapper(&self) -> Option<&str> {
+        self.wrapper.as_deref()
+    }
+
+    /// Whether replies for `dialect` come wrapped in an object (see [`Schema::wrapper`]).
     pub fn is_wrapped(&self, dialect: Dialect) -> bool {
-        dialect == Dialect::OpenAiStrict && !lower::is_object_schema(&self.json)
+        let _ = dialect;
+        self.wrapper.is_some()
+    }
+
+    /// The source schema, wrapped as [`Schema::wrapper`] says when the root is not an
+    /// object: what is sent to servers that take the full schema.
+    pub fn wrapped_json(&self) -> &Value {
+        match &self.wrapper {
+            None => &self.json,
+            Some(key) => self
+                .wrapped_json
+                .get_or_init(|| lower::wrap(&self.json, key)),
+        }
     }
 
     /// The compact, type-like rendering of the schema used in prompts: the type's doc and

@@ -129,7 +129,10 @@ async fn text_is_delimited_as_data_and_caller_messages_are_untouched() {
     assert_eq!(messages[1].1, "Earlier context");
     // The text contains `</input>`, so another tag delimits it and the text stays whole.
     let (_, user) = &messages[3];
-    assert_eq!(user, &format!("<input-1>\n{text}\n</input-1>"));
+    assert_eq!(
+        user,
+        &format!("<input-1>\n{text}\n</input-1>\n\nReply with the Person as JSON.")
+    );
     assert!(system.contains("<input-1>"));
 }
 

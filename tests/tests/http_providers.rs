@@ -212,11 +212,11 @@ async fn openrouter_wrapped_errors_show_the_upstream_text() {
 }
 
 #[tokio::test]
-async fn strict_mode_unwraps_a_non_object_root() {
+async fn non_object_roots_are_asked_for_wrapped_and_unwrapped() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"{"value":"billing"}"#,
+            r#"{"route":"billing"}"#,
             1,
             1,
         )))
@@ -235,10 +235,15 @@ async fn strict_mode_unwraps_a_non_object_root() {
     assert!(
         message_texts(body)[0]
             .1
-            .contains(r#"{"value": <the value>}"#)
+            .contains(r#"{"route": <the value>}"#)
+    );
+    assert_eq!(
+        body["response_format"]["json_schema"]["schema"]["required"],
+        serde_json::json!(["route"])
     );
 
-    // Servers without the wrapper get the enum as it is.
+    // A grammar server gets the wrapped schema too; a model that skips the wrapper and
+    // answers with the bare value is still read.
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(chat(r#""technical""#, 1, 1)))
@@ -251,4 +256,9 @@ async fn strict_mode_unwraps_a_non_object_root() {
         .await
         .unwrap();
     assert_eq!(route, Route::Technical);
+    let body = &bodies(&server).await[0];
+    assert_eq!(
+        body["response_format"]["json_schema"]["schema"]["properties"]["route"]["enum"][1],
+        "technical"
+    );
 }

@@ -141,8 +141,16 @@ fn strict_lowering_moves_what_it_cannot_carry_into_descriptions() {
 fn strict_lowering_wraps_non_object_roots_and_has_no_one_of() {
     let schema = factum::schema::<Shape>();
     assert!(schema.is_wrapped(Dialect::OpenAiStrict));
+    assert_eq!(schema.wrapper(), Some("shape"));
     let strict = schema.for_dialect(Dialect::OpenAiStrict).unwrap();
-    assert_eq!(strict["required"], json!(["value"]));
+    assert_eq!(strict["required"], json!(["shape"]));
+    let llama = schema.for_dialect(Dialect::LlamaCpp).unwrap();
+    assert_eq!(llama["required"], json!(["shape"]));
+    assert_eq!(factum::schema::<Page<Person>>().wrapper(), None);
+    assert_eq!(
+        Schema::new("TicketRoute", json!({"type": "string"}), None).wrapper(),
+        Some("ticket_route")
+    );
     let text = strict.to_string();
     assert!(!text.contains("oneOf") && !text.contains("allOf") && !text.contains("\"default\""));
     assert!(!factum::schema::<Person>().is_wrapped(Dialect::OpenAiStrict));

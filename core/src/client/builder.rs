@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{ApiKey, Client, Inner, Leniency};
-use crate::provider::{ModeMemory, Provider};
+use crate::provider::{Mode, ModeMemory, Provider};
 use crate::{Error, Result};
 
 /// Default per-attempt HTTP timeout. Dria's router waits up to `timeout_secs` (sent as this
@@ -63,6 +63,7 @@ pub struct ClientBuilder {
     max_tokens: u32,
     temperature: f32,
     leniency: Leniency,
+    mode: Option<Mode>,
     body_limit: usize,
     token_budget: Option<u64>,
     backoff: (Duration, Duration),
@@ -108,6 +109,7 @@ impl ClientBuilder {
             max_tokens: DEFAULT_MAX_TOKENS,
             temperature: 0.0,
             leniency: Leniency::default(),
+            mode: None,
             body_limit: DEFAULT_BODY_LIMIT,
             token_budget: None,
             backoff: DEFAULT_BACKOFF,
@@ -230,6 +232,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The mode to start in instead of the provider's default, e.g. [`Mode::PromptOnly`]
+    /// for a server whose structured output you do not trust. A schema-related 400 still
+    /// steps down from it.
+    pub fn mode(mut self, mode: Mode) -> ClientBuilder {
+        self.mode = Some(mode);
+        self
+    }
+
     /// The largest response body read, in bytes (default: 8 MiB).
     pub fn body_limit(mut self, bytes: usize) -> ClientBuilder {
         self.body_limit = bytes;
@@ -313,6 +323,7 @@ impl ClientBuilder {
                 max_tokens: self.max_tokens.max(1),
                 temperature: self.temperature,
                 leniency: self.leniency,
+                mode: self.mode,
                 body_limit: self.body_limit,
                 token_budget: self.token_budget,
                 backoff: self.backoff,

@@ -11,7 +11,7 @@ use super::response::classify;
 use crate::parse::RepairKind;
 
 use super::{Attempt, AttemptFailure, Client, Extracted, Image, Leniency, reply, request, retry};
-use crate::provider::is_schema_rejection;
+use crate::provider::{Mode, is_schema_rejection};
 use crate::wire::{ChatRequest, Message, Usage};
 use crate::{Error, Extract, Result, Schema, Violation};
 
@@ -49,6 +49,7 @@ pub struct Extraction<T> {
     images: Vec<Image>,
     messages: Vec<Message>,
     leniency: Option<Leniency>,
+    mode: Option<Mode>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -80,6 +81,7 @@ impl<T: Extract> Extraction<T> {
             images: Vec::new(),
             messages: Vec::new(),
             leniency: None,
+            mode: None,
             _type: PhantomData,
         }
     }
@@ -140,6 +142,14 @@ impl<T: Extract> Extraction<T> {
         self
     }
 
+    /// The mode to send this call in, instead of the client's (see [`ClientBuilder::mode`]).
+    ///
+    /// [`ClientBuilder::mode`]: crate::ClientBuilder::mode
+    pub fn mode(mut self, mode: Mode) -> Extraction<T> {
+        self.mode = Some(mode);
+        self
+    }
+
     /// Runs the extraction.
     ///
     /// Each model call's reply is classified (refusal, truncation, empty, `<think>`
@@ -188,13 +198,19 @@ impl<T: Extract> Extraction<T> {
         let budget = self.token_budget.or(inner.token_budget);
         let leniency = self.leniency.unwrap_or(inner.leniency);
         let mut max_tokens = self.max_tokens.unwrap_or(inner.max_tokens);
-        let mut mode = inner
-            .modes
-            .get(&inner.base_url, &model)
+        // The mode asked for, unless the server already rejected it for this model: then
+        // the remembered step-down, whichever is further down the ladder.
+        let requested = self
+            .mode
+            .or(inner.mode)
             .unwrap_or_else(|| inner.provider.default_mode());
+        let mut mode = match inner.modes.get(&inner.base_url, &model) {
+            Some(remembered) if remembered.rank() > requested.rank() => remembered,
+            _ => requested,
+        };
 
         let tag = request::delimiter(&self.text);
-        let user = request::user_message(&self.text, &tag, &self.images);
+        let user = request::user_message(&self.text, &tag, schema.name(), &self.images);
         let mut attempts: Vec<Attempt> = Vec::new();
         let mut usage = Usage::default();
         // The re-ask turns of the last failure: bounded history, never the caller's list.

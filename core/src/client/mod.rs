@@ -69,6 +69,7 @@ pub(crate) struct Inner {
     pub(crate) max_tokens: u32,
     pub(crate) temperature: f32,
     pub(crate) leniency: Leniency,
+    pub(crate) mode: Option<Mode>,
     pub(crate) body_limit: usize,
     pub(crate) token_budget: Option<u64>,
     pub(crate) backoff: (Duration, Duration),
@@ -139,10 +140,14 @@ impl Client {
     /// The mode the next extraction with `model` will start in: the provider's default,
     /// or the step-down remembered after a schema-related 400.
     pub fn mode(&self, model: &str) -> Mode {
-        self.inner
-            .modes
-            .get(&self.inner.base_url, model)
-            .unwrap_or_else(|| self.inner.provider.default_mode())
+        let requested = self
+            .inner
+            .mode
+            .unwrap_or_else(|| self.inner.provider.default_mode());
+        match self.inner.modes.get(&self.inner.base_url, model) {
+            Some(remembered) if remembered.rank() > requested.rank() => remembered,
+            _ => requested,
+        }
     }
 
     /// Extracts a `T` from `text` with the client's defaults.

@@ -11,8 +11,8 @@ use crate::parse::{self, Leniency, ParseError, Repair};
 use crate::{Schema, Violation};
 
 /// Parses the model's reply into a value of the schema, returning it with the repairs
-/// made. `wrapped` says the request asked for `{"value": …}` (OpenAI strict mode with a
-/// non-object root); the wrapper is removed here, before coercion to the source schema.
+/// made. `wrapped` says the request asked for the value wrapped in an object under
+/// [`Schema::wrapper`]; the wrapper is removed here, before coercion to the source schema.
 pub(crate) fn parse_reply(
     text: &str,
     schema: &Schema,
@@ -20,10 +20,13 @@ pub(crate) fn parse_reply(
     wrapped: bool,
 ) -> Result<(Value, Vec<Repair>), AttemptFailure> {
     let parsed = if wrapped {
-        parse::parse_json(text).and_then(|found| {
+        let unwrapped = parse::parse_json(text).and_then(|found| {
+            // The wrapper key the request named; a bare value (the model skipped the
+            // wrapper) is used as it is.
+            let key = schema.wrapper().unwrap_or("value");
             let inner = match found.value {
-                Value::Object(mut map) if map.len() == 1 && map.contains_key("value") => {
-                    map.remove("value").unwrap_or(Value::Null)
+                Value::Object(mut map) if map.len() == 1 && map.contains_key(key) => {
+                    map.remove(key).unwrap_or(Value::Null)
                 }
                 other => other,
             };
@@ -32,7 +35,13 @@ pub(crate) fn parse_reply(
             repairs.append(&mut coerced.repairs);
             coerced.repairs = repairs;
             Ok(coerced)
-        })
+        });
+        match unwrapped {
+            Ok(parsed) => Ok(parsed),
+            // No JSON at all: a bare choice named in prose may still be there.
+            Err(ParseError::NoJson) => parse::parse(text, schema.json(), leniency),
+            Err(e) => Err(e),
+        }
     } else {
         parse::parse(text, schema.json(), leniency)
     };
@@ -107,9 +116,13 @@ mod tests {
             json!({"type": "string", "enum": ["low", "high"]}),
             None,
         );
+        assert_eq!(schema.wrapper(), Some("e"));
         let (value, _) =
-            parse_reply("{\"value\": \"High\"}", &schema, Leniency::Standard, true).unwrap();
+            parse_reply("{\"e\": \"High\"}", &schema, Leniency::Standard, true).unwrap();
         assert_eq!(value, json!("high"));
+        // A model that skips the wrapper is still read.
+        let (value, _) = parse_reply("\"low\"", &schema, Leniency::Standard, true).unwrap();
+        assert_eq!(value, json!("low"));
     }
 
     #[test]

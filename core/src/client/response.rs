@@ -10,16 +10,24 @@ pub(crate) struct Classified {
     pub(crate) raw: String,
     /// The content with `<think>` blocks stripped, or why there is nothing to parse.
     pub(crate) content: Result<String, AttemptFailure>,
-    /// The completion used all of `max_tokens`: a parse failure then means truncation.
+    /// The completion was cut at `max_tokens`: a parse failure, or a value that only
+    /// parses by closing what was left open, then means truncation.
     pub(crate) at_token_limit: bool,
     /// The server's `finish_reason`.
     pub(crate) finish_reason: Option<String>,
 }
 
 pub(crate) fn classify(response: &ChatResponse, max_tokens: u32) -> Classified {
+    // Cut off by the token limit, as the server says (`finish_reason: "length"`) or as the
+    // usage shows (Dria sets no finish reason). The parse decides whether the cut matters:
+    // a value completed before the cut is kept, a value closed by repair is not.
     let at_token_limit = response
         .usage
-        .is_some_and(|u| u.completion_tokens >= u64::from(max_tokens));
+        .is_some_and(|u| u.completion_tokens >= u64::from(max_tokens))
+        || response
+            .choices
+            .first()
+            .is_some_and(|c| c.finish_reason.as_deref() == Some("length"));
     let Some(choice) = response.choices.first() else {
         return Classified {
             raw: String::new(),
@@ -37,8 +45,6 @@ pub(crate) fn classify(response: &ChatResponse, max_tokens: u32) -> Classified {
         Err(AttemptFailure::Refusal(
             "the reply was blocked by a content filter".to_owned(),
         ))
-    } else if finish_reason.as_deref() == Some("length") {
-        Err(AttemptFailure::Truncated)
     } else {
         let stripped = strip_think(&raw);
         if stripped.trim().is_empty() {
@@ -121,10 +127,10 @@ mod tests {
 
     #[test]
     fn outcomes() {
-        assert!(matches!(
-            classify(&response(Some("{}"), Some("length"), 3), 10).content,
-            Err(AttemptFailure::Truncated)
-        ));
+        // A "length" cut is flagged, and the parse decides whether it matters.
+        let cut = classify(&response(Some("{}"), Some("length"), 3), 10);
+        assert!(cut.at_token_limit);
+        assert_eq!(cut.content.as_deref(), Ok("{}"));
         assert!(matches!(
             classify(&response(Some("  \n"), Some("stop"), 1), 10).content,
             Err(AttemptFailure::Empty)
