@@ -225,7 +225,7 @@ impl<'s> Coercer<'s> {
         }
         let inferred;
         let types: Vec<&str> = match s.get("type") {
-            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::String(t)) => return self.typed(value, t, s, depth, repairs),
             Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
             Some(_) => return Err(self.invalid("`type` must be a string or an array of strings")),
             None => {
@@ -603,31 +603,28 @@ impl<'s> Coercer<'s> {
             .get("properties")
             .and_then(Value::as_object)
             .unwrap_or_else(|| EMPTY.get_or_init(Map::new));
-        let required: Vec<&str> = s
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-
         if self.allows(Leniency::Lenient) {
             map = self.unwrap_wrapper(map, props, repairs);
         }
 
-        // Split the keys into exact property names and the rest.
-        let mut exact = Map::new();
+        // Members named exactly like a property are coerced in the order
+        // written; the rest wait for key matching and `additionalProperties`.
+        let mut out = Map::new();
         let mut rest: Vec<(String, Value)> = Vec::new();
         for (key, v) in map {
-            if props.contains_key(&key) {
-                exact.insert(key, v);
-            } else {
-                rest.push((key, v));
+            match props.get(&key) {
+                Some(schema) => {
+                    let v = self.member(&key, v, schema, depth, repairs)?;
+                    out.insert(key, v);
+                }
+                None => rest.push((key, v)),
             }
         }
         // `"First Name"` for `first_name`: match the rest through case and punctuation.
-        if self.allows(Leniency::Standard) && !rest.is_empty() && exact.len() < props.len() {
+        if self.allows(Leniency::Standard) && !rest.is_empty() && out.len() < props.len() {
             let free: Vec<(&String, String)> = props
                 .keys()
-                .filter(|p| !exact.contains_key(*p))
+                .filter(|p| !out.contains_key(*p))
                 .map(|p| (p, normalize(p)))
                 .collect();
             let mut claimed: HashSet<&str> = HashSet::new();
@@ -646,7 +643,9 @@ impl<'s> Coercer<'s> {
                             format!("read key {key:?} as {prop:?}"),
                         );
                         self.path.truncate(mark);
-                        exact.insert((*prop).clone(), v);
+                        let schema = props.get(prop.as_str()).unwrap_or(&Value::Bool(true));
+                        let v = self.member(prop, v, schema, depth, repairs)?;
+                        out.insert((*prop).clone(), v);
                     }
                     _ => unmatched.push((key, v)),
                 }
@@ -654,44 +653,33 @@ impl<'s> Coercer<'s> {
             rest = unmatched;
         }
 
-        let mut out = Map::new();
-        for (name, schema) in props {
-            let mark = self.path.len();
-            push_pointer(&mut self.path, name);
-            let result = match exact.remove(name) {
-                Some(v) => self.value(v, schema, depth + 1, 0, repairs).map(Some),
-                None if required.contains(&name.as_str()) => {
-                    if self.allows(Leniency::Standard) && self.allows_null(schema, 0) {
-                        self.note(
-                            repairs,
-                            RepairKind::MissingOptionalAsNull,
-                            "filled a missing nullable property with null",
-                        );
-                        Ok(Some(Value::Null))
-                    } else {
-                        Err(ParseError::Mismatch {
-                            path: self.path.clone(),
-                            expected: format!("required property {name:?}"),
-                            found: "nothing".to_owned(),
-                        })
-                    }
-                }
-                None => Ok(None),
-            };
-            self.path.truncate(mark);
-            if let Some(v) = result? {
-                out.insert(name.clone(), v);
+        let required = s
+            .get("required")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for name in required.iter().filter_map(Value::as_str) {
+            if out.contains_key(name) {
+                continue;
             }
-        }
-        for name in &required {
-            if !props.contains_key(*name) && !rest.iter().any(|(k, _)| k == name) {
-                let mut path = self.path.clone();
-                push_pointer(&mut path, name);
-                return Err(ParseError::Mismatch {
-                    path,
-                    expected: format!("required property {name:?}"),
-                    found: "nothing".to_owned(),
-                });
+            let mut path = self.path.clone();
+            push_pointer(&mut path, name);
+            match props.get(name) {
+                Some(schema) if self.allows(Leniency::Standard) && self.allows_null(schema, 0) => {
+                    let detail = "filled a missing nullable property with null";
+                    push_repair(
+                        repairs,
+                        Repair::new(RepairKind::MissingOptionalAsNull, &path, detail),
+                    );
+                    out.insert(name.to_owned(), Value::Null);
+                }
+                _ if rest.iter().any(|(k, _)| k == name) => {}
+                _ => {
+                    return Err(ParseError::Mismatch {
+                        path,
+                        expected: format!("required property {name:?}"),
+                        found: "nothing".to_owned(),
+                    });
+                }
             }
         }
         let additional = s.get("additionalProperties");
@@ -726,6 +714,22 @@ impl<'s> Coercer<'s> {
             }
         }
         Ok(Value::Object(out))
+    }
+
+    /// One property's value, coerced under its own path.
+    fn member(
+        &mut self,
+        name: &str,
+        value: Value,
+        schema: &'s Value,
+        depth: usize,
+        repairs: &mut Vec<Repair>,
+    ) -> Result<Value, ParseError> {
+        let mark = self.path.len();
+        push_pointer(&mut self.path, name);
+        let result = self.value(value, schema, depth + 1, 0, repairs);
+        self.path.truncate(mark);
+        result
     }
 
     /// `{"person": {"name": …}}` where the schema wants the person itself: one
