@@ -57,7 +57,11 @@ enum Status {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let schema = factum::schema::<Invoice>();
-    println!("== source schema ({})\n{}\n", schema.name(), serde_json::to_string_pretty(schema.json())?);
+    println!(
+        "== source schema ({})\n{}\n",
+        schema.name(),
+        serde_json::to_string_pretty(schema.json())?
+    );
     for dialect in Dialect::ALL {
         match schema.for_dialect(dialect) {
             Ok(lowered) => println!("== {dialect}\n{}\n", serde_json::to_string_pretty(lowered)?),

@@ -6,8 +6,8 @@
 use std::sync::OnceLock;
 
 pub use schemars;
-pub use serde;
 pub use schemars::{JsonSchema, Schema as JsonSchemaDoc, SchemaGenerator};
+pub use serde;
 pub use serde_json::{Map, Value};
 pub use std::borrow::Cow;
 
@@ -66,7 +66,11 @@ fn admitted_types(generator: &SchemaGenerator, schema: &Value) -> Vec<String> {
     }
     match current.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => {
             // Option<Struct> is `anyOf: [{$ref}, {type: null}]`: look through the union.
             let mut out = Vec::new();
@@ -83,7 +87,11 @@ fn admitted_types(generator: &SchemaGenerator, schema: &Value) -> Vec<String> {
 }
 
 /// Applies a field's docs and constraints to its schema.
-pub fn annotate(generator: &SchemaGenerator, schema: &mut JsonSchemaDoc, annotations: &Annotations) {
+pub fn annotate(
+    generator: &SchemaGenerator,
+    schema: &mut JsonSchemaDoc,
+    annotations: &Annotations,
+) {
     let types = if annotations.min_length.is_some() || annotations.max_length.is_some() {
         admitted_types(generator, schema.as_value())
     } else {
@@ -164,11 +172,18 @@ fn push_required(object: &mut Map<String, Value>, name: &str) {
 ///
 /// An `Option<Flattened>` contributes its properties but none of its requirements, as serde
 /// accepts the inner fields being absent.
-pub fn flatten(schema: &mut JsonSchemaDoc, generator: &mut SchemaGenerator, inner: JsonSchemaDoc, optional: bool) {
+pub fn flatten(
+    schema: &mut JsonSchemaDoc,
+    generator: &mut SchemaGenerator,
+    inner: JsonSchemaDoc,
+    optional: bool,
+) {
     let mut inner = inner.to_value();
     // A flattened struct reached through a `$ref` is inlined so its properties can merge.
     for _ in 0..8 {
-        let Some(reference) = inner.get("$ref").and_then(Value::as_str) else { break };
+        let Some(reference) = inner.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
         let name = reference.rsplit('/').next().unwrap_or_default().to_owned();
         match generator.definitions().get(&name) {
             Some(target) => inner = target.clone(),
@@ -209,7 +224,11 @@ pub fn close(schema: &mut JsonSchemaDoc) {
 }
 
 /// Sets a container's description and examples.
-pub fn describe(schema: &mut JsonSchemaDoc, description: Option<&'static str>, examples: &'static [&'static str]) {
+pub fn describe(
+    schema: &mut JsonSchemaDoc,
+    description: Option<&'static str>,
+    examples: &'static [&'static str],
+) {
     let object = schema.ensure_object();
     if let Some(description) = description {
         object.insert("description".into(), description.into());
@@ -245,7 +264,10 @@ pub fn unit_enum(variants: &[(&'static str, Option<&'static str>)]) -> JsonSchem
     } else {
         map.insert(
             "enum".into(),
-            variants.iter().map(|(name, _)| Value::from(*name)).collect(),
+            variants
+                .iter()
+                .map(|(name, _)| Value::from(*name))
+                .collect(),
         );
     }
     JsonSchemaDoc::from(map)
@@ -304,7 +326,12 @@ pub fn internally_tagged(mut schema: JsonSchemaDoc, tag: &str, name: &str) -> Js
 }
 
 /// Adjacently tagged variant: `{"tag": "Variant", "content": …}`.
-pub fn adjacently_tagged(tag: &str, content: &str, name: &str, inner: Option<JsonSchemaDoc>) -> JsonSchemaDoc {
+pub fn adjacently_tagged(
+    tag: &str,
+    content: &str,
+    name: &str,
+    inner: Option<JsonSchemaDoc>,
+) -> JsonSchemaDoc {
     let mut schema = object();
     property(&mut schema, tag, constant(name), true);
     if let Some(inner) = inner {
@@ -320,7 +347,9 @@ pub fn inline_object<T: JsonSchema + ?Sized>(generator: &mut SchemaGenerator) ->
     let schema = generator.subschema_for::<T>();
     let mut value = schema.to_value();
     for _ in 0..8 {
-        let Some(reference) = value.get("$ref").and_then(Value::as_str) else { break };
+        let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
         let name = reference.rsplit('/').next().unwrap_or_default().to_owned();
         match generator.definitions().get(&name) {
             Some(target) => value = target.clone(),
@@ -357,7 +386,12 @@ pub fn generic_name(base: &str, params: &[Cow<'static, str>]) -> Cow<'static, st
 // ---- validation ------------------------------------------------------------------------
 
 /// Runs one user validator and records its message at `path / segment`.
-pub fn check(result: Result<(), String>, path: &mut String, segment: Option<&str>, out: &mut Vec<Violation>) {
+pub fn check(
+    result: Result<(), String>,
+    path: &mut String,
+    segment: Option<&str>,
+    out: &mut Vec<Violation>,
+) {
     if let Err(message) = result {
         let len = path.len();
         if let Some(segment) = segment {
@@ -419,10 +453,32 @@ macro_rules! strict {
     ($($ty:ty),*) => {$(impl StrictSchema for $ty {})*};
 }
 strict!(
-    bool, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, char,
-    String, str,
-    std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32, std::num::NonZeroU64,
-    std::num::NonZeroI8, std::num::NonZeroI16, std::num::NonZeroI32, std::num::NonZeroI64
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    char,
+    String,
+    str,
+    std::num::NonZeroU8,
+    std::num::NonZeroU16,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroI8,
+    std::num::NonZeroI16,
+    std::num::NonZeroI32,
+    std::num::NonZeroI64
 );
 impl<T: StrictSchema + ?Sized> StrictSchema for Box<T> {}
 impl<T: StrictSchema> StrictSchema for Option<T> {}

@@ -64,18 +64,22 @@ mod prompt;
 mod schema;
 mod validate;
 
+pub mod parse;
+
 mod client;
 mod error;
 mod provider;
 pub mod wire;
 
-pub use client::{Attempt, AttemptFailure, Client, ClientBuilder, Extracted, Extraction, Image, Leniency, extract};
+pub use client::{
+    Attempt, AttemptFailure, Client, ClientBuilder, Extracted, Extraction, Image, Leniency, extract,
+};
 pub use error::{Error, Result};
 pub use extract::Extract;
 pub use provider::{Mode, Provider};
-pub use wire::Usage;
 pub use schema::{Dialect, Schema, SchemaError, schema};
 pub use validate::Violation;
+pub use wire::Usage;
 
 /// Support code for the derive's expansion. Not public API: it may change in any release.
 #[doc(hidden)]

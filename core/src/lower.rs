@@ -20,10 +20,28 @@ const MAX_NAME_LEN: usize = 64;
 
 /// Formats OpenAI strict mode accepts.
 const OPENAI_FORMATS: &[&str] = &[
-    "date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid",
+    "date-time",
+    "time",
+    "date",
+    "duration",
+    "email",
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "uuid",
 ];
 /// Formats llama.cpp's grammar converter enforces; others are skipped silently there.
-const LLAMA_FORMATS: &[&str] = &["date", "time", "date-time", "uuid", "uuid1", "uuid2", "uuid3", "uuid4", "uuid5"];
+const LLAMA_FORMATS: &[&str] = &[
+    "date",
+    "time",
+    "date-time",
+    "uuid",
+    "uuid1",
+    "uuid2",
+    "uuid3",
+    "uuid4",
+    "uuid5",
+];
 /// schemars' numeric formats (`uint8`, `int32`, `double`…) repeat what `minimum`/`maximum`
 /// already say; no server uses them.
 const NUMERIC_FORMATS: &[&str] = &[
@@ -74,7 +92,6 @@ fn types_of(object: &Map<String, Value>) -> Vec<&str> {
     }
 }
 
-
 fn def_name(reference: &str) -> Option<String> {
     let name = reference.strip_prefix("#/$defs/")?;
     Some(name.replace("~1", "/").replace("~0", "~"))
@@ -85,9 +102,13 @@ fn def_name(reference: &str) -> Option<String> {
 fn openai_strict(name: &str, source: &Value) -> Result<Value, SchemaError> {
     if name.is_empty()
         || name.len() > MAX_NAME_LEN
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        return Err(SchemaError::InvalidName { name: name.to_owned() });
+        return Err(SchemaError::InvalidName {
+            name: name.to_owned(),
+        });
     }
     let mut root = source.clone();
     let Value::Object(object) = &mut root else {
@@ -136,17 +157,32 @@ fn unsupported(path: &str, reason: &str) -> SchemaError {
 }
 
 /// Rewrites one subschema (and everything below it) into the strict subset.
-fn strict_pass(schema: &mut Value, path: &mut String, defs: &Map<String, Value>) -> Result<(), SchemaError> {
+fn strict_pass(
+    schema: &mut Value,
+    path: &mut String,
+    defs: &Map<String, Value>,
+) -> Result<(), SchemaError> {
     let Value::Object(object) = schema else {
         if schema == &Value::Bool(true) {
-            return Err(unsupported(path, "an unconstrained value (`serde_json::Value`) cannot be expressed"));
+            return Err(unsupported(
+                path,
+                "an unconstrained value (`serde_json::Value`) cannot be expressed",
+            ));
         }
         return Ok(());
     };
 
     // `{}` (what `serde_json::Value` gives) admits anything, which strict mode cannot say.
-    if object.keys().all(|k| matches!(k.as_str(), "description" | "title" | "$comment" | "examples" | "default")) {
-        return Err(unsupported(path, "an unconstrained value (`serde_json::Value`) cannot be expressed"));
+    if object.keys().all(|k| {
+        matches!(
+            k.as_str(),
+            "description" | "title" | "$comment" | "examples" | "default"
+        )
+    }) {
+        return Err(unsupported(
+            path,
+            "an unconstrained value (`serde_json::Value`) cannot be expressed",
+        ));
     }
 
     // `$ref` takes no sibling keywords in strict mode; the prompt carries the description.
@@ -155,7 +191,14 @@ fn strict_pass(schema: &mut Value, path: &mut String, defs: &Map<String, Value>)
         return Ok(());
     }
 
-    for keyword in ["$schema", "title", "deprecated", "readOnly", "writeOnly", "$comment"] {
+    for keyword in [
+        "$schema",
+        "title",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$comment",
+    ] {
         object.remove(keyword);
     }
     if let Some(default) = object.remove("default") {
@@ -179,7 +222,10 @@ fn strict_pass(schema: &mut Value, path: &mut String, defs: &Map<String, Value>)
     if object.remove("uniqueItems") == Some(Value::Bool(true)) {
         note(object, "Items must be unique.");
     }
-    if let Some(format) = object.get("format").and_then(Value::as_str).map(str::to_owned)
+    if let Some(format) = object
+        .get("format")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
         && !OPENAI_FORMATS.contains(&format.as_str())
     {
         object.remove("format");
@@ -187,13 +233,33 @@ fn strict_pass(schema: &mut Value, path: &mut String, defs: &Map<String, Value>)
             note(object, &format!("Format: {format}."));
         }
     }
-    for keyword in ["not", "if", "then", "else", "dependentRequired", "dependentSchemas", "patternProperties", "propertyNames", "contains", "minContains", "maxContains", "unevaluatedProperties", "unevaluatedItems"] {
+    for keyword in [
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "dependentSchemas",
+        "patternProperties",
+        "propertyNames",
+        "contains",
+        "minContains",
+        "maxContains",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+    ] {
         if object.remove(keyword).is_some() {
-            note(object, &format!("(The `{keyword}` constraint is checked after the reply.)"));
+            note(
+                object,
+                &format!("(The `{keyword}` constraint is checked after the reply.)"),
+            );
         }
     }
     if object.contains_key("prefixItems") {
-        return Err(unsupported(path, "tuples (`prefixItems`) cannot be expressed"));
+        return Err(unsupported(
+            path,
+            "tuples (`prefixItems`) cannot be expressed",
+        ));
     }
 
     if let Some(one_of) = object.remove("oneOf") {
@@ -268,13 +334,17 @@ fn strict_pass(schema: &mut Value, path: &mut String, defs: &Map<String, Value>)
 }
 
 fn collapse_constants(object: &mut Map<String, Value>) {
-    let Some(Value::Array(branches)) = object.get("anyOf") else { return };
+    let Some(Value::Array(branches)) = object.get("anyOf") else {
+        return;
+    };
     let constants: Option<Vec<Value>> = branches
         .iter()
         .map(|b| {
             let b = b.as_object()?;
             let c = b.get("const")?.as_str()?;
-            b.keys().all(|k| matches!(k.as_str(), "const" | "type" | "description")).then(|| Value::from(c))
+            b.keys()
+                .all(|k| matches!(k.as_str(), "const" | "type" | "description"))
+                .then(|| Value::from(c))
         })
         .collect();
     if let Some(values) = constants
@@ -299,14 +369,22 @@ fn collapse_constants(object: &mut Map<String, Value>) {
 /// Strict mode has no `allOf`: merge the branches' properties into the object.
 fn merge_all_of(object: &mut Map<String, Value>, all_of: Vec<Value>, defs: &Map<String, Value>) {
     for branch in all_of {
-        let branch = match branch.get("$ref").and_then(Value::as_str).and_then(def_name) {
+        let branch = match branch
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(def_name)
+        {
             Some(name) => defs.get(&name).cloned().unwrap_or(branch),
             None => branch,
         };
-        let Value::Object(branch) = branch else { continue };
+        let Value::Object(branch) = branch else {
+            continue;
+        };
         for (key, value) in branch {
             match (key.as_str(), object.get_mut(&key), value) {
-                ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => mine.extend(theirs),
+                ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
+                    mine.extend(theirs)
+                }
                 ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {
                     for name in theirs {
                         if !mine.contains(&name) {
@@ -332,9 +410,20 @@ fn check_limits(root: &Value) -> Result<(), SchemaError> {
         stack: Vec<String>,
     }
     impl Walk<'_> {
-        fn visit(&mut self, schema: &Value, path: &mut String, depth: usize) -> Result<(), SchemaError> {
-            let Value::Object(object) = schema else { return Ok(()) };
-            if let Some(name) = object.get("$ref").and_then(Value::as_str).and_then(def_name) {
+        fn visit(
+            &mut self,
+            schema: &Value,
+            path: &mut String,
+            depth: usize,
+        ) -> Result<(), SchemaError> {
+            let Value::Object(object) = schema else {
+                return Ok(());
+            };
+            if let Some(name) = object
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(def_name)
+            {
                 // A recursive type is allowed; its depth is counted once round the cycle.
                 if self.stack.contains(&name) {
                     return Ok(());
@@ -492,15 +581,27 @@ fn recursive_defs(defs: &Map<String, Value>) -> BTreeSet<String> {
     recursive
 }
 
-fn llama_pass(schema: &mut Value, defs: &Map<String, Value>, recursive: &BTreeSet<String>, stack: &mut Vec<String>) {
-    let Value::Object(object) = schema else { return };
-    if let Some(name) = object.get("$ref").and_then(Value::as_str).and_then(def_name)
+fn llama_pass(
+    schema: &mut Value,
+    defs: &Map<String, Value>,
+    recursive: &BTreeSet<String>,
+    stack: &mut Vec<String>,
+) {
+    let Value::Object(object) = schema else {
+        return;
+    };
+    if let Some(name) = object
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(def_name)
         && !recursive.contains(&name)
         && !stack.contains(&name)
         && let Some(target) = defs.get(&name)
     {
         let mut inlined = target.clone();
-        if let (Value::Object(inlined), Some(description)) = (&mut inlined, object.get("description")) {
+        if let (Value::Object(inlined), Some(description)) =
+            (&mut inlined, object.get("description"))
+        {
             inlined.insert("description".into(), description.clone());
         }
         stack.push(name);
@@ -509,17 +610,32 @@ fn llama_pass(schema: &mut Value, defs: &Map<String, Value>, recursive: &BTreeSe
         *schema = inlined;
         return;
     }
-    for keyword in ["default", "examples", "title", "deprecated", "readOnly", "writeOnly", "$comment"] {
+    for keyword in [
+        "default",
+        "examples",
+        "title",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$comment",
+    ] {
         object.remove(keyword);
     }
-    if let Some(pattern) = object.get("pattern").and_then(Value::as_str).map(str::to_owned) {
+    if let Some(pattern) = object
+        .get("pattern")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    {
         let anchored = anchor(&pattern);
         if anchored != pattern {
             note(object, &format!("Must match the pattern {pattern}."));
             object.insert("pattern".into(), anchored.into());
         }
     }
-    if let Some(format) = object.get("format").and_then(Value::as_str).map(str::to_owned)
+    if let Some(format) = object
+        .get("format")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
         && !LLAMA_FORMATS.contains(&format.as_str())
     {
         object.remove("format");
@@ -560,21 +676,37 @@ fn llama_pass(schema: &mut Value, defs: &Map<String, Value>, recursive: &BTreeSe
 /// llama.cpp ignores `properties` that sit beside `anyOf`/`oneOf` (llama.cpp #7703): push
 /// them down into every branch instead.
 fn distribute_properties(object: &mut Map<String, Value>) {
-    let key = if object.contains_key("anyOf") { "anyOf" } else if object.contains_key("oneOf") { "oneOf" } else { return };
-    let Some(Value::Object(properties)) = object.get("properties").cloned() else { return };
+    let key = if object.contains_key("anyOf") {
+        "anyOf"
+    } else if object.contains_key("oneOf") {
+        "oneOf"
+    } else {
+        return;
+    };
+    let Some(Value::Object(properties)) = object.get("properties").cloned() else {
+        return;
+    };
     let required = object.get("required").cloned();
-    let Some(Value::Array(branches)) = object.get_mut(key) else { return };
+    let Some(Value::Array(branches)) = object.get_mut(key) else {
+        return;
+    };
     for branch in branches {
-        let Value::Object(branch) = branch else { continue };
+        let Value::Object(branch) = branch else {
+            continue;
+        };
         branch.entry("type").or_insert_with(|| "object".into());
-        let target = branch.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+        let target = branch
+            .entry("properties")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(target) = target {
             let mut merged = properties.clone();
             merged.extend(std::mem::take(target));
             *target = merged;
         }
         if let Some(Value::Array(required)) = &required {
-            let list = branch.entry("required").or_insert_with(|| Value::Array(Vec::new()));
+            let list = branch
+                .entry("required")
+                .or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(list) = list {
                 for name in required.iter().rev() {
                     if !list.contains(name) {
@@ -628,8 +760,16 @@ mod tests {
         let lowered = openai_strict("T", &source).unwrap();
         assert_eq!(lowered["required"], json!(["a", "b", "c"]));
         assert_eq!(lowered["properties"]["c"]["type"], "integer");
-        assert_eq!(lowered["properties"]["b"]["type"], json!(["string", "null"]));
+        assert_eq!(
+            lowered["properties"]["b"]["type"],
+            json!(["string", "null"])
+        );
         assert!(lowered["properties"]["c"].get("default").is_none());
-        assert!(lowered["properties"]["c"]["description"].as_str().unwrap().contains("Default: 3"));
+        assert!(
+            lowered["properties"]["c"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("Default: 3")
+        );
     }
 }

@@ -59,9 +59,16 @@ fn quote(value: &Value) -> String {
 
 /// Keys that are plain identifiers go bare, as in TypeScript; others are quoted.
 fn key_text(key: &str) -> String {
-    let plain = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let plain = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain { key.to_owned() } else { quote(&Value::String(key.to_owned())) }
+    if plain {
+        key.to_owned()
+    } else {
+        quote(&Value::String(key.to_owned()))
+    }
 }
 
 fn one_line(text: &str) -> String {
@@ -107,7 +114,11 @@ impl Renderer {
             return "…".into();
         }
         let Value::Object(object) = schema else {
-            return if schema == &Value::Bool(false) { "never".into() } else { "any".into() };
+            return if schema == &Value::Bool(false) {
+                "never".into()
+            } else {
+                "any".into()
+            };
         };
         if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
             return self.reference(reference);
@@ -154,13 +165,22 @@ impl Renderer {
         let has_docs = branches.iter().any(|b| b.get("description").is_some());
         let rendered: Vec<(String, Option<&str>)> = branches
             .iter()
-            .map(|b| (self.ty(b, depth + 1), b.get("description").and_then(Value::as_str)))
+            .map(|b| {
+                (
+                    self.ty(b, depth + 1),
+                    b.get("description").and_then(Value::as_str),
+                )
+            })
             .collect();
         let simple = rendered.iter().all(|(t, _)| !t.contains('\n'));
         // Properties beside a union (a flattened enum) belong to every branch.
         let base = object.get("properties").map(|_| self.object(object, depth));
         let union = if simple && !has_docs {
-            rendered.into_iter().map(|(t, _)| t).collect::<Vec<_>>().join(" | ")
+            rendered
+                .into_iter()
+                .map(|(t, _)| t)
+                .collect::<Vec<_>>()
+                .join(" | ")
         } else {
             let indent = "  ".repeat(depth + 1);
             let mut s = String::from("one of:");
@@ -179,7 +199,9 @@ impl Renderer {
     }
 
     fn array(&mut self, object: &Map<String, Value>, depth: usize) -> String {
-        let item = object.get("items").map_or_else(|| "any".to_owned(), |i| self.ty(i, depth));
+        let item = object
+            .get("items")
+            .map_or_else(|| "any".to_owned(), |i| self.ty(i, depth));
         if item.contains(' ') && !item.ends_with('}') {
             format!("({item})[]")
         } else {
@@ -193,7 +215,9 @@ impl Renderer {
         if properties.is_none_or(Map::is_empty) {
             return match extra {
                 Some(Value::Bool(false)) => "{}".into(),
-                Some(schema @ Value::Object(_)) => format!("map<string, {}>", self.ty(schema, depth)),
+                Some(schema @ Value::Object(_)) => {
+                    format!("map<string, {}>", self.ty(schema, depth))
+                }
                 _ => "map<string, any>".into(),
             };
         }
@@ -220,7 +244,11 @@ impl Renderer {
             s.push('\n');
         }
         if let Some(Value::Object(_)) = extra {
-            let _ = writeln!(s, "{indent}...: {},", self.ty(&extra.cloned().unwrap_or_default(), depth + 1));
+            let _ = writeln!(
+                s,
+                "{indent}...: {},",
+                self.ty(&extra.cloned().unwrap_or_default(), depth + 1)
+            );
         }
         s.push_str(&"  ".repeat(depth));
         s.push('}');
@@ -232,7 +260,9 @@ impl Renderer {
 /// their own definitions, so only what sits on the property itself is said here.
 fn constraints(schema: &Value) -> Vec<String> {
     let mut notes = Vec::new();
-    let Value::Object(object) = schema else { return notes };
+    let Value::Object(object) = schema else {
+        return notes;
+    };
     let get = |k: &str| object.get(k).map(quote);
     match (get("minimum"), get("maximum")) {
         (Some(min), Some(max)) => notes.push(format!("{min} to {max}")),
@@ -249,8 +279,17 @@ fn constraints(schema: &Value) -> Vec<String> {
     if let Some(step) = get("multipleOf") {
         notes.push(format!("multiple of {step}"));
     }
-    for (lo, hi, unit) in [("minLength", "maxLength", "char"), ("minItems", "maxItems", "item")] {
-        let plural = |n: &String| if n == "1" { unit.to_owned() } else { format!("{unit}s") };
+    for (lo, hi, unit) in [
+        ("minLength", "maxLength", "char"),
+        ("minItems", "maxItems", "item"),
+    ] {
+        let plural = |n: &String| {
+            if n == "1" {
+                unit.to_owned()
+            } else {
+                format!("{unit}s")
+            }
+        };
         match (get(lo), get(hi)) {
             (Some(a), Some(b)) if a == b => notes.push(format!("exactly {a} {}", plural(&a))),
             (Some(a), Some(b)) => notes.push(format!("{a} to {b} {unit}s")),
@@ -284,7 +323,19 @@ fn constraints(schema: &Value) -> Vec<String> {
 fn is_numeric_format(format: &str) -> bool {
     matches!(
         format,
-        "int8" | "int16" | "int32" | "int64" | "int128" | "int" | "uint8" | "uint16" | "uint32"
-            | "uint64" | "uint128" | "uint" | "float" | "double"
+        "int8"
+            | "int16"
+            | "int32"
+            | "int64"
+            | "int128"
+            | "int"
+            | "uint8"
+            | "uint16"
+            | "uint32"
+            | "uint64"
+            | "uint128"
+            | "uint"
+            | "float"
+            | "double"
     )
 }

@@ -65,7 +65,9 @@ pub enum SchemaError {
         dialect: Dialect,
     },
     /// More object properties in total than the dialect allows.
-    #[error("schema has {count} object properties (the last at `{path}`), over the {dialect} limit of {limit}")]
+    #[error(
+        "schema has {count} object properties (the last at `{path}`), over the {dialect} limit of {limit}"
+    )]
     TooManyProperties {
         /// JSON pointer of the property that crossed the limit.
         path: String,
@@ -77,7 +79,9 @@ pub enum SchemaError {
         dialect: Dialect,
     },
     /// More enum values in total than the dialect allows.
-    #[error("schema has {count} enum values (the last at `{path}`), over the {dialect} limit of {limit}")]
+    #[error(
+        "schema has {count} enum values (the last at `{path}`), over the {dialect} limit of {limit}"
+    )]
     TooManyEnumValues {
         /// JSON pointer of the enum that crossed the limit.
         path: String,
@@ -181,7 +185,11 @@ impl Schema {
         if !defs.is_empty() {
             json.insert("$defs".into(), Value::Object(defs));
         }
-        Schema::new(sanitize_name(&T::schema_name()), Value::Object(json), instructions)
+        Schema::new(
+            sanitize_name(&T::schema_name()),
+            Value::Object(json),
+            instructions,
+        )
     }
 
     /// Builds a schema from a JSON Schema document you already have. `name` is what servers
@@ -262,9 +270,9 @@ impl Schema {
 fn references(defs: &serde_json::Map<String, Value>, reference: &str) -> bool {
     fn walk(value: &Value, reference: &str) -> bool {
         match value {
-            Value::Object(map) => map.iter().any(|(k, v)| {
-                (k == "$ref" && v.as_str() == Some(reference)) || walk(v, reference)
-            }),
+            Value::Object(map) => map
+                .iter()
+                .any(|(k, v)| (k == "$ref" && v.as_str() == Some(reference)) || walk(v, reference)),
             Value::Array(items) => items.iter().any(|v| walk(v, reference)),
             _ => false,
         }
@@ -277,7 +285,13 @@ fn references(defs: &serde_json::Map<String, Value>, reference: &str) -> bool {
 /// A name that is still too long is left as it is so that the dialect check reports it.
 fn sanitize_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -294,11 +308,17 @@ pub(crate) fn cached<T: Extract>() -> &'static Schema {
     static CACHE: OnceLock<RwLock<HashMap<TypeId, &'static Schema>>> = OnceLock::new();
     let cache = CACHE.get_or_init(RwLock::default);
     let id = TypeId::of::<T>();
-    if let Some(schema) = cache.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id) {
+    if let Some(schema) = cache
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&id)
+    {
         return schema;
     }
     // Built outside the lock: building may need other types' schemas.
     let built = Schema::of::<T>();
-    let mut map = cache.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut map = cache
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     map.entry(id).or_insert_with(|| Box::leak(Box::new(built)))
 }

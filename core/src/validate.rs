@@ -38,7 +38,10 @@ impl fmt::Display for Violation {
 /// Longest instance excerpt kept in a violation message: feedback must stay compact.
 const EXCERPT: usize = 80;
 
-pub(crate) fn collect(validator: &jsonschema::Validator, value: &Value) -> Result<(), Vec<Violation>> {
+pub(crate) fn collect(
+    validator: &jsonschema::Validator,
+    value: &Value,
+) -> Result<(), Vec<Violation>> {
     let violations: Vec<Violation> = validator
         .iter_errors(value)
         .map(|error| {
@@ -55,7 +58,11 @@ pub(crate) fn collect(validator: &jsonschema::Validator, value: &Value) -> Resul
             Violation::new(path, message)
         })
         .collect();
-    if violations.is_empty() { Ok(()) } else { Err(violations) }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
 }
 
 /// Appends `segment` to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.

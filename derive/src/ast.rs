@@ -28,7 +28,10 @@ pub(crate) enum Failure {
     Ours,
 }
 
-pub(crate) fn parse<'a>(input: &'a syn::DeriveInput, errors: &Errors) -> Result<Input<'a>, Failure> {
+pub(crate) fn parse<'a>(
+    input: &'a syn::DeriveInput,
+    errors: &Errors,
+) -> Result<Input<'a>, Failure> {
     if let syn::Data::Union(u) = &input.data {
         errors.spanned(
             u.union_token,
@@ -42,23 +45,36 @@ pub(crate) fn parse<'a>(input: &'a syn::DeriveInput, errors: &Errors) -> Result<
     if cx.check().is_err() {
         return Err(Failure::Serde);
     }
-    let Some(serde) = serde else { return Err(Failure::Serde) };
+    let Some(serde) = serde else {
+        return Err(Failure::Serde);
+    };
     let members = match &serde.data {
         Data::Struct(_, fields) => Members::Struct(
-            fields.iter().map(|f| attr::member(&f.original.attrs, errors)).collect(),
+            fields
+                .iter()
+                .map(|f| attr::member(&f.original.attrs, errors))
+                .collect(),
         ),
         Data::Enum(variants) => Members::Enum(
             variants
                 .iter()
                 .map(|v| {
                     let own = attr::member(&v.original.attrs, errors);
-                    let fields = v.fields.iter().map(|f| attr::member(&f.original.attrs, errors)).collect();
+                    let fields = v
+                        .fields
+                        .iter()
+                        .map(|f| attr::member(&f.original.attrs, errors))
+                        .collect();
                     (own, fields)
                 })
                 .collect(),
         ),
     };
-    Ok(Input { serde, attrs, members })
+    Ok(Input {
+        serde,
+        attrs,
+        members,
+    })
 }
 
 impl Input<'_> {

@@ -72,10 +72,17 @@ pub(crate) fn doc(attrs: &[Attribute]) -> Option<String> {
             continue;
         }
         if let syn::Meta::NameValue(nv) = &attr.meta
-            && let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value
+            && let Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) = &nv.value
         {
             let line = s.value();
-            lines.push(line.strip_prefix(' ').unwrap_or(&line).trim_end().to_owned());
+            lines.push(
+                line.strip_prefix(' ')
+                    .unwrap_or(&line)
+                    .trim_end()
+                    .to_owned(),
+            );
         }
     }
     let text = lines.join("\n");
@@ -89,7 +96,10 @@ struct Seen(Vec<String>);
 impl Seen {
     fn first(&mut self, meta: &ParseNestedMeta<'_>, key: &str, errors: &Errors) -> bool {
         if self.0.iter().any(|k| k == key) {
-            errors.push(syn::Error::new(meta.path.span(), format!("duplicate extract attribute `{key}`")));
+            errors.push(syn::Error::new(
+                meta.path.span(),
+                format!("duplicate extract attribute `{key}`"),
+            ));
             false
         } else {
             self.0.push(key.to_owned());
@@ -99,21 +109,21 @@ impl Seen {
 }
 
 fn key_of(meta: &ParseNestedMeta<'_>) -> String {
-    meta.path
-        .get_ident()
-        .map_or_else(
-            || {
-                let path = &meta.path;
-                quote::quote!(#path).to_string().replace(' ', "")
-            },
-            ToString::to_string,
-        )
+    meta.path.get_ident().map_or_else(
+        || {
+            let path = &meta.path;
+            quote::quote!(#path).to_string().replace(' ', "")
+        },
+        ToString::to_string,
+    )
 }
 
 fn string(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<LitStr> {
     let expr: Expr = meta.value()?.parse()?;
     match expr {
-        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s),
         other => Err(syn::Error::new(
             other.span(),
             format!("`{key}` expects a string literal, as in `{key} = \"…\"`"),
@@ -125,7 +135,9 @@ fn path_value(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<syn::Path> {
     let expr: Expr = meta.value()?.parse()?;
     match expr {
         Expr::Path(p) => Ok(p.path),
-        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => s.parse::<syn::Path>(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => s.parse::<syn::Path>(),
         other => Err(syn::Error::new(
             other.span(),
             format!("`{key}` expects a path to a function, as in `{key} = my_check`"),
@@ -137,17 +149,36 @@ fn path_value(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<syn::Path> {
 fn number(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<f64> {
     let expr: Expr = meta.value()?.parse()?;
     let (negative, lit) = match &expr {
-        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => match &**expr {
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
             Expr::Lit(ExprLit { lit, .. }) => (true, lit),
-            _ => return Err(syn::Error::new(expr.span(), format!("`{key}` expects a number"))),
+            _ => {
+                return Err(syn::Error::new(
+                    expr.span(),
+                    format!("`{key}` expects a number"),
+                ));
+            }
         },
         Expr::Lit(ExprLit { lit, .. }) => (false, lit),
-        _ => return Err(syn::Error::new(expr.span(), format!("`{key}` expects a number"))),
+        _ => {
+            return Err(syn::Error::new(
+                expr.span(),
+                format!("`{key}` expects a number"),
+            ));
+        }
     };
     let value = match lit {
         Lit::Int(i) => i.base10_parse::<f64>()?,
         Lit::Float(f) => f.base10_parse::<f64>()?,
-        other => return Err(syn::Error::new(other.span(), format!("`{key}` expects a number, as in `{key} = 10`"))),
+        other => {
+            return Err(syn::Error::new(
+                other.span(),
+                format!("`{key}` expects a number, as in `{key} = 10`"),
+            ));
+        }
     };
     Ok(if negative { -value } else { value })
 }
@@ -155,7 +186,9 @@ fn number(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<f64> {
 fn count(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
     let expr: Expr = meta.value()?.parse()?;
     match &expr {
-        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse::<u64>(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse::<u64>(),
         _ => Err(syn::Error::new(
             expr.span(),
             format!("`{key}` expects a whole number, as in `{key} = 1`"),
@@ -167,7 +200,11 @@ fn count(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<u64> {
 fn example_literal(meta: &ParseNestedMeta<'_>) -> syn::Result<String> {
     let expr: Expr = meta.value()?.parse()?;
     let (negative, lit) = match &expr {
-        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr: inner, .. }) => match &**inner {
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr: inner,
+            ..
+        }) => match &**inner {
             Expr::Lit(ExprLit { lit, .. }) => (true, lit.clone()),
             _ => return Err(syn::Error::new(expr.span(), "`example` expects a literal")),
         },
@@ -185,12 +222,19 @@ fn example_literal(meta: &ParseNestedMeta<'_>) -> syn::Result<String> {
         Lit::Int(i) => Ok(format!("{sign}{}", i.base10_digits())),
         Lit::Float(f) => Ok(format!("{sign}{}", f.base10_digits())),
         Lit::Bool(b) if !negative => Ok(b.value.to_string()),
-        other => Err(syn::Error::new(other.span(), "`example` expects a string, number or bool literal")),
+        other => Err(syn::Error::new(
+            other.span(),
+            "`example` expects a string, number or bool literal",
+        )),
     }
 }
 
 /// Runs `f` over every `#[extract(...)]` item, turning parse errors into diagnostics.
-fn each_extract(attrs: &[Attribute], errors: &Errors, mut f: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>) {
+fn each_extract(
+    attrs: &[Attribute],
+    errors: &Errors,
+    mut f: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
     for attr in attrs {
         if !attr.path().is_ident("extract") {
             continue;
@@ -269,7 +313,9 @@ pub(crate) fn container(attrs: &[Attribute], errors: &Errors) -> Container {
             }
             "schemars" => {
                 if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
-                    return Err(meta.error("`schemars` takes no value: write `#[extract(schemars)]`"));
+                    return Err(
+                        meta.error("`schemars` takes no value: write `#[extract(schemars)]`")
+                    );
                 }
                 out.schemars = Some(meta.path.span());
             }
@@ -282,7 +328,9 @@ pub(crate) fn container(attrs: &[Attribute], errors: &Errors) -> Container {
             _ => {
                 return Err(syn::Error::new(
                     meta.path.span(),
-                    format!("unknown extract attribute `{key}`; on a type the keys are {CONTAINER_KEYS}"),
+                    format!(
+                        "unknown extract attribute `{key}`; on a type the keys are {CONTAINER_KEYS}"
+                    ),
                 ));
             }
         }
@@ -324,10 +372,16 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
                 if let (Some(a), Some(b)) = (min, max)
                     && a > b
                 {
-                    return Err(syn::Error::new(span, format!("`range` has min {a} above max {b}")));
+                    return Err(syn::Error::new(
+                        span,
+                        format!("`range` has min {a} above max {b}"),
+                    ));
                 }
                 if fresh {
-                    out.range = Some(WithSpan { value: (min, max), span });
+                    out.range = Some(WithSpan {
+                        value: (min, max),
+                        span,
+                    });
                 }
             }
             "length" => {
@@ -346,10 +400,16 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
                 if let (Some(a), Some(b)) = (min, max)
                     && a > b
                 {
-                    return Err(syn::Error::new(span, format!("`length` has min {a} above max {b}")));
+                    return Err(syn::Error::new(
+                        span,
+                        format!("`length` has min {a} above max {b}"),
+                    ));
                 }
                 if fresh {
-                    out.length = Some(WithSpan { value: (min, max), span });
+                    out.length = Some(WithSpan {
+                        value: (min, max),
+                        span,
+                    });
                 }
             }
             "pattern" => {
@@ -357,17 +417,26 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
                 if let Err(e) = regex_syntax::Parser::new().parse(&lit.value()) {
                     return Err(syn::Error::new(
                         lit.span(),
-                        format!("`pattern` is not a valid regular expression: {}", first_line(&e.to_string())),
+                        format!(
+                            "`pattern` is not a valid regular expression: {}",
+                            first_line(&e.to_string())
+                        ),
                     ));
                 }
                 if fresh {
-                    out.pattern = Some(WithSpan { value: lit.value(), span: lit.span() });
+                    out.pattern = Some(WithSpan {
+                        value: lit.value(),
+                        span: lit.span(),
+                    });
                 }
             }
             "format" => {
                 let lit = string(meta, &key)?;
                 if fresh {
-                    out.format = Some(WithSpan { value: lit.value(), span: lit.span() });
+                    out.format = Some(WithSpan {
+                        value: lit.value(),
+                        span: lit.span(),
+                    });
                 }
             }
             "validate" => {
@@ -385,7 +454,9 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
             _ => {
                 return Err(syn::Error::new(
                     meta.path.span(),
-                    format!("unknown extract attribute `{key}`; on a field the keys are {MEMBER_KEYS}"),
+                    format!(
+                        "unknown extract attribute `{key}`; on a field the keys are {MEMBER_KEYS}"
+                    ),
                 ));
             }
         }
@@ -410,14 +481,19 @@ fn bounds(
     };
     if empty {
         let _: proc_macro2::TokenStream = meta.input.parse()?;
-        return Err(syn::Error::new(meta.path.span(), format!("`{what}` needs `min`, `max` or both")));
+        return Err(syn::Error::new(
+            meta.path.span(),
+            format!("`{what}` needs `min`, `max` or both"),
+        ));
     }
     meta.parse_nested_meta(|inner| {
         let key = key_of(&inner);
         match key.as_str() {
             "min" | "max" => set(&key, &inner),
             _ => {
-                errors.push(inner.error(format!("unknown key `{key}` in `{what}`; expected `min` or `max`")));
+                errors.push(inner.error(format!(
+                    "unknown key `{key}` in `{what}`; expected `min` or `max`"
+                )));
                 if inner.input.peek(syn::Token![=]) {
                     let _: Expr = inner.value()?.parse()?;
                 }
@@ -434,7 +510,13 @@ fn first_line(message: &str) -> String {
         .lines()
         .rev()
         .find(|l| l.trim_start().starts_with("error:"))
-        .map_or_else(|| message.lines().last().unwrap_or_default().to_owned(), |l| {
-            l.trim_start().trim_start_matches("error:").trim().to_owned()
-        })
+        .map_or_else(
+            || message.lines().last().unwrap_or_default().to_owned(),
+            |l| {
+                l.trim_start()
+                    .trim_start_matches("error:")
+                    .trim()
+                    .to_owned()
+            },
+        )
 }

@@ -13,7 +13,13 @@ pub(crate) fn check(input: &Input<'_>, errors: &Errors) {
     lifetimes(input, errors);
     match (&input.serde.data, &input.members) {
         (Data::Struct(style, fields), Members::Struct(attrs)) => {
-            tuple_arity(*style, fields.len(), &input.serde.ident, "tuple structs", errors);
+            tuple_arity(
+                *style,
+                fields.len(),
+                &input.serde.ident,
+                "tuple structs",
+                errors,
+            );
             for (field, attrs) in fields.iter().zip(attrs) {
                 member_types(field, attrs, errors);
                 schemars_reuse(input, attrs, errors);
@@ -21,7 +27,13 @@ pub(crate) fn check(input: &Input<'_>, errors: &Errors) {
         }
         (Data::Enum(variants), Members::Enum(attrs)) => {
             for (variant, (own, fields)) in variants.iter().zip(attrs) {
-                tuple_arity(variant.style, variant.fields.len(), &variant.ident, "tuple variants", errors);
+                tuple_arity(
+                    variant.style,
+                    variant.fields.len(),
+                    &variant.ident,
+                    "tuple variants",
+                    errors,
+                );
                 variant_keys(own, errors);
                 for (field, attrs) in variant.fields.iter().zip(fields) {
                     member_types(field, attrs, errors);
@@ -66,7 +78,10 @@ fn member_types(field: &Field<'_>, attrs: &Member, errors: &Errors) {
     {
         errors.push(syn::Error::new(
             range.span,
-            format!("`range` applies to numbers, but {name} is {}", kind.describe()),
+            format!(
+                "`range` applies to numbers, but {name} is {}",
+                kind.describe()
+            ),
         ));
     }
     if let Some(length) = &attrs.length
@@ -74,7 +89,10 @@ fn member_types(field: &Field<'_>, attrs: &Member, errors: &Errors) {
     {
         errors.push(syn::Error::new(
             length.span,
-            format!("`length` applies to strings and lists, but {name} is {}", kind.describe()),
+            format!(
+                "`length` applies to strings and lists, but {name} is {}",
+                kind.describe()
+            ),
         ));
     }
     for (key, attr) in [("pattern", &attrs.pattern), ("format", &attrs.format)] {
@@ -83,7 +101,10 @@ fn member_types(field: &Field<'_>, attrs: &Member, errors: &Errors) {
         {
             errors.push(syn::Error::new(
                 attr.span,
-                format!("`{key}` applies to strings, but {name} is {}", kind.describe()),
+                format!(
+                    "`{key}` applies to strings, but {name} is {}",
+                    kind.describe()
+                ),
             ));
         }
     }
@@ -94,7 +115,10 @@ fn field_name(field: &Field<'_>) -> String {
         syn::Member::Named(ident) => format!("field `{ident}`"),
         syn::Member::Unnamed(_) => {
             let ty = field.ty;
-            format!("the field of type `{}`", quote::quote!(#ty).to_string().replace(' ', ""))
+            format!(
+                "the field of type `{}`",
+                quote::quote!(#ty).to_string().replace(' ', "")
+            )
         }
     }
 }
@@ -104,7 +128,9 @@ fn variant_keys(attrs: &Member, errors: &Errors) {
     if let Some((key, span)) = attrs.field_only_span() {
         errors.push(syn::Error::new(
             span,
-            format!("`{key}` belongs on a field; on a variant only `description` and `example` apply"),
+            format!(
+                "`{key}` belongs on a field; on a variant only `description` and `example` apply"
+            ),
         ));
     }
     if let Some(path) = &attrs.validate {

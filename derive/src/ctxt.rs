@@ -17,7 +17,9 @@ impl Errors {
     /// All errors combined into one, or `Ok` when there were none.
     pub(crate) fn finish(self) -> syn::Result<()> {
         let mut errors = self.0.into_inner().into_iter();
-        let Some(mut first) = errors.next() else { return Ok(()) };
+        let Some(mut first) = errors.next() else {
+            return Ok(());
+        };
         for e in errors {
             first.combine(e);
         }

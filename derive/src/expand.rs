@@ -20,15 +20,27 @@ struct Ctx<'a> {
 }
 
 pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
-    let krate = input.attrs.krate.clone().unwrap_or_else(|| parse_quote!(::factum));
+    let krate = input
+        .attrs
+        .krate
+        .clone()
+        .unwrap_or_else(|| parse_quote!(::factum));
     let cx = Ctx {
         input,
         p: quote!(#krate::__private),
         krate,
     };
-    let json_schema = if input.attrs.schemars.is_some() { TokenStream::new() } else { cx.json_schema_impl() };
+    let json_schema = if input.attrs.schemars.is_some() {
+        TokenStream::new()
+    } else {
+        cx.json_schema_impl()
+    };
     let extract = cx.extract_impl();
-    let strict = if input.attrs.strict { cx.strict_impl() } else { TokenStream::new() };
+    let strict = if input.attrs.strict {
+        cx.strict_impl()
+    } else {
+        TokenStream::new()
+    };
     quote! {
         #json_schema
         #extract
@@ -38,7 +50,11 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
 
 /// What is emitted beside the `compile_error!`s: stub impls, so the user sees the real
 /// error and not a cascade of "`Extract` is not implemented" at every use site.
-pub(crate) fn fallback(input: &syn::DeriveInput, reuse_schemars: bool, krate: Option<&syn::Path>) -> TokenStream {
+pub(crate) fn fallback(
+    input: &syn::DeriveInput,
+    reuse_schemars: bool,
+    krate: Option<&syn::Path>,
+) -> TokenStream {
     let krate = krate.cloned().unwrap_or_else(|| parse_quote!(::factum));
     let p = quote!(#krate::__private);
     let ident = &input.ident;
@@ -73,7 +89,12 @@ impl Ctx<'_> {
     }
 
     fn type_params(&self) -> Vec<&Ident> {
-        self.input.serde.generics.type_params().map(|t| &t.ident).collect()
+        self.input
+            .serde
+            .generics
+            .type_params()
+            .map(|t| &t.ident)
+            .collect()
     }
 
     /// The type's generics with `bound` added to every type parameter.
@@ -141,10 +162,14 @@ impl Ctx<'_> {
         match (&self.input.serde.data, &self.input.members) {
             (Data::Struct(style, fields), Members::Struct(attrs))
                 if !fields.is_empty()
-                    && (matches!(style, Style::Newtype | Style::Tuple) || self.input.serde.attrs.transparent()) =>
+                    && (matches!(style, Style::Newtype | Style::Tuple)
+                        || self.input.serde.attrs.transparent()) =>
             {
                 // Newtypes and `#[serde(transparent)]` structs are their single field.
-                let index = fields.iter().position(|f| !f.attrs.skip_deserializing()).unwrap_or(0);
+                let index = fields
+                    .iter()
+                    .position(|f| !f.attrs.skip_deserializing())
+                    .unwrap_or(0);
                 let inner = self.member_schema(&fields[index], &attrs[index]);
                 quote! {
                     let mut __s = { #inner };
@@ -153,7 +178,12 @@ impl Ctx<'_> {
                 }
             }
             (Data::Struct(Style::Struct, fields), Members::Struct(attrs)) => {
-                let object = self.object(fields, attrs, self.input.serde.attrs.deny_unknown_fields(), true);
+                let object = self.object(
+                    fields,
+                    attrs,
+                    self.input.serde.attrs.deny_unknown_fields(),
+                    true,
+                );
                 quote! {
                     let mut __s = { #object };
                     #describe
@@ -209,9 +239,16 @@ impl Ctx<'_> {
     }
 
     /// An object schema for named fields (a struct or a struct variant).
-    fn object(&self, fields: &[Field<'_>], attrs: &[Member], deny_unknown: bool, container_default_applies: bool) -> TokenStream {
+    fn object(
+        &self,
+        fields: &[Field<'_>],
+        attrs: &[Member],
+        deny_unknown: bool,
+        container_default_applies: bool,
+    ) -> TokenStream {
         let p = &self.p;
-        let container_default = container_default_applies && !self.input.serde.attrs.default().is_none();
+        let container_default =
+            container_default_applies && !self.input.serde.attrs.default().is_none();
         let mut steps = Vec::new();
         for (field, attrs) in fields.iter().zip(attrs) {
             if field.attrs.skip_deserializing() {
@@ -220,7 +257,9 @@ impl Ctx<'_> {
             if field.attrs.flatten() {
                 let optional = ty::is_option(field.ty);
                 let inner: &Type = if optional {
-                    ty::last_segment(field.ty).and_then(|(_, a)| a).unwrap_or(field.ty)
+                    ty::last_segment(field.ty)
+                        .and_then(|(_, a)| a)
+                        .unwrap_or(field.ty)
                 } else {
                     field.ty
                 };
@@ -261,7 +300,9 @@ impl Ctx<'_> {
             .filter(|(v, _)| !v.attrs.skip_deserializing() && !v.attrs.other())
             .collect();
         let tag = self.input.serde.attrs.tag();
-        let all_unit = live.iter().all(|(v, _)| matches!(v.style, Style::Unit) && !v.attrs.untagged());
+        let all_unit = live
+            .iter()
+            .all(|(v, _)| matches!(v.style, Style::Unit) && !v.attrs.untagged());
         if all_unit && matches!(tag, TagType::External) {
             let entries = live.iter().map(|(v, (own, _))| {
                 let name = v.attrs.name().deserialize_name();
@@ -280,7 +321,8 @@ impl Ctx<'_> {
             .map(|(v, (own, fields))| {
                 let untagged = v.attrs.untagged() || matches!(tag, TagType::None);
                 any_untagged |= untagged;
-                let branch = self.variant_schema(v, fields, if untagged { &TagType::None } else { tag });
+                let branch =
+                    self.variant_schema(v, fields, if untagged { &TagType::None } else { tag });
                 let description = opt_str(own.description.as_deref());
                 let examples = &own.examples;
                 quote! {{
@@ -298,7 +340,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn variant_schema(&self, variant: &Variant<'_>, fields: &[Member], tag: &TagType) -> TokenStream {
+    fn variant_schema(
+        &self,
+        variant: &Variant<'_>,
+        fields: &[Member],
+        tag: &TagType,
+    ) -> TokenStream {
         let p = &self.p;
         let name = variant.attrs.name().deserialize_name();
         let deny = self.input.serde.attrs.deny_unknown_fields();
@@ -308,7 +355,10 @@ impl Ctx<'_> {
                 .fields
                 .first()
                 .map(|field| (self.member_schema(field, &fields[0]), field.ty)),
-            Style::Struct => Some((self.object(&variant.fields, fields, deny, false), variant.fields[0].ty)),
+            Style::Struct => Some((
+                self.object(&variant.fields, fields, deny, false),
+                variant.fields[0].ty,
+            )),
         };
         let is_struct = matches!(variant.style, Style::Struct);
         match tag {
@@ -318,11 +368,17 @@ impl Ctx<'_> {
             },
             TagType::Internal { tag } => match content {
                 None => quote!(#p::internally_tagged(#p::object(), #tag, #name)),
-                Some((schema, _)) if is_struct => quote!(#p::internally_tagged({ #schema }, #tag, #name)),
-                Some((_, ty)) => quote!(#p::internally_tagged(#p::inline_object::<#ty>(__g), #tag, #name)),
+                Some((schema, _)) if is_struct => {
+                    quote!(#p::internally_tagged({ #schema }, #tag, #name))
+                }
+                Some((_, ty)) => {
+                    quote!(#p::internally_tagged(#p::inline_object::<#ty>(__g), #tag, #name))
+                }
             },
             TagType::Adjacent { tag, content: key } => match content {
-                None => quote!(#p::adjacently_tagged(#tag, #key, #name, ::core::option::Option::None)),
+                None => {
+                    quote!(#p::adjacently_tagged(#tag, #key, #name, ::core::option::Option::None))
+                }
                 Some((schema, _)) => {
                     quote!(#p::adjacently_tagged(#tag, #key, #name, ::core::option::Option::Some({ #schema })))
                 }
@@ -401,46 +457,57 @@ impl Ctx<'_> {
         }
     }
 
-    fn enum_checks(&self, variants: &[Variant<'_>], attrs: &[(Member, Vec<Member>)]) -> TokenStream {
+    fn enum_checks(
+        &self,
+        variants: &[Variant<'_>],
+        attrs: &[(Member, Vec<Member>)],
+    ) -> TokenStream {
         let tag = self.input.serde.attrs.tag();
-        let arms = variants.iter().zip(attrs).filter_map(|(variant, (_, fields))| {
-            if variant.fields.is_empty() || variant.attrs.skip_deserializing() {
-                return None;
-            }
-            let ident = &variant.ident;
-            let bindings: Vec<Ident> = (0..variant.fields.len()).map(|i| format_ident!("__f{i}")).collect();
-            let pattern = if let Style::Struct = variant.style {
-                let members = variant.fields.iter().map(|f| &f.member);
-                quote!(Self::#ident { #(#members: #bindings),* })
-            } else {
-                quote!(Self::#ident(#(#bindings),*))
-            };
-            let untagged = variant.attrs.untagged() || matches!(tag, TagType::None);
-            let prefix = match tag {
-                _ if untagged => None,
-                TagType::External => Some(variant.attrs.name().deserialize_name().to_owned()),
-                TagType::Adjacent { content, .. } => Some(content.clone()),
-                TagType::Internal { .. } | TagType::None => None,
-            };
-            let keyed = matches!(variant.style, Style::Struct);
-            let checks: Vec<TokenStream> = variant
-                .fields
-                .iter()
-                .zip(fields)
-                .zip(&bindings)
-                .map(|((field, attrs), binding)| self.field_checks(field, attrs, &quote!(#binding), keyed))
-                .collect();
-            let p = &self.p;
-            let push = prefix.map(|seg| quote!(#p::push_key(__path, #seg);));
-            Some(quote! {
-                #pattern => {
-                    let __outer = __path.len();
-                    #push
-                    #(#checks)*
-                    __path.truncate(__outer);
+        let arms = variants
+            .iter()
+            .zip(attrs)
+            .filter_map(|(variant, (_, fields))| {
+                if variant.fields.is_empty() || variant.attrs.skip_deserializing() {
+                    return None;
                 }
-            })
-        });
+                let ident = &variant.ident;
+                let bindings: Vec<Ident> = (0..variant.fields.len())
+                    .map(|i| format_ident!("__f{i}"))
+                    .collect();
+                let pattern = if let Style::Struct = variant.style {
+                    let members = variant.fields.iter().map(|f| &f.member);
+                    quote!(Self::#ident { #(#members: #bindings),* })
+                } else {
+                    quote!(Self::#ident(#(#bindings),*))
+                };
+                let untagged = variant.attrs.untagged() || matches!(tag, TagType::None);
+                let prefix = match tag {
+                    _ if untagged => None,
+                    TagType::External => Some(variant.attrs.name().deserialize_name().to_owned()),
+                    TagType::Adjacent { content, .. } => Some(content.clone()),
+                    TagType::Internal { .. } | TagType::None => None,
+                };
+                let keyed = matches!(variant.style, Style::Struct);
+                let checks: Vec<TokenStream> = variant
+                    .fields
+                    .iter()
+                    .zip(fields)
+                    .zip(&bindings)
+                    .map(|((field, attrs), binding)| {
+                        self.field_checks(field, attrs, &quote!(#binding), keyed)
+                    })
+                    .collect();
+                let p = &self.p;
+                let push = prefix.map(|seg| quote!(#p::push_key(__path, #seg);));
+                Some(quote! {
+                    #pattern => {
+                        let __outer = __path.len();
+                        #push
+                        #(#checks)*
+                        __path.truncate(__outer);
+                    }
+                })
+            });
         quote! {
             #[allow(unreachable_patterns)]
             match self {
@@ -451,7 +518,13 @@ impl Ctx<'_> {
     }
 
     /// Validators and nested checks for one field; `access` is an expression of type `&T`.
-    fn field_checks(&self, field: &Field<'_>, attrs: &Member, access: &TokenStream, keyed: bool) -> TokenStream {
+    fn field_checks(
+        &self,
+        field: &Field<'_>,
+        attrs: &Member,
+        access: &TokenStream,
+        keyed: bool,
+    ) -> TokenStream {
         let p = &self.p;
         if field.attrs.skip_deserializing() {
             return TokenStream::new();
@@ -491,9 +564,9 @@ impl Ctx<'_> {
             .filter(|f| !f.attrs.skip_deserializing())
             .map(|f| f.ty)
             .collect();
-        let asserts = types.iter().map(|ty| {
-            quote_spanned!(ty.span()=> #p::assert_strict::<#ty>();)
-        });
+        let asserts = types
+            .iter()
+            .map(|ty| quote_spanned!(ty.span()=> #p::assert_strict::<#ty>();));
         quote! {
             #[automatically_derived]
             impl #impl_g #p::StrictSchema for #ident #ty_g #where_c {}
@@ -554,7 +627,9 @@ fn nested(p: &TokenStream, ty: &Type, value: &TokenStream, depth: usize) -> Toke
             }
             "HashMap" | "BTreeMap" => {
                 let key_is_string = ty::kind(inner) == Kind::String;
-                let Some(value_ty) = ty::second_arg(ty) else { return TokenStream::new() };
+                let Some(value_ty) = ty::second_arg(ty) else {
+                    return TokenStream::new();
+                };
                 let body = nested(p, value_ty, &quote!(#v), depth + 1);
                 if body.is_empty() || !key_is_string {
                     return TokenStream::new();
@@ -569,12 +644,20 @@ fn nested(p: &TokenStream, ty: &Type, value: &TokenStream, depth: usize) -> Toke
                     }
                 }
             }
-            _ if matches!(ty::kind(ty), Kind::Number | Kind::String | Kind::Bool | Kind::Array | Kind::Map) => {
+            _ if matches!(
+                ty::kind(ty),
+                Kind::Number | Kind::String | Kind::Bool | Kind::Array | Kind::Map
+            ) =>
+            {
                 TokenStream::new()
             }
             _ => probe(p, value),
         },
-        _ if matches!(ty::kind(ty), Kind::Number | Kind::String | Kind::Bool | Kind::Array | Kind::Map) => {
+        _ if matches!(
+            ty::kind(ty),
+            Kind::Number | Kind::String | Kind::Bool | Kind::Array | Kind::Map
+        ) =>
+        {
             TokenStream::new()
         }
         _ => probe(p, value),

@@ -38,7 +38,9 @@ fn ungroup(mut ty: &Type) -> &Type {
 
 /// The last path segment's name and its first type argument, if any.
 pub(crate) fn last_segment(ty: &Type) -> Option<(String, Option<&Type>)> {
-    let Type::Path(path) = ungroup(ty) else { return None };
+    let Type::Path(path) = ungroup(ty) else {
+        return None;
+    };
     if path.qself.is_some() {
         return None;
     }
@@ -55,9 +57,13 @@ pub(crate) fn last_segment(ty: &Type) -> Option<(String, Option<&Type>)> {
 
 /// The second type argument (a map's value type).
 pub(crate) fn second_arg(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ungroup(ty) else { return None };
+    let Type::Path(path) = ungroup(ty) else {
+        return None;
+    };
     let segment = path.path.segments.last()?;
-    let PathArguments::AngleBracketed(args) = &segment.arguments else { return None };
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
     args.args
         .iter()
         .filter_map(|a| match a {
@@ -84,7 +90,9 @@ pub(crate) fn kind(ty: &Type) -> Kind {
                 | "NonZeroI64" | "NonZeroIsize" | "Decimal" => Kind::Number,
                 "String" | "str" | "char" => Kind::String,
                 "bool" => Kind::Bool,
-                "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "LinkedList" | "BinaryHeap" => Kind::Array,
+                "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "LinkedList" | "BinaryHeap" => {
+                    Kind::Array
+                }
                 "HashMap" | "BTreeMap" | "IndexMap" => Kind::Map,
                 "Option" | "Box" | "Rc" | "Arc" | "Cow" => arg.map_or(Kind::Unknown, kind),
                 _ => Kind::Unknown,

@@ -6,14 +6,42 @@ use serde_json::Value;
 
 /// Keywords the strict subset accepts on a schema object.
 const ALLOWED: &[&str] = &[
-    "type", "properties", "required", "additionalProperties", "items", "enum", "const",
-    "anyOf", "$ref", "$defs", "description", "title", "pattern", "format", "minimum",
-    "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "const",
+    "anyOf",
+    "$ref",
+    "$defs",
+    "description",
+    "title",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
 ];
 const FORMATS: &[&str] = &[
-    "date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid",
+    "date-time",
+    "time",
+    "date",
+    "duration",
+    "email",
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "uuid",
 ];
-const TYPES: &[&str] = &["string", "number", "boolean", "integer", "object", "array", "null"];
+const TYPES: &[&str] = &[
+    "string", "number", "boolean", "integer", "object", "array", "null",
+];
 
 /// Every breach of the strict subset in `schema`, as `path: rule` lines (empty = fits).
 pub fn check(schema: &Value) -> Vec<String> {
@@ -55,7 +83,9 @@ fn walk(schema: &Value, path: &str, out: &mut Vec<String>, counts: &mut Counts, 
         }
     }
     match object.get("type") {
-        Some(Value::String(t)) if !TYPES.contains(&t.as_str()) => out.push(format!("{path}: unknown type {t}")),
+        Some(Value::String(t)) if !TYPES.contains(&t.as_str()) => {
+            out.push(format!("{path}: unknown type {t}"))
+        }
         Some(Value::Array(ts)) => {
             for t in ts {
                 if !t.as_str().is_some_and(|t| TYPES.contains(&t)) {
@@ -73,7 +103,9 @@ fn walk(schema: &Value, path: &str, out: &mut Vec<String>, counts: &mut Counts, 
     if let Some(Value::Array(values)) = object.get("enum") {
         counts.enum_values += values.len();
     }
-    let is_object = object.get("type").is_some_and(|t| t == "object" || t.as_array().is_some_and(|a| a.contains(&"object".into())));
+    let is_object = object.get("type").is_some_and(|t| {
+        t == "object" || t.as_array().is_some_and(|a| a.contains(&"object".into()))
+    });
     let mut depth = depth;
     if is_object || object.contains_key("properties") {
         depth += 1;
@@ -81,7 +113,9 @@ fn walk(schema: &Value, path: &str, out: &mut Vec<String>, counts: &mut Counts, 
             out.push(format!("{path}: nesting depth {depth} is over 5"));
         }
         if object.get("additionalProperties") != Some(&Value::Bool(false)) {
-            out.push(format!("{path}: objects need `additionalProperties: false`"));
+            out.push(format!(
+                "{path}: objects need `additionalProperties: false`"
+            ));
         }
         let properties = object.get("properties").and_then(Value::as_object);
         let required: Vec<&str> = object
@@ -92,9 +126,17 @@ fn walk(schema: &Value, path: &str, out: &mut Vec<String>, counts: &mut Counts, 
         for (key, property) in properties.into_iter().flatten() {
             counts.properties += 1;
             if !required.contains(&key.as_str()) {
-                out.push(format!("{path}/properties/{key}: every property must be required"));
+                out.push(format!(
+                    "{path}/properties/{key}: every property must be required"
+                ));
             }
-            walk(property, &format!("{path}/properties/{key}"), out, counts, depth);
+            walk(
+                property,
+                &format!("{path}/properties/{key}"),
+                out,
+                counts,
+                depth,
+            );
         }
     }
     if let Some(items) = object.get("items") {

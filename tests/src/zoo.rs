@@ -204,7 +204,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { retries: 3, verbose: false }
+        Settings {
+            retries: 3,
+            verbose: false,
+        }
     }
 }
 
@@ -295,14 +298,21 @@ pub struct Booking {
 }
 
 pub fn not_blank(value: &str) -> Result<(), String> {
-    if value.trim().is_empty() { Err("must not be blank".into()) } else { Ok(()) }
+    if value.trim().is_empty() {
+        Err("must not be blank".into())
+    } else {
+        Ok(())
+    }
 }
 
 pub fn booking_dates_in_order(booking: &Booking) -> Result<(), String> {
     if booking.check_in < booking.check_out {
         Ok(())
     } else {
-        Err(format!("check_in {} is not before check_out {}", booking.check_in, booking.check_out))
+        Err(format!(
+            "check_in {} is not before check_out {}",
+            booking.check_in, booking.check_out
+        ))
     }
 }
 

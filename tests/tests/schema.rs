@@ -23,7 +23,10 @@ fn snapshots_of_every_zoo_type() {
                 format!("{name}.openai_strict"),
                 lowered(schema, Dialect::OpenAiStrict)
             );
-            insta::assert_json_snapshot!(format!("{name}.llama_cpp"), lowered(schema, Dialect::LlamaCpp));
+            insta::assert_json_snapshot!(
+                format!("{name}.llama_cpp"),
+                lowered(schema, Dialect::LlamaCpp)
+            );
             insta::assert_snapshot!(format!("{name}.prompt"), schema.prompt());
         }};
     }
@@ -36,12 +39,18 @@ fn every_schema_passes_meta_validation() {
         ($t:ty) => {{
             let schema = factum::schema::<$t>();
             if let Err(e) = jsonschema::meta::validate(schema.json()) {
-                panic!("source schema of {} is not valid JSON Schema: {e}", stringify!($t));
+                panic!(
+                    "source schema of {} is not valid JSON Schema: {e}",
+                    stringify!($t)
+                );
             }
             for dialect in Dialect::ALL {
                 if let Ok(lowered) = schema.for_dialect(dialect) {
                     if let Err(e) = jsonschema::meta::validate(lowered) {
-                        panic!("{dialect} schema of {} is not valid JSON Schema: {e}", stringify!($t));
+                        panic!(
+                            "{dialect} schema of {} is not valid JSON Schema: {e}",
+                            stringify!($t)
+                        );
                     }
                 }
             }
@@ -73,32 +82,59 @@ fn the_strict_checker_rejects_plain_schemars_output() {
     // What a Rust user gets from schemars alone: objects open, `Option` fields not required.
     let plain = serde_json::to_value(schemars::schema_for!(Person)).unwrap();
     let breaches = factum_tests::strict::check(&plain);
-    assert!(breaches.iter().any(|b| b.contains("additionalProperties")), "{breaches:?}");
-    assert!(breaches.iter().any(|b| b.contains("/properties/email: every property must be required")), "{breaches:?}");
+    assert!(
+        breaches.iter().any(|b| b.contains("additionalProperties")),
+        "{breaches:?}"
+    );
+    assert!(
+        breaches
+            .iter()
+            .any(|b| b.contains("/properties/email: every property must be required")),
+        "{breaches:?}"
+    );
 }
 
 #[test]
 fn strict_lowering_closes_objects_requires_everything_and_keeps_defaults_non_null() {
-    let strict = factum::schema::<Settings>().for_dialect(Dialect::OpenAiStrict).unwrap();
+    let strict = factum::schema::<Settings>()
+        .for_dialect(Dialect::OpenAiStrict)
+        .unwrap();
     assert_eq!(strict["required"], json!(["retries", "verbose"]));
     // serde rejects null for a defaulted non-Option field, so it must stay non-null.
     assert_eq!(strict["properties"]["retries"]["type"], "integer");
     assert_eq!(strict["properties"]["verbose"]["type"], "boolean");
-    let person = factum::schema::<Person>().for_dialect(Dialect::OpenAiStrict).unwrap();
+    let person = factum::schema::<Person>()
+        .for_dialect(Dialect::OpenAiStrict)
+        .unwrap();
     assert_eq!(person["required"], json!(["name", "age", "email"]));
-    assert_eq!(person["properties"]["email"]["type"], json!(["string", "null"]));
+    assert_eq!(
+        person["properties"]["email"]["type"],
+        json!(["string", "null"])
+    );
     assert_eq!(person["additionalProperties"], false);
 }
 
 #[test]
 fn strict_lowering_moves_what_it_cannot_carry_into_descriptions() {
-    let schema = factum::schema::<Line>().for_dialect(Dialect::OpenAiStrict).unwrap();
+    let schema = factum::schema::<Line>()
+        .for_dialect(Dialect::OpenAiStrict)
+        .unwrap();
     let description = schema["properties"]["description"].as_object().unwrap();
     assert!(description.get("minLength").is_none());
-    assert!(description["description"].as_str().unwrap().contains("At most 200 characters"));
+    assert!(
+        description["description"]
+            .as_str()
+            .unwrap()
+            .contains("At most 200 characters")
+    );
     let price = &schema["properties"]["unit_price"];
     assert!(price.get("examples").is_none());
-    assert!(price["description"].as_str().unwrap().contains("Example: 12.5"));
+    assert!(
+        price["description"]
+            .as_str()
+            .unwrap()
+            .contains("Example: 12.5")
+    );
 }
 
 #[test]
@@ -127,14 +163,26 @@ fn llama_dialect_anchors_patterns_drops_unknown_formats_and_inlines_refs() {
     let llama = schema.for_dialect(Dialect::LlamaCpp).unwrap();
     assert_eq!(llama["properties"]["code"]["pattern"], "^.*([0-9]+).*$");
     assert!(llama["properties"]["mail"].get("format").is_none());
-    assert!(llama["properties"]["mail"]["description"].as_str().unwrap().contains("email"));
+    assert!(
+        llama["properties"]["mail"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("email")
+    );
     assert_eq!(llama["properties"]["day"]["format"], "date");
 
     // Non-recursive references are inlined; recursive ones keep their `$defs` entry.
-    let invoice = factum::schema::<Invoice>().for_dialect(Dialect::LlamaCpp).unwrap();
+    let invoice = factum::schema::<Invoice>()
+        .for_dialect(Dialect::LlamaCpp)
+        .unwrap();
     assert!(!invoice.to_string().contains("$ref"));
-    let topic = factum::schema::<Topic>().for_dialect(Dialect::LlamaCpp).unwrap();
-    assert_eq!(topic["properties"]["children"]["items"]["$ref"], "#/$defs/Topic");
+    let topic = factum::schema::<Topic>()
+        .for_dialect(Dialect::LlamaCpp)
+        .unwrap();
+    assert_eq!(
+        topic["properties"]["children"]["items"]["$ref"],
+        "#/$defs/Topic"
+    );
     assert!(topic["$defs"].get("Topic").is_some());
 }
 
@@ -149,7 +197,10 @@ fn llama_dialect_never_mixes_properties_with_a_union() {
             {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"]}
         ]
     });
-    let llama = Schema::new("Mixed", source, None).for_dialect(Dialect::LlamaCpp).unwrap().clone();
+    let llama = Schema::new("Mixed", source, None)
+        .for_dialect(Dialect::LlamaCpp)
+        .unwrap()
+        .clone();
     assert!(llama.get("properties").is_none());
     assert_eq!(llama["oneOf"][0]["required"], json!(["id", "a"]));
     assert_eq!(llama["oneOf"][1]["properties"]["id"]["type"], "string");
@@ -157,48 +208,102 @@ fn llama_dialect_never_mixes_properties_with_a_union() {
 
 #[test]
 fn dialect_errors_name_the_json_path() {
-    let deep = factum::schema::<Deep1>().for_dialect(Dialect::OpenAiStrict).unwrap_err();
-    assert!(matches!(deep, SchemaError::TooDeep { depth: 6, limit: 5, .. }), "{deep}");
-    assert_eq!(deep.path(), "/properties/d2/properties/d3/properties/d4/properties/d5/properties/d6");
+    let deep = factum::schema::<Deep1>()
+        .for_dialect(Dialect::OpenAiStrict)
+        .unwrap_err();
+    assert!(
+        matches!(
+            deep,
+            SchemaError::TooDeep {
+                depth: 6,
+                limit: 5,
+                ..
+            }
+        ),
+        "{deep}"
+    );
+    assert_eq!(
+        deep.path(),
+        "/properties/d2/properties/d3/properties/d4/properties/d5/properties/d6"
+    );
     assert!(deep.to_string().contains(deep.path()));
 
-    let map = factum::schema::<Labels>().for_dialect(Dialect::OpenAiStrict).unwrap_err();
+    let map = factum::schema::<Labels>()
+        .for_dialect(Dialect::OpenAiStrict)
+        .unwrap_err();
     assert_eq!(map.path(), "/properties/labels");
-    let value = factum::schema::<Freeform>().for_dialect(Dialect::OpenAiStrict).unwrap_err();
+    let value = factum::schema::<Freeform>()
+        .for_dialect(Dialect::OpenAiStrict)
+        .unwrap_err();
     assert_eq!(value.path(), "/properties/payload");
 
-    let many: serde_json::Map<String, Value> =
-        (0..101).map(|i| (format!("f{i}"), json!({"type": "integer"}))).collect();
+    let many: serde_json::Map<String, Value> = (0..101)
+        .map(|i| (format!("f{i}"), json!({"type": "integer"})))
+        .collect();
     let wide = Schema::new("Wide", json!({"type": "object", "properties": many}), None);
     let error = wide.for_dialect(Dialect::OpenAiStrict).unwrap_err();
-    assert!(matches!(error, SchemaError::TooManyProperties { count: 101, limit: 100, .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            SchemaError::TooManyProperties {
+                count: 101,
+                limit: 100,
+                ..
+            }
+        ),
+        "{error}"
+    );
     assert_eq!(error.path(), "/properties/f100");
 
     let values: Vec<String> = (0..501).map(|i| format!("v{i}")).collect();
-    let big = Schema::new("Big", json!({"type": "object", "properties": {"e": {"type": "string", "enum": values}}}), None);
+    let big = Schema::new(
+        "Big",
+        json!({"type": "object", "properties": {"e": {"type": "string", "enum": values}}}),
+        None,
+    );
     let error = big.for_dialect(Dialect::OpenAiStrict).unwrap_err();
-    assert!(matches!(error, SchemaError::TooManyEnumValues { count: 501, .. }), "{error}");
+    assert!(
+        matches!(error, SchemaError::TooManyEnumValues { count: 501, .. }),
+        "{error}"
+    );
     assert_eq!(error.path(), "/properties/e/enum");
 
     let named = Schema::new("has space", json!({"type": "object"}), None);
-    assert!(matches!(named.for_dialect(Dialect::OpenAiStrict), Err(SchemaError::InvalidName { .. })));
+    assert!(matches!(
+        named.for_dialect(Dialect::OpenAiStrict),
+        Err(SchemaError::InvalidName { .. })
+    ));
     let long = Schema::new("x".repeat(65), json!({"type": "object"}), None);
     assert!(long.for_dialect(Dialect::OpenAiStrict).is_err());
     // The llama.cpp dialect has no such limits.
-    assert!(factum::schema::<Deep1>().for_dialect(Dialect::LlamaCpp).is_ok());
+    assert!(
+        factum::schema::<Deep1>()
+            .for_dialect(Dialect::LlamaCpp)
+            .is_ok()
+    );
 }
 
 #[test]
 fn schemas_are_cached_per_type_and_dialect() {
-    assert!(std::ptr::eq(factum::schema::<Invoice>(), factum::schema::<Invoice>()));
+    assert!(std::ptr::eq(
+        factum::schema::<Invoice>(),
+        factum::schema::<Invoice>()
+    ));
     assert!(std::ptr::eq(factum::schema::<Invoice>(), Invoice::schema()));
-    assert!(std::ptr::eq(factum::schema::<Page<Person>>(), factum::schema::<Page<Person>>()));
+    assert!(std::ptr::eq(
+        factum::schema::<Page<Person>>(),
+        factum::schema::<Page<Person>>()
+    ));
     assert!(!std::ptr::eq(
         std::ptr::from_ref::<Schema>(factum::schema::<Page<Person>>()),
         std::ptr::from_ref::<Schema>(factum::schema::<Page<Address>>())
     ));
-    let a = factum::schema::<Invoice>().for_dialect(Dialect::OpenAiStrict).unwrap();
-    let b = factum::schema::<Invoice>().for_dialect(Dialect::OpenAiStrict).unwrap();
+    let a = factum::schema::<Invoice>()
+        .for_dialect(Dialect::OpenAiStrict)
+        .unwrap();
+    let b = factum::schema::<Invoice>()
+        .for_dialect(Dialect::OpenAiStrict)
+        .unwrap();
     assert!(std::ptr::eq(a, b));
 }
 
@@ -209,7 +314,11 @@ fn prompts_are_much_smaller_than_schemas() {
         ($t:ty) => {{
             let s = factum::schema::<$t>();
             let json = serde_json::to_string(s.json()).unwrap();
-            assert!(s.prompt().len() < json.len(), "{}: prompt is not smaller", stringify!($t));
+            assert!(
+                s.prompt().len() < json.len(),
+                "{}: prompt is not smaller",
+                stringify!($t)
+            );
             prompt += s.prompt().len();
             schema += json.len();
         }};
@@ -240,9 +349,21 @@ fn prompts_carry_docs_constraints_choices_and_instructions() {
 }
 
 fn samples() -> Vec<(&'static str, Value, &'static Schema)> {
-    let line = Line { description: "Widget".into(), quantity: 2, unit_price: 12.5 };
-    let person = Person { name: "John Doe".into(), age: 30, email: Some("john@example.com".into()) };
-    let address = Address { street: "1 Main St".into(), city: "Springfield".into(), postcode: None };
+    let line = Line {
+        description: "Widget".into(),
+        quantity: 2,
+        unit_price: 12.5,
+    };
+    let person = Person {
+        name: "John Doe".into(),
+        age: 30,
+        email: Some("john@example.com".into()),
+    };
+    let address = Address {
+        street: "1 Main St".into(),
+        city: "Springfield".into(),
+        postcode: None,
+    };
     macro_rules! sample {
         ($t:ty, $v:expr) => {{
             let value: $t = $v;
@@ -255,38 +376,119 @@ fn samples() -> Vec<(&'static str, Value, &'static Schema)> {
     }
     vec![
         sample!(Person, person.clone()),
-        sample!(Invoice, Invoice {
-            invoice_number: "AB-1234".into(),
-            issued_on: "2024-05-01".into(),
-            lines: vec![line.clone()],
-            status: Status::Sent,
-            notes: None,
-        }),
+        sample!(
+            Invoice,
+            Invoice {
+                invoice_number: "AB-1234".into(),
+                issued_on: "2024-05-01".into(),
+                lines: vec![line.clone()],
+                status: Status::Sent,
+                notes: None,
+            }
+        ),
         sample!(Line, line.clone()),
         sample!(Status, Status::Overdue),
         sample!(Shape, Shape::Circle { radius: 2.0 }),
         sample!(Shape, Shape::Square(3.0)),
         sample!(Shape, Shape::Point),
-        sample!(Event, Event::Login { user: "ann".into(), success: true }),
+        sample!(
+            Event,
+            Event::Login {
+                user: "ann".into(),
+                success: true
+            }
+        ),
         sample!(Event, Event::Purchase(line.clone())),
         sample!(Event, Event::Logout),
         sample!(Message, Message::Text("hi".into())),
         sample!(Message, Message::Ping),
         sample!(Message, Message::Move { x: 1, y: -2 }),
         sample!(Amount, Amount::Exact(3.5)),
-        sample!(Amount, Amount::Range { low: 1.0, high: 2.0 }),
-        sample!(Page<Person>, Page { items: vec![person.clone()], has_more: false }),
+        sample!(
+            Amount,
+            Amount::Range {
+                low: 1.0,
+                high: 2.0
+            }
+        ),
+        sample!(
+            Page<Person>,
+            Page {
+                items: vec![person.clone()],
+                has_more: false
+            }
+        ),
         sample!(Pair<Status, Address>, Pair { first: Status::Paid, second: address.clone() }),
-        sample!(Topic, Topic { title: "a".into(), children: vec![Topic { title: "b".into(), children: vec![] }] }),
-        sample!(Step, Step { action: "go".into(), next: Some(Box::new(Step { action: "stop".into(), next: None })) }),
+        sample!(
+            Topic,
+            Topic {
+                title: "a".into(),
+                children: vec![Topic {
+                    title: "b".into(),
+                    children: vec![]
+                }]
+            }
+        ),
+        sample!(
+            Step,
+            Step {
+                action: "go".into(),
+                next: Some(Box::new(Step {
+                    action: "stop".into(),
+                    next: None
+                }))
+            }
+        ),
         sample!(Email, Email("a@b.c".into())),
         sample!(Score, Score { value: 7 }),
-        sample!(Contact, Contact { name: "Ann".into(), address: address.clone() }),
-        sample!(Closed, Closed { id: 1, tags: vec!["x".into()] }),
-        sample!(Command, Command::Create { item_name: "pen".into(), item_count: 2 }),
-        sample!(Product, Product { sku: "AB-1".into(), price: 9.99 }),
-        sample!(Expr, Expr::Sum { terms: vec![Expr::Num { value: 1.0 }, Expr::Neg { inner: Box::new(Expr::Num { value: 2.0 }) }] }),
-        sample!(Order, Order { id: "o1".into(), shipping: Some(address), notes: vec![None, Some("fragile".into())], temperature_c: Some(-5) }),
+        sample!(
+            Contact,
+            Contact {
+                name: "Ann".into(),
+                address: address.clone()
+            }
+        ),
+        sample!(
+            Closed,
+            Closed {
+                id: 1,
+                tags: vec!["x".into()]
+            }
+        ),
+        sample!(
+            Command,
+            Command::Create {
+                item_name: "pen".into(),
+                item_count: 2
+            }
+        ),
+        sample!(
+            Product,
+            Product {
+                sku: "AB-1".into(),
+                price: 9.99
+            }
+        ),
+        sample!(
+            Expr,
+            Expr::Sum {
+                terms: vec![
+                    Expr::Num { value: 1.0 },
+                    Expr::Neg {
+                        inner: Box::new(Expr::Num { value: 2.0 })
+                    }
+                ]
+            }
+        ),
+        sample!(
+            Order,
+            Order {
+                id: "o1".into(),
+                shipping: Some(address),
+                notes: vec![None, Some("fragile".into())],
+                temperature_c: Some(-5)
+            }
+        ),
     ]
 }
 
@@ -303,25 +505,71 @@ fn serialized_samples_validate_against_their_source_schema() {
 fn samples_that_break_a_constraint_are_rejected_at_the_right_path() {
     let cases: Vec<(&Schema, Value, &str)> = vec![
         (Person::schema(), json!({"name": "A", "age": 151}), "/age"),
-        (Person::schema(), json!({"name": "A", "age": 30, "email": "not an email"}), "/email"),
+        (
+            Person::schema(),
+            json!({"name": "A", "age": 30, "email": "not an email"}),
+            "/email",
+        ),
         (Person::schema(), json!({"age": 30}), ""),
-        (Invoice::schema(), json!({"invoiceNumber": "X1", "issuedOn": "2024-01-01", "lines": [{"description": "a", "quantity": 1, "unit_price": 1.0}], "status": "paid"}), "/invoiceNumber"),
-        (Invoice::schema(), json!({"invoiceNumber": "AB-1234", "issuedOn": "2024-01-01", "lines": [], "status": "paid"}), "/lines"),
-        (Invoice::schema(), json!({"invoiceNumber": "AB-1234", "issuedOn": "01/02/2024", "lines": [{"description": "a", "quantity": 1, "unit_price": 1.0}], "status": "paid"}), "/issuedOn"),
-        (Invoice::schema(), json!({"invoiceNumber": "AB-1234", "issuedOn": "2024-01-01", "lines": [{"description": "a", "quantity": 0, "unit_price": 1.0}], "status": "paid"}), "/lines/0/quantity"),
-        (Invoice::schema(), json!({"invoiceNumber": "AB-1234", "issuedOn": "2024-01-01", "lines": [{"description": "a", "quantity": 1, "unit_price": 1.0}], "status": "lost"}), "/status"),
-        (Line::schema(), json!({"description": "", "quantity": 1, "unit_price": 1.0}), "/description"),
+        (
+            Invoice::schema(),
+            json!({"invoiceNumber": "X1", "issuedOn": "2024-01-01", "lines": [{"description": "a", "quantity": 1, "unit_price": 1.0}], "status": "paid"}),
+            "/invoiceNumber",
+        ),
+        (
+            Invoice::schema(),
+            json!({"invoiceNumber": "AB-1234", "issuedOn": "2024-01-01", "lines": [], "status": "paid"}),
+            "/lines",
+        ),
+        (
+            Invoice::schema(),
+            json!({"invoiceNumber": "AB-1234", "issuedOn": "01/02/2024", "lines": [{"description": "a", "quantity": 1, "unit_price": 1.0}], "status": "paid"}),
+            "/issuedOn",
+        ),
+        (
+            Invoice::schema(),
+            json!({"invoiceNumber": "AB-1234", "issuedOn": "2024-01-01", "lines": [{"description": "a", "quantity": 0, "unit_price": 1.0}], "status": "paid"}),
+            "/lines/0/quantity",
+        ),
+        (
+            Invoice::schema(),
+            json!({"invoiceNumber": "AB-1234", "issuedOn": "2024-01-01", "lines": [{"description": "a", "quantity": 1, "unit_price": 1.0}], "status": "lost"}),
+            "/status",
+        ),
+        (
+            Line::schema(),
+            json!({"description": "", "quantity": 1, "unit_price": 1.0}),
+            "/description",
+        ),
         (Email::schema(), json!("no-at-sign"), ""),
         (Score::schema(), json!(11), ""),
-        (Closed::schema(), json!({"id": 1, "tags": [], "extra": true}), ""),
+        (
+            Closed::schema(),
+            json!({"id": 1, "tags": [], "extra": true}),
+            "",
+        ),
         (Shape::schema(), json!({"Circle": {"radius": -1.0}}), ""),
-        (Order::schema(), json!({"id": "o", "shipping": null, "notes": [], "temperature_c": 100}), "/temperature_c"),
-        (Product::schema(), json!({"sku": "A", "price": -1}), "/price"),
+        (
+            Order::schema(),
+            json!({"id": "o", "shipping": null, "notes": [], "temperature_c": 100}),
+            "/temperature_c",
+        ),
+        (
+            Product::schema(),
+            json!({"sku": "A", "price": -1}),
+            "/price",
+        ),
         (Event::schema(), json!({"type": "login", "user": "a"}), ""),
-        (Message::schema(), json!({"kind": "Move", "data": {"x": "left", "y": 0}}), ""),
+        (
+            Message::schema(),
+            json!({"kind": "Move", "data": {"x": "left", "y": 0}}),
+            "",
+        ),
     ];
     for (schema, value, path) in cases {
-        let violations = schema.validate(&value).expect_err(&format!("{} accepted {value}", schema.name()));
+        let violations = schema
+            .validate(&value)
+            .expect_err(&format!("{} accepted {value}", schema.name()));
         assert!(
             violations.iter().any(|v| v.path == path),
             "{}: expected a violation at {path:?} for {value}, got {violations:?}",
@@ -345,7 +593,11 @@ fn user_validators_run_with_paths_including_nested_types() {
     assert_eq!(violations[0].message, "must not be blank");
     assert!(violations[1].message.contains("is not before"));
 
-    let fine = Booking { guest: "Ann".into(), check_out: "2024-05-05".into(), ..booking };
+    let fine = Booking {
+        guest: "Ann".into(),
+        check_out: "2024-05-05".into(),
+        ..booking
+    };
     assert!(fine.validate().is_ok());
 }
 
@@ -375,7 +627,11 @@ mod nested_validation {
 
     #[allow(clippy::trivially_copy_pass_by_ref)]
     fn positive(qty: &i32) -> Result<(), String> {
-        if *qty > 0 { Ok(()) } else { Err(format!("{qty} is not positive")) }
+        if *qty > 0 {
+            Ok(())
+        } else {
+            Err(format!("{qty} is not positive"))
+        }
     }
 }
 
@@ -391,7 +647,15 @@ fn nested_extract_fields_are_validated_through_options_vecs_boxes_and_maps() {
     .unwrap();
     let violations = cart.validate().unwrap_err();
     let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-    assert_eq!(paths, ["/first/qty", "/items/1/qty", "/maybe/qty", "/by_name/a~1b/qty"]);
+    assert_eq!(
+        paths,
+        [
+            "/first/qty",
+            "/items/1/qty",
+            "/maybe/qty",
+            "/by_name/a~1b/qty"
+        ]
+    );
     assert_eq!(violations[1].message, "-2 is not positive");
 
     let entry: Entry = serde_json::from_value(json!({"kind": "One", "item": {"qty": 0}})).unwrap();

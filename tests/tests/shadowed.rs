@@ -63,10 +63,16 @@ fn expansion_works_with_shadowed_prelude_names() {
     assert_eq!(schema.json()["properties"]["name"]["minLength"], 1);
     assert_eq!(schema.instructions(), Some("Shadowed."));
     assert!(factum::schema::<shadowed::Choice>().json()["oneOf"].is_array());
-    assert_eq!(factum::schema::<shadowed::Generic<shadowed::Inner>>().name(), "Generic_for_Inner");
+    assert_eq!(
+        factum::schema::<shadowed::Generic<shadowed::Inner>>().name(),
+        "Generic_for_Inner"
+    );
     let record: shadowed::Record = serde_json::from_str(
         r#"{"name": "a", "tags": [], "maybe": null, "inner": [], "boxed": null}"#,
     )
     .unwrap();
-    assert_eq!(record.validate().unwrap_err()[0].message, "whole record rejected");
+    assert_eq!(
+        record.validate().unwrap_err()[0].message,
+        "whole record rejected"
+    );
 }

@@ -8,6 +8,8 @@ use tracing::Instrument as _;
 
 use super::builder::DRIA_TIMEOUT_MARGIN;
 use super::response::classify;
+use crate::parse::RepairKind;
+
 use super::{Attempt, AttemptFailure, Client, Extracted, Image, Leniency, reply, request, retry};
 use crate::provider::is_schema_rejection;
 use crate::wire::{ChatRequest, Message, Usage};
@@ -284,10 +286,21 @@ impl<T: Extract> Extraction<T> {
                 max_tokens,
             };
             let outcome = classified.content.and_then(|content| {
-                match reply::parse_reply(&content, schema, leniency) {
+                match reply::parse_reply(&content, schema, leniency, wrapped) {
+                    // Closing what a cut-off reply left open is a guess when the cut came
+                    // from the token limit: the value may go on. Ask again with more room.
+                    Ok((_, repairs))
+                        if classified.at_token_limit
+                            && repairs
+                                .iter()
+                                .any(|r| r.kind == RepairKind::ClosedTruncated) =>
+                    {
+                        attempt.repairs = repairs;
+                        Err(AttemptFailure::Truncated)
+                    }
                     Ok((value, repairs)) => {
                         attempt.repairs = repairs;
-                        finish::<T>(schema, value, wrapped)
+                        finish::<T>(schema, value)
                     }
                     Err(_) if classified.at_token_limit => Err(AttemptFailure::Truncated),
                     Err(failure) => Err(failure),
@@ -365,19 +378,10 @@ fn record(attempts: &[Attempt], usage: Usage) {
     span.record("total_tokens", usage.total_tokens);
 }
 
-/// From a parsed value to a `T`: unwrap, validate against the full source schema,
-/// deserialize with paths, then run the type's validators.
-fn finish<T: Extract>(schema: &Schema, value: Value, wrapped: bool) -> Result<T, AttemptFailure> {
-    let value = if wrapped {
-        match value {
-            Value::Object(mut map) if map.contains_key("value") => {
-                map.remove("value").unwrap_or(Value::Null)
-            }
-            other => other,
-        }
-    } else {
-        value
-    };
+/// From a parsed value to a `T`: validate against the full source schema, deserialize
+/// with paths, then run the type's validators. The parse seam has already unwrapped a
+/// `{"value": …}` wrapper.
+fn finish<T: Extract>(schema: &Schema, value: Value) -> Result<T, AttemptFailure> {
     schema
         .validate(&value)
         .map_err(AttemptFailure::Violations)?;

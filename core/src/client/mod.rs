@@ -16,10 +16,10 @@ mod request;
 mod response;
 mod retry;
 
+pub use crate::parse::Leniency;
 pub use builder::ClientBuilder;
 pub use extraction::Extraction;
 pub use image::Image;
-pub use reply::Leniency;
 
 /// A client for an OpenAI-compatible `/v1/chat/completions` server (Dria by default).
 ///
@@ -221,8 +221,9 @@ pub struct Attempt {
     pub node_id: Option<String>,
     /// The mode the request was sent in.
     pub mode: Mode,
-    /// Repairs the parser made to the raw text (empty until the repairing parser lands).
-    pub repairs: Vec<String>,
+    /// Every repair and coercion the lenient parser applied to the raw text to get a
+    /// value of the type (empty when the reply was used as written).
+    pub repairs: Vec<crate::parse::Repair>,
     /// The server's `finish_reason`.
     pub finish_reason: Option<String>,
     /// The `max_tokens` the request was sent with.

@@ -1,139 +1,63 @@
 //! The parse seam: from the model's text (after classification) to a JSON value.
 //!
-//! [`parse_reply`] is the one function the extraction loop calls. Today it tries strict
-//! JSON, then fenced code blocks, then the first balanced JSON value in prose; the
-//! repairing parser will replace its body and fill the repairs list.
+//! [`parse_reply`] is the one function the extraction loop calls. It hands the text to the
+//! lenient, schema-aligned parser ([`crate::parse`]), which finds JSON wherever the model
+//! put it, repairs its syntax and coerces it to the source schema, recording every change.
 
 use serde_json::Value;
 
 use super::AttemptFailure;
-use crate::Schema;
+use crate::parse::{self, Leniency, ParseError, Repair};
+use crate::{Schema, Violation};
 
-/// How far factum goes to read the model's reply as the type.
-///
-/// The variants mirror the repairing parser's levels; until it lands, `Standard` and
-/// `Lenient` both mean: strict JSON, else the first fenced block that parses, else the
-/// first balanced JSON value in prose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Leniency {
-    /// The whole reply (after `<think>` blocks are stripped) must be one JSON value.
-    Strict,
-    /// Syntax repairs and the coercions that cannot change meaning (the default).
-    #[default]
-    Standard,
-    /// Also the riskier coercions.
-    Lenient,
-}
-
-/// How many candidate values the prose scan tries before giving up: bounds the work on
-/// replies full of unbalanced braces.
-const MAX_CANDIDATES: usize = 64;
-
-/// Parses the model's reply into a JSON value, returning the value and the repairs made.
-///
-/// `schema` is unused until the repairing parser lands (it aligns repairs to the schema).
+/// Parses the model's reply into a value of the schema, returning it with the repairs
+/// made. `wrapped` says the request asked for `{"value": …}` (OpenAI strict mode with a
+/// non-object root); the wrapper is removed here, before coercion to the source schema.
 pub(crate) fn parse_reply(
     text: &str,
     schema: &Schema,
     leniency: Leniency,
-) -> Result<(Value, Vec<String>), AttemptFailure> {
-    let _ = schema;
-    let trimmed = text.trim();
-    let strict_error = match serde_json::from_str::<Value>(trimmed) {
-        Ok(value) => return Ok((value, Vec::new())),
-        Err(e) => e,
-    };
-    if leniency == Leniency::Strict {
-        return Err(AttemptFailure::NotJson(strict_error.to_string()));
-    }
-    for block in fenced_blocks(trimmed) {
-        if let Ok(value) = serde_json::from_str::<Value>(block.trim()) {
-            return Ok((value, Vec::new()));
-        }
-    }
-    if let Some(value) = first_balanced_value(trimmed) {
-        return Ok((value, Vec::new()));
-    }
-    Err(AttemptFailure::NotJson(if trimmed.contains(['{', '[']) {
-        "no complete JSON value was found".to_owned()
+    wrapped: bool,
+) -> Result<(Value, Vec<Repair>), AttemptFailure> {
+    let parsed = if wrapped {
+        parse::parse_json(text).and_then(|found| {
+            let inner = match found.value {
+                Value::Object(mut map) if map.len() == 1 && map.contains_key("value") => {
+                    map.remove("value").unwrap_or(Value::Null)
+                }
+                other => other,
+            };
+            let mut coerced = parse::coerce(inner, schema.json(), leniency)?;
+            let mut repairs = found.repairs;
+            repairs.append(&mut coerced.repairs);
+            coerced.repairs = repairs;
+            Ok(coerced)
+        })
     } else {
-        "the reply holds no JSON object or array".to_owned()
-    }))
-}
-
-/// The contents of each ```` ``` ```` fenced block, the language tag line skipped.
-fn fenced_blocks(text: &str) -> Vec<&str> {
-    let mut blocks = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("```") {
-        let after = &rest[open + 3..];
-        // The info string (`json`, `JSON`, …) runs to the end of the line.
-        let Some(newline) = after.find('\n') else {
-            break;
-        };
-        let body = &after[newline + 1..];
-        let Some(close) = body.find("```") else {
-            break;
-        };
-        blocks.push(&body[..close]);
-        rest = &body[close + 3..];
-    }
-    blocks
-}
-
-/// The first `{…}` or `[…]` in `text` that is balanced (outside strings) and parses.
-fn first_balanced_value(text: &str) -> Option<Value> {
-    let bytes = text.as_bytes();
-    let mut tried = 0;
-    let mut start = 0;
-    while start < bytes.len() && tried < MAX_CANDIDATES {
-        let offset = bytes[start..]
-            .iter()
-            .position(|&b| b == b'{' || b == b'[')?;
-        let begin = start + offset;
-        tried += 1;
-        if let Some(end) = balanced_end(&bytes[begin..])
-            && let Ok(value) = serde_json::from_str::<Value>(&text[begin..begin + end])
-        {
-            return Some(value);
+        parse::parse(text, schema.json(), leniency)
+    };
+    match parsed {
+        Ok(parsed) => Ok((parsed.value, parsed.repairs)),
+        Err(ParseError::Mismatch {
+            path,
+            expected,
+            found,
+        }) => {
+            // The text is JSON but not the type. The re-ask should list every problem,
+            // not just the first one coercion stopped at: validate what the model wrote.
+            let all = parse::parse_json(text)
+                .ok()
+                .and_then(|found| schema.validate(&found.value).err())
+                .filter(|violations| !violations.is_empty());
+            Err(AttemptFailure::Violations(all.unwrap_or_else(|| {
+                vec![Violation::new(
+                    path,
+                    format!("expected {expected}, found {found}"),
+                )]
+            })))
         }
-        start = begin + 1;
+        Err(other) => Err(AttemptFailure::NotJson(other.to_string())),
     }
-    None
-}
-
-/// The length of the balanced bracket run that starts at `bytes[0]`, if it closes.
-fn balanced_end(bytes: &[u8]) -> Option<usize> {
-    let mut stack = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' => stack.push(b'}'),
-            b'[' => stack.push(b']'),
-            b'}' | b']' => {
-                if stack.pop() != Some(b) {
-                    return None;
-                }
-                if stack.is_empty() {
-                    return Some(i + 1);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -143,51 +67,66 @@ mod tests {
     use super::*;
 
     fn schema() -> Schema {
-        Schema::new("T", json!({"type": "object"}), None)
+        Schema::new(
+            "T",
+            json!({
+                "type": "object",
+                "properties": {"a": {"type": "integer"}, "b": {"type": "string"}},
+                "required": ["a"]
+            }),
+            None,
+        )
     }
 
     fn parse(text: &str) -> Result<Value, AttemptFailure> {
-        parse_reply(text, &schema(), Leniency::Standard).map(|(v, _)| v)
+        parse_reply(text, &schema(), Leniency::Standard, false).map(|(v, _)| v)
     }
 
     #[test]
-    fn strict_json() {
-        assert_eq!(parse(" {\"a\": 1} ").unwrap(), json!({"a": 1}));
-        assert_eq!(parse("\"billing\"").unwrap(), json!("billing"));
+    fn strict_json_needs_no_repairs() {
+        let (value, repairs) =
+            parse_reply(" {\"a\": 1} ", &schema(), Leniency::Standard, false).unwrap();
+        assert_eq!(value, json!({"a": 1}));
+        assert!(repairs.is_empty());
     }
 
     #[test]
-    fn fenced_block() {
-        let text = "Here you go:\n```json\n{\"a\": [1, 2]}\n```\nAnything else?";
-        assert_eq!(parse(text).unwrap(), json!({"a": [1, 2]}));
+    fn fenced_prose_and_broken_json_are_recovered_with_repairs() {
+        let text = "Here you go:\n```json\n{'a': '30', b: \"x\",}\n```\nAnything else?";
+        let (value, repairs) = parse_reply(text, &schema(), Leniency::Standard, false).unwrap();
+        assert_eq!(value, json!({"a": 30, "b": "x"}));
+        assert!(repairs.len() >= 3, "{repairs:?}");
+        let text = "Sure! The answer is {\"a\": 2, \"b\": \"x}y\"} hope it helps";
+        assert_eq!(parse(text).unwrap(), json!({"a": 2, "b": "x}y"}));
     }
 
     #[test]
-    fn balanced_value_in_prose() {
-        let text =
-            "Sure! {not json} The answer is {\"a\": \"x}y\", \"b\": {\"c\": [1]}} hope it helps";
-        assert_eq!(parse(text).unwrap(), json!({"a": "x}y", "b": {"c": [1]}}));
+    fn a_wrapped_reply_is_unwrapped_before_coercion() {
+        let schema = Schema::new(
+            "E",
+            json!({"type": "string", "enum": ["low", "high"]}),
+            None,
+        );
+        let (value, _) =
+            parse_reply("{\"value\": \"High\"}", &schema, Leniency::Standard, true).unwrap();
+        assert_eq!(value, json!("high"));
     }
 
     #[test]
-    fn prose_and_cut_json_fail() {
+    fn mismatches_become_path_level_violations() {
+        let Err(AttemptFailure::Violations(violations)) = parse("{\"a\": \"thirty\"}") else {
+            panic!("expected violations");
+        };
+        assert_eq!(violations[0].path, "/a");
         assert!(matches!(
             parse("I cannot find a person."),
             Err(AttemptFailure::NotJson(_))
         ));
-        assert!(matches!(
-            parse("{\"a\": [1, 2"),
-            Err(AttemptFailure::NotJson(_))
-        ));
-        let strict = parse_reply("x {\"a\": 1}", &schema(), Leniency::Strict);
-        assert!(matches!(strict, Err(AttemptFailure::NotJson(_))));
     }
 
     #[test]
     fn deep_nesting_does_not_overflow() {
-        let text = "[".repeat(100_000);
+        let text = "[".repeat(1_000_000);
         assert!(parse(&text).is_err());
-        let closed = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(parse(&closed).is_err());
     }
 }

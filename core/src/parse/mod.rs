@@ -88,7 +88,7 @@ pub enum Leniency {
 }
 
 /// One change made to the model's output, with where it was made and what it cost.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Repair {
     /// What kind of change it was.
     pub kind: RepairKind,
@@ -129,7 +129,7 @@ impl fmt::Display for Repair {
 }
 
 /// The kinds of change the parser and the coercion make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub enum RepairKind {
     // --- Finding the JSON ---
@@ -441,7 +441,11 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
     if let Some(value) = strict(text) {
         return coerce(value, schema, leniency);
     }
-    let candidates = candidates(text, leniency)?;
+    let candidates = match candidates(text, leniency) {
+        Ok(candidates) => candidates,
+        Err(ParseError::NoJson) => Vec::new(),
+        Err(e) => return Err(e),
+    };
     let mut best: Option<Parsed> = None;
     let mut error: Option<ParseError> = None;
     for (value, mut repairs) in candidates {
@@ -473,11 +477,66 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
             Err(e) => return Err(e),
         }
     }
+    if best.is_none()
+        && leniency != Leniency::Strict
+        && let Some(choice) = choice_in_prose(text, schema, leniency)
+    {
+        return Ok(choice);
+    }
     match (best, error) {
         (Some(parsed), _) => Ok(parsed),
         (None, Some(e)) => Err(e),
         (None, None) => Err(ParseError::NoJson),
     }
+}
+
+/// A reply with no JSON at all may still name one of a fixed set of choices: a small model
+/// asked to classify often answers `The answer is "In-Progress".` For schemas whose root is
+/// such a choice (a string enum or constants, not a free string), each quoted phrase and
+/// then the whole reply are tried as the value. Free-string roots are skipped: any prose
+/// would "match" them.
+fn choice_in_prose(text: &str, schema: &Value, leniency: Leniency) -> Option<Parsed> {
+    // A string that no choice list contains: if it coerces, the root takes any string.
+    if coerce(Value::String("\u{1}".into()), schema, Leniency::Strict).is_ok() {
+        return None;
+    }
+    let (text, _) = extract::strip_think(text);
+    let mut phrases: Vec<&str> = Vec::new();
+    let mut rest: &str = &text;
+    while phrases.len() < extract::MAX_CANDIDATES {
+        let Some(open) = rest.find(['"', '\u{201c}', '`']) else {
+            break;
+        };
+        let after = &rest[open..];
+        let quote = after.chars().next().unwrap_or('"');
+        let body = &after[quote.len_utf8()..];
+        let close_char = if quote == '\u{201c}' {
+            '\u{201d}'
+        } else {
+            quote
+        };
+        let Some(close) = body.find(close_char) else {
+            break;
+        };
+        phrases.push(&body[..close]);
+        rest = &body[close + close_char.len_utf8()..];
+    }
+    let whole = text.trim().trim_end_matches(['.', '!']);
+    if whole.len() <= 200 {
+        phrases.push(whole);
+    }
+    phrases.into_iter().find_map(|phrase| {
+        let mut parsed = coerce(Value::String(phrase.trim().to_owned()), schema, leniency).ok()?;
+        parsed.repairs.insert(
+            0,
+            Repair::new(
+                RepairKind::ExtractedFromProse,
+                "",
+                format!("took the choice {phrase:?} from prose"),
+            ),
+        );
+        Some(parsed)
+    })
 }
 
 /// Coerces an already parsed value to fit `schema`.
