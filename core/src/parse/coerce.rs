@@ -1079,3 +1079,267 @@ fn pointer_depth(e: &ParseError) -> usize {
         _ => 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ok(value: Value, schema: &Value, leniency: Leniency) -> (Value, Vec<RepairKind>) {
+        let parsed = coerce(value, schema, leniency).unwrap();
+        (
+            parsed.value,
+            parsed.repairs.iter().map(|r| r.kind).collect(),
+        )
+    }
+
+    fn err_path(value: Value, schema: &Value, leniency: Leniency) -> String {
+        match coerce(value, schema, leniency) {
+            Err(ParseError::Mismatch { path, .. }) => path,
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        let int = json!({"type": "integer"});
+        assert_eq!(
+            ok(json!("30"), &int, Leniency::Standard),
+            (json!(30), vec![RepairKind::NumberFromString])
+        );
+        assert_eq!(
+            ok(json!(30.0), &int, Leniency::Standard),
+            (json!(30), vec![RepairKind::FloatToInteger])
+        );
+        assert_eq!(ok(json!(-4.0), &int, Leniency::Standard).0, json!(-4));
+        assert_eq!(err_path(json!(30.5), &int, Leniency::Lenient), "");
+        assert_eq!(err_path(json!(1e300), &int, Leniency::Lenient), "");
+        assert_eq!(err_path(json!("1,234"), &int, Leniency::Standard), "");
+        assert_eq!(
+            ok(json!("1,234"), &int, Leniency::Lenient),
+            (json!(1234), vec![RepairKind::FormattedNumber])
+        );
+        assert_eq!(err_path(json!("1,5"), &int, Leniency::Lenient), "");
+        assert_eq!(err_path(json!(true), &int, Leniency::Lenient), "");
+        let num = json!({"type": "number"});
+        assert_eq!(
+            ok(json!("-$12.50"), &num, Leniency::Lenient).0,
+            json!(-12.5)
+        );
+        assert_eq!(ok(json!("+3"), &num, Leniency::Standard).0, json!(3));
+        assert_eq!(err_path(json!("+-3"), &num, Leniency::Lenient), "");
+        assert_eq!(err_path(json!("NaN"), &num, Leniency::Lenient), "");
+    }
+
+    #[test]
+    fn formatted_numbers() {
+        assert_eq!(formatted_number("$1,234.50"), "1234.50".parse().ok());
+        assert_eq!(formatted_number("12%"), "12".parse().ok());
+        assert_eq!(formatted_number("€ 7"), "7".parse().ok());
+        assert_eq!(formatted_number("1,23"), None);
+        assert_eq!(formatted_number(",123"), None);
+        assert_eq!(formatted_number("1.2.3"), None);
+        assert_eq!(formatted_number("$"), None);
+        assert_eq!(formatted_number("12"), None, "nothing to strip");
+    }
+
+    #[test]
+    fn booleans_and_nulls() {
+        let b = json!({"type": "boolean"});
+        for (word, expected) in [
+            ("Yes", true),
+            ("n", false),
+            ("ON", true),
+            ("off", false),
+            ("1", true),
+            (" false ", false),
+        ] {
+            assert_eq!(
+                ok(json!(word), &b, Leniency::Standard).0,
+                json!(expected),
+                "{word}"
+            );
+        }
+        assert_eq!(
+            ok(json!(0), &b, Leniency::Standard),
+            (json!(false), vec![RepairKind::BoolFromNumber])
+        );
+        assert_eq!(err_path(json!("yes"), &b, Leniency::Strict), "");
+        let n = json!({"type": "null"});
+        assert_eq!(
+            ok(json!("None"), &n, Leniency::Standard),
+            (json!(null), vec![RepairKind::NullFromString])
+        );
+        assert_eq!(err_path(json!(""), &n, Leniency::Standard), "");
+        assert_eq!(ok(json!("n/a"), &n, Leniency::Lenient).0, json!(null));
+    }
+
+    #[test]
+    fn strings() {
+        let s = json!({"type": "string"});
+        assert_eq!(ok(json!("30"), &s, Leniency::Strict).0, json!("30"));
+        assert_eq!(err_path(json!(30), &s, Leniency::Standard), "");
+        assert_eq!(
+            ok(json!(30), &s, Leniency::Lenient),
+            (json!("30"), vec![RepairKind::StringFromNumber])
+        );
+        assert_eq!(ok(json!(false), &s, Leniency::Lenient).0, json!("false"));
+    }
+
+    #[test]
+    fn enums() {
+        let e = json!({"enum": ["open", "in_progress", "closed", 3]});
+        assert_eq!(
+            ok(json!("In-Progress"), &e, Leniency::Standard).0,
+            json!("in_progress")
+        );
+        assert_eq!(
+            ok(json!("  CLOSED "), &e, Leniency::Standard).0,
+            json!("closed")
+        );
+        assert_eq!(ok(json!("3"), &e, Leniency::Standard).0, json!(3));
+        assert_eq!(err_path(json!("clo"), &e, Leniency::Standard), "");
+        assert_eq!(ok(json!("clo"), &e, Leniency::Lenient).0, json!("closed"));
+        assert_eq!(err_path(json!("o"), &e, Leniency::Lenient), "");
+        let ambiguous = json!({"enum": ["in_progress", "InProgress"]});
+        assert_eq!(
+            err_path(json!("in progress"), &ambiguous, Leniency::Lenient),
+            ""
+        );
+        let accents = json!({"enum": ["Zurich", "Creme brulee"]});
+        assert_eq!(
+            ok(json!("crème brûlée"), &accents, Leniency::Standard).0,
+            json!("Creme brulee")
+        );
+        let c = json!({"const": "circle"});
+        assert_eq!(
+            ok(json!("Circle"), &c, Leniency::Standard).0,
+            json!("circle")
+        );
+        assert_eq!(err_path(json!("Circle"), &c, Leniency::Strict), "");
+    }
+
+    #[test]
+    fn arrays() {
+        let a = json!({"type": "array", "items": {"type": "integer"}});
+        assert_eq!(
+            ok(json!(5), &a, Leniency::Standard),
+            (json!([5]), vec![RepairKind::SingleToArray])
+        );
+        assert_eq!(
+            ok(json!("[1, \"2\"]"), &a, Leniency::Standard).0,
+            json!([1, 2])
+        );
+        assert_eq!(err_path(json!(null), &a, Leniency::Lenient), "");
+        assert_eq!(err_path(json!([1, "x"]), &a, Leniency::Lenient), "/1");
+        assert_eq!(
+            ok(json!({"items": [1]}), &a, Leniency::Lenient).0,
+            json!([1])
+        );
+        let tuple = json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": false});
+        assert_eq!(
+            ok(json!(["a", "2", "extra"]), &tuple, Leniency::Standard).0,
+            json!(["a", 2])
+        );
+        assert_eq!(err_path(json!(["a", 2, 3]), &tuple, Leniency::Strict), "/2");
+    }
+
+    #[test]
+    fn objects() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"first_name": {"type": "string"}, "nick": {"type": ["string", "null"]}},
+            "required": ["first_name", "nick"],
+            "additionalProperties": false
+        });
+        let (value, kinds) = ok(
+            json!({"First Name": "Ada", "x": 1}),
+            &schema,
+            Leniency::Standard,
+        );
+        assert_eq!(value, json!({"first_name": "Ada", "nick": null}));
+        assert!(kinds.contains(&RepairKind::RenamedKey));
+        assert!(kinds.contains(&RepairKind::MissingOptionalAsNull));
+        assert!(kinds.contains(&RepairKind::DroppedExtraKey));
+        assert_eq!(
+            err_path(json!({"nick": "a"}), &schema, Leniency::Lenient),
+            "/first_name"
+        );
+        assert_eq!(
+            err_path(json!({"first_name": "a"}), &schema, Leniency::Strict),
+            "/nick"
+        );
+        let (value, kinds) = ok(
+            json!({"person": {"first_name": "Ada", "nick": "A"}}),
+            &schema,
+            Leniency::Lenient,
+        );
+        assert_eq!(value, json!({"first_name": "Ada", "nick": "A"}));
+        assert!(kinds.contains(&RepairKind::UnwrappedSingleKey));
+        assert_eq!(
+            ok(
+                json!("{\"first_name\": \"Ada\", \"nick\": null}"),
+                &schema,
+                Leniency::Standard
+            )
+            .0["first_name"],
+            json!("Ada")
+        );
+    }
+
+    #[test]
+    fn refs_unions_and_bounds() {
+        let schema = json!({
+            "$defs": {"A": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"], "additionalProperties": false}},
+            "anyOf": [{"$ref": "#/$defs/A"}, {"type": "string"}]
+        });
+        assert_eq!(
+            ok(json!({"a": "1"}), &schema, Leniency::Standard).0,
+            json!({"a": 1})
+        );
+        assert_eq!(ok(json!("x"), &schema, Leniency::Strict).0, json!("x"));
+        let (_, kinds) = ok(json!(7), &schema, Leniency::Lenient);
+        assert_eq!(kinds, vec![RepairKind::StringFromNumber]);
+        assert!(matches!(
+            coerce(
+                json!(1),
+                &json!({"$ref": "#/$defs/Nope"}),
+                Leniency::Standard
+            ),
+            Err(ParseError::InvalidSchema { .. })
+        ));
+        let cyclic = json!({"$ref": "#/$defs/L", "$defs": {"L": {"$ref": "#/$defs/L"}}});
+        assert!(matches!(
+            coerce(json!(1), &cyclic, Leniency::Standard),
+            Err(ParseError::InvalidSchema { .. })
+        ));
+        // A value at the depth limit through a recursive `$ref` + `anyOf` is
+        // about ten frames per level; unoptimised builds need more than the
+        // default 2 MiB test-thread stack for that, so give it room.
+        let deep_case = std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(|| {
+                let mut deep = json!(1);
+                for _ in 0..(MAX_DEPTH + 5) {
+                    deep = json!([deep]);
+                }
+                let nested = json!({"$ref": "#/$defs/N", "$defs": {"N": {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"$ref": "#/$defs/N"}}]}}});
+                coerce(deep, &nested, Leniency::Standard)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(deep_case, Err(ParseError::TooDeep { limit: MAX_DEPTH }));
+        assert_eq!(ok(json!(5), &json!(true), Leniency::Strict).0, json!(5));
+        assert_eq!(err_path(json!(5), &json!(false), Leniency::Lenient), "");
+    }
+
+    #[test]
+    fn normalization() {
+        assert_eq!(normalize("In-Progress"), "inprogress");
+        assert_eq!(normalize("São Paulo"), "saopaulo");
+        assert_eq!(normalize("Straße"), "strasse");
+        assert_eq!(normalize("日本"), "日本");
+        assert_eq!(normalize("--"), "");
+    }
+}
