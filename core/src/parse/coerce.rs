@@ -225,7 +225,7 @@ impl<'s> Coercer<'s> {
         }
         let inferred;
         let types: Vec<&str> = match s.get("type") {
-            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::String(t)) => return self.typed(value, t, s, depth, repairs),
             Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
             Some(_) => return Err(self.invalid("`type` must be a string or an array of strings")),
             None => {
@@ -603,31 +603,28 @@ impl<'s> Coercer<'s> {
             .get("properties")
             .and_then(Value::as_object)
             .unwrap_or_else(|| EMPTY.get_or_init(Map::new));
-        let required: Vec<&str> = s
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-
         if self.allows(Leniency::Lenient) {
             map = self.unwrap_wrapper(map, props, repairs);
         }
 
-        // Split the keys into exact property names and the rest.
-        let mut exact = Map::new();
+        // Members named exactly like a property are coerced in the order
+        // written; the rest wait for key matching and `additionalProperties`.
+        let mut out = Map::new();
         let mut rest: Vec<(String, Value)> = Vec::new();
         for (key, v) in map {
-            if props.contains_key(&key) {
-                exact.insert(key, v);
-            } else {
-                rest.push((key, v));
+            match props.get(&key) {
+                Some(schema) => {
+                    let v = self.member(&key, v, schema, depth, repairs)?;
+                    out.insert(key, v);
+                }
+                None => rest.push((key, v)),
             }
         }
         // `"First Name"` for `first_name`: match the rest through case and punctuation.
-        if self.allows(Leniency::Standard) && !rest.is_empty() && exact.len() < props.len() {
+        if self.allows(Leniency::Standard) && !rest.is_empty() && out.len() < props.len() {
             let free: Vec<(&String, String)> = props
                 .keys()
-                .filter(|p| !exact.contains_key(*p))
+                .filter(|p| !out.contains_key(*p))
                 .map(|p| (p, normalize(p)))
                 .collect();
             let mut claimed: HashSet<&str> = HashSet::new();
@@ -646,7 +643,9 @@ impl<'s> Coercer<'s> {
                             format!("read key {key:?} as {prop:?}"),
                         );
                         self.path.truncate(mark);
-                        exact.insert((*prop).clone(), v);
+                        let schema = props.get(prop.as_str()).unwrap_or(&Value::Bool(true));
+                        let v = self.member(prop, v, schema, depth, repairs)?;
+                        out.insert((*prop).clone(), v);
                     }
                     _ => unmatched.push((key, v)),
                 }
@@ -654,44 +653,33 @@ impl<'s> Coercer<'s> {
             rest = unmatched;
         }
 
-        let mut out = Map::new();
-        for (name, schema) in props {
-            let mark = self.path.len();
-            push_pointer(&mut self.path, name);
-            let result = match exact.remove(name) {
-                Some(v) => self.value(v, schema, depth + 1, 0, repairs).map(Some),
-                None if required.contains(&name.as_str()) => {
-                    if self.allows(Leniency::Standard) && self.allows_null(schema, 0) {
-                        self.note(
-                            repairs,
-                            RepairKind::MissingOptionalAsNull,
-                            "filled a missing nullable property with null",
-                        );
-                        Ok(Some(Value::Null))
-                    } else {
-                        Err(ParseError::Mismatch {
-                            path: self.path.clone(),
-                            expected: format!("required property {name:?}"),
-                            found: "nothing".to_owned(),
-                        })
-                    }
-                }
-                None => Ok(None),
-            };
-            self.path.truncate(mark);
-            if let Some(v) = result? {
-                out.insert(name.clone(), v);
+        let required = s
+            .get("required")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for name in required.iter().filter_map(Value::as_str) {
+            if out.contains_key(name) {
+                continue;
             }
-        }
-        for name in &required {
-            if !props.contains_key(*name) && !rest.iter().any(|(k, _)| k == name) {
-                let mut path = self.path.clone();
-                push_pointer(&mut path, name);
-                return Err(ParseError::Mismatch {
-                    path,
-                    expected: format!("required property {name:?}"),
-                    found: "nothing".to_owned(),
-                });
+            let mut path = self.path.clone();
+            push_pointer(&mut path, name);
+            match props.get(name) {
+                Some(schema) if self.allows(Leniency::Standard) && self.allows_null(schema, 0) => {
+                    let detail = "filled a missing nullable property with null";
+                    push_repair(
+                        repairs,
+                        Repair::new(RepairKind::MissingOptionalAsNull, &path, detail),
+                    );
+                    out.insert(name.to_owned(), Value::Null);
+                }
+                _ if rest.iter().any(|(k, _)| k == name) => {}
+                _ => {
+                    return Err(ParseError::Mismatch {
+                        path,
+                        expected: format!("required property {name:?}"),
+                        found: "nothing".to_owned(),
+                    });
+                }
             }
         }
         let additional = s.get("additionalProperties");
@@ -726,6 +714,22 @@ impl<'s> Coercer<'s> {
             }
         }
         Ok(Value::Object(out))
+    }
+
+    /// One property's value, coerced under its own path.
+    fn member(
+        &mut self,
+        name: &str,
+        value: Value,
+        schema: &'s Value,
+        depth: usize,
+        repairs: &mut Vec<Repair>,
+    ) -> Result<Value, ParseError> {
+        let mark = self.path.len();
+        push_pointer(&mut self.path, name);
+        let result = self.value(value, schema, depth + 1, 0, repairs);
+        self.path.truncate(mark);
+        result
     }
 
     /// `{"person": {"name": …}}` where the schema wants the person itself: one
@@ -1073,5 +1077,269 @@ fn pointer_depth(e: &ParseError) -> usize {
     match e {
         ParseError::Mismatch { path, .. } => path.matches('/').count() + 1,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ok(value: Value, schema: &Value, leniency: Leniency) -> (Value, Vec<RepairKind>) {
+        let parsed = coerce(value, schema, leniency).unwrap();
+        (
+            parsed.value,
+            parsed.repairs.iter().map(|r| r.kind).collect(),
+        )
+    }
+
+    fn err_path(value: Value, schema: &Value, leniency: Leniency) -> String {
+        match coerce(value, schema, leniency) {
+            Err(ParseError::Mismatch { path, .. }) => path,
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        let int = json!({"type": "integer"});
+        assert_eq!(
+            ok(json!("30"), &int, Leniency::Standard),
+            (json!(30), vec![RepairKind::NumberFromString])
+        );
+        assert_eq!(
+            ok(json!(30.0), &int, Leniency::Standard),
+            (json!(30), vec![RepairKind::FloatToInteger])
+        );
+        assert_eq!(ok(json!(-4.0), &int, Leniency::Standard).0, json!(-4));
+        assert_eq!(err_path(json!(30.5), &int, Leniency::Lenient), "");
+        assert_eq!(err_path(json!(1e300), &int, Leniency::Lenient), "");
+        assert_eq!(err_path(json!("1,234"), &int, Leniency::Standard), "");
+        assert_eq!(
+            ok(json!("1,234"), &int, Leniency::Lenient),
+            (json!(1234), vec![RepairKind::FormattedNumber])
+        );
+        assert_eq!(err_path(json!("1,5"), &int, Leniency::Lenient), "");
+        assert_eq!(err_path(json!(true), &int, Leniency::Lenient), "");
+        let num = json!({"type": "number"});
+        assert_eq!(
+            ok(json!("-$12.50"), &num, Leniency::Lenient).0,
+            json!(-12.5)
+        );
+        assert_eq!(ok(json!("+3"), &num, Leniency::Standard).0, json!(3));
+        assert_eq!(err_path(json!("+-3"), &num, Leniency::Lenient), "");
+        assert_eq!(err_path(json!("NaN"), &num, Leniency::Lenient), "");
+    }
+
+    #[test]
+    fn formatted_numbers() {
+        assert_eq!(formatted_number("$1,234.50"), "1234.50".parse().ok());
+        assert_eq!(formatted_number("12%"), "12".parse().ok());
+        assert_eq!(formatted_number("€ 7"), "7".parse().ok());
+        assert_eq!(formatted_number("1,23"), None);
+        assert_eq!(formatted_number(",123"), None);
+        assert_eq!(formatted_number("1.2.3"), None);
+        assert_eq!(formatted_number("$"), None);
+        assert_eq!(formatted_number("12"), None, "nothing to strip");
+    }
+
+    #[test]
+    fn booleans_and_nulls() {
+        let b = json!({"type": "boolean"});
+        for (word, expected) in [
+            ("Yes", true),
+            ("n", false),
+            ("ON", true),
+            ("off", false),
+            ("1", true),
+            (" false ", false),
+        ] {
+            assert_eq!(
+                ok(json!(word), &b, Leniency::Standard).0,
+                json!(expected),
+                "{word}"
+            );
+        }
+        assert_eq!(
+            ok(json!(0), &b, Leniency::Standard),
+            (json!(false), vec![RepairKind::BoolFromNumber])
+        );
+        assert_eq!(err_path(json!("yes"), &b, Leniency::Strict), "");
+        let n = json!({"type": "null"});
+        assert_eq!(
+            ok(json!("None"), &n, Leniency::Standard),
+            (json!(null), vec![RepairKind::NullFromString])
+        );
+        assert_eq!(err_path(json!(""), &n, Leniency::Standard), "");
+        assert_eq!(ok(json!("n/a"), &n, Leniency::Lenient).0, json!(null));
+    }
+
+    #[test]
+    fn strings() {
+        let s = json!({"type": "string"});
+        assert_eq!(ok(json!("30"), &s, Leniency::Strict).0, json!("30"));
+        assert_eq!(err_path(json!(30), &s, Leniency::Standard), "");
+        assert_eq!(
+            ok(json!(30), &s, Leniency::Lenient),
+            (json!("30"), vec![RepairKind::StringFromNumber])
+        );
+        assert_eq!(ok(json!(false), &s, Leniency::Lenient).0, json!("false"));
+    }
+
+    #[test]
+    fn enums() {
+        let e = json!({"enum": ["open", "in_progress", "closed", 3]});
+        assert_eq!(
+            ok(json!("In-Progress"), &e, Leniency::Standard).0,
+            json!("in_progress")
+        );
+        assert_eq!(
+            ok(json!("  CLOSED "), &e, Leniency::Standard).0,
+            json!("closed")
+        );
+        assert_eq!(ok(json!("3"), &e, Leniency::Standard).0, json!(3));
+        assert_eq!(err_path(json!("clo"), &e, Leniency::Standard), "");
+        assert_eq!(ok(json!("clo"), &e, Leniency::Lenient).0, json!("closed"));
+        assert_eq!(err_path(json!("o"), &e, Leniency::Lenient), "");
+        let ambiguous = json!({"enum": ["in_progress", "InProgress"]});
+        assert_eq!(
+            err_path(json!("in progress"), &ambiguous, Leniency::Lenient),
+            ""
+        );
+        let accents = json!({"enum": ["Zurich", "Creme brulee"]});
+        assert_eq!(
+            ok(json!("crème brûlée"), &accents, Leniency::Standard).0,
+            json!("Creme brulee")
+        );
+        let c = json!({"const": "circle"});
+        assert_eq!(
+            ok(json!("Circle"), &c, Leniency::Standard).0,
+            json!("circle")
+        );
+        assert_eq!(err_path(json!("Circle"), &c, Leniency::Strict), "");
+    }
+
+    #[test]
+    fn arrays() {
+        let a = json!({"type": "array", "items": {"type": "integer"}});
+        assert_eq!(
+            ok(json!(5), &a, Leniency::Standard),
+            (json!([5]), vec![RepairKind::SingleToArray])
+        );
+        assert_eq!(
+            ok(json!("[1, \"2\"]"), &a, Leniency::Standard).0,
+            json!([1, 2])
+        );
+        assert_eq!(err_path(json!(null), &a, Leniency::Lenient), "");
+        assert_eq!(err_path(json!([1, "x"]), &a, Leniency::Lenient), "/1");
+        assert_eq!(
+            ok(json!({"items": [1]}), &a, Leniency::Lenient).0,
+            json!([1])
+        );
+        let tuple = json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": false});
+        assert_eq!(
+            ok(json!(["a", "2", "extra"]), &tuple, Leniency::Standard).0,
+            json!(["a", 2])
+        );
+        assert_eq!(err_path(json!(["a", 2, 3]), &tuple, Leniency::Strict), "/2");
+    }
+
+    #[test]
+    fn objects() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"first_name": {"type": "string"}, "nick": {"type": ["string", "null"]}},
+            "required": ["first_name", "nick"],
+            "additionalProperties": false
+        });
+        let (value, kinds) = ok(
+            json!({"First Name": "Ada", "x": 1}),
+            &schema,
+            Leniency::Standard,
+        );
+        assert_eq!(value, json!({"first_name": "Ada", "nick": null}));
+        assert!(kinds.contains(&RepairKind::RenamedKey));
+        assert!(kinds.contains(&RepairKind::MissingOptionalAsNull));
+        assert!(kinds.contains(&RepairKind::DroppedExtraKey));
+        assert_eq!(
+            err_path(json!({"nick": "a"}), &schema, Leniency::Lenient),
+            "/first_name"
+        );
+        assert_eq!(
+            err_path(json!({"first_name": "a"}), &schema, Leniency::Strict),
+            "/nick"
+        );
+        let (value, kinds) = ok(
+            json!({"person": {"first_name": "Ada", "nick": "A"}}),
+            &schema,
+            Leniency::Lenient,
+        );
+        assert_eq!(value, json!({"first_name": "Ada", "nick": "A"}));
+        assert!(kinds.contains(&RepairKind::UnwrappedSingleKey));
+        assert_eq!(
+            ok(
+                json!("{\"first_name\": \"Ada\", \"nick\": null}"),
+                &schema,
+                Leniency::Standard
+            )
+            .0["first_name"],
+            json!("Ada")
+        );
+    }
+
+    #[test]
+    fn refs_unions_and_bounds() {
+        let schema = json!({
+            "$defs": {"A": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"], "additionalProperties": false}},
+            "anyOf": [{"$ref": "#/$defs/A"}, {"type": "string"}]
+        });
+        assert_eq!(
+            ok(json!({"a": "1"}), &schema, Leniency::Standard).0,
+            json!({"a": 1})
+        );
+        assert_eq!(ok(json!("x"), &schema, Leniency::Strict).0, json!("x"));
+        let (_, kinds) = ok(json!(7), &schema, Leniency::Lenient);
+        assert_eq!(kinds, vec![RepairKind::StringFromNumber]);
+        assert!(matches!(
+            coerce(
+                json!(1),
+                &json!({"$ref": "#/$defs/Nope"}),
+                Leniency::Standard
+            ),
+            Err(ParseError::InvalidSchema { .. })
+        ));
+        let cyclic = json!({"$ref": "#/$defs/L", "$defs": {"L": {"$ref": "#/$defs/L"}}});
+        assert!(matches!(
+            coerce(json!(1), &cyclic, Leniency::Standard),
+            Err(ParseError::InvalidSchema { .. })
+        ));
+        // A value at the depth limit through a recursive `$ref` + `anyOf` is
+        // about ten frames per level; unoptimised builds need more than the
+        // default 2 MiB test-thread stack for that, so give it room.
+        let deep_case = std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(|| {
+                let mut deep = json!(1);
+                for _ in 0..(MAX_DEPTH + 5) {
+                    deep = json!([deep]);
+                }
+                let nested = json!({"$ref": "#/$defs/N", "$defs": {"N": {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"$ref": "#/$defs/N"}}]}}});
+                coerce(deep, &nested, Leniency::Standard)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(deep_case, Err(ParseError::TooDeep { limit: MAX_DEPTH }));
+        assert_eq!(ok(json!(5), &json!(true), Leniency::Strict).0, json!(5));
+        assert_eq!(err_path(json!(5), &json!(false), Leniency::Lenient), "");
+    }
+
+    #[test]
+    fn normalization() {
+        assert_eq!(normalize("In-Progress"), "inprogress");
+        assert_eq!(normalize("São Paulo"), "saopaulo");
+        assert_eq!(normalize("Straße"), "strasse");
+        assert_eq!(normalize("日本"), "日本");
+        assert_eq!(normalize("--"), "");
     }
 }

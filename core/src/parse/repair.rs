@@ -241,6 +241,10 @@ impl<'a> Parser<'a> {
         mut need_comma: bool,
     ) -> Result<bool, ParseError> {
         let mut seen = need_comma || !map.is_empty();
+        // A set is re-read from the start, so only while nothing but its first
+        // entry was read: re-reading nested containers would make nested sets
+        // exponential.
+        let mut cheap = true;
         loop {
             self.skip_ws_comments();
             let Some(c) = self.peek() else {
@@ -274,6 +278,7 @@ impl<'a> Parser<'a> {
                 }
                 '[' => {
                     // An array where a key belongs continues the previous array value.
+                    cheap = false;
                     let value = self.parse_value(Ctx::Value)?;
                     match (value, map.iter_mut().next_back()) {
                         (Some(Value::Array(items)), Some((_, Value::Array(last)))) => {
@@ -291,6 +296,7 @@ impl<'a> Parser<'a> {
                     need_comma = true;
                 }
                 '{' => {
+                    cheap = false;
                     let _ = self.parse_value(Ctx::Value)?;
                     self.note(
                         RepairKind::DroppedJunk,
@@ -317,7 +323,7 @@ impl<'a> Parser<'a> {
                     self.skip_ws_comments();
                     match self.peek() {
                         Some(':') => self.pos += 1,
-                        Some(',' | '}') if !seen => return Ok(true),
+                        Some(',' | '}') if !seen && cheap => return Ok(true),
                         None => {
                             self.note(
                                 RepairKind::DroppedDanglingKey,
@@ -349,7 +355,7 @@ impl<'a> Parser<'a> {
                             need_comma = true;
                             seen = true;
                         }
-                        Some(',' | '}') if !seen => return Ok(true),
+                        Some(',' | '}') if !seen && cheap => return Ok(true),
                         _ => {
                             self.pos = end;
                             self.note(
@@ -1307,6 +1313,22 @@ mod tests {
         ] {
             let _ = parse_document(src, true, 16);
         }
+    }
+
+    #[test]
+    fn nested_sets_are_not_exponential() {
+        // Found by fuzzing: each `{` that turned out to be a set re-read the
+        // `{`s inside it, doubling the work per level.
+        let start = std::time::Instant::now();
+        let src = format!("{}}}2{}", "{".repeat(60), "{{}2{{{{}{`}{}]".repeat(20));
+        let _ = parse_document(&src, true, 16);
+        let fuzz = b"+{{}2{{{{}{`}{}]){\x01\x00\x00[\xf52E\x00\x00\x00\x00\x002]{}2{{{{{}{\x00{\x00\x00\x00\x00\xd7\x00\x00%4{}{{={\x000\r\r\r\r\x00\x00\x00%2{{\"\"0\re[\"{~\": ' }\r\r\x00\x00\x00%2{{{{{\"\"\"\"\"\"\"\"\x02\"\"\"\"\"\"\"\"\"\"\"\"\"\x80\x00\x00\x00\x00\"\"\"\"\"\"\"\x00*\"\"\"}{}]){2]{}2{{{{}{`}{}]){\x01\x00\x00[\xf52E\x00\x00\x00\x00\x002\"\"}{}]).-\x00\x00\x00\x00\x00k}k>}]\x00%{]";
+        let _ = parse_document(&String::from_utf8_lossy(fuzz), true, 16);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "took {:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

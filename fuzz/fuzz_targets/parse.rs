@@ -1,0 +1,46 @@
+//! Arbitrary bytes through `parse_json` and `parse`: nothing may panic, and
+//! strict JSON must come back unchanged with no repairs.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use factum::parse::{Leniency, parse, parse_json};
+use libfuzzer_sys::fuzz_target;
+use serde_json::{Value, json};
+
+fn schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "age": {"type": "integer", "minimum": 0},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "status": {"$ref": "#/$defs/Status"},
+                "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}
+            },
+            "required": ["name", "age"],
+            "$defs": {
+                "Status": {"type": "string", "enum": ["open", "in_progress", "closed"]},
+                "Node": {"type": "object", "properties": {"v": {"type": "number"}, "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}}}
+            }
+        })
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let parsed = parse_json(&text);
+    if let Ok(strict) = serde_json::from_str::<Value>(text.trim()) {
+        let parsed = parsed.expect("strict json must parse");
+        assert_eq!(parsed.value, strict);
+        assert!(parsed.repairs.is_empty());
+    }
+    let leniency = match data.first().map(|b| b % 3) {
+        Some(0) => Leniency::Strict,
+        Some(1) => Leniency::Standard,
+        _ => Leniency::Lenient,
+    };
+    let _ = parse(&text, schema(), leniency);
+});
