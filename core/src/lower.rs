@@ -429,7 +429,7 @@ fn merge_all_of(object: &mut Map<String, Value>, all_of: Vec<Value>, defs: &Map<
         for (key, value) in branch {
             match (key.as_str(), object.get_mut(&key), value) {
                 ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
-                    mine.extend(theirs)
+                    mine.extend(theirs);
                 }
                 ("required", Some(Value::Array(mine)), Value::Array(theirs)) => {
                     for name in theirs {

@@ -84,7 +84,7 @@ fn walk(schema: &Value, path: &str, out: &mut Vec<String>, counts: &mut Counts, 
     }
     match object.get("type") {
         Some(Value::String(t)) if !TYPES.contains(&t.as_str()) => {
-            out.push(format!("{path}: unknown type {t}"))
+            out.push(format!("{path}: unknown type {t}"));
         }
         Some(Value::Array(ts)) => {
             for t in ts {

@@ -26,6 +26,15 @@ pub(crate) fn coerce(
     schema: &Value,
     leniency: Leniency,
 ) -> Result<Parsed, ParseError> {
+    // Fast path: a value that already fits exactly needs no coercion, and a read-only
+    // walk is far cheaper than moving the value through the coercer (which rebuilds
+    // every object). Anything `fits` is unsure of goes the full way.
+    if fits(&value, schema, schema, 0) {
+        return Ok(Parsed {
+            value,
+            repairs: Vec::new(),
+        });
+    }
     let mut coercer = Coercer {
         root: schema,
         leniency,
@@ -915,6 +924,96 @@ impl<'s> Coercer<'s> {
             return branches.iter().any(|b| self.allows_null(b, hops + 1));
         }
         true
+    }
+}
+
+/// Whether `value` already fits `schema` as the coercer sees it, so that coercing would
+/// change nothing. Conservative: `false` only means "take the full path", never that the
+/// value is wrong. Checks what coercion acts on (types, `const`/`enum`, required and
+/// closed properties, items, unions); value constraints such as `minimum` or `pattern`
+/// are the validator's business, as they are the coercer's.
+fn fits(value: &Value, schema: &Value, root: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    let s = match schema {
+        Value::Bool(b) => return *b,
+        Value::Object(s) => s,
+        _ => return false,
+    };
+    if let Some(reference) = s.get("$ref") {
+        let structural = s.keys().any(|k| {
+            matches!(
+                k.as_str(),
+                "type" | "enum" | "const" | "properties" | "items" | "anyOf" | "oneOf" | "allOf"
+            )
+        });
+        let target = reference
+            .as_str()
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|pointer| root.pointer(pointer));
+        return !structural && target.is_some_and(|t| fits(value, t, root, depth + 1));
+    }
+    if s.contains_key("allOf") || s.contains_key("prefixItems") {
+        return false;
+    }
+    if let Some(constant) = s.get("const")
+        && constant != value
+    {
+        return false;
+    }
+    if let Some(Value::Array(choices)) = s.get("enum")
+        && !choices.contains(value)
+    {
+        return false;
+    }
+    match s.get("type") {
+        Some(Value::String(t)) if !type_matches(value, t) => return false,
+        Some(Value::Array(ts))
+            if !ts
+                .iter()
+                .any(|t| t.as_str().is_some_and(|t| type_matches(value, t))) =>
+        {
+            return false;
+        }
+        _ => {}
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(branches)) = s.get(key)
+            && !branches.iter().any(|b| fits(value, b, root, depth + 1))
+        {
+            return false;
+        }
+    }
+    match value {
+        Value::Object(object) => {
+            let properties = s.get("properties").and_then(Value::as_object);
+            if let Some(Value::Array(required)) = s.get("required")
+                && !required
+                    .iter()
+                    .all(|k| k.as_str().is_some_and(|k| object.contains_key(k)))
+            {
+                return false;
+            }
+            let extra = s.get("additionalProperties");
+            object
+                .iter()
+                .all(|(key, item)| match properties.and_then(|p| p.get(key)) {
+                    Some(property) => fits(item, property, root, depth + 1),
+                    None => match extra {
+                        None | Some(Value::Bool(true)) => true,
+                        Some(Value::Bool(false)) => false,
+                        Some(other) => fits(item, other, root, depth + 1),
+                    },
+                })
+        }
+        Value::Array(items) => match s.get("items") {
+            Some(item_schema) => items
+                .iter()
+                .all(|item| fits(item, item_schema, root, depth + 1)),
+            None => true,
+        },
+        _ => true,
     }
 }
 

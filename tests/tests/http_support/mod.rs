@@ -83,6 +83,14 @@ pub fn builder(server: &MockServer, provider: Provider) -> ClientBuilder {
         .api_key(KEY)
         .backoff(Duration::from_millis(1), Duration::from_millis(5))
         .timeout(Duration::from_secs(10))
+        // No idle-connection timer: under tokio's paused time an idle runtime jumps to the
+        // next timer, and a 90 s pool timer would make the measured waits meaningless.
+        .http_client(
+            reqwest::Client::builder()
+                .pool_idle_timeout(None)
+                .build()
+                .expect("reqwest client builds"),
+        )
 }
 
 pub fn client(server: &MockServer, provider: Provider) -> Client {
