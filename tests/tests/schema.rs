@@ -205,11 +205,11 @@ fn llama_dialect_never_mixes_properties_with_a_union() {
             {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"]}
         ]
     });
-    let llama = Schema::new("Mixed", source, None)
-        .for_dialect(Dialect::LlamaCpp)
-        .unwrap()
-        .clone();
-    assert!(llama.get("properties").is_none());
+    let schema = Schema::new("Mixed", source, None);
+    // A root with a union is not a plain object, so it is asked for wrapped.
+    assert_eq!(schema.wrapper(), Some("mixed"));
+    let llama = schema.for_dialect(Dialect::LlamaCpp).unwrap()["properties"]["mixed"].clone();
+    assert!(llama.get("properties").is_none(), "{llama}");
     assert_eq!(llama["oneOf"][0]["required"], json!(["id", "a"]));
     assert_eq!(llama["oneOf"][1]["properties"]["id"]["type"], "string");
 }
