@@ -27,14 +27,22 @@ fn foreign_types_carry_their_formats() {
     assert_eq!(properties["starts_at"]["format"], "date-time");
     assert_eq!(properties["sent_on"]["format"], "date");
     assert_eq!(properties["link"]["format"], "uri");
-    assert_eq!(properties["id"]["description"], "The invitation's identifier.");
+    assert_eq!(
+        properties["id"]["description"],
+        "The invitation's identifier."
+    );
 
     // llama.cpp enforces uuid, date-time and date; `uri` moves into the description.
     let llama = &schema.for_dialect(Dialect::LlamaCpp).unwrap()["properties"];
     assert_eq!(llama["id"]["format"], "uuid");
     assert_eq!(llama["starts_at"]["format"], "date-time");
     assert!(llama["link"].get("format").is_none());
-    assert!(llama["link"]["description"].as_str().unwrap().contains("uri"));
+    assert!(
+        llama["link"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("uri")
+    );
     // OpenAI strict mode has no `uri` format either.
     let strict = &schema.for_dialect(Dialect::OpenAiStrict).unwrap()["properties"];
     assert!(strict["link"].get("format").is_none());
@@ -62,5 +70,8 @@ fn foreign_values_validate_and_deserialize() {
     bad["starts_at"] = json!("tomorrow at nine");
     let violations = schema.validate(&bad).unwrap_err();
     let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-    assert!(paths.contains(&"/id") && paths.contains(&"/starts_at"), "{violations:?}");
+    assert!(
+        paths.contains(&"/id") && paths.contains(&"/starts_at"),
+        "{violations:?}"
+    );
 }
