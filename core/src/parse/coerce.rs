@@ -941,79 +941,114 @@ fn fits(value: &Value, schema: &Value, root: &Value, depth: usize) -> bool {
         Value::Object(s) => s,
         _ => return false,
     };
-    if let Some(reference) = s.get("$ref") {
-        let structural = s.keys().any(|k| {
-            matches!(
-                k.as_str(),
-                "type" | "enum" | "const" | "properties" | "items" | "anyOf" | "oneOf" | "allOf"
-            )
-        });
+    // One pass over the schema's few keywords: string compares are cheaper than a hashed
+    // lookup per keyword, and this runs once per value node.
+    let (mut reference, mut structural) = (None, false);
+    let (mut properties, mut required, mut extra, mut items) = (None, None, None, None);
+    for (key, keyword) in s {
+        match key.as_str() {
+            "$ref" => reference = Some(keyword),
+            "type" => {
+                structural = true;
+                let ok = match keyword {
+                    Value::String(t) => type_matches(value, t),
+                    Value::Array(ts) => ts
+                        .iter()
+                        .any(|t| t.as_str().is_some_and(|t| type_matches(value, t))),
+                    _ => false,
+                };
+                if !ok {
+                    return false;
+                }
+            }
+            "const" => {
+                structural = true;
+                if keyword != value {
+                    return false;
+                }
+            }
+            "enum" => {
+                structural = true;
+                if !keyword
+                    .as_array()
+                    .is_some_and(|choices| choices.contains(value))
+                {
+                    return false;
+                }
+            }
+            "anyOf" | "oneOf" => {
+                structural = true;
+                let Value::Array(branches) = keyword else {
+                    return false;
+                };
+                if !branches.iter().any(|b| fits(value, b, root, depth + 1)) {
+                    return false;
+                }
+            }
+            "allOf" | "prefixItems" => return false,
+            "properties" => {
+                structural = true;
+                properties = keyword.as_object();
+            }
+            "required" => required = keyword.as_array(),
+            "additionalProperties" => extra = Some(keyword),
+            "items" => {
+                structural = true;
+                items = Some(keyword);
+            }
+            _ => {}
+        }
+    }
+    if let Some(reference) = reference {
         let target = reference
             .as_str()
             .and_then(|r| r.strip_prefix('#'))
-            .and_then(|pointer| root.pointer(pointer));
+            .and_then(|pointer| resolve_pointer(root, pointer));
         return !structural && target.is_some_and(|t| fits(value, t, root, depth + 1));
-    }
-    if s.contains_key("allOf") || s.contains_key("prefixItems") {
-        return false;
-    }
-    if let Some(constant) = s.get("const")
-        && constant != value
-    {
-        return false;
-    }
-    if let Some(Value::Array(choices)) = s.get("enum")
-        && !choices.contains(value)
-    {
-        return false;
-    }
-    match s.get("type") {
-        Some(Value::String(t)) if !type_matches(value, t) => return false,
-        Some(Value::Array(ts))
-            if !ts
-                .iter()
-                .any(|t| t.as_str().is_some_and(|t| type_matches(value, t))) =>
-        {
-            return false;
-        }
-        _ => {}
-    }
-    for key in ["anyOf", "oneOf"] {
-        if let Some(Value::Array(branches)) = s.get(key)
-            && !branches.iter().any(|b| fits(value, b, root, depth + 1))
-        {
-            return false;
-        }
     }
     match value {
         Value::Object(object) => {
-            let properties = s.get("properties").and_then(Value::as_object);
-            if let Some(Value::Array(required)) = s.get("required")
+            if let Some(required) = required
                 && !required
                     .iter()
-                    .all(|k| k.as_str().is_some_and(|k| object.contains_key(k)))
+                    .all(|k| k.as_str().is_some_and(|k| lookup(object, k).is_some()))
             {
                 return false;
             }
-            let extra = s.get("additionalProperties");
-            object
-                .iter()
-                .all(|(key, item)| match properties.and_then(|p| p.get(key)) {
+            object.iter().all(
+                |(key, item)| match properties.and_then(|p| lookup(p, key)) {
                     Some(property) => fits(item, property, root, depth + 1),
                     None => match extra {
                         None | Some(Value::Bool(true)) => true,
                         Some(Value::Bool(false)) => false,
                         Some(other) => fits(item, other, root, depth + 1),
                     },
-                })
+                },
+            )
         }
-        Value::Array(items) => match s.get("items") {
-            Some(item_schema) => items
-                .iter()
-                .all(|item| fits(item, item_schema, root, depth + 1)),
-            None => true,
-        },
+        Value::Array(elements) => {
+            items.is_none_or(|item| elements.iter().all(|e| fits(e, item, root, depth + 1)))
+        }
         _ => true,
+    }
+}
+
+/// `root.pointer(pointer)`, without the allocations `Value::pointer` makes for the
+/// common `/$defs/Name` form.
+fn resolve_pointer<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    match pointer.strip_prefix("/$defs/") {
+        Some(name) if !name.contains(['/', '~']) => root.get("$defs")?.get(name),
+        _ => root.pointer(pointer),
+    }
+}
+
+/// A key's value in a small map by comparing keys, which beats hashing them for the few
+/// keys of a typical record; large maps use the hash index.
+fn lookup<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= 16 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
     }
 }
 
@@ -1183,6 +1218,43 @@ fn pointer_depth(e: &ParseError) -> usize {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_fast_path_takes_exact_fits_only() {
+        let schema = json!({
+            "$defs": {"Line": {"type": "object", "properties": {"qty": {"type": "integer"}}, "required": ["qty"], "additionalProperties": false}},
+            "type": "object",
+            "properties": {
+                "lines": {"type": "array", "items": {"$ref": "#/$defs/Line"}},
+                "status": {"oneOf": [{"const": "open"}, {"const": "closed"}]},
+                "note": {"type": ["string", "null"]}
+            },
+            "required": ["lines", "status"]
+        });
+        let clean = json!({"lines": [{"qty": 1}], "status": "open", "note": null});
+        assert!(fits(&clean, &schema, &schema, 0));
+        for needs_work in [
+            json!({"lines": [{"qty": "1"}], "status": "open"}),
+            json!({"lines": [{"qty": 1, "extra": true}], "status": "open"}),
+            json!({"lines": [{"qty": 1}], "status": "Open"}),
+            json!({"lines": {"qty": 1}, "status": "open"}),
+            json!({"lines": [{"qty": 1.0}], "status": "open"}),
+            json!({"status": "open"}),
+        ] {
+            assert!(!fits(&needs_work, &schema, &schema, 0), "{needs_work}");
+        }
+        // Whichever path it takes, coercion gives the same answer.
+        let parsed = coerce(clean.clone(), &schema, Leniency::Standard).unwrap();
+        assert_eq!(parsed.value, clean);
+        assert!(parsed.repairs.is_empty());
+        let fixed = coerce(
+            json!({"lines": [{"qty": "2"}], "status": "open"}),
+            &schema,
+            Leniency::Standard,
+        )
+        .unwrap();
+        assert_eq!(fixed.value["lines"][0]["qty"], 2);
+    }
 
     fn ok(value: Value, schema: &Value, leniency: Leniency) -> (Value, Vec<RepairKind>) {
         let parsed = coerce(value, schema, leniency).unwrap();
