@@ -357,59 +357,15 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
             }
             "example" => out.examples.push(example_literal(meta)?),
             "range" => {
-                let span = meta.path.span();
-                let (mut min, mut max) = (None, None);
-                bounds(meta, "range", errors, |key, inner| {
-                    match key {
-                        "min" => min = Some(number(inner, "min")?),
-                        _ => max = Some(number(inner, "max")?),
-                    }
-                    Ok(())
-                })?;
-                if min.is_none() && max.is_none() {
-                    return Err(syn::Error::new(span, "`range` needs `min`, `max` or both"));
-                }
-                if let (Some(a), Some(b)) = (min, max)
-                    && a > b
-                {
-                    return Err(syn::Error::new(
-                        span,
-                        format!("`range` has min {a} above max {b}"),
-                    ));
-                }
+                let range = bounds(meta, "range", errors, number)?;
                 if fresh {
-                    out.range = Some(WithSpan {
-                        value: (min, max),
-                        span,
-                    });
+                    out.range = Some(range);
                 }
             }
             "length" => {
-                let span = meta.path.span();
-                let (mut min, mut max) = (None, None);
-                bounds(meta, "length", errors, |key, inner| {
-                    match key {
-                        "min" => min = Some(count(inner, "min")?),
-                        _ => max = Some(count(inner, "max")?),
-                    }
-                    Ok(())
-                })?;
-                if min.is_none() && max.is_none() {
-                    return Err(syn::Error::new(span, "`length` needs `min`, `max` or both"));
-                }
-                if let (Some(a), Some(b)) = (min, max)
-                    && a > b
-                {
-                    return Err(syn::Error::new(
-                        span,
-                        format!("`length` has min {a} above max {b}"),
-                    ));
-                }
+                let length = bounds(meta, "length", errors, count)?;
                 if fresh {
-                    out.length = Some(WithSpan {
-                        value: (min, max),
-                        span,
-                    });
+                    out.length = Some(length);
                 }
             }
             "pattern" => {
@@ -465,14 +421,15 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
     out
 }
 
-/// Parses `(min = …, max = …)`; unknown keys are reported and skipped so that one typo
-/// gives one error.
-fn bounds(
+/// Parses `(min = …, max = …)` with `parse` for each bound: at least one bound, and min
+/// not above max. Unknown keys are reported and skipped so that one typo gives one error.
+fn bounds<T: Copy + PartialOrd + std::fmt::Display>(
     meta: &ParseNestedMeta<'_>,
     what: &str,
     errors: &Errors,
-    mut set: impl FnMut(&str, &ParseNestedMeta<'_>) -> syn::Result<()>,
-) -> syn::Result<()> {
+    parse: fn(&ParseNestedMeta<'_>, &str) -> syn::Result<T>,
+) -> syn::Result<WithSpan<(Option<T>, Option<T>)>> {
+    let span = meta.path.span();
     let empty = {
         let fork = meta.input.fork();
         let content;
@@ -482,14 +439,16 @@ fn bounds(
     if empty {
         let _: proc_macro2::TokenStream = meta.input.parse()?;
         return Err(syn::Error::new(
-            meta.path.span(),
+            span,
             format!("`{what}` needs `min`, `max` or both"),
         ));
     }
+    let (mut min, mut max) = (None, None);
     meta.parse_nested_meta(|inner| {
         let key = key_of(&inner);
         match key.as_str() {
-            "min" | "max" => set(&key, &inner),
+            "min" => min = Some(parse(&inner, "min")?),
+            "max" => max = Some(parse(&inner, "max")?),
             _ => {
                 errors.push(inner.error(format!(
                     "unknown key `{key}` in `{what}`; expected `min` or `max`"
@@ -497,9 +456,27 @@ fn bounds(
                 if inner.input.peek(syn::Token![=]) {
                     let _: Expr = inner.value()?.parse()?;
                 }
-                Ok(())
             }
         }
+        Ok(())
+    })?;
+    if min.is_none() && max.is_none() {
+        return Err(syn::Error::new(
+            span,
+            format!("`{what}` needs `min`, `max` or both"),
+        ));
+    }
+    if let (Some(a), Some(b)) = (min, max)
+        && a > b
+    {
+        return Err(syn::Error::new(
+            span,
+            format!("`{what}` has min {a} above max {b}"),
+        ));
+    }
+    Ok(WithSpan {
+        value: (min, max),
+        span,
     })
 }
 
