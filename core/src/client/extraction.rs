@@ -395,8 +395,8 @@ fn record(attempts: &[Attempt], usage: Usage) {
 }
 
 /// From a parsed value to a `T`: validate against the full source schema, deserialize
-/// with paths, then run the type's validators. The parse seam has already unwrapped a
-/// `{"value": …}` wrapper.
+/// with paths, then run the type's validators. The parse seam has already removed the
+/// wrapper of a non-object root (see [`Schema::wrapper`]).
 fn finish<T: Extract>(schema: &Schema, value: Value) -> Result<T, AttemptFailure> {
     schema
         .validate(&value)
