@@ -54,3 +54,43 @@ pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
         let _ = (path, out);
     }
 }
+
+/// A list of values: "every person in the text". The schema is an array, asked for
+/// wrapped in an object (see [`Schema::wrapper`]); each element is validated in turn.
+impl<T: Extract> Extract for Vec<T> {
+    fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
+        for (index, item) in self.iter().enumerate() {
+            let len = path.len();
+            crate::__private::push_index(path, index);
+            item.validate_into(path, out);
+            path.truncate(len);
+        }
+    }
+}
+
+/// A value the text may not hold at all: `None` when it does not.
+impl<T: Extract> Extract for Option<T> {
+    const INSTRUCTIONS: Option<&'static str> = T::INSTRUCTIONS;
+
+    fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
+        if let Some(inner) = self {
+            inner.validate_into(path, out);
+        }
+    }
+}
+
+impl<T: Extract> Extract for Box<T> {
+    const INSTRUCTIONS: Option<&'static str> = T::INSTRUCTIONS;
+
+    fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
+        (**self).validate_into(path, out);
+    }
+}
+
+/// Plain values: a yes/no answer, a count, a name.
+macro_rules! extract_scalar {
+    ($($ty:ty),*) => {$(
+        impl Extract for $ty {}
+    )*};
+}
+extract_scalar!(bool, String, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);

@@ -55,8 +55,23 @@ pub(crate) fn is_object_schema(schema: &Value) -> bool {
         && schema.get("oneOf").is_none()
 }
 
-/// The key a non-object root is wrapped under: the type's name in snake case.
+/// The key a non-object root is wrapped under: the type's name in snake case, with
+/// schemars' container names read as words (`Array_of_Person` → `person_list`,
+/// `Nullable_Person` → `person`) and plain values called `answer`.
 pub(crate) fn wrapper_key(name: &str) -> String {
+    if let Some(item) = name.strip_prefix("Array_of_") {
+        return format!("{}_list", wrapper_key(item));
+    }
+    if let Some(inner) = name.strip_prefix("Nullable_") {
+        return wrapper_key(inner);
+    }
+    if matches!(
+        name,
+        "boolean" | "string" | "number" | "integer" | "double" | "float"
+    ) || NUMERIC_FORMATS.contains(&name)
+    {
+        return "answer".to_owned();
+    }
     let mut key = String::new();
     let mut previous_lower = false;
     for c in name.chars() {

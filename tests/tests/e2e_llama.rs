@@ -266,3 +266,22 @@ async fn prompt_only_mode_lenient_parser_recovers_more_first_attempts() {
         "lenient {lenient_ok} vs strict {strict_ok}"
     );
 }
+
+/// A list at the root: every person in the text, asked for as `{"contact_list": [...]}`.
+#[tokio::test]
+async fn a_list_of_people() {
+    let client = client().await;
+    let out = client
+        .extraction::<Vec<Contact>>("John Doe is 30 years old. Mary Jones is 45 years old.")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = out.value.iter().map(|c| c.name.as_str()).collect();
+    assert!(
+        names.contains(&"John Doe") && names.contains(&"Mary Jones"),
+        "{:?}",
+        out.value
+    );
+    let john = out.value.iter().find(|c| c.name == "John Doe").unwrap();
+    assert_eq!(john.age, 30);
+}
