@@ -212,16 +212,22 @@ impl Provider {
         }
     }
 
-    /// The schema dialect sent in `json_schema` mode without `strict`. vLLM and custom
-    /// servers get the source schema (`None`): their grammar backends take full JSON
-    /// Schema, and an unknown server is best served the schema as written.
+    /// The schema dialect sent to this server: OpenAI strict for OpenAI, OpenRouter and
+    /// Groq; the llama.cpp subset for every grammar-enforcing or unknown server; `None` for
+    /// DeepSeek, which takes no schema on the wire.
     pub fn dialect(self) -> Option<Dialect> {
         match self {
-            Provider::Dria | Provider::Ollama | Provider::LlamaCpp | Provider::LlamaCppPython => {
-                Some(Dialect::LlamaCpp)
-            }
+            // vLLM's grammar backends and unknown servers get the llama.cpp subset too:
+            // anchored patterns, well-known formats and inlined references are what local
+            // grammar engines handle, and nothing is lost (replies are checked locally).
+            Provider::Dria
+            | Provider::Ollama
+            | Provider::LlamaCpp
+            | Provider::LlamaCppPython
+            | Provider::Vllm
+            | Provider::Custom => Some(Dialect::LlamaCpp),
             Provider::OpenAi | Provider::OpenRouter | Provider::Groq => Some(Dialect::OpenAiStrict),
-            Provider::Vllm | Provider::DeepSeek | Provider::Custom => None,
+            Provider::DeepSeek => None,
         }
     }
 
