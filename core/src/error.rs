@@ -87,7 +87,10 @@ pub enum Error {
     },
     /// The reply was cut off at `max_tokens` on the last attempt allowed, even after raising
     /// `max_tokens`.
-    #[error("the reply was cut off at {max_tokens} tokens after {} attempts", attempts.len())]
+    #[error(
+        "the reply was cut off at {max_tokens} tokens after {}",
+        count(attempts)
+    )]
     Truncated {
         /// The `max_tokens` of the last attempt.
         max_tokens: u32,
@@ -97,7 +100,7 @@ pub enum Error {
         usage: Usage,
     },
     /// The model returned no content on the last attempt allowed.
-    #[error("the model returned no content after {} attempts", attempts.len())]
+    #[error("the model returned no content after {}", count(attempts))]
     Empty {
         /// Every attempt.
         attempts: Vec<Attempt>,
@@ -105,7 +108,7 @@ pub enum Error {
         usage: Usage,
     },
     /// Re-asks ran out: no attempt produced a value that fits the type.
-    #[error("no valid reply after {} attempts{}", attempts.len(), last_failure(attempts))]
+    #[error("no valid reply after {}{}", count(attempts), last_failure(attempts))]
     Exhausted {
         /// Every attempt, each with its raw text and its errors.
         attempts: Vec<Attempt>,
@@ -230,5 +233,13 @@ pub(crate) fn redact(text: &str, key: Option<&str>) -> String {
     match key {
         Some(key) if !key.is_empty() && text.contains(key) => text.replace(key, "[redacted]"),
         _ => text.to_owned(),
+    }
+}
+
+/// "1 attempt", "3 attempts".
+fn count(attempts: &[Attempt]) -> String {
+    match attempts.len() {
+        1 => "1 attempt".to_owned(),
+        n => format!("{n} attempts"),
     }
 }
