@@ -1,14 +1,17 @@
 //! Classifies a support ticket into an enum.
 //!
-//! Runs on Dria with `FACTUM_API_KEY`/`DRIA_API_KEY`, or on `FACTUM_BASE_URL` (set
-//! `FACTUM_PROVIDER`/`FACTUM_MODEL` as needed; see the quickstart for the local server).
+//! Runs on Dria with `FACTUM_API_KEY`/`DRIA_API_KEY`, on `FACTUM_BASE_URL` (set
+//! `FACTUM_PROVIDER`/`FACTUM_MODEL` as needed), or else on the local llama-server that
+//! `scripts/llama-server.sh` builds and starts, as the quickstart does.
 //!
 //! ```text
 //! cargo run -p factum-examples --example classify
 //! ```
 
-use factum::{Client, Extract};
+use factum::Extract;
 use serde::Deserialize;
+
+mod common;
 
 /// Where a support ticket should be routed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Extract)]
@@ -23,8 +26,12 @@ enum Route {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = Client::from_env()?;
+async fn main() -> std::process::ExitCode {
+    common::report(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let client = common::client()?;
     for ticket in [
         "I was charged twice for my March subscription, please refund one.",
         "The app crashes every time I open the settings page on Android 14.",

@@ -1,13 +1,16 @@
 //! Extracts a nested invoice with a list of lines.
 //!
-//! Runs on Dria with `FACTUM_API_KEY`/`DRIA_API_KEY`, or on `FACTUM_BASE_URL`.
+//! Runs on Dria with `FACTUM_API_KEY`/`DRIA_API_KEY`, on `FACTUM_BASE_URL`, or else on
+//! the local llama-server that `scripts/llama-server.sh` builds and starts.
 //!
 //! ```text
 //! cargo run -p factum-examples --example invoice
 //! ```
 
-use factum::{Client, Extract};
+use factum::Extract;
 use serde::Deserialize;
+
+mod common;
 
 /// An invoice found in the text.
 #[derive(Debug, Deserialize, Extract)]
@@ -58,8 +61,12 @@ Bill to: Jane Smith\n\
 Total due: 45.49";
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = Client::from_env()?;
+async fn main() -> std::process::ExitCode {
+    common::report(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let client = common::client()?;
     let out = client
         .extraction::<Invoice>(TEXT)
         .max_tokens(1024)

@@ -9,11 +9,10 @@
 //! cargo run -p factum-examples --example quickstart
 //! ```
 
-use std::path::Path;
-use std::process::Command;
-
-use factum::{Client, Extract, Provider};
+use factum::Extract;
 use serde::Deserialize;
+
+mod common;
 
 /// A person mentioned in the text.
 #[derive(Debug, Deserialize, Extract)]
@@ -30,8 +29,12 @@ struct Person {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = client()?;
+async fn main() -> std::process::ExitCode {
+    common::report(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let client = common::client()?;
     eprintln!(
         "asking {} at {} ({})",
         client.model(),
@@ -50,39 +53,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.node_id
     );
     Ok(())
-}
-
-/// Dria or `FACTUM_BASE_URL` when configured, else the local llama-server.
-fn client() -> Result<Client, Box<dyn std::error::Error>> {
-    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-    if set("FACTUM_API_KEY") || set("DRIA_API_KEY") || set("FACTUM_BASE_URL") {
-        return Ok(Client::from_env()?);
-    }
-    let url = local_llama_server()?;
-    Ok(Client::builder()
-        .provider(Provider::LlamaCpp)
-        .base_url(url)
-        .model("smollm2")
-        .build()?)
-}
-
-/// Starts the project's llama-server and returns its base URL.
-fn local_llama_server() -> Result<String, Box<dyn std::error::Error>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/llama-server.sh");
-    eprintln!("no FACTUM_API_KEY, DRIA_API_KEY or FACTUM_BASE_URL: using a local llama-server");
-    eprintln!(
-        "the first run downloads and builds llama.cpp and fetches SmolLM2-135M (several minutes \
-         on 2 cores); progress follows"
-    );
-    // The script reports progress on stderr, which is inherited and shown as it happens.
-    let status = Command::new("bash").arg(&script).arg("start").status()?;
-    if !status.success() {
-        return Err(format!("`{} start` failed ({status})", script.display()).into());
-    }
-    let output = Command::new("bash").arg(&script).arg("url").output()?;
-    let url = String::from_utf8(output.stdout)?.trim().to_owned();
-    if !output.status.success() || url.is_empty() {
-        return Err(format!("`{} url` printed no URL", script.display()).into());
-    }
-    Ok(url)
 }
