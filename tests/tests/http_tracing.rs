@@ -1,0 +1,99 @@
+//! Tracing: one `factum.extract` span per extraction and one `factum.attempt` span per
+//! model call inside it, with the fields an operator needs and no secrets.
+
+mod http_support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use factum::Provider;
+use http_support::{KEY, Person, chat, client};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn spans_per_extraction_and_per_attempt() {
+    let logs = Buffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
+            r#"{"name": "John Doe", "age": 200, "email": null}"#,
+            5,
+            5,
+        )))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
+            r#"{"name": "John Doe", "age": 30, "email": null}"#,
+            5,
+            5,
+        )))
+        .mount(&server)
+        .await;
+    let out = client(&server, Provider::Dria)
+        .extraction::<Person>("John Doe, 30")
+        .send()
+        .await
+        .unwrap();
+    drop(guard);
+    assert_eq!(out.attempts.len(), 2);
+
+    let text = logs.text();
+    let failed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("attempt failed"))
+        .collect();
+    let succeeded: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("attempt succeeded"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{text}");
+    assert_eq!(succeeded.len(), 1, "{text}");
+    // Each event sits in the extraction span and in its own attempt span.
+    assert!(
+        failed[0].contains("factum.extract{") && failed[0].contains("factum.attempt{attempt=1"),
+        "{}",
+        failed[0]
+    );
+    assert!(
+        succeeded[0].contains("factum.attempt{attempt=2"),
+        "{}",
+        succeeded[0]
+    );
+    assert!(
+        failed[0].contains("type=\"Person\"") && failed[0].contains("provider=dria"),
+        "{}",
+        failed[0]
+    );
+    assert!(!text.contains(KEY), "the key leaked into the logs");
+}
+
+impl Buffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
