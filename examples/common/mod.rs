@@ -5,10 +5,16 @@ use std::process::Command;
 
 use factum::{Client, Provider};
 
+/// Whether a key or a base URL points the examples at a remote server.
+fn remote_configured() -> bool {
+    ["FACTUM_API_KEY", "DRIA_API_KEY", "FACTUM_BASE_URL"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))
+}
+
 /// Dria or `FACTUM_BASE_URL` when configured, else the local llama-server.
 pub(crate) fn client() -> Result<Client, Box<dyn std::error::Error>> {
-    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-    if set("FACTUM_API_KEY") || set("DRIA_API_KEY") || set("FACTUM_BASE_URL") {
+    if remote_configured() {
         return Ok(Client::from_env()?);
     }
     let url = local_llama_server()?;
@@ -56,8 +62,7 @@ pub(crate) fn report(result: Result<(), Box<dyn std::error::Error>>) -> std::pro
         }
         eprintln!("the model's last reply began: {raw}");
     }
-    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-    if !set("FACTUM_API_KEY") && !set("DRIA_API_KEY") && !set("FACTUM_BASE_URL") {
+    if !remote_configured() {
         eprintln!(
             "hint: the local SmolLM2-135M model is tiny; set FACTUM_API_KEY (or DRIA_API_KEY) to run on Dria"
         );

@@ -3,38 +3,14 @@
 
 mod http_support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use factum::Provider;
-use http_support::{KEY, Person, chat, client};
+use http_support::{KEY, Person, capture_logs, chat, client};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn spans_per_extraction_and_per_attempt() {
-    let logs = Buffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let (logs, guard) = capture_logs(tracing::Level::DEBUG);
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -90,10 +66,4 @@ async fn spans_per_extraction_and_per_attempt() {
         failed[0]
     );
     assert!(!text.contains(KEY), "the key leaked into the logs");
-}
-
-impl Buffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }

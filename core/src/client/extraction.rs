@@ -198,16 +198,7 @@ impl<T: Extract> Extraction<T> {
         let budget = self.token_budget.or(inner.token_budget);
         let leniency = self.leniency.unwrap_or(inner.leniency);
         let mut max_tokens = self.max_tokens.unwrap_or(inner.max_tokens);
-        // The mode asked for, unless the server already rejected it for this model: then
-        // the remembered step-down, whichever is further down the ladder.
-        let requested = self
-            .mode
-            .or(inner.mode)
-            .unwrap_or_else(|| inner.provider.default_mode());
-        let mut mode = match inner.modes.get(&inner.base_url, &model) {
-            Some(remembered) if remembered.rank() > requested.rank() => remembered,
-            _ => requested,
-        };
+        let mut mode = inner.start_mode(&model, self.mode);
 
         let tag = request::delimiter(&self.text);
         let user = request::user_message(&self.text, &tag, schema.name(), &self.images);

@@ -76,6 +76,21 @@ pub(crate) struct Inner {
     pub(crate) modes: ModeMemory,
 }
 
+impl Inner {
+    /// The mode an extraction with `model` starts in: the one asked for (per call, then
+    /// the client's, then the provider's default), unless the server already rejected it
+    /// for this model; then the remembered step-down, whichever is further down the ladder.
+    pub(crate) fn start_mode(&self, model: &str, per_call: Option<Mode>) -> Mode {
+        let requested = per_call
+            .or(self.mode)
+            .unwrap_or_else(|| self.provider.default_mode());
+        match self.modes.get(&self.base_url, model) {
+            Some(remembered) if remembered.rank() > requested.rank() => remembered,
+            _ => requested,
+        }
+    }
+}
+
 /// An API key whose `Debug` never shows it.
 #[derive(Clone)]
 pub(crate) struct ApiKey(pub(crate) String);
@@ -140,14 +155,7 @@ impl Client {
     /// The mode the next extraction with `model` will start in: the provider's default,
     /// or the step-down remembered after a schema-related 400.
     pub fn mode(&self, model: &str) -> Mode {
-        let requested = self
-            .inner
-            .mode
-            .unwrap_or_else(|| self.inner.provider.default_mode());
-        match self.inner.modes.get(&self.inner.base_url, model) {
-            Some(remembered) if remembered.rank() > requested.rank() => remembered,
-            _ => requested,
-        }
+        self.inner.start_mode(model, None)
     }
 
     /// Extracts a `T` from `text` with the client's defaults.
