@@ -11,7 +11,7 @@ pub use serde;
 pub use serde_json::{Map, Value};
 pub use std::borrow::Cow;
 
-use crate::validate::push_segment;
+use crate::json;
 use crate::{Extract, Schema, Violation};
 
 /// The constraints and docs one field, variant or container declares.
@@ -49,21 +49,40 @@ fn number(value: f64) -> Value {
     }
 }
 
+/// Most `$ref` hops followed from one schema: a chain of newtypes is short, and a cycle of
+/// references must not loop.
+const MAX_REF_HOPS: usize = 8;
+
+/// Follows top-level `$ref`s into the generator's definitions, to the schema they name;
+/// `None` when a reference names no definition.
+fn deref<'g>(generator: &'g SchemaGenerator, schema: &'g Value) -> Option<&'g Value> {
+    let mut current = schema;
+    for _ in 0..MAX_REF_HOPS {
+        let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        current = generator
+            .definitions()
+            .get(json::def_name(reference)?.as_ref())?;
+    }
+    Some(current)
+}
+
+/// `schema` with top-level `$ref`s replaced by the definitions they name, or `schema`
+/// itself when one names no definition.
+fn inline(generator: &SchemaGenerator, schema: Value) -> Value {
+    match deref(generator, &schema) {
+        Some(target) if !std::ptr::eq(target, &raw const schema) => target.clone(),
+        _ => schema,
+    }
+}
+
 /// The JSON types a schema admits, following a top-level `$ref` into the generator's
 /// definitions so that constraints land on the right keywords for newtypes too.
 fn admitted_types(generator: &SchemaGenerator, schema: &Value) -> Vec<String> {
-    let mut current = schema;
-    for _ in 0..8 {
-        if let Some(reference) = current.get("$ref").and_then(Value::as_str) {
-            let name = reference.rsplit('/').next().unwrap_or_default();
-            match generator.definitions().get(name) {
-                Some(target) => current = target,
-                None => return Vec::new(),
-            }
-        } else {
-            break;
-        }
-    }
+    let Some(current) = deref(generator, schema) else {
+        return Vec::new();
+    };
     match current.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
         Some(Value::Array(ts)) => ts
@@ -178,18 +197,8 @@ pub fn flatten(
     inner: JsonSchemaDoc,
     optional: bool,
 ) {
-    let mut inner = inner.to_value();
     // A flattened struct reached through a `$ref` is inlined so its properties can merge.
-    for _ in 0..8 {
-        let Some(reference) = inner.get("$ref").and_then(Value::as_str) else {
-            break;
-        };
-        let name = reference.rsplit('/').next().unwrap_or_default().to_owned();
-        match generator.definitions().get(&name) {
-            Some(target) => inner = target.clone(),
-            None => break,
-        }
-    }
+    let inner = inline(generator, inner.to_value());
     let object = schema.ensure_object();
     let Value::Object(inner) = inner else { return };
     if let Some(Value::Object(props)) = inner.get("properties")
@@ -345,18 +354,7 @@ pub fn adjacently_tagged(
 /// so the tag can join its properties.
 pub fn inline_object<T: JsonSchema + ?Sized>(generator: &mut SchemaGenerator) -> JsonSchemaDoc {
     let schema = generator.subschema_for::<T>();
-    let mut value = schema.to_value();
-    for _ in 0..8 {
-        let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
-            break;
-        };
-        let name = reference.rsplit('/').next().unwrap_or_default().to_owned();
-        match generator.definitions().get(&name) {
-            Some(target) => value = target.clone(),
-            None => break,
-        }
-    }
-    JsonSchemaDoc::try_from(value).unwrap_or_default()
+    JsonSchemaDoc::try_from(inline(generator, schema.to_value())).unwrap_or_default()
 }
 
 /// A union of variant schemas under `key` (`oneOf` for tagged enums, `anyOf` for untagged).
@@ -395,7 +393,7 @@ pub fn check(
     if let Err(message) = result {
         let len = path.len();
         if let Some(segment) = segment {
-            push_segment(path, segment);
+            json::push_key(path, segment);
         }
         out.push(Violation::new(path.clone(), message));
         path.truncate(len);
@@ -429,13 +427,12 @@ impl<T: ?Sized> ViaNothing for &Probe<'_, T> {
 
 /// Appends a key segment to a JSON pointer; the derive truncates it back afterwards.
 pub fn push_key(path: &mut String, key: &str) {
-    push_segment(path, key);
+    json::push_key(path, key);
 }
 
 /// Appends an array index segment to a JSON pointer.
 pub fn push_index(path: &mut String, index: usize) {
-    use std::fmt::Write as _;
-    let _ = write!(path, "/{index}");
+    json::push_index(path, index);
 }
 
 // ---- strict mode ---------------------------------------------------------------------

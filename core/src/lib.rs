@@ -59,6 +59,7 @@ pub use factum_derive::Extract;
 pub use schemars::JsonSchema;
 
 mod extract;
+mod json;
 mod lower;
 mod prompt;
 mod schema;
@@ -76,8 +77,9 @@ pub use client::{
 };
 pub use error::{Error, Result};
 pub use extract::Extract;
+pub use lower::{Dialect, SchemaError};
 pub use provider::{Mode, Provider};
-pub use schema::{Dialect, Schema, SchemaError, schema};
+pub use schema::{Schema, schema};
 pub use validate::Violation;
 pub use wire::Usage;
 

@@ -4,12 +4,127 @@
 //! of what it removes into the description text, so that a model that reads the schema
 //! still learns the constraint. Replies are always validated against the source schema.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value, json};
+use std::fmt;
 
-use crate::schema::{Dialect, SchemaError};
-use crate::validate::push_segment;
+use serde_json::{Map, Value};
+
+use crate::json::{NUMERIC_FORMATS, compact, def_name, is_object_schema, push_key, types};
+
+/// The JSON Schema dialects factum lowers the source schema to.
+///
+/// Each server accepts a subset of JSON Schema; [`Schema::for_dialect`] gives a copy of the
+/// source schema that fits the subset. What the subset cannot carry moves into the
+/// description text and is still checked locally against the full source schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// OpenAI Structured Outputs with `strict: true`: every object closed, every property
+    /// required (`Option` as a null union), no `oneOf`, `allOf` or `default`, an object
+    /// root, and the documented size limits.
+    OpenAiStrict,
+    /// llama.cpp's json-schema-to-grammar subset, enforced by Dria nodes, llama-server and
+    /// Ollama: anchored patterns, only the formats it knows, integer-only bounds.
+    LlamaCpp,
+}
+
+impl Dialect {
+    /// Every dialect, in a fixed order.
+    pub const ALL: [Dialect; 2] = [Dialect::OpenAiStrict, Dialect::LlamaCpp];
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Dialect::OpenAiStrict => 0,
+            Dialect::LlamaCpp => 1,
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Dialect::OpenAiStrict => "openai-strict",
+            Dialect::LlamaCpp => "llama.cpp",
+        })
+    }
+}
+
+/// Why a schema cannot be lowered to a dialect. Each message names the JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// Objects nest deeper than the dialect allows.
+    #[error("schema nests {depth} levels deep at `{path}`, over the {dialect} limit of {limit}")]
+    TooDeep {
+        /// JSON pointer into the lowered schema.
+        path: String,
+        /// Nesting depth found.
+        depth: usize,
+        /// The dialect's limit.
+        limit: usize,
+        /// The dialect.
+        dialect: Dialect,
+    },
+    /// More object properties in total than the dialect allows.
+    #[error(
+        "schema has {count} object properties (the last at `{path}`), over the {dialect} limit of {limit}"
+    )]
+    TooManyProperties {
+        /// JSON pointer of the property that crossed the limit.
+        path: String,
+        /// Properties counted.
+        count: usize,
+        /// The dialect's limit.
+        limit: usize,
+        /// The dialect.
+        dialect: Dialect,
+    },
+    /// More enum values in total than the dialect allows.
+    #[error(
+        "schema has {count} enum values (the last at `{path}`), over the {dialect} limit of {limit}"
+    )]
+    TooManyEnumValues {
+        /// JSON pointer of the enum that crossed the limit.
+        path: String,
+        /// Values counted.
+        count: usize,
+        /// The dialect's limit.
+        limit: usize,
+        /// The dialect.
+        dialect: Dialect,
+    },
+    /// The schema's name does not match `[a-zA-Z0-9_-]{1,64}`.
+    #[error("schema name `{name}` does not match [a-zA-Z0-9_-]{{1,64}}")]
+    InvalidName {
+        /// The offending name.
+        name: String,
+    },
+    /// A construct the dialect cannot express at all.
+    #[error("{dialect} cannot express the schema at `{path}`: {reason}")]
+    Unsupported {
+        /// JSON pointer into the source schema.
+        path: String,
+        /// What is wrong.
+        reason: String,
+        /// The dialect.
+        dialect: Dialect,
+    },
+}
+
+impl SchemaError {
+    /// The JSON pointer the error is about (`""` for the root).
+    pub fn path(&self) -> &str {
+        match self {
+            SchemaError::TooDeep { path, .. }
+            | SchemaError::TooManyProperties { path, .. }
+            | SchemaError::TooManyEnumValues { path, .. }
+            | SchemaError::Unsupported { path, .. } => path,
+            SchemaError::InvalidName { .. } => "",
+        }
+    }
+}
 
 /// OpenAI's documented limits. The conservative figures (2024 docs, still current on
 /// Azure) are the defaults: a schema that fits them fits every deployment.
@@ -42,84 +157,6 @@ const LLAMA_FORMATS: &[&str] = &[
     "uuid4",
     "uuid5",
 ];
-/// schemars' numeric formats (`uint8`, `int32`, `double`…) repeat what `minimum`/`maximum`
-/// already say; no server uses them.
-const NUMERIC_FORMATS: &[&str] = &[
-    "int8", "int16", "int32", "int64", "int128", "int", "uint8", "uint16", "uint32", "uint64",
-    "uint128", "uint", "float", "double",
-];
-
-pub(crate) fn is_object_schema(schema: &Value) -> bool {
-    schema.get("type").and_then(Value::as_str) == Some("object")
-        && schema.get("anyOf").is_none()
-        && schema.get("oneOf").is_none()
-}
-
-/// The key a non-object root is wrapped under: the type's name in snake case, with
-/// schemars' container names read as words (`Array_of_Person` → `person_list`,
-/// `Nullable_Person` → `person`) and plain values called `answer`.
-pub(crate) fn wrapper_key(name: &str) -> String {
-    if let Some(item) = name.strip_prefix("Array_of_") {
-        return format!("{}_list", wrapper_key(item));
-    }
-    if let Some(inner) = name.strip_prefix("Nullable_") {
-        return wrapper_key(inner);
-    }
-    if matches!(
-        name,
-        "boolean" | "string" | "number" | "integer" | "double" | "float"
-    ) || NUMERIC_FORMATS.contains(&name)
-    {
-        return "answer".to_owned();
-    }
-    let mut key = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            if previous_lower {
-                key.push('_');
-            }
-            key.push(c.to_ascii_lowercase());
-            previous_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            key.push(c);
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !key.ends_with('_') && !key.is_empty() {
-                key.push('_');
-            }
-            previous_lower = false;
-        }
-    }
-    let key = key.trim_matches('_').to_owned();
-    if key.is_empty() {
-        "value".to_owned()
-    } else {
-        key
-    }
-}
-
-/// `{"type": "object", "properties": {key: root}, "required": [key]}`, with the root's
-/// `$defs` kept at the top so its references still resolve.
-pub(crate) fn wrap(source: &Value, key: &str) -> Value {
-    let mut inner = source.clone();
-    let (schema, defs) = match &mut inner {
-        Value::Object(object) => (object.remove("$schema"), object.remove("$defs")),
-        _ => (None, None),
-    };
-    let mut root = Map::new();
-    if let Some(schema) = schema {
-        root.insert("$schema".into(), schema);
-    }
-    root.insert("type".into(), "object".into());
-    root.insert("properties".into(), json!({ key: inner }));
-    root.insert("required".into(), json!([key]));
-    root.insert("additionalProperties".into(), Value::Bool(false));
-    if let Some(defs) = defs {
-        root.insert("$defs".into(), defs);
-    }
-    Value::Object(root)
-}
 
 pub(crate) fn lower(name: &str, source: &Value, dialect: Dialect) -> Result<Value, SchemaError> {
     match dialect {
@@ -144,23 +181,6 @@ fn note(object: &mut Map<String, Value>, sentence: &str) {
             object.insert("description".into(), sentence.into());
         }
     }
-}
-
-fn compact(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-fn types_of(object: &Map<String, Value>) -> Vec<&str> {
-    match object.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn def_name(reference: &str) -> Option<String> {
-    let name = reference.strip_prefix("#/$defs/")?;
-    Some(name.replace("~1", "/").replace("~0", "~"))
 }
 
 // ---- OpenAI strict -------------------------------------------------------------------
@@ -195,7 +215,7 @@ fn openai_strict(name: &str, source: &Value) -> Result<Value, SchemaError> {
     for (def, schema) in &source_defs {
         let mut schema = schema.clone();
         let mut path = String::from("/$defs");
-        push_segment(&mut path, def);
+        push_key(&mut path, def);
         strict_pass(&mut schema, &mut path, &source_defs)?;
         lowered_defs.insert(def.clone(), schema);
     }
@@ -342,7 +362,7 @@ fn strict_pass(
         collapse_constants(object);
     }
 
-    let is_object = types_of(object).contains(&"object") || object.contains_key("properties");
+    let is_object = types(object).contains(&"object") || object.contains_key("properties");
     if is_object {
         match object.get("additionalProperties") {
             Some(Value::Bool(false)) | None => {}
@@ -359,7 +379,7 @@ fn strict_pass(
             for (key, property) in properties.iter_mut() {
                 let len = path.len();
                 path.push_str("/properties");
-                push_segment(path, key);
+                push_key(path, key);
                 strict_pass(property, path, defs)?;
                 path.truncate(len);
                 // Every property becomes required. An optional `Option` field admits null
@@ -386,7 +406,7 @@ fn strict_pass(
         for (key, def) in extra.iter_mut() {
             let len = path.len();
             path.push_str("/$defs");
-            push_segment(path, key);
+            push_key(path, key);
             strict_pass(def, path, defs)?;
             path.truncate(len);
         }
@@ -434,6 +454,7 @@ fn merge_all_of(object: &mut Map<String, Value>, all_of: Vec<Value>, defs: &Map<
             .get("$ref")
             .and_then(Value::as_str)
             .and_then(def_name)
+            .map(Cow::into_owned)
         {
             Some(name) => defs.get(&name).cloned().unwrap_or(branch),
             None => branch,
@@ -484,6 +505,7 @@ fn check_limits(root: &Value) -> Result<(), SchemaError> {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(def_name)
+                .map(Cow::into_owned)
             {
                 // A recursive type is allowed; its depth is counted once round the cycle.
                 if self.stack.contains(&name) {
@@ -512,7 +534,7 @@ fn check_limits(root: &Value) -> Result<(), SchemaError> {
                     self.properties += 1;
                     let len = path.len();
                     path.push_str("/properties");
-                    push_segment(path, key);
+                    push_key(path, key);
                     if self.properties > MAX_PROPERTIES {
                         return Err(SchemaError::TooManyProperties {
                             path: path.clone(),
@@ -602,7 +624,12 @@ fn recursive_defs(defs: &Map<String, Value>) -> BTreeSet<String> {
     fn refs(value: &Value, out: &mut BTreeSet<String>) {
         match value {
             Value::Object(map) => {
-                if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(def_name) {
+                if let Some(name) = map
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(def_name)
+                    .map(Cow::into_owned)
+                {
                     out.insert(name);
                 }
                 map.values().for_each(|v| refs(v, out));
@@ -655,6 +682,7 @@ fn llama_pass(
         .get("$ref")
         .and_then(Value::as_str)
         .and_then(def_name)
+        .map(Cow::into_owned)
         && !recursive.contains(&name)
         && !stack.contains(&name)
         && let Some(target) = defs.get(&name)
@@ -705,7 +733,7 @@ fn llama_pass(
         }
     }
     // Bounds on non-integers are ignored by the converter: say them in words too.
-    if types_of(object).contains(&"number") {
+    if types(object).contains(&"number") {
         for (keyword, words) in [("minimum", "At least"), ("maximum", "At most")] {
             if let Some(bound) = object.get(keyword).map(compact) {
                 note(object, &format!("{words} {bound}."));
@@ -797,6 +825,8 @@ fn anchor(pattern: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

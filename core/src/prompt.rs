@@ -5,10 +5,13 @@
 //! TypeScript type with comments, which small models follow better than raw JSON Schema
 //! and which costs a fraction of the schema's tokens.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
+
+use crate::json::{self, compact, is_numeric_format, types_of};
 
 /// Deepest nesting rendered inline; deeper (pathological) schemas are cut with `…`.
 const MAX_DEPTH: usize = 24;
@@ -45,18 +48,6 @@ struct Renderer {
     done: BTreeSet<String>,
 }
 
-fn types_of(schema: &Value) -> Vec<&str> {
-    match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn quote(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// Keys that are plain identifiers go bare, as in TypeScript; others are quoted.
 fn key_text(key: &str) -> String {
     let plain = key
@@ -67,7 +58,7 @@ fn key_text(key: &str) -> String {
     if plain {
         key.to_owned()
     } else {
-        quote(&Value::String(key.to_owned()))
+        compact(&Value::String(key.to_owned()))
     }
 }
 
@@ -91,17 +82,13 @@ impl Renderer {
         }
         if let Some(Value::Array(examples)) = schema.get("examples") {
             for example in examples {
-                let _ = writeln!(out, "// example: {}", quote(example));
+                let _ = writeln!(out, "// example: {}", compact(example));
             }
         }
     }
 
     fn reference(&mut self, reference: &str) -> String {
-        let name = reference
-            .strip_prefix("#/$defs/")
-            .unwrap_or(reference)
-            .replace("~1", "/")
-            .replace("~0", "~");
+        let name = json::def_name(reference).map_or_else(|| reference.to_owned(), Cow::into_owned);
         if !self.done.contains(&name) && !self.queue.contains(&name) {
             self.queue.push(name.clone());
         }
@@ -124,10 +111,10 @@ impl Renderer {
             return self.reference(reference);
         }
         if let Some(value) = object.get("const") {
-            return quote(value);
+            return compact(value);
         }
         if let Some(Value::Array(values)) = object.get("enum") {
-            return values.iter().map(quote).collect::<Vec<_>>().join(" | ");
+            return values.iter().map(compact).collect::<Vec<_>>().join(" | ");
         }
         for key in ["anyOf", "oneOf"] {
             if let Some(Value::Array(branches)) = object.get(key) {
@@ -263,7 +250,7 @@ fn constraints(schema: &Value) -> Vec<String> {
     let Value::Object(object) = schema else {
         return notes;
     };
-    let get = |k: &str| object.get(k).map(quote);
+    let get = |k: &str| object.get(k).map(compact);
     match (get("minimum"), get("maximum")) {
         (Some(min), Some(max)) => notes.push(format!("{min} to {max}")),
         (Some(min), None) => notes.push(format!(">= {min}")),
@@ -310,32 +297,12 @@ fn constraints(schema: &Value) -> Vec<String> {
         notes.push("unique".into());
     }
     if let Some(default) = object.get("default") {
-        notes.push(format!("default {}", quote(default)));
+        notes.push(format!("default {}", compact(default)));
     }
     if let Some(Value::Array(examples)) = object.get("examples")
         && let Some(first) = examples.first()
     {
-        notes.push(format!("e.g. {}", quote(first)));
+        notes.push(format!("e.g. {}", compact(first)));
     }
     notes
-}
-
-fn is_numeric_format(format: &str) -> bool {
-    matches!(
-        format,
-        "int8"
-            | "int16"
-            | "int32"
-            | "int64"
-            | "int128"
-            | "int"
-            | "uint8"
-            | "uint16"
-            | "uint32"
-            | "uint64"
-            | "uint128"
-            | "uint"
-            | "float"
-            | "double"
-    )
 }

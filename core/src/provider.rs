@@ -257,13 +257,13 @@ impl Provider {
                 .and_then(|v| json_error_message(&v))
         };
         let message = from_json.unwrap_or_else(|| trimmed.to_owned());
-        let mut line: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
-        if line.chars().count() > 500 {
-            line = line.chars().take(500).collect::<String>() + "…";
-        }
-        line
+        let line: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        crate::json::excerpt(&line, MAX_ERROR_LINE).into_owned()
     }
 }
+
+/// Longest server error message kept, in bytes: one line in a log.
+const MAX_ERROR_LINE: usize = 500;
 
 fn json_error_message(body: &Value) -> Option<String> {
     let text = |v: &Value| {

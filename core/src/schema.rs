@@ -7,121 +7,11 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
+use serde_json::{Map, json};
+
+use crate::lower::{self, Dialect, SchemaError};
 use crate::validate::{self, Violation};
-use crate::{Extract, lower, prompt};
-
-/// The JSON Schema dialects factum lowers the source schema to.
-///
-/// Each server accepts a subset of JSON Schema; [`Schema::for_dialect`] gives a copy of the
-/// source schema that fits the subset. What the subset cannot carry moves into the
-/// description text and is still checked locally against the full source schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// OpenAI Structured Outputs with `strict: true`: every object closed, every property
-    /// required (`Option` as a null union), no `oneOf`, `allOf` or `default`, an object
-    /// root, and the documented size limits.
-    OpenAiStrict,
-    /// llama.cpp's json-schema-to-grammar subset, enforced by Dria nodes, llama-server and
-    /// Ollama: anchored patterns, only the formats it knows, integer-only bounds.
-    LlamaCpp,
-}
-
-impl Dialect {
-    /// Every dialect, in a fixed order.
-    pub const ALL: [Dialect; 2] = [Dialect::OpenAiStrict, Dialect::LlamaCpp];
-
-    fn index(self) -> usize {
-        match self {
-            Dialect::OpenAiStrict => 0,
-            Dialect::LlamaCpp => 1,
-        }
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Dialect::OpenAiStrict => "openai-strict",
-            Dialect::LlamaCpp => "llama.cpp",
-        })
-    }
-}
-
-/// Why a schema cannot be lowered to a dialect. Each message names the JSON path.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SchemaError {
-    /// Objects nest deeper than the dialect allows.
-    #[error("schema nests {depth} levels deep at `{path}`, over the {dialect} limit of {limit}")]
-    TooDeep {
-        /// JSON pointer into the lowered schema.
-        path: String,
-        /// Nesting depth found.
-        depth: usize,
-        /// The dialect's limit.
-        limit: usize,
-        /// The dialect.
-        dialect: Dialect,
-    },
-    /// More object properties in total than the dialect allows.
-    #[error(
-        "schema has {count} object properties (the last at `{path}`), over the {dialect} limit of {limit}"
-    )]
-    TooManyProperties {
-        /// JSON pointer of the property that crossed the limit.
-        path: String,
-        /// Properties counted.
-        count: usize,
-        /// The dialect's limit.
-        limit: usize,
-        /// The dialect.
-        dialect: Dialect,
-    },
-    /// More enum values in total than the dialect allows.
-    #[error(
-        "schema has {count} enum values (the last at `{path}`), over the {dialect} limit of {limit}"
-    )]
-    TooManyEnumValues {
-        /// JSON pointer of the enum that crossed the limit.
-        path: String,
-        /// Values counted.
-        count: usize,
-        /// The dialect's limit.
-        limit: usize,
-        /// The dialect.
-        dialect: Dialect,
-    },
-    /// The schema's name does not match `[a-zA-Z0-9_-]{1,64}`.
-    #[error("schema name `{name}` does not match [a-zA-Z0-9_-]{{1,64}}")]
-    InvalidName {
-        /// The offending name.
-        name: String,
-    },
-    /// A construct the dialect cannot express at all.
-    #[error("{dialect} cannot express the schema at `{path}`: {reason}")]
-    Unsupported {
-        /// JSON pointer into the source schema.
-        path: String,
-        /// What is wrong.
-        reason: String,
-        /// The dialect.
-        dialect: Dialect,
-    },
-}
-
-impl SchemaError {
-    /// The JSON pointer the error is about (`""` for the root).
-    pub fn path(&self) -> &str {
-        match self {
-            SchemaError::TooDeep { path, .. }
-            | SchemaError::TooManyProperties { path, .. }
-            | SchemaError::TooManyEnumValues { path, .. }
-            | SchemaError::Unsupported { path, .. } => path,
-            SchemaError::InvalidName { .. } => "",
-        }
-    }
-}
+use crate::{Extract, json, prompt};
 
 /// A type's schema: the full source schema, its lowered copies, and its prompt rendering.
 ///
@@ -164,8 +54,7 @@ impl Schema {
         // `"$ref": "#"` form that some grammar converters mishandle.
         let root = match root.as_value().get("$ref").and_then(Value::as_str) {
             Some(reference) if root.as_object().is_some_and(|o| o.len() == 1) => {
-                let name = reference.rsplit('/').next().unwrap_or_default().to_owned();
-                let name = name.replace("~1", "/").replace("~0", "~");
+                let name = json::def_name(reference).unwrap_or_default().into_owned();
                 let body = defs.get(&name).cloned().unwrap_or(Value::Bool(true));
                 if !references(&defs, reference) {
                     defs.remove(&name);
@@ -174,7 +63,7 @@ impl Schema {
             }
             _ => root.to_value(),
         };
-        let mut json = serde_json::Map::new();
+        let mut json = Map::new();
         json.insert(
             "$schema".into(),
             "https://json-schema.org/draft/2020-12/schema".into(),
@@ -199,7 +88,7 @@ impl Schema {
     pub fn new(name: impl Into<String>, json: Value, instructions: Option<&'static str>) -> Schema {
         let name = name.into();
         let prompt = prompt::render(&name, &json, instructions);
-        let wrapper = (!lower::is_object_schema(&json)).then(|| lower::wrapper_key(&name));
+        let wrapper = (!json::is_object_schema(&json)).then(|| wrapper_key(&name));
         Schema {
             name,
             json,
@@ -257,9 +146,7 @@ impl Schema {
     pub fn wrapped_json(&self) -> &Value {
         match &self.wrapper {
             None => &self.json,
-            Some(key) => self
-                .wrapped_json
-                .get_or_init(|| lower::wrap(&self.json, key)),
+            Some(key) => self.wrapped_json.get_or_init(|| wrap(&self.json, key)),
         }
     }
 
@@ -293,7 +180,75 @@ impl Schema {
     }
 }
 
-fn references(defs: &serde_json::Map<String, Value>, reference: &str) -> bool {
+// ---- the envelope of non-object roots ----------------------------------------------
+
+/// The key a non-object root is wrapped under: the type's name in snake case, with
+/// schemars' container names read as words (`Array_of_Person` → `person_list`,
+/// `Nullable_Person` → `person`) and plain values called `answer`.
+pub(crate) fn wrapper_key(name: &str) -> String {
+    if let Some(item) = name.strip_prefix("Array_of_") {
+        return format!("{}_list", wrapper_key(item));
+    }
+    if let Some(inner) = name.strip_prefix("Nullable_") {
+        return wrapper_key(inner);
+    }
+    if matches!(
+        name,
+        "boolean" | "string" | "number" | "integer" | "double" | "float"
+    ) || json::is_numeric_format(name)
+    {
+        return "answer".to_owned();
+    }
+    let mut key = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if previous_lower {
+                key.push('_');
+            }
+            key.push(c.to_ascii_lowercase());
+            previous_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            key.push(c);
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else {
+            if !key.ends_with('_') && !key.is_empty() {
+                key.push('_');
+            }
+            previous_lower = false;
+        }
+    }
+    let key = key.trim_matches('_').to_owned();
+    if key.is_empty() {
+        "value".to_owned()
+    } else {
+        key
+    }
+}
+
+/// `{"type": "object", "properties": {key: root}, "required": [key]}`, with the root's
+/// `$defs` kept at the top so its references still resolve.
+pub(crate) fn wrap(source: &Value, key: &str) -> Value {
+    let mut inner = source.clone();
+    let (schema, defs) = match &mut inner {
+        Value::Object(object) => (object.remove("$schema"), object.remove("$defs")),
+        _ => (None, None),
+    };
+    let mut root = Map::new();
+    if let Some(schema) = schema {
+        root.insert("$schema".into(), schema);
+    }
+    root.insert("type".into(), "object".into());
+    root.insert("properties".into(), json!({ key: inner }));
+    root.insert("required".into(), json!([key]));
+    root.insert("additionalProperties".into(), Value::Bool(false));
+    if let Some(defs) = defs {
+        root.insert("$defs".into(), defs);
+    }
+    Value::Object(root)
+}
+
+fn references(defs: &Map<String, Value>, reference: &str) -> bool {
     fn walk(value: &Value, reference: &str) -> bool {
         match value {
             Value::Object(map) => map

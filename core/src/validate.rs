@@ -48,12 +48,7 @@ pub(crate) fn collect(
             let path = error.instance_path().to_string();
             let mut message = error.to_string();
             if message.len() > EXCERPT * 3 {
-                let mut cut = EXCERPT * 3;
-                while !message.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                message.truncate(cut);
-                message.push('…');
+                message = crate::json::excerpt(&message, EXCERPT * 3).into_owned();
             }
             Violation::new(path, message)
         })
@@ -62,17 +57,5 @@ pub(crate) fn collect(
         Ok(())
     } else {
         Err(violations)
-    }
-}
-
-/// Appends `segment` to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.
-pub(crate) fn push_segment(path: &mut String, segment: &str) {
-    path.push('/');
-    for c in segment.chars() {
-        match c {
-            '~' => path.push_str("~0"),
-            '/' => path.push_str("~1"),
-            c => path.push(c),
-        }
     }
 }

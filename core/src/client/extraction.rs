@@ -406,7 +406,7 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
 
     use serde_path_to_error::Segment;
 
-    use crate::validate::push_segment;
+    use crate::json::push_key as push_segment;
     let mut out = String::new();
     for segment in path {
         match segment {

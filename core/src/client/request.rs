@@ -137,14 +137,7 @@ pub(crate) fn response_format(
 
 /// The assistant text echoed back in a re-ask: the failed output, cut if very long.
 pub(crate) fn echo(raw: &str) -> String {
-    if raw.len() <= MAX_ECHO {
-        return raw.to_owned();
-    }
-    let mut cut = MAX_ECHO;
-    while !raw.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &raw[..cut])
+    crate::json::excerpt(raw, MAX_ECHO).into_owned()
 }
 
 /// The user message of a re-ask: compact, path-level errors, then what to do. It never

@@ -1,0 +1,145 @@
+//! Small JSON and JSON-Schema chores, each written once: JSON-pointer segments (RFC 6901),
+//! `$ref` targets, a schema's `type` list, compact rendering, schemars' numeric formats,
+//! and cutting text at a char boundary.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+/// schemars' numeric formats (`uint8`, `int32`, `double`…). They repeat what `minimum` and
+/// `maximum` already say, and no server uses them.
+pub(crate) const NUMERIC_FORMATS: &[&str] = &[
+    "int8", "int16", "int32", "int64", "int128", "int", "uint8", "uint16", "uint32", "uint64",
+    "uint128", "uint", "float", "double",
+];
+
+/// Whether `format` is one of schemars' [`NUMERIC_FORMATS`].
+pub(crate) fn is_numeric_format(format: &str) -> bool {
+    NUMERIC_FORMATS.contains(&format)
+}
+
+/// Appends an object key to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.
+pub(crate) fn push_key(path: &mut String, key: &str) {
+    path.reserve(key.len() + 1);
+    path.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
+    }
+}
+
+/// Appends an array index to a JSON pointer.
+pub(crate) fn push_index(path: &mut String, index: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(path, "/{index}");
+}
+
+/// The definition a local `$ref` names: `#/$defs/Foo~1Bar` → `Foo/Bar`, with the RFC 6901
+/// escapes undone. `None` for a reference that does not point into `$defs`.
+pub(crate) fn def_name(reference: &str) -> Option<Cow<'_, str>> {
+    let name = reference
+        .strip_prefix("#/$defs/")
+        .or_else(|| reference.strip_prefix("#/definitions/"))?;
+    if name.contains('~') {
+        Some(Cow::Owned(name.replace("~1", "/").replace("~0", "~")))
+    } else {
+        Some(Cow::Borrowed(name))
+    }
+}
+
+/// Whether a schema's root is a plain object (no union at the top).
+pub(crate) fn is_object_schema(schema: &Value) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("object")
+        && schema.get("anyOf").is_none()
+        && schema.get("oneOf").is_none()
+}
+
+/// The types a schema object names in `type`: one string or a list of them.
+pub(crate) fn types(object: &Map<String, Value>) -> Vec<&str> {
+    match object.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// [`types`] of any value: empty for a schema that is not an object.
+pub(crate) fn types_of(schema: &Value) -> Vec<&str> {
+    schema.as_object().map(types).unwrap_or_default()
+}
+
+/// A value as compact JSON text, for descriptions and prompts.
+pub(crate) fn compact(value: &Value) -> String {
+    // Serializing a `Value` to a `String` cannot fail: its keys are strings and its
+    // numbers finite.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The longest prefix of `text` that is at most `max` bytes and ends on a char boundary.
+pub(crate) fn cut_at_char(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &text[..cut]
+}
+
+/// `text` cut to at most `max` bytes at a char boundary, with `…` added when it was cut.
+pub(crate) fn excerpt(text: &str, max: usize) -> Cow<'_, str> {
+    let cut = cut_at_char(text, max);
+    if cut.len() == text.len() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(format!("{cut}…"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn pointer_segments_are_escaped() {
+        let mut path = String::new();
+        push_key(&mut path, "a/b");
+        push_index(&mut path, 3);
+        push_key(&mut path, "m~n");
+        assert_eq!(path, "/a~1b/3/m~0n");
+    }
+
+    #[test]
+    fn def_names_are_unescaped() {
+        assert_eq!(def_name("#/$defs/Person").as_deref(), Some("Person"));
+        assert_eq!(def_name("#/$defs/a~1b~0c").as_deref(), Some("a/b~c"));
+        assert_eq!(def_name("#/definitions/X").as_deref(), Some("X"));
+        assert_eq!(def_name("https://example.com/x"), None);
+    }
+
+    #[test]
+    fn types_read_one_or_many() {
+        assert_eq!(types_of(&json!({"type": "string"})), ["string"]);
+        assert_eq!(
+            types_of(&json!({"type": ["integer", "null"]})),
+            ["integer", "null"]
+        );
+        assert!(types_of(&json!(true)).is_empty());
+    }
+
+    #[test]
+    fn cuts_fall_on_char_boundaries() {
+        assert_eq!(cut_at_char("héllo", 2), "h");
+        assert_eq!(cut_at_char("héllo", 3), "hé");
+        assert_eq!(cut_at_char("abc", 10), "abc");
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+        assert_eq!(excerpt("abc", 3), "abc");
+        assert!(is_numeric_format("uint8") && !is_numeric_format("email"));
+    }
+}
