@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 
 use crate::{Schema, Violation};
@@ -40,6 +42,14 @@ pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
         crate::schema::cached::<Self>()
     }
 
+    /// The key a non-object root is asked for under (see [`Schema::envelope_key`]): the
+    /// type's name in snake case. The derive gives the Rust type's name (`Sentiment` →
+    /// `sentiment`); `Vec<T>` gives `{T's key}_list`, plain values `answer`. A hand-written
+    /// impl gets its schema name in snake case.
+    fn envelope_key() -> Cow<'static, str> {
+        Cow::Owned(crate::schema::envelope_key_for(&Self::schema_name()))
+    }
+
     /// Runs the type's own validators (`#[extract(validate = …)]`) over a deserialized value,
     /// nested `Extract` fields included, and returns every violation with its JSON path.
     fn validate(&self) -> Result<(), Vec<Violation>> {
@@ -56,8 +66,12 @@ pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
 }
 
 /// A list of values: "every person in the text". The schema is an array, asked for
-/// wrapped in an object (see [`Schema::wrapper`]); each element is validated in turn.
+/// wrapped in an object (see [`Schema::envelope_key`]); each element is validated in turn.
 impl<T: Extract> Extract for Vec<T> {
+    fn envelope_key() -> Cow<'static, str> {
+        Cow::Owned(format!("{}_list", T::envelope_key()))
+    }
+
     fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
         for (index, item) in self.iter().enumerate() {
             let len = path.len();
@@ -72,6 +86,10 @@ impl<T: Extract> Extract for Vec<T> {
 impl<T: Extract> Extract for Option<T> {
     const INSTRUCTIONS: Option<&'static str> = T::INSTRUCTIONS;
 
+    fn envelope_key() -> Cow<'static, str> {
+        T::envelope_key()
+    }
+
     fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
         if let Some(inner) = self {
             inner.validate_into(path, out);
@@ -82,6 +100,10 @@ impl<T: Extract> Extract for Option<T> {
 impl<T: Extract> Extract for Box<T> {
     const INSTRUCTIONS: Option<&'static str> = T::INSTRUCTIONS;
 
+    fn envelope_key() -> Cow<'static, str> {
+        T::envelope_key()
+    }
+
     fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
         (**self).validate_into(path, out);
     }
@@ -90,7 +112,11 @@ impl<T: Extract> Extract for Box<T> {
 /// Plain values: a yes/no answer, a count, a name.
 macro_rules! extract_scalar {
     ($($ty:ty),*) => {$(
-        impl Extract for $ty {}
+        impl Extract for $ty {
+            fn envelope_key() -> Cow<'static, str> {
+                Cow::Borrowed("answer")
+            }
+        }
     )*};
 }
 extract_scalar!(bool, String, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);

@@ -101,6 +101,12 @@ pub enum SchemaError {
         /// The offending name.
         name: String,
     },
+    /// The source schema is not a valid JSON Schema: the validator does not compile.
+    #[error("the schema is not a valid JSON Schema: {message}")]
+    Invalid {
+        /// The validator's message.
+        message: String,
+    },
     /// A construct the dialect cannot express at all.
     #[error("{dialect} cannot express the schema at `{path}`: {reason}")]
     Unsupported {
@@ -121,7 +127,7 @@ impl SchemaError {
             | SchemaError::TooManyProperties { path, .. }
             | SchemaError::TooManyEnumValues { path, .. }
             | SchemaError::Unsupported { path, .. } => path,
-            SchemaError::InvalidName { .. } => "",
+            SchemaError::InvalidName { .. } | SchemaError::Invalid { .. } => "",
         }
     }
 }

@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{OnceLock, RwLock};
 
+use heck::ToSnakeCase as _;
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
@@ -22,10 +23,10 @@ pub struct Schema {
     json: Value,
     prompt: String,
     instructions: Option<&'static str>,
-    wrapper: Option<String>,
-    wrapped_json: OnceLock<Value>,
+    envelope: Option<String>,
+    enveloped_json: OnceLock<Value>,
     dialects: [OnceLock<Result<Value, SchemaError>>; 2],
-    validator: OnceLock<Result<jsonschema::Validator, String>>,
+    validator: OnceLock<Result<jsonschema::Validator, SchemaError>>,
 }
 
 impl fmt::Debug for Schema {
@@ -41,7 +42,11 @@ impl Schema {
     /// Builds the schema of a type that implements [`Extract`]. Prefer [`schema::<T>()`](schema),
     /// which caches the result.
     pub fn of<T: Extract>() -> Schema {
-        Schema::from_json_schema::<T>(T::INSTRUCTIONS)
+        let mut schema = Schema::from_json_schema::<T>(T::INSTRUCTIONS);
+        if schema.envelope.is_some() {
+            schema.envelope = Some(T::envelope_key().into_owned());
+        }
+        schema
     }
 
     /// Builds the schema of any `schemars::JsonSchema` type, with optional instructions.
@@ -88,14 +93,14 @@ impl Schema {
     pub fn new(name: impl Into<String>, json: Value, instructions: Option<&'static str>) -> Schema {
         let name = name.into();
         let prompt = prompt::render(&name, &json, instructions);
-        let wrapper = (!json::is_object_schema(&json)).then(|| wrapper_key(&name));
+        let envelope = (!json::is_object_schema(&json)).then(|| envelope_key_for(&name));
         Schema {
             name,
             json,
             prompt,
             instructions,
-            wrapper,
-            wrapped_json: OnceLock::new(),
+            envelope,
+            enveloped_json: OnceLock::new(),
             dialects: [OnceLock::new(), OnceLock::new()],
             validator: OnceLock::new(),
         }
@@ -120,33 +125,29 @@ impl Schema {
     /// hard limits (nesting depth, property count, enum size, name pattern).
     pub fn for_dialect(&self, dialect: Dialect) -> Result<&Value, SchemaError> {
         self.dialects[dialect.index()]
-            .get_or_init(|| lower::lower(&self.name, self.wrapped_json(), dialect))
+            .get_or_init(|| lower::lower(&self.name, self.enveloped_json(), dialect))
             .as_ref()
             .map_err(Clone::clone)
     }
 
-    /// The key a non-object root is wrapped under, as in `{"sentiment": "negative"}`.
+    /// The envelope key of a non-object root, as in `{"sentiment": "negative"}`.
     ///
     /// OpenAI strict mode and `json_object` mode need an object at the root, and small
     /// models classify better when a named key comes first, so a type whose JSON is not an
-    /// object (an enum, a newtype) is asked for wrapped in every dialect. The key is the
-    /// type's name in snake case. The reply is unwrapped before it is validated.
-    pub fn wrapper(&self) -> Option<&str> {
-        self.wrapper.as_deref()
+    /// object (an enum, a newtype, a list, a plain value) is asked for under this key in
+    /// every dialect and mode. The key comes from [`Extract::envelope_key`]: the type's name
+    /// in snake case, `person_list` for `Vec<Person>`, `answer` for plain values. The
+    /// envelope is removed from the reply before it is validated.
+    pub fn envelope_key(&self) -> Option<&str> {
+        self.envelope.as_deref()
     }
 
-    /// Whether replies for `dialect` come wrapped in an object (see [`Schema::wrapper`]).
-    pub fn is_wrapped(&self, dialect: Dialect) -> bool {
-        let _ = dialect;
-        self.wrapper.is_some()
-    }
-
-    /// The source schema, wrapped as [`Schema::wrapper`] says when the root is not an
-    /// object: what is sent to servers that take the full schema.
-    pub fn wrapped_json(&self) -> &Value {
-        match &self.wrapper {
+    /// The source schema inside its envelope when the root is not an object (see
+    /// [`Schema::envelope_key`]): what is sent to servers that take the full schema.
+    pub fn enveloped_json(&self) -> &Value {
+        match &self.envelope {
             None => &self.json,
-            Some(key) => self.wrapped_json.get_or_init(|| wrap(&self.json, key)),
+            Some(key) => self.enveloped_json.get_or_init(|| envelop(&self.json, key)),
         }
     }
 
@@ -161,64 +162,49 @@ impl Schema {
         self.instructions
     }
 
+    /// Checks that the source schema compiles as a JSON Schema validator. Every extraction
+    /// does this once before its first request, so a broken schema is the caller's error,
+    /// never a violation shown to the model.
+    ///
+    /// # Errors
+    ///
+    /// [`SchemaError::Invalid`] with the validator's message.
+    pub fn check(&self) -> Result<(), SchemaError> {
+        self.validator().map(|_| ())
+    }
+
     /// Validates a JSON value against the full source schema and returns every violation,
-    /// each with its JSON pointer.
+    /// each with its JSON pointer. A schema that does not compile (see [`Schema::check`])
+    /// gives one violation at the root.
     pub fn validate(&self, value: &Value) -> Result<(), Vec<Violation>> {
-        let validator = self.validator.get_or_init(|| {
-            jsonschema::options()
-                .should_validate_formats(true)
-                .build(&self.json)
-                .map_err(|e| e.to_string())
-        });
-        match validator {
+        match self.validator() {
             Ok(validator) => validate::collect(validator, value),
-            Err(message) => Err(vec![Violation::new(
-                "",
-                format!("the schema itself is invalid: {message}"),
-            )]),
+            Err(e) => Err(vec![Violation::new("", e.to_string())]),
         }
+    }
+
+    fn validator(&self) -> Result<&jsonschema::Validator, SchemaError> {
+        self.validator
+            .get_or_init(|| {
+                jsonschema::options()
+                    .should_validate_formats(true)
+                    .build(&self.json)
+                    .map_err(|e| SchemaError::Invalid {
+                        message: e.to_string(),
+                    })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
 // ---- the envelope of non-object roots ----------------------------------------------
 
-/// The key a non-object root is wrapped under: the type's name in snake case, with
-/// schemars' container names read as words (`Array_of_Person` → `person_list`,
-/// `Nullable_Person` → `person`) and plain values called `answer`.
-pub(crate) fn wrapper_key(name: &str) -> String {
-    if let Some(item) = name.strip_prefix("Array_of_") {
-        return format!("{}_list", wrapper_key(item));
-    }
-    if let Some(inner) = name.strip_prefix("Nullable_") {
-        return wrapper_key(inner);
-    }
-    if matches!(
-        name,
-        "boolean" | "string" | "number" | "integer" | "double" | "float"
-    ) || json::is_numeric_format(name)
-    {
-        return "answer".to_owned();
-    }
-    let mut key = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            if previous_lower {
-                key.push('_');
-            }
-            key.push(c.to_ascii_lowercase());
-            previous_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            key.push(c);
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !key.ends_with('_') && !key.is_empty() {
-                key.push('_');
-            }
-            previous_lower = false;
-        }
-    }
-    let key = key.trim_matches('_').to_owned();
+/// The envelope key for a schema known only by its name: the name in snake case, or
+/// `value` when nothing of it is left. Types that implement [`Extract`] name their own key
+/// ([`Extract::envelope_key`]); this is for [`Schema::new`] and plain `JsonSchema` types.
+pub(crate) fn envelope_key_for(name: &str) -> String {
+    let key = name.to_snake_case();
     if key.is_empty() {
         "value".to_owned()
     } else {
@@ -228,7 +214,7 @@ pub(crate) fn wrapper_key(name: &str) -> String {
 
 /// `{"type": "object", "properties": {key: root}, "required": [key]}`, with the root's
 /// `$defs` kept at the top so its references still resolve.
-pub(crate) fn wrap(source: &Value, key: &str) -> Value {
+pub(crate) fn envelop(source: &Value, key: &str) -> Value {
     let mut inner = source.clone();
     let (schema, defs) = match &mut inner {
         Value::Object(object) => (object.remove("$schema"), object.remove("$defs")),

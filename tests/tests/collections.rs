@@ -21,16 +21,19 @@ async fn serve(server: &MockServer, content: &str) {
 fn list_schemas_are_arrays_wrapped_under_a_name() {
     let schema = factum::schema::<Vec<Person>>();
     assert_eq!(schema.json()["type"], "array");
-    let key = schema.wrapper().expect("an array root is wrapped");
+    let key = schema.envelope_key().expect("an array root is wrapped");
     assert_eq!(key, "person_list");
     let strict = schema.for_dialect(Dialect::OpenAiStrict).unwrap();
     assert_eq!(strict["required"], json!([key]));
     assert_eq!(strict["properties"][key]["type"], "array");
     assert!(schema.prompt().contains("Person"), "{}", schema.prompt());
-    assert_eq!(factum::schema::<Option<Person>>().wrapper(), Some("person"));
-    assert_eq!(factum::schema::<bool>().wrapper(), Some("answer"));
     assert_eq!(
-        factum::schema::<Vec<String>>().wrapper(),
+        factum::schema::<Option<Person>>().envelope_key(),
+        Some("person")
+    );
+    assert_eq!(factum::schema::<bool>().envelope_key(), Some("answer"));
+    assert_eq!(
+        factum::schema::<Vec<String>>().envelope_key(),
         Some("answer_list")
     );
 }
@@ -39,7 +42,7 @@ fn list_schemas_are_arrays_wrapped_under_a_name() {
 async fn a_list_is_extracted_wrapped_or_bare() {
     let server = MockServer::start().await;
     let key = factum::schema::<Vec<Person>>()
-        .wrapper()
+        .envelope_key()
         .unwrap()
         .to_owned();
     let people = r#"[{"name": "John Doe", "age": 30, "email": "john@example.com"}, {"name": "Mary Jones", "age": 45, "email": null}]"#;
@@ -125,7 +128,7 @@ fn user_validators_run_inside_lists_and_options() {
 #[tokio::test]
 async fn plain_values_and_absent_values() {
     let server = MockServer::start().await;
-    let key = factum::schema::<bool>().wrapper().unwrap().to_owned();
+    let key = factum::schema::<bool>().envelope_key().unwrap().to_owned();
     serve(&server, &format!(r#"{{"{key}": "yes"}}"#)).await;
     let spam: bool = client(&server, Provider::LlamaCpp)
         .extract("WIN A PRIZE NOW")

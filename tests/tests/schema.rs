@@ -140,20 +140,20 @@ fn strict_lowering_moves_what_it_cannot_carry_into_descriptions() {
 #[test]
 fn strict_lowering_wraps_non_object_roots_and_has_no_one_of() {
     let schema = factum::schema::<Shape>();
-    assert!(schema.is_wrapped(Dialect::OpenAiStrict));
-    assert_eq!(schema.wrapper(), Some("shape"));
+    assert!(schema.envelope_key().is_some());
+    assert_eq!(schema.envelope_key(), Some("shape"));
     let strict = schema.for_dialect(Dialect::OpenAiStrict).unwrap();
     assert_eq!(strict["required"], json!(["shape"]));
     let llama = schema.for_dialect(Dialect::LlamaCpp).unwrap();
     assert_eq!(llama["required"], json!(["shape"]));
-    assert_eq!(factum::schema::<Page<Person>>().wrapper(), None);
+    assert_eq!(factum::schema::<Page<Person>>().envelope_key(), None);
     assert_eq!(
-        Schema::new("TicketRoute", json!({"type": "string"}), None).wrapper(),
+        Schema::new("TicketRoute", json!({"type": "string"}), None).envelope_key(),
         Some("ticket_route")
     );
     let text = strict.to_string();
     assert!(!text.contains("oneOf") && !text.contains("allOf") && !text.contains("\"default\""));
-    assert!(!factum::schema::<Person>().is_wrapped(Dialect::OpenAiStrict));
+    assert!(factum::schema::<Person>().envelope_key().is_none());
 }
 
 #[test]
@@ -207,7 +207,7 @@ fn llama_dialect_never_mixes_properties_with_a_union() {
     });
     let schema = Schema::new("Mixed", source, None);
     // A root with a union is not a plain object, so it is asked for wrapped.
-    assert_eq!(schema.wrapper(), Some("mixed"));
+    assert_eq!(schema.envelope_key(), Some("mixed"));
     let llama = schema.for_dialect(Dialect::LlamaCpp).unwrap()["properties"]["mixed"].clone();
     assert!(llama.get("properties").is_none(), "{llama}");
     assert_eq!(llama["oneOf"][0]["required"], json!(["id", "a"]));

@@ -23,7 +23,7 @@ pub(crate) fn parse_reply(
         let unwrapped = parse::parse_json(text).and_then(|found| {
             // The wrapper key the request named; a bare value (the model skipped the
             // wrapper) is used as it is.
-            let key = schema.wrapper().unwrap_or("value");
+            let key = schema.envelope_key().unwrap_or("value");
             let inner = match found.value {
                 Value::Object(mut map) if map.len() == 1 && map.contains_key(key) => {
                     map.remove(key).unwrap_or(Value::Null)
@@ -116,7 +116,7 @@ mod tests {
             json!({"type": "string", "enum": ["low", "high"]}),
             None,
         );
-        assert_eq!(schema.wrapper(), Some("e"));
+        assert_eq!(schema.envelope_key(), Some("e"));
         let (value, _) =
             parse_reply("{\"e\": \"High\"}", &schema, Leniency::Standard, true).unwrap();
         assert_eq!(value, json!("high"));

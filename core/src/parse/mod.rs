@@ -57,6 +57,12 @@ mod coerce;
 mod extract;
 mod repair;
 
+#[allow(
+    unused_imports,
+    reason = "the client classifies with it once the pipeline lands"
+)]
+pub(crate) use extract::strip_think;
+
 use std::fmt;
 
 use serde_json::Value;
