@@ -15,7 +15,8 @@ LLAMA_CPP_PYTHON_VERSION=0.3.36
 MODEL_WHEEL_VERSION=0.1.2
 CACHE=${FACTUM_CACHE:-$HOME/.cache/factum}
 PORT=${FACTUM_LLAMA_PORT:-8089}
-SERVER_DIR="$CACHE/llama.cpp-$LLAMA_CPP_PYTHON_VERSION"
+# "-x86-64-v3": built for AVX2 machines, not for this one CPU (see the cmake flags below).
+SERVER_DIR="$CACHE/llama.cpp-$LLAMA_CPP_PYTHON_VERSION-x86-64-v3"
 SERVER_BIN="$SERVER_DIR/build/bin/llama-server"
 MODEL="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 PID_FILE="$CACHE/llama-server-$PORT.pid"
@@ -57,8 +58,12 @@ build_server() {
   mv "$src"/llama_cpp_python-"$LLAMA_CPP_PYTHON_VERSION"/vendor/llama.cpp "$SERVER_DIR"
   rm -rf "$src"
   say "configuring llama.cpp (first run only)"
+  # GGML_NATIVE=OFF: -march=native picks up every instruction the CPU advertises, and on
+  # these VMs that includes AMX and AVX-512 FP16, which trap as illegal instructions at the
+  # first matrix product. A fixed AVX2/FMA target runs on every x86-64 machine here.
   cmake -S "$SERVER_DIR" -B "$SERVER_DIR/build" -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF \
-    -DLLAMA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Release >"$CACHE/cmake-configure.log" 2>&1 \
+    -DLLAMA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF \
+    -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON >"$CACHE/cmake-configure.log" 2>&1 \
     || { tail -n 30 "$CACHE/cmake-configure.log" >&2; exit 1; }
   say "compiling llama-server: about 7 minutes on 2 cores, first run only; progress follows"
   # Progress lines ("[ 42%] Building ...") go to stderr so a caller sees the build move.

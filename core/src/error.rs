@@ -1,191 +1,265 @@
-//! The crate's one error type.
+//! The crate's one error type, [`Error`], in reqwest's shape: an opaque box holding what
+//! kind of failure it was ([`ErrorKind`]), the facts of that failure, and every attempt
+//! made before it.
 
-use std::path::PathBuf;
+use std::error::Error as StdError;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::SchemaError;
-use crate::client::{Attempt, AttemptFailure};
+use crate::attempt::{Attempt, AttemptFailure};
+use crate::lower::SchemaError;
 use crate::wire::Usage;
 
 /// A `Result` whose error is [`factum::Error`](Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+type BoxError = Box<dyn StdError + Send + Sync>;
+
 /// Everything that can go wrong in an extraction.
 ///
-/// Errors that come after the model was called carry every [`Attempt`] (its raw text, why
-/// it failed, its usage) and the usage summed over all of them, so nothing is lost: see
-/// [`Error::attempts`] and [`Error::usage`]. The API key never appears in an error: bodies
-/// the server echoes are redacted before they are stored.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The client is misconfigured (a missing model or key, a bad URL, an unknown provider).
-    #[error("invalid configuration: {message}")]
-    Config {
-        /// What is wrong.
-        message: String,
-    },
-    /// An image file could not be read.
-    #[error("cannot read image `{}`", path.display())]
-    Image {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The server answered with an error status. 400, 401, 402, 403, 404 and 422 are fatal;
-    /// 408, 409, 429 and 5xx were retried first.
-    #[error("server returned {status}: {message}")]
-    Http {
-        /// The HTTP status code.
-        status: u16,
-        /// The server's own message, read from its error body (one line).
-        message: String,
-        /// The whole error body, as text (capped at the response size limit).
-        body: String,
-    },
-    /// The request could not be sent or the response not read (connection refused or
-    /// reset, TLS, a body cut short).
-    #[error("transport error")]
-    Transport(#[source] reqwest::Error),
-    /// One HTTP attempt took longer than the per-attempt timeout (after transport retries).
-    #[error("request timed out after {after:?}")]
-    Timeout {
-        /// The per-attempt timeout.
-        after: Duration,
-    },
-    /// The extraction as a whole took longer than the overall deadline.
-    #[error("deadline of {after:?} exceeded")]
-    Deadline {
-        /// The overall deadline.
-        after: Duration,
-    },
-    /// The response body was larger than the configured limit.
-    #[error("response body is larger than the limit of {limit} bytes")]
-    BodyTooLarge {
-        /// The limit, in bytes.
-        limit: usize,
-    },
-    /// A 2xx response whose body is not a chat completion.
-    #[error("invalid response body: {message}")]
-    InvalidResponse {
-        /// What is wrong with it.
-        message: String,
-        /// The body, as text (capped).
-        body: String,
-    },
-    /// The model declined to answer (`OpenAI`'s `refusal`, or a content filter).
-    #[error("the model refused: {message}")]
-    Refusal {
-        /// The model's refusal text.
-        message: String,
-        /// Every attempt, the refusal last.
-        attempts: Vec<Attempt>,
-        /// Usage summed over the attempts.
-        usage: Usage,
-    },
-    /// The reply was cut off at `max_tokens` on the last attempt allowed, even after raising
-    /// `max_tokens`.
-    #[error(
-        "the reply was cut off at {max_tokens} tokens after {}",
-        count(attempts)
-    )]
-    Truncated {
-        /// The `max_tokens` of the last attempt.
-        max_tokens: u32,
-        /// Every attempt.
-        attempts: Vec<Attempt>,
-        /// Usage summed over the attempts.
-        usage: Usage,
-    },
-    /// The model returned no content on the last attempt allowed.
-    #[error("the model returned no content after {}", count(attempts))]
-    Empty {
-        /// Every attempt.
-        attempts: Vec<Attempt>,
-        /// Usage summed over the attempts.
-        usage: Usage,
-    },
-    /// Re-asks ran out: no attempt produced a value that fits the type.
-    #[error("no valid reply after {}{}", count(attempts), last_failure(attempts))]
-    Exhausted {
-        /// Every attempt, each with its raw text and its errors.
-        attempts: Vec<Attempt>,
-        /// Usage summed over the attempts.
-        usage: Usage,
-    },
-    /// The extraction's token budget ran out before a valid reply.
-    #[error("token budget of {budget} exhausted after {} tokens", usage.total_tokens)]
-    TokenBudget {
-        /// The budget, in total tokens.
-        budget: u64,
-        /// Every attempt.
-        attempts: Vec<Attempt>,
-        /// Usage summed over the attempts.
-        usage: Usage,
-    },
-    /// The type's schema cannot be sent in any mode the server accepts.
-    #[error("the schema cannot be sent")]
-    Schema(#[source] SchemaError),
+/// [`kind`](Error::kind) says what failed; the predicates (`is_timeout`, `is_retryable`, …)
+/// and accessors (`status`, `raw_body`, …) give its facts. Errors that come after the model
+/// was called carry every [`Attempt`] (its raw text, why it failed, its usage) and the usage
+/// summed over all of them, so nothing is lost. The API key never appears in an error:
+/// bodies the server echoes are redacted before they are stored.
+///
+/// # Examples
+///
+/// ```no_run
+/// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+/// # async fn run(client: factum::Client) {
+/// match client.extract::<Person>("John Doe, 30").await {
+///     Ok(person) => println!("{person:?}"),
+///     Err(error) => {
+///         eprintln!("{error} ({:?})", error.kind());
+///         for attempt in error.attempts() {
+///             eprintln!("the model wrote: {}", attempt.raw);
+///         }
+///     }
+/// }
+/// # }
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
 }
 
-fn last_failure(attempts: &[Attempt]) -> String {
-    match attempts.last().and_then(|a| a.failure.as_ref()) {
-        Some(AttemptFailure::Violations(violations)) => match violations.first() {
-            Some(first) if violations.len() > 1 => {
-                format!("; last: {first} (and {} more)", violations.len() - 1)
-            }
-            Some(first) => format!("; last: {first}"),
-            None => String::new(),
-        },
-        Some(failure) => format!("; last: {failure}"),
-        None => String::new(),
-    }
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The client is misconfigured: a missing model or key, a bad URL, an unknown provider.
+    Config,
+    /// An image file could not be read.
+    Image,
+    /// The request could not be encoded as JSON.
+    Encode,
+    /// The type's schema cannot be used: it does not compile as a JSON Schema, or no mode
+    /// the server accepts can carry it.
+    Schema,
+    /// The server answered with an error status. 400, 401, 402, 403, 404 and 422 are fatal;
+    /// 408, 409, 429 and 5xx were retried first.
+    Http,
+    /// The request could not be sent or the response not read (connection refused or
+    /// reset, TLS, a body cut short).
+    Transport,
+    /// One HTTP attempt took longer than the per-attempt timeout (after transport retries).
+    Timeout,
+    /// The extraction as a whole took longer than the overall deadline.
+    Deadline,
+    /// The response body was larger than the configured limit.
+    BodyTooLarge,
+    /// A 2xx response whose body is not a chat completion.
+    InvalidResponse,
+    /// The model declined to answer (OpenAI's `refusal`, or a content filter).
+    Refusal,
+    /// The reply was cut off at `max_tokens` on the last attempt allowed.
+    Truncated,
+    /// The model returned no content on the last attempt allowed.
+    Empty,
+    /// Re-asks ran out: no attempt produced a value that fits the type.
+    Exhausted,
+    /// The extraction's token budget ran out before a valid reply.
+    TokenBudget,
+}
+
+/// The facts of one error, each stored once.
+struct Inner {
+    kind: ErrorKind,
+    /// The configuration problem, the server's message, the refusal text, or what is wrong
+    /// with a response body.
+    message: Option<String>,
+    status: Option<u16>,
+    /// An error response's body, or an unreadable 2xx body (capped, redacted).
+    body: Option<String>,
+    /// The body limit in bytes, the last `max_tokens`, or the token budget.
+    limit: Option<u64>,
+    /// The timeout or deadline that ran out.
+    after: Option<Duration>,
+    path: Option<PathBuf>,
+    source: Option<BoxError>,
+    attempts: Vec<Attempt>,
+    usage: Usage,
 }
 
 impl Error {
-    pub(crate) fn config(message: impl Into<String>) -> Error {
-        Error::Config {
-            message: message.into(),
+    fn new(kind: ErrorKind) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: None,
+                status: None,
+                body: None,
+                limit: None,
+                after: None,
+                path: None,
+                source: None,
+                attempts: Vec::new(),
+                usage: Usage::default(),
+            }),
         }
+    }
+
+    fn with_message(mut self, message: impl Into<String>) -> Error {
+        self.inner.message = Some(message.into());
+        self
+    }
+
+    fn with_source(mut self, source: impl Into<BoxError>) -> Error {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    fn with_limit(mut self, limit: u64) -> Error {
+        self.inner.limit = Some(limit);
+        self
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Config).with_message(message)
+    }
+
+    pub(crate) fn image(path: &Path, source: std::io::Error) -> Error {
+        let mut error = Error::new(ErrorKind::Image).with_source(source);
+        error.inner.path = Some(path.to_owned());
+        error
+    }
+
+    pub(crate) fn encode(source: serde_json::Error) -> Error {
+        Error::new(ErrorKind::Encode).with_source(source)
+    }
+
+    pub(crate) fn schema(source: SchemaError) -> Error {
+        Error::new(ErrorKind::Schema).with_source(source)
+    }
+
+    pub(crate) fn http(status: u16, message: String, body: String) -> Error {
+        let mut error = Error::new(ErrorKind::Http).with_message(message);
+        error.inner.status = Some(status);
+        error.inner.body = Some(body);
+        error
+    }
+
+    pub(crate) fn transport(source: reqwest::Error) -> Error {
+        Error::new(ErrorKind::Transport).with_source(source)
+    }
+
+    pub(crate) fn timeout(after: Duration) -> Error {
+        let mut error = Error::new(ErrorKind::Timeout);
+        error.inner.after = Some(after);
+        error
+    }
+
+    pub(crate) fn deadline(after: Duration) -> Error {
+        let mut error = Error::new(ErrorKind::Deadline);
+        error.inner.after = Some(after);
+        error
+    }
+
+    pub(crate) fn body_too_large(limit: usize) -> Error {
+        Error::new(ErrorKind::BodyTooLarge).with_limit(limit as u64)
+    }
+
+    pub(crate) fn invalid_response(message: String, body: String) -> Error {
+        let mut error = Error::new(ErrorKind::InvalidResponse).with_message(message);
+        error.inner.body = Some(body);
+        error
+    }
+
+    pub(crate) fn refused(message: String) -> Error {
+        Error::new(ErrorKind::Refusal).with_message(message)
+    }
+
+    pub(crate) fn truncated(max_tokens: u32) -> Error {
+        Error::new(ErrorKind::Truncated).with_limit(u64::from(max_tokens))
+    }
+
+    pub(crate) fn empty() -> Error {
+        Error::new(ErrorKind::Empty)
+    }
+
+    pub(crate) fn exhausted() -> Error {
+        Error::new(ErrorKind::Exhausted)
+    }
+
+    pub(crate) fn budget_spent(budget: u64) -> Error {
+        Error::new(ErrorKind::TokenBudget).with_limit(budget)
+    }
+
+    /// Attaches the record of the extraction so far: every attempt and the summed usage.
+    pub(crate) fn with_record(mut self, attempts: Vec<Attempt>, usage: Usage) -> Error {
+        self.inner.attempts = attempts;
+        self.inner.usage = usage;
+        self
+    }
+
+    /// Whether the server turned down the request's `response_format` (a schema-related
+    /// 400), so that a plainer mode may still work.
+    pub(crate) fn is_schema_rejection(&self) -> bool {
+        match (self.inner.status, &self.inner.message) {
+            (Some(status), Some(message)) => crate::provider::is_schema_rejection(status, message),
+            _ => false,
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
     }
 
     /// Whether a timeout ended the call: the per-attempt timeout, the overall deadline, or
     /// a timeout inside the HTTP client.
     pub fn is_timeout(&self) -> bool {
-        match self {
-            Error::Timeout { .. } | Error::Deadline { .. } => true,
-            Error::Transport(e) => e.is_timeout(),
+        match self.inner.kind {
+            ErrorKind::Timeout | ErrorKind::Deadline => true,
+            ErrorKind::Transport => self.reqwest().is_some_and(reqwest::Error::is_timeout),
             _ => false,
         }
     }
 
     /// Whether the overall deadline ended the call.
     pub fn is_deadline(&self) -> bool {
-        matches!(self, Error::Deadline { .. })
+        self.inner.kind == ErrorKind::Deadline
     }
 
     /// Whether the model refused.
     pub fn is_refusal(&self) -> bool {
-        matches!(self, Error::Refusal { .. })
+        self.inner.kind == ErrorKind::Refusal
     }
 
     /// The HTTP status of an error response.
     pub fn status(&self) -> Option<u16> {
-        match self {
-            Error::Http { status, .. } => Some(*status),
-            Error::Transport(e) => e.status().map(|s| s.as_u16()),
-            _ => None,
-        }
+        self.inner
+            .status
+            .or_else(|| self.reqwest()?.status().map(|s| s.as_u16()))
     }
 
     /// Whether the same call may succeed if made again later: 408, 409, 429 and 5xx
     /// responses, transport errors and timeouts. (factum already retried these.)
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Http { status, .. } => is_retryable_status(*status),
-            Error::Transport(_) | Error::Timeout { .. } => true,
+        match self.inner.kind {
+            ErrorKind::Http => self.inner.status.is_some_and(is_retryable_status),
+            ErrorKind::Transport | ErrorKind::Timeout => true,
             _ => false,
         }
     }
@@ -193,53 +267,227 @@ impl Error {
     /// Every model call made before the error, each with its raw text and why it failed;
     /// empty for errors before any model reply.
     pub fn attempts(&self) -> &[Attempt] {
-        match self {
-            Error::Refusal { attempts, .. }
-            | Error::Truncated { attempts, .. }
-            | Error::Empty { attempts, .. }
-            | Error::Exhausted { attempts, .. }
-            | Error::TokenBudget { attempts, .. } => attempts,
-            _ => &[],
-        }
+        &self.inner.attempts
     }
 
     /// Usage summed over every attempt (zero when no model call answered).
     pub fn usage(&self) -> Usage {
-        match self {
-            Error::Refusal { usage, .. }
-            | Error::Truncated { usage, .. }
-            | Error::Empty { usage, .. }
-            | Error::Exhausted { usage, .. }
-            | Error::TokenBudget { usage, .. } => *usage,
-            _ => Usage::default(),
-        }
+        self.inner.usage
     }
 
     /// The raw body of an error response or of an unreadable 2xx response.
     pub fn raw_body(&self) -> Option<&str> {
-        match self {
-            Error::Http { body, .. } | Error::InvalidResponse { body, .. } => Some(body),
+        self.inner.body.as_deref()
+    }
+
+    /// The model's refusal text, for a [`Refusal`](ErrorKind::Refusal).
+    pub fn refusal(&self) -> Option<&str> {
+        match self.inner.kind {
+            ErrorKind::Refusal => self.inner.message.as_deref(),
             _ => None,
+        }
+    }
+
+    /// The server's own message, read from its error body (one line), for an
+    /// [`Http`](ErrorKind::Http) error.
+    pub fn server_message(&self) -> Option<&str> {
+        match self.inner.kind {
+            ErrorKind::Http => self.inner.message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The `max_tokens` of the last attempt, for a [`Truncated`](ErrorKind::Truncated) error.
+    pub fn max_tokens(&self) -> Option<u32> {
+        match self.inner.kind {
+            ErrorKind::Truncated => self.inner.limit.map(|n| n as u32),
+            _ => None,
+        }
+    }
+
+    /// The token budget, for a [`TokenBudget`](ErrorKind::TokenBudget) error.
+    pub fn token_budget(&self) -> Option<u64> {
+        match self.inner.kind {
+            ErrorKind::TokenBudget => self.inner.limit,
+            _ => None,
+        }
+    }
+
+    /// The body size limit in bytes, for a [`BodyTooLarge`](ErrorKind::BodyTooLarge) error.
+    pub fn body_limit(&self) -> Option<usize> {
+        match self.inner.kind {
+            ErrorKind::BodyTooLarge => self.inner.limit.map(|n| n as usize),
+            _ => None,
+        }
+    }
+
+    /// The timeout or deadline that ran out.
+    pub fn elapsed_limit(&self) -> Option<Duration> {
+        self.inner.after
+    }
+
+    /// The file an [`Image`](ErrorKind::Image) error is about.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    fn reqwest(&self) -> Option<&reqwest::Error> {
+        self.inner.source.as_ref()?.downcast_ref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        let message = inner.message.as_deref().unwrap_or_default();
+        let attempts = Count(inner.attempts.len());
+        match inner.kind {
+            ErrorKind::Config => write!(f, "invalid configuration: {message}"),
+            ErrorKind::Image => {
+                let path = inner.path.as_deref().unwrap_or(Path::new(""));
+                write!(f, "cannot read image `{}`", path.display())?;
+                if inner.message.is_some() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Encode => f.write_str("cannot encode the request"),
+            ErrorKind::Schema => f.write_str("the schema cannot be sent"),
+            ErrorKind::Http => {
+                write!(
+                    f,
+                    "server returned {}: {message}",
+                    inner.status.unwrap_or(0)
+                )
+            }
+            ErrorKind::Transport => f.write_str("transport error"),
+            ErrorKind::Timeout => write!(f, "request timed out after {:?}", Since(inner.after)),
+            ErrorKind::Deadline => write!(f, "deadline of {:?} exceeded", Since(inner.after)),
+            ErrorKind::BodyTooLarge => write!(
+                f,
+                "response body is larger than the limit of {} bytes",
+                inner.limit.unwrap_or(0)
+            ),
+            ErrorKind::InvalidResponse => write!(f, "invalid response body: {message}"),
+            ErrorKind::Refusal => write!(f, "the model refused: {message}"),
+            ErrorKind::Truncated => write!(
+                f,
+                "the reply was cut off at {} tokens after {attempts}",
+                inner.limit.unwrap_or(0)
+            ),
+            ErrorKind::Empty => write!(f, "the model returned no content after {attempts}"),
+            ErrorKind::Exhausted => {
+                write!(f, "no valid reply after {attempts}")?;
+                last_failure(f, &inner.attempts)
+            }
+            ErrorKind::TokenBudget => write!(
+                f,
+                "token budget of {} exhausted after {} tokens",
+                inner.limit.unwrap_or(0),
+                inner.usage.total_tokens
+            ),
         }
     }
 }
 
-pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 409 | 429) || status >= 500
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        let mut out = f.debug_struct("factum::Error");
+        out.field("kind", &inner.kind);
+        if let Some(message) = &inner.message {
+            out.field("message", message);
+        }
+        if let Some(status) = inner.status {
+            out.field("status", &status);
+        }
+        if let Some(source) = &inner.source {
+            out.field("source", source);
+        }
+        if !inner.attempts.is_empty() {
+            out.field("attempts", &inner.attempts);
+            out.field("usage", &inner.usage);
+        }
+        out.finish()
+    }
 }
 
-/// Replaces every occurrence of the API key in server-supplied text.
-pub(crate) fn redact(text: &str, key: Option<&str>) -> String {
-    match key {
-        Some(key) if !key.is_empty() && text.contains(key) => text.replace(key, "[redacted]"),
-        _ => text.to_owned(),
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// "; last: …", the last attempt's failure, with a count of what else it said.
+fn last_failure(f: &mut fmt::Formatter<'_>, attempts: &[Attempt]) -> fmt::Result {
+    match attempts.last().and_then(|a| a.failure.as_ref()) {
+        Some(AttemptFailure::Violations(violations)) => match violations.first() {
+            Some(first) if violations.len() > 1 => {
+                write!(f, "; last: {first} (and {} more)", violations.len() - 1)
+            }
+            Some(first) => write!(f, "; last: {first}"),
+            None => Ok(()),
+        },
+        Some(failure) => write!(f, "; last: {failure}"),
+        None => Ok(()),
     }
 }
 
 /// "1 attempt", "3 attempts".
-fn count(attempts: &[Attempt]) -> String {
-    match attempts.len() {
-        1 => "1 attempt".to_owned(),
-        n => format!("{n} attempts"),
+struct Count(usize);
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 attempt"),
+            n => write!(f, "{n} attempts"),
+        }
+    }
+}
+
+/// A duration as `Debug` prints it, zero when unknown.
+struct Since(Option<Duration>);
+
+impl fmt::Debug for Since {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0.unwrap_or_default(), f)
+    }
+}
+
+/// 408, 409, 429 and 5xx: statuses that may succeed if sent again.
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 409 | 429) || status >= 500
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_one_word() {
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<()>>(), size_of::<usize>());
+    }
+
+    #[test]
+    fn facts_are_read_back() {
+        let error = Error::http(429, "slow down".into(), "{}".into());
+        assert_eq!(error.kind(), ErrorKind::Http);
+        assert_eq!(error.status(), Some(429));
+        assert!(error.is_retryable());
+        assert_eq!(error.server_message(), Some("slow down"));
+        assert_eq!(error.raw_body(), Some("{}"));
+        assert_eq!(error.to_string(), "server returned 429: slow down");
+        let error = Error::truncated(64);
+        assert_eq!(error.max_tokens(), Some(64));
+        assert_eq!(
+            error.to_string(),
+            "the reply was cut off at 64 tokens after 0 attempts"
+        );
+        assert!(Error::deadline(Duration::from_secs(1)).is_timeout());
+        assert!(!Error::empty().is_retryable());
     }
 }

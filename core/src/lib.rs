@@ -67,17 +67,18 @@ mod validate;
 
 pub mod parse;
 
+mod attempt;
 mod client;
 mod error;
 mod provider;
 pub mod wire;
 
-pub use client::{
-    Attempt, AttemptFailure, Client, ClientBuilder, Extracted, Extraction, Image, Leniency, extract,
-};
-pub use error::{Error, Result};
+pub use attempt::{Attempt, AttemptFailure, Extracted};
+pub use client::{Client, ClientBuilder, Extraction, Image, extract};
+pub use error::{Error, ErrorKind, Result};
 pub use extract::Extract;
 pub use lower::{Dialect, SchemaError};
+pub use parse::Leniency;
 pub use provider::{Mode, Provider};
 pub use schema::{Schema, schema};
 pub use validate::Violation;

@@ -8,10 +8,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::{Dialect, Error};
+
+/// How much shorter Dria's `timeout_secs` is than the HTTP timeout, so the router answers
+/// before the client gives up.
+const DRIA_TIMEOUT_MARGIN: Duration = Duration::from_secs(10);
 
 /// The kind of server a [`Client`](crate::Client) talks to.
 ///
@@ -231,13 +236,32 @@ impl Provider {
         }
     }
 
-    /// Whether `timeout_secs` is sent (Dria only: `OpenAI` answers unknown fields with 400).
-    pub fn sends_timeout_secs(self) -> bool {
-        self == Provider::Dria
+    /// The dialect of the schema sent in `mode`, or `None` when the source schema goes as
+    /// it is (or none goes at all). Strict mode always takes the OpenAI strict dialect. The
+    /// other modes take the provider's grammar dialect, never the strict one: without
+    /// `strict`, closing objects and forcing nulls would only narrow what the model may say.
+    pub(crate) fn dialect_for(self, mode: Mode) -> Option<Dialect> {
+        match mode {
+            Mode::JsonSchema { strict: true } => Some(Dialect::OpenAiStrict),
+            Mode::JsonSchema { strict: false } | Mode::JsonObjectWithSchema => {
+                self.dialect().filter(|d| *d != Dialect::OpenAiStrict)
+            }
+            Mode::JsonObject | Mode::PromptOnly => None,
+        }
+    }
+
+    /// Dria's `timeout_secs` for an HTTP timeout: the timeout less a margin, so the router
+    /// answers before the client gives up; `None` for every other provider (OpenAI answers
+    /// unknown fields with 400) and when there is no timeout.
+    pub(crate) fn timeout_secs(self, http_timeout: Option<Duration>) -> Option<u64> {
+        if self != Provider::Dria {
+            return None;
+        }
+        http_timeout.map(|t| t.saturating_sub(DRIA_TIMEOUT_MARGIN).as_secs().max(1))
     }
 
     /// Whether error bodies are plain text (Dria) rather than JSON.
-    pub fn plain_text_errors(self) -> bool {
+    pub(crate) fn plain_text_errors(self) -> bool {
         self == Provider::Dria
     }
 
@@ -247,7 +271,7 @@ impl Provider {
     /// `OpenRouter`'s `metadata.raw`, the flat `{"message"}`, `{"error": "…"}`, `{"detail"}`);
     /// anything else, and every Dria body, is read as plain text. The result is one line,
     /// at most 500 characters.
-    pub fn error_message(self, body: &str) -> String {
+    pub(crate) fn error_message(self, body: &str) -> String {
         let trimmed = body.trim();
         let from_json = if self.plain_text_errors() && !trimmed.starts_with('{') {
             None
@@ -365,27 +389,28 @@ pub(crate) fn is_schema_rejection(status: u16, message: &str) -> bool {
     .any(|needle| message.contains(needle))
 }
 
-/// Mode step-downs remembered per (base URL, model), shared by a client's clones.
+/// Mode step-downs remembered per model. One client talks to one base URL, and its clones
+/// share this memory, so "per model" is "per base URL and model".
 #[derive(Debug, Default)]
 pub(crate) struct ModeMemory {
-    modes: Mutex<HashMap<(String, String), Mode>>,
+    modes: Mutex<HashMap<String, Mode>>,
 }
 
 impl ModeMemory {
-    pub(crate) fn get(&self, base_url: &str, model: &str) -> Option<Mode> {
+    pub(crate) fn get(&self, model: &str) -> Option<Mode> {
         let map = self
             .modes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(&(base_url.to_owned(), model.to_owned())).copied()
+        map.get(model).copied()
     }
 
-    pub(crate) fn set(&self, base_url: &str, model: &str, mode: Mode) {
+    pub(crate) fn set(&self, model: &str, mode: Mode) {
         let mut map = self
             .modes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.insert((base_url.to_owned(), model.to_owned()), mode);
+        map.insert(model.to_owned(), mode);
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod http_support;
 
-use factum::{AttemptFailure, Error, Extract, Provider, Usage};
+use factum::{AttemptFailure, ErrorKind, Extract, Provider, Usage};
 use http_support::{JOHN_JSON, Person, bodies, chat, client, john, message_texts};
 use serde::Deserialize;
 use wiremock::matchers::method;
@@ -80,9 +80,8 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
         .send()
         .await
         .unwrap_err();
-    let Error::Exhausted { attempts, usage } = &error else {
-        panic!("{error:?}")
-    };
+    assert_eq!(error.kind(), ErrorKind::Exhausted, "{error:?}");
+    let (attempts, usage) = (error.attempts(), &error.usage());
     assert_eq!(attempts.len(), 3);
     assert_eq!(
         *usage,
@@ -139,15 +138,9 @@ async fn token_budget_stops_reasking() {
         .send()
         .await
         .unwrap_err();
-    let Error::TokenBudget {
-        budget,
-        attempts,
-        usage,
-    } = &error
-    else {
-        panic!("{error:?}")
-    };
-    assert_eq!(*budget, 90);
+    assert_eq!(error.kind(), ErrorKind::TokenBudget, "{error:?}");
+    let (attempts, usage) = (error.attempts(), error.usage());
+    assert_eq!(error.token_budget(), Some(90));
     assert_eq!(attempts.len(), 2, "50 + 50 tokens spend the budget of 90");
     assert_eq!(usage.total_tokens, 100);
     assert_eq!(bodies(&server).await.len(), 2);

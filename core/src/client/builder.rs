@@ -2,16 +2,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ApiKey, Client, Inner, Leniency};
+use super::http::HttpTransport;
+use super::{ApiKey, Client, Inner};
+use crate::parse::Leniency;
 use crate::provider::{Mode, ModeMemory, Provider};
 use crate::{Error, Result};
 
 /// Default per-attempt HTTP timeout. Dria's router waits up to `timeout_secs` (sent as this
-/// minus [`DRIA_TIMEOUT_MARGIN`]) for a node, and small local models can be slow.
+/// minus a margin, see `Provider::timeout_secs`) for a node, and small local models can be
+/// slow.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(130);
-/// How much shorter Dria's `timeout_secs` is than the HTTP timeout, so the router answers
-/// before the client gives up.
-pub(crate) const DRIA_TIMEOUT_MARGIN: Duration = Duration::from_secs(10);
 /// Default overall deadline of one extraction, re-asks and transport retries included.
 pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
 /// Default number of re-asks after the first attempt.
@@ -257,7 +257,7 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when the base URL is not an `http(s)` URL, no model is set for a
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the base URL is not an `http(s)` URL, no model is set for a
     /// provider without a default one, a hosted provider has no API key, or
     /// `FACTUM_PROVIDER` was invalid.
     pub fn build(self) -> Result<Client> {
@@ -269,26 +269,7 @@ impl ClientBuilder {
             (None, Some(url)) => Provider::from_base_url(url),
             (None, None) => Provider::Dria,
         };
-        let base_url = match self
-            .base_url
-            .or_else(|| provider.default_base_url().map(str::to_owned))
-        {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => {
-                return Err(Error::config(format!(
-                    "provider {provider} needs a base URL"
-                )));
-            }
-        };
-        let endpoint = format!("{base_url}/chat/completions");
-        match reqwest::Url::parse(&endpoint) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
-            _ => {
-                return Err(Error::config(format!(
-                    "base URL `{base_url}` is not an http(s) URL"
-                )));
-            }
-        }
+        let base_url = resolve_base_url(self.base_url, provider)?;
         let Some(model) = self
             .model
             .or_else(|| provider.default_model().map(str::to_owned))
@@ -302,33 +283,55 @@ impl ClientBuilder {
                 "provider {provider} needs an API key: call ClientBuilder::api_key or set FACTUM_API_KEY"
             )));
         }
-        let http = match self.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .build()
-                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        let transport = HttpTransport {
+            http: match self.http_client {
+                Some(client) => client,
+                None => reqwest::Client::builder()
+                    .build()
+                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+            },
+            endpoint: format!("{base_url}/chat/completions"),
+            api_key: self.api_key,
+            provider,
+            timeout: self.timeout,
+            deadline: self.deadline,
+            retries: self.transport_retries,
+            body_limit: self.body_limit,
+            backoff: self.backoff,
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport: Box::new(transport),
                 base_url,
-                endpoint,
-                api_key: self.api_key,
                 model,
                 provider,
                 timeout: self.timeout,
                 deadline: self.deadline,
                 max_retries: self.max_retries,
-                transport_retries: self.transport_retries,
                 max_tokens: self.max_tokens.max(1),
                 temperature: self.temperature,
                 leniency: self.leniency,
                 mode: self.mode,
-                body_limit: self.body_limit,
                 token_budget: self.token_budget,
-                backoff: self.backoff,
                 modes: ModeMemory::default(),
             }),
         })
+    }
+}
+
+/// The base URL without a trailing `/`: the one given, or the provider's; it must be an
+/// `http(s)` URL.
+fn resolve_base_url(base_url: Option<String>, provider: Provider) -> Result<String> {
+    let Some(url) = base_url.or_else(|| provider.default_base_url().map(str::to_owned)) else {
+        return Err(Error::config(format!(
+            "provider {provider} needs a base URL"
+        )));
+    };
+    let url = url.trim_end_matches('/').to_owned();
+    match reqwest::Url::parse(&format!("{url}/chat/completions")) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(url),
+        _ => Err(Error::config(format!(
+            "base URL `{url}` is not an http(s) URL"
+        ))),
     }
 }

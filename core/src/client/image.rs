@@ -37,7 +37,7 @@ impl Image {
     ///
     /// # Errors
     ///
-    /// [`Error::Image`] when the file cannot be read, [`Error::Config`] when the extension
+    /// [`ErrorKind::Image`](crate::ErrorKind::Image) when the file cannot be read, [`ErrorKind::Config`](crate::ErrorKind::Config) when the extension
     /// names no known image type.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Image> {
         let path = path.as_ref();
@@ -61,10 +61,7 @@ impl Image {
                 )));
             }
         };
-        let bytes = std::fs::read(path).map_err(|source| Error::Image {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::image(path, source))?;
         Ok(Image::from_bytes(bytes, mime))
     }
 
@@ -94,6 +91,7 @@ impl fmt::Debug for Image {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[test]
     fn data_url_and_debug() {
@@ -106,11 +104,11 @@ mod tests {
     fn path_errors_are_typed() {
         assert!(matches!(
             Image::from_path("x.unknown"),
-            Err(Error::Config { .. })
+            Err(e) if e.kind() == ErrorKind::Config
         ));
         assert!(matches!(
             Image::from_path("/nonexistent/x.png"),
-            Err(Error::Image { .. })
+            Err(e) if e.kind() == ErrorKind::Image
         ));
     }
 }

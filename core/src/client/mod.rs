@@ -4,19 +4,21 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::parse::Leniency;
 use crate::provider::{Mode, ModeMemory, Provider};
-use crate::wire::Usage;
-use crate::{Extract, Result, Violation};
+use crate::{Extract, Result};
+use transport::Transport;
 
 mod builder;
 mod extraction;
+mod http;
 mod image;
+mod reask;
 mod reply;
 mod request;
-mod response;
-mod retry;
+mod run;
+mod transport;
 
-pub use crate::parse::Leniency;
 pub use builder::ClientBuilder;
 pub use extraction::Extraction;
 pub use image::Image;
@@ -54,25 +56,22 @@ const _: fn() = || {
     assert_send_sync_clone::<Client>();
 };
 
-/// The shared state of a client and its clones.
+/// The shared state of a client and its clones: the defaults of every extraction, and the
+/// transport their attempts go through.
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    pub(crate) transport: Box<dyn Transport>,
     pub(crate) base_url: String,
-    pub(crate) endpoint: String,
-    pub(crate) api_key: Option<ApiKey>,
     pub(crate) model: String,
     pub(crate) provider: Provider,
+    /// The per-attempt timeout, which Dria is also told (`timeout_secs`).
     pub(crate) timeout: Option<Duration>,
     pub(crate) deadline: Option<Duration>,
     pub(crate) max_retries: u32,
-    pub(crate) transport_retries: u32,
     pub(crate) max_tokens: u32,
     pub(crate) temperature: f32,
     pub(crate) leniency: Leniency,
     pub(crate) mode: Option<Mode>,
-    pub(crate) body_limit: usize,
     pub(crate) token_budget: Option<u64>,
-    pub(crate) backoff: (Duration, Duration),
     pub(crate) modes: ModeMemory,
 }
 
@@ -84,7 +83,7 @@ impl Inner {
         let requested = per_call
             .or(self.mode)
             .unwrap_or_else(|| self.provider.default_mode());
-        match self.modes.get(&self.base_url, model) {
+        match self.modes.get(model) {
             Some(remembered) if remembered.rank() > requested.rank() => remembered,
             _ => requested,
         }
@@ -108,7 +107,7 @@ impl fmt::Debug for Client {
             .field("base_url", &inner.base_url)
             .field("provider", &inner.provider)
             .field("model", &inner.model)
-            .field("api_key", &inner.api_key)
+            .field("transport", &inner.transport)
             .field("timeout", &inner.timeout)
             .field("deadline", &inner.deadline)
             .field("max_retries", &inner.max_retries)
@@ -131,7 +130,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`](crate::Error::Config) when a variable is invalid or a hosted
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config)(crate::Error::Config) when a variable is invalid or a hosted
     /// provider has no key.
     pub fn from_env() -> Result<Client> {
         ClientBuilder::from_env().build()
@@ -202,80 +201,4 @@ pub async fn extract<T: Extract>(text: impl Into<String>) -> Result<T> {
         DEFAULT.get_or_init(|| built)
     };
     client.extract(text).await
-}
-
-/// The result of a successful extraction: the value and how it was obtained.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Extracted<T> {
-    /// The extracted value.
-    pub value: T,
-    /// Usage summed over every attempt, failed ones included.
-    pub usage: Usage,
-    /// One entry per model call, the successful one last.
-    pub attempts: Vec<Attempt>,
-    /// The Dria node that produced the value (`metadata.node_id`), if the server says.
-    pub node_id: Option<String>,
-    /// The model that was asked.
-    pub model: String,
-}
-
-/// One model call of an extraction.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[non_exhaustive]
-pub struct Attempt {
-    /// The raw text the model returned, before any cleanup.
-    pub raw: String,
-    /// Why the attempt failed, or `None` for the one that succeeded.
-    pub failure: Option<AttemptFailure>,
-    /// The attempt's own usage.
-    pub usage: Usage,
-    /// The Dria node that served it.
-    pub node_id: Option<String>,
-    /// The mode the request was sent in.
-    pub mode: Mode,
-    /// Every repair and coercion the lenient parser applied to the raw text to get a
-    /// value of the type (empty when the reply was used as written).
-    pub repairs: Vec<crate::parse::Repair>,
-    /// The server's `finish_reason`.
-    pub finish_reason: Option<String>,
-    /// The `max_tokens` the request was sent with.
-    pub max_tokens: u32,
-}
-
-/// Why an attempt failed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub enum AttemptFailure {
-    /// The reply parsed but does not fit the type: schema, deserialization or validator
-    /// errors, each with its JSON path.
-    Violations(Vec<Violation>),
-    /// The model refused, with its message.
-    Refusal(String),
-    /// The reply was cut off at `max_tokens`.
-    Truncated,
-    /// The reply had no content (or only a `<think>` block).
-    Empty,
-    /// No JSON value could be found in the reply.
-    NotJson(String),
-}
-
-impl fmt::Display for AttemptFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AttemptFailure::Violations(violations) => {
-                for (i, v) in violations.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str("; ")?;
-                    }
-                    write!(f, "{v}")?;
-                }
-                Ok(())
-            }
-            AttemptFailure::Refusal(message) => write!(f, "the model refused: {message}"),
-            AttemptFailure::Truncated => f.write_str("the reply was cut off at max_tokens"),
-            AttemptFailure::Empty => f.write_str("the reply was empty"),
-            AttemptFailure::NotJson(message) => write!(f, "the reply is not JSON: {message}"),
-        }
-    }
 }

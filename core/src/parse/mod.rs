@@ -57,10 +57,7 @@ mod coerce;
 mod extract;
 mod repair;
 
-#[allow(
-    unused_imports,
-    reason = "the client classifies with it once the pipeline lands"
-)]
+#[allow(unused_imports)]
 pub(crate) use extract::strip_think;
 
 use std::fmt;
@@ -388,7 +385,7 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
             repairs: Vec::new(),
         });
     }
-    let (text, mut repairs) = extract::strip_think(text);
+    let (text, mut repairs) = strip_think(text);
     if !repairs.is_empty()
         && let Some(value) = strict(&text)
     {
@@ -506,7 +503,7 @@ fn choice_in_prose(text: &str, schema: &Value, leniency: Leniency) -> Option<Par
     if coerce(Value::String("\u{1}".into()), schema, Leniency::Strict).is_ok() {
         return None;
     }
-    let (text, _) = extract::strip_think(text);
+    let (text, _) = strip_think(text);
     let mut phrases: Vec<&str> = Vec::new();
     let mut rest: &str = &text;
     while phrases.len() < extract::MAX_CANDIDATES {
@@ -566,7 +563,7 @@ pub fn coerce(value: Value, schema: &Value, leniency: Leniency) -> Result<Parsed
 /// Candidate values for [`parse`], most trusted first, each with the repairs
 /// that produced it.
 fn candidates(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
-    let (text, think) = extract::strip_think(text);
+    let (text, think) = strip_think(text);
     let mut out: Vec<(Value, Vec<Repair>)> = Vec::new();
     let with = |mut repairs: Vec<Repair>, first: Repair| {
         repairs.insert(0, first);

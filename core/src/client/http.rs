@@ -1,4 +1,5 @@
-//! Transport: one model call over HTTP, with retries for transport faults.
+//! The HTTP transport: one model call as a `POST /chat/completions`, with retries for
+//! transport faults. It implements [`Transport`], the seam every attempt goes through.
 //!
 //! Retried, with exponential backoff and jitter: 408, 409, 429, 5xx, connection errors
 //! and timeouts. `x-should-retry` overrides the status, except that 400, 401, 402, 403,
@@ -12,9 +13,13 @@ use futures_util::StreamExt as _;
 use reqwest::header::{self, HeaderMap};
 use tokio::time::Instant;
 
-use super::Inner;
-use crate::error::{is_retryable_status, redact};
-use crate::wire::ChatResponse;
+use futures_util::future::BoxFuture;
+
+use super::ApiKey;
+use super::transport::{Completion, Transport};
+use crate::error::is_retryable_status;
+use crate::provider::Provider;
+use crate::wire::{ChatRequest, ChatResponse};
 use crate::{Error, Result};
 
 /// Statuses never retried, whatever `x-should-retry` says.
@@ -22,9 +27,47 @@ const FATAL: [u16; 6] = [400, 401, 402, 403, 404, 422];
 /// Largest body kept on an error, in bytes: enough for any error message.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+/// An OpenAI-compatible `/chat/completions` endpoint and how to talk to it.
+pub(crate) struct HttpTransport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) endpoint: String,
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) provider: Provider,
+    /// The per-attempt timeout.
+    pub(crate) timeout: Option<Duration>,
+    /// The overall deadline's length, for its error.
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) retries: u32,
+    pub(crate) body_limit: usize,
+    pub(crate) backoff: (Duration, Duration),
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("endpoint", &self.endpoint)
+            .field("api_key", &self.api_key)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport for HttpTransport {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<Completion>> {
+        Box::pin(async move {
+            let body = Bytes::from(serde_json::to_vec(request).map_err(Error::encode)?);
+            send(self, body, deadline).await.map(Completion::from)
+        })
+    }
+}
+
 /// Sends one chat request and returns the parsed response, retrying transport faults.
-pub(crate) async fn send(
-    inner: &Inner,
+async fn send(
+    inner: &HttpTransport,
     body: Bytes,
     deadline: Option<Instant>,
 ) -> Result<ChatResponse> {
@@ -35,7 +78,7 @@ pub(crate) async fn send(
             Ok(Outcome::Retry { error, delay }) => (error, delay),
             Err(error) => return Err(error),
         };
-        if retry >= inner.transport_retries {
+        if retry >= inner.retries {
             return Err(error);
         }
         let delay = delay.unwrap_or_else(|| backoff(inner.backoff, retry));
@@ -68,7 +111,11 @@ enum Outcome {
     },
 }
 
-async fn send_once(inner: &Inner, body: Bytes, deadline: Option<Instant>) -> Result<Outcome> {
+async fn send_once(
+    inner: &HttpTransport,
+    body: Bytes,
+    deadline: Option<Instant>,
+) -> Result<Outcome> {
     let now = Instant::now();
     let attempt_end = inner.timeout.map(|t| now + t);
     let (end, is_deadline) = match (attempt_end, deadline) {
@@ -81,14 +128,10 @@ async fn send_once(inner: &Inner, body: Bytes, deadline: Option<Instant>) -> Res
         Some(end) => match tokio::time::timeout_at(end, exchange(inner, body)).await {
             Ok(result) => result,
             Err(_) if is_deadline => {
-                return Err(Error::Deadline {
-                    after: inner.deadline.unwrap_or_default(),
-                });
+                return Err(Error::deadline(inner.deadline.unwrap_or_default()));
             }
             Err(_) => {
-                let error = Error::Timeout {
-                    after: inner.timeout.unwrap_or_default(),
-                };
+                let error = Error::timeout(inner.timeout.unwrap_or_default());
                 return Ok(Outcome::Retry { error, delay: None });
             }
         },
@@ -96,31 +139,28 @@ async fn send_once(inner: &Inner, body: Bytes, deadline: Option<Instant>) -> Res
     };
     let (status, headers, bytes) = match result {
         Ok(parts) => parts,
-        Err(Error::Transport(e)) if !e.is_builder() => {
+        Err(Exchange::Reqwest(e)) if !e.is_builder() => {
             return Ok(Outcome::Retry {
-                error: Error::Transport(e),
+                error: Error::transport(e),
                 delay: None,
             });
         }
-        Err(e) => return Err(e),
+        Err(Exchange::Reqwest(e)) => return Err(Error::transport(e)),
+        Err(Exchange::TooLarge) => return Err(Error::body_too_large(inner.body_limit)),
     };
     let key = inner.api_key.as_ref().map(|k| k.0.as_str());
     if (200..300).contains(&status) {
         return match serde_json::from_slice::<ChatResponse>(&bytes) {
             Ok(response) => Ok(Outcome::Response(response)),
-            Err(e) => Err(Error::InvalidResponse {
-                message: redact(&e.to_string(), key),
-                body: redact(&body_text(&bytes), key),
-            }),
+            Err(e) => Err(Error::invalid_response(
+                redact(&e.to_string(), key),
+                redact(&body_text(&bytes), key),
+            )),
         };
     }
     let body = redact(&body_text(&bytes), key);
     let message = inner.provider.error_message(&body);
-    let error = Error::Http {
-        status,
-        message,
-        body,
-    };
+    let error = Error::http(status, message, body);
     let retryable = if FATAL.contains(&status) {
         false
     } else {
@@ -140,8 +180,17 @@ async fn send_once(inner: &Inner, body: Bytes, deadline: Option<Instant>) -> Res
     }
 }
 
+/// Why an exchange failed: the HTTP client's error, or a body over the limit.
+enum Exchange {
+    Reqwest(reqwest::Error),
+    TooLarge,
+}
+
 /// Sends the request and reads the body, at most `inner.body_limit` bytes.
-async fn exchange(inner: &Inner, body: Bytes) -> Result<(u16, HeaderMap, Vec<u8>)> {
+async fn exchange(
+    inner: &HttpTransport,
+    body: Bytes,
+) -> std::result::Result<(u16, HeaderMap, Vec<u8>), Exchange> {
     let mut request = inner
         .http
         .post(&inner.endpoint)
@@ -155,7 +204,7 @@ async fn exchange(inner: &Inner, body: Bytes) -> Result<(u16, HeaderMap, Vec<u8>
     let response = request
         .send()
         .await
-        .map_err(|e| Error::Transport(e.without_url()))?;
+        .map_err(|e| Exchange::Reqwest(e.without_url()))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let limit = inner.body_limit;
@@ -163,18 +212,26 @@ async fn exchange(inner: &Inner, body: Bytes) -> Result<(u16, HeaderMap, Vec<u8>
         .content_length()
         .is_some_and(|len| len > limit as u64)
     {
-        return Err(Error::BodyTooLarge { limit });
+        return Err(Exchange::TooLarge);
     }
     let mut stream = response.bytes_stream();
     let mut buffer = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Error::Transport(e.without_url()))?;
+        let chunk = chunk.map_err(|e| Exchange::Reqwest(e.without_url()))?;
         if buffer.len() + chunk.len() > limit {
-            return Err(Error::BodyTooLarge { limit });
+            return Err(Exchange::TooLarge);
         }
         buffer.extend_from_slice(&chunk);
     }
     Ok((status, headers, buffer))
+}
+
+/// Replaces every occurrence of the API key in server-supplied text.
+pub(crate) fn redact(text: &str, key: Option<&str>) -> String {
+    match key {
+        Some(key) if !key.is_empty() && text.contains(key) => text.replace(key, "[redacted]"),
+        _ => text.to_owned(),
+    }
 }
 
 fn body_text(bytes: &[u8]) -> String {

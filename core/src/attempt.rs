@@ -1,0 +1,86 @@
+//! The record of an extraction: [`Extracted`] on success, and one [`Attempt`] per model
+//! call, each with its raw text and, when it failed, its [`AttemptFailure`]. Errors carry
+//! the same attempts, so nothing the model wrote is lost.
+
+use std::fmt;
+
+use crate::Violation;
+use crate::parse::Repair;
+use crate::provider::Mode;
+use crate::wire::Usage;
+
+/// The result of a successful extraction: the value and how it was obtained.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Extracted<T> {
+    /// The extracted value.
+    pub value: T,
+    /// Usage summed over every attempt, failed ones included.
+    pub usage: Usage,
+    /// One entry per model call, the successful one last.
+    pub attempts: Vec<Attempt>,
+    /// The Dria node that produced the value (`metadata.node_id`), if the server says.
+    pub node_id: Option<String>,
+    /// The model that was asked.
+    pub model: String,
+}
+
+/// One model call of an extraction.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// The raw text the model returned, before any cleanup.
+    pub raw: String,
+    /// Why the attempt failed, or `None` for the one that succeeded.
+    pub failure: Option<AttemptFailure>,
+    /// The attempt's own usage.
+    pub usage: Usage,
+    /// The Dria node that served it.
+    pub node_id: Option<String>,
+    /// The mode the request was sent in.
+    pub mode: Mode,
+    /// Every repair and coercion the lenient parser applied to the raw text to get a
+    /// value of the type (empty when the reply was used as written).
+    pub repairs: Vec<Repair>,
+    /// The server's `finish_reason`.
+    pub finish_reason: Option<String>,
+    /// The `max_tokens` the request was sent with.
+    pub max_tokens: u32,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub enum AttemptFailure {
+    /// The reply parsed but does not fit the type: schema, deserialization or validator
+    /// errors, each with its JSON path.
+    Violations(Vec<Violation>),
+    /// The model refused, with its message.
+    Refusal(String),
+    /// The reply was cut off at `max_tokens`.
+    Truncated,
+    /// The reply had no content (or only a `<think>` block).
+    Empty,
+    /// No JSON value could be found in the reply.
+    NotJson(String),
+}
+
+impl fmt::Display for AttemptFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttemptFailure::Violations(violations) => {
+                for (i, v) in violations.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                Ok(())
+            }
+            AttemptFailure::Refusal(message) => write!(f, "the model refused: {message}"),
+            AttemptFailure::Truncated => f.write_str("the reply was cut off at max_tokens"),
+            AttemptFailure::Empty => f.write_str("the reply was empty"),
+            AttemptFailure::NotJson(message) => write!(f, "the reply is not JSON: {message}"),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The pipeline driver: one extraction's attempts, from the first request to a value or an
+//! error. Each turn of the loop is one stage after another: check the budget, build the
+//! request, send it through the transport, read the reply into an attempt and an outcome,
+//! then succeed, re-ask, or fail.
+
+use std::marker::PhantomData;
+
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use super::Inner;
+use super::reask::Reask;
+use super::reply::{self, Asked};
+use super::transport::Completion;
+use crate::parse::Leniency;
+use crate::provider::Mode;
+use crate::wire::{ChatRequest, Message, Usage};
+use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema};
+
+/// What one extraction resolved once, before its first attempt.
+pub(crate) struct Call<'a> {
+    pub(crate) inner: &'a Inner,
+    pub(crate) schema: &'static Schema,
+    pub(crate) model: String,
+    pub(crate) leniency: Leniency,
+    pub(crate) budget: Option<u64>,
+    pub(crate) max_retries: u32,
+    pub(crate) temperature: f32,
+    pub(crate) deadline: Option<Instant>,
+    /// The system message, the caller's messages and the text: the same in every attempt.
+    pub(crate) prefix: Vec<Message>,
+    /// The mode and `max_tokens` of the first attempt.
+    pub(crate) mode: Mode,
+    pub(crate) max_tokens: u32,
+}
+
+/// One extraction in progress: the call, and what changes between its attempts.
+pub(crate) struct Run<'a, T> {
+    call: Call<'a>,
+    mode: Mode,
+    reask: Reask,
+    attempts: Vec<Attempt>,
+    usage: Usage,
+    /// The extraction's span, which carries the running totals.
+    span: tracing::Span,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<'a, T: Extract> Run<'a, T> {
+    pub(crate) fn new(call: Call<'a>) -> Run<'a, T> {
+        Run {
+            mode: call.mode,
+            reask: Reask::first(call.max_tokens),
+            call,
+            attempts: Vec::new(),
+            usage: Usage::default(),
+            span: tracing::Span::current(),
+            _type: PhantomData,
+        }
+    }
+
+    /// Runs attempts until one gives a `T`, or until the re-asks, the budget or the
+    /// transport give out.
+    pub(crate) async fn drive(mut self) -> Result<Extracted<T>> {
+        self.span = tracing::Span::current();
+        self.call.schema.check().map_err(Error::schema)?;
+        loop {
+            self.check_budget()?;
+            let span = tracing::debug_span!(
+                "factum.attempt",
+                attempt = self.attempts.len() + 1,
+                mode = %self.mode,
+                max_tokens = self.reask.max_tokens,
+            );
+            let completion = match self.send().instrument(span.clone()).await {
+                Ok(completion) => completion,
+                Err(e) if e.is_schema_rejection() => {
+                    self.step_down(e)?;
+                    continue;
+                }
+                Err(e) => return Err(self.record(e)),
+            };
+            let (attempt, outcome) = reply::read::<T>(completion, self.asked());
+            match outcome {
+                Ok(value) => return Ok(span.in_scope(|| self.succeed(attempt, value))),
+                Err(failure) => span.in_scope(|| self.fail(attempt, &failure))?,
+            }
+        }
+    }
+
+    /// No new attempt once the budget is spent (the first always goes).
+    fn check_budget(&mut self) -> Result<()> {
+        match self.call.budget {
+            Some(budget) if !self.attempts.is_empty() && self.usage.total_tokens >= budget => {
+                Err(self.record(Error::budget_spent(budget)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The attempt's request: the fixed prefix, this attempt's re-ask turns, and its mode's
+    /// `response_format`.
+    fn request(&self) -> ChatRequest {
+        let inner = self.call.inner;
+        let mut messages = Vec::with_capacity(self.call.prefix.len() + self.reask.turns.len());
+        messages.extend(self.call.prefix.iter().cloned());
+        messages.extend(self.reask.turns.iter().cloned());
+        ChatRequest {
+            model: self.call.model.clone(),
+            messages,
+            max_tokens: Some(self.reask.max_tokens),
+            temperature: Some(self.call.temperature),
+            stream: None,
+            timeout_secs: inner.provider.timeout_secs(inner.timeout),
+            response_format: super::request::response_format(
+                inner.provider,
+                self.mode,
+                self.call.schema,
+            ),
+        }
+    }
+
+    async fn send(&self) -> Result<Completion> {
+        let request = self.request();
+        let transport = &self.call.inner.transport;
+        transport.complete(&request, self.call.deadline).await
+    }
+
+    /// The server turned the `response_format` down: go one mode down the ladder and
+    /// remember it for this model, or fail when there is none left.
+    fn step_down(&mut self, error: Error) -> Result<()> {
+        let Some(next) = self.mode.step_down() else {
+            return Err(self.record(error));
+        };
+        tracing::warn!(from = %self.mode, to = %next, error = %error, "server rejected the response format; stepping down");
+        self.mode = next;
+        self.call.inner.modes.set(&self.call.model, next);
+        Ok(())
+    }
+
+    fn asked(&self) -> Asked<'static> {
+        Asked {
+            schema: self.call.schema,
+            leniency: self.call.leniency,
+            mode: self.mode,
+            max_tokens: self.reask.max_tokens,
+        }
+    }
+
+    fn succeed(&mut self, attempt: Attempt, value: T) -> Extracted<T> {
+        tracing::debug!(node_id = attempt.node_id.as_deref(), "attempt succeeded");
+        let node_id = attempt.node_id.clone();
+        self.push(attempt);
+        Extracted {
+            value,
+            usage: self.usage,
+            attempts: std::mem::take(&mut self.attempts),
+            node_id,
+            model: std::mem::take(&mut self.call.model),
+        }
+    }
+
+    /// Records a failed attempt, then plans the re-ask, or ends the extraction: at once on
+    /// a refusal, and by the last failure's kind when the re-asks are used up.
+    fn fail(&mut self, attempt: Attempt, failure: &AttemptFailure) -> Result<()> {
+        tracing::info!(node_id = attempt.node_id.as_deref(), failure = %failure, "attempt failed");
+        let raw = attempt.raw.clone();
+        self.push(attempt);
+        if let AttemptFailure::Refusal(message) = failure {
+            return Err(self.record(Error::refused(message.clone())));
+        }
+        if self.attempts.len() > self.call.max_retries as usize {
+            let error = match failure {
+                AttemptFailure::Truncated => Error::truncated(self.reask.max_tokens),
+                AttemptFailure::Empty => Error::empty(),
+                _ => Error::exhausted(),
+            };
+            return Err(self.record(error));
+        }
+        self.reask.after(failure, &raw, self.attempts.len());
+        Ok(())
+    }
+
+    fn push(&mut self, attempt: Attempt) {
+        self.usage += attempt.usage;
+        self.attempts.push(attempt);
+        self.span.record("attempts", self.attempts.len());
+        self.span.record("total_tokens", self.usage.total_tokens);
+    }
+
+    /// `error` with every attempt so far and their summed usage.
+    fn record(&mut self, error: Error) -> Error {
+        error.with_record(std::mem::take(&mut self.attempts), self.usage)
+    }
+}

@@ -1,0 +1,74 @@
+//! The transport seam: how one attempt's request reaches a model and its reply comes back.
+//!
+//! The pipeline builds a [`ChatRequest`], hands it to a [`Transport`], and judges the
+//! [`Completion`] that comes back. Only the transport differs between buffered HTTP
+//! ([`HttpTransport`](super::http::HttpTransport), the first implementation), an SSE
+//! stream of deltas, an in-process model, and a scripted double for tests.
+
+use std::fmt;
+
+use futures_util::future::BoxFuture;
+use tokio::time::Instant;
+
+use crate::Result;
+use crate::wire::{ChatRequest, ChatResponse, Usage};
+
+/// One way of running a model call. Crate-internal for now.
+///
+/// An implementation must guarantee:
+///
+/// - **Cancellation on drop.** Dropping the returned future stops the call: an HTTP
+///   request is aborted and its connection closed, a stream stops being read, an
+///   in-process model stops generating at its next token. Nothing keeps running.
+/// - **Usage reporting.** [`Completion::usage`] carries the token counts of this call as
+///   the model counted them (prompt and completion), or `None` when it has none; the
+///   pipeline sums them over attempts and charges budgets with them.
+/// - **Fault classification.** `Err` means a *transport* fault: nothing usable came back
+///   (connection, status, timeout, deadline, body limit, an unreadable body). Faults are
+///   retried inside the transport as it sees fit, count as no attempt, and the `Err` is
+///   raised to the caller as it is, except a schema rejection
+///   ([`Error::is_schema_rejection`](crate::Error)), on which the pipeline steps the mode
+///   down. `Ok` means the model answered: whatever its content, even none, a refusal or a
+///   cut-off text, the pipeline records it as an attempt and judges it.
+/// - **The deadline.** A call does not outlive `deadline`; past it, it ends with a
+///   [`Deadline`](crate::ErrorKind::Deadline) error.
+/// - **The request as sent.** `request.max_tokens`, `temperature` and `response_format`
+///   are honoured or knowingly dropped; a transport never retries with a changed request.
+pub(crate) trait Transport: fmt::Debug + Send + Sync {
+    /// Runs one model call and returns its complete reply.
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<Completion>>;
+}
+
+/// One model call's reply, whatever carried it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Completion {
+    /// The reply text, as the model wrote it (`None` when there was none).
+    pub(crate) content: Option<String>,
+    /// The model's refusal text, when it declined.
+    pub(crate) refusal: Option<String>,
+    /// Why generation stopped: `stop`, `length`, `content_filter`, …
+    pub(crate) finish_reason: Option<String>,
+    /// The call's token counts.
+    pub(crate) usage: Option<Usage>,
+    /// The Dria node that served it.
+    pub(crate) node_id: Option<String>,
+}
+
+impl From<ChatResponse> for Completion {
+    /// The first choice of a chat completion; factum asks for one.
+    fn from(response: ChatResponse) -> Completion {
+        let choice = response.choices.into_iter().next().unwrap_or_default();
+        let message = choice.message.unwrap_or_default();
+        Completion {
+            content: message.content,
+            refusal: message.refusal,
+            finish_reason: choice.finish_reason,
+            usage: response.usage,
+            node_id: response.metadata.and_then(|m| m.node_id),
+        }
+    }
+}
