@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::json::{self, compact, is_numeric_format, types_of};
 
 /// Deepest nesting rendered inline; deeper (pathological) schemas are cut with `…`.
-const MAX_DEPTH: usize = 24;
+const PROMPT_MAX_DEPTH: usize = 24;
 
 pub(crate) fn render(name: &str, schema: &Value, instructions: Option<&str>) -> String {
     let defs = schema.get("$defs").and_then(Value::as_object);
@@ -97,7 +97,7 @@ impl Renderer {
 
     /// The type expression of a schema. Objects render as an indented block.
     fn ty(&mut self, schema: &Value, depth: usize) -> String {
-        if depth > MAX_DEPTH {
+        if depth > PROMPT_MAX_DEPTH {
             return "…".into();
         }
         let Value::Object(object) = schema else {
@@ -107,25 +107,37 @@ impl Renderer {
                 "any".into()
             };
         };
+        self.named_or_combined(object, depth)
+            .unwrap_or_else(|| self.typed(object, &types_of(schema), depth))
+    }
+
+    /// The type expression of a schema that names its values (`$ref`, `const`, `enum`) or
+    /// combines other schemas (`anyOf`, `oneOf`, `allOf`); `None` for any other schema.
+    fn named_or_combined(&mut self, object: &Map<String, Value>, depth: usize) -> Option<String> {
         if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
-            return self.reference(reference);
+            return Some(self.reference(reference));
         }
         if let Some(value) = object.get("const") {
-            return compact(value);
+            return Some(compact(value));
         }
         if let Some(Value::Array(values)) = object.get("enum") {
-            return values.iter().map(compact).collect::<Vec<_>>().join(" | ");
+            return Some(values.iter().map(compact).collect::<Vec<_>>().join(" | "));
         }
         for key in ["anyOf", "oneOf"] {
             if let Some(Value::Array(branches)) = object.get(key) {
-                return self.union(object, branches, depth);
+                return Some(self.union(object, branches, depth));
             }
         }
         if let Some(Value::Array(branches)) = object.get("allOf") {
             let parts: Vec<String> = branches.iter().map(|b| self.ty(b, depth)).collect();
-            return parts.join(" & ");
+            return Some(parts.join(" & "));
         }
-        let types = types_of(schema);
+        None
+    }
+
+    /// The type expression of a schema by its `types`, `null` last; a schema with no `type`
+    /// is an object if it has properties, else `any`.
+    fn typed(&mut self, object: &Map<String, Value>, types: &[&str], depth: usize) -> String {
         let mut parts: Vec<String> = Vec::new();
         for t in types.iter().filter(|t| **t != "null") {
             parts.push(match *t {
@@ -196,50 +208,68 @@ impl Renderer {
         }
     }
 
+    /// An object as an indented block of properties, or as a map when it has none.
     fn object(&mut self, object: &Map<String, Value>, depth: usize) -> String {
-        let properties = object.get("properties").and_then(Value::as_object);
         let extra = object.get("additionalProperties");
-        if properties.is_none_or(Map::is_empty) {
-            return match extra {
-                Some(Value::Bool(false)) => "{}".into(),
-                Some(schema @ Value::Object(_)) => {
-                    format!("map<string, {}>", self.ty(schema, depth))
-                }
-                _ => "map<string, any>".into(),
-            };
-        }
+        let Some(properties) = object
+            .get("properties")
+            .and_then(Value::as_object)
+            .filter(|p| !p.is_empty())
+        else {
+            return self.map(extra, depth);
+        };
         let required: Vec<&str> = object
             .get("required")
             .and_then(Value::as_array)
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let indent = "  ".repeat(depth + 1);
         let mut s = String::from("{\n");
-        for (key, property) in properties.into_iter().flatten() {
-            let ty = self.ty(property, depth + 1);
-            let mut notes = constraints(property);
-            if !required.contains(&key.as_str()) {
-                notes.insert(0, "optional".into());
-            }
-            if let Some(d) = property.get("description").and_then(Value::as_str) {
-                notes.push(one_line(d));
-            }
-            let _ = write!(s, "{indent}{}: {ty},", key_text(key));
-            if !notes.is_empty() {
-                let _ = write!(s, " // {}", notes.join("; "));
-            }
-            s.push('\n');
+        for (key, property) in properties {
+            let optional = !required.contains(&key.as_str());
+            self.property(&mut s, key, property, optional, depth);
         }
-        if let Some(Value::Object(_)) = extra {
-            let _ = writeln!(
-                s,
-                "{indent}...: {},",
-                self.ty(&extra.cloned().unwrap_or_default(), depth + 1)
-            );
+        if let Some(schema @ Value::Object(_)) = extra {
+            let indent = "  ".repeat(depth + 1);
+            let _ = writeln!(s, "{indent}...: {},", self.ty(schema, depth + 1));
         }
         s.push_str(&"  ".repeat(depth));
         s.push('}');
         s
+    }
+
+    /// An object without properties: `{}` when closed, else a map of its
+    /// `additionalProperties`.
+    fn map(&mut self, extra: Option<&Value>, depth: usize) -> String {
+        match extra {
+            Some(Value::Bool(false)) => "{}".into(),
+            Some(schema @ Value::Object(_)) => format!("map<string, {}>", self.ty(schema, depth)),
+            _ => "map<string, any>".into(),
+        }
+    }
+
+    /// One property's line in an object block: `key: type, // notes`.
+    fn property(
+        &mut self,
+        out: &mut String,
+        key: &str,
+        property: &Value,
+        optional: bool,
+        depth: usize,
+    ) {
+        let ty = self.ty(property, depth + 1);
+        let mut notes = constraints(property);
+        if optional {
+            notes.insert(0, "optional".into());
+        }
+        if let Some(d) = property.get("description").and_then(Value::as_str) {
+            notes.push(one_line(d));
+        }
+        let indent = "  ".repeat(depth + 1);
+        let _ = write!(out, "{indent}{}: {ty},", key_text(key));
+        if !notes.is_empty() {
+            let _ = write!(out, " // {}", notes.join("; "));
+        }
+        out.push('\n');
     }
 }
 
@@ -250,6 +280,15 @@ fn constraints(schema: &Value) -> Vec<String> {
     let Value::Object(object) = schema else {
         return notes;
     };
+    numeric_bounds(object, &mut notes);
+    size_bounds(object, &mut notes);
+    value_rules(object, &mut notes);
+    default_and_example(object, &mut notes);
+    notes
+}
+
+/// `minimum`, `maximum`, the exclusive bounds and `multipleOf`, in words.
+fn numeric_bounds(object: &Map<String, Value>, notes: &mut Vec<String>) {
     let get = |k: &str| object.get(k).map(compact);
     match (get("minimum"), get("maximum")) {
         (Some(min), Some(max)) => notes.push(format!("{min} to {max}")),
@@ -266,6 +305,11 @@ fn constraints(schema: &Value) -> Vec<String> {
     if let Some(step) = get("multipleOf") {
         notes.push(format!("multiple of {step}"));
     }
+}
+
+/// Length and item-count bounds, in words: `exactly 3 chars`, `1 to 5 items`.
+fn size_bounds(object: &Map<String, Value>, notes: &mut Vec<String>) {
+    let get = |k: &str| object.get(k).map(compact);
     for (lo, hi, unit) in [
         ("minLength", "maxLength", "char"),
         ("minItems", "maxItems", "item"),
@@ -285,6 +329,11 @@ fn constraints(schema: &Value) -> Vec<String> {
             _ => {}
         }
     }
+}
+
+/// What the value must look like: its format (schemars' numeric formats go unsaid), its
+/// pattern, and unique items.
+fn value_rules(object: &Map<String, Value>, notes: &mut Vec<String>) {
     if let Some(format) = object.get("format").and_then(Value::as_str)
         && !is_numeric_format(format)
     {
@@ -296,6 +345,10 @@ fn constraints(schema: &Value) -> Vec<String> {
     if object.get("uniqueItems") == Some(&Value::Bool(true)) {
         notes.push("unique".into());
     }
+}
+
+/// The default and the first example.
+fn default_and_example(object: &Map<String, Value>, notes: &mut Vec<String>) {
     if let Some(default) = object.get("default") {
         notes.push(format!("default {}", compact(default)));
     }
@@ -304,5 +357,4 @@ fn constraints(schema: &Value) -> Vec<String> {
     {
         notes.push(format!("e.g. {}", compact(first)));
     }
-    notes
 }

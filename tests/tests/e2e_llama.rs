@@ -22,7 +22,9 @@ async fn client() -> Client {
         "{}/health",
         base.trim_end_matches('/').trim_end_matches("/v1")
     );
-    let up = http_get_ok(&health).await;
+    let up = reqwest::get(&health)
+        .await
+        .is_ok_and(|r| r.status().is_success());
     assert!(
         up,
         "no llama-server answers at {base}: run `scripts/llama-server.sh start` (or `scripts/test.sh`)"
@@ -33,26 +35,6 @@ async fn client() -> Client {
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap()
-}
-
-/// A plain GET over a raw socket, so the test needs no HTTP client of its own.
-async fn http_get_ok(url: &str) -> bool {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let Ok(mut stream) = tokio::net::TcpStream::connect(host).await else {
-        return false;
-    };
-    let request = format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return false;
-    }
-    let mut reply = Vec::new();
-    let _ = stream.read_to_end(&mut reply).await;
-    String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200")
-        || String::from_utf8_lossy(&reply).starts_with("HTTP/1.0 200")
 }
 
 /// A person mentioned in the text.
