@@ -338,18 +338,27 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.kind {
+            ErrorKind::Refusal
+            | ErrorKind::Truncated
+            | ErrorKind::Empty
+            | ErrorKind::Exhausted
+            | ErrorKind::TokenBudget => self.fmt_outcome(f),
+            _ => self.fmt_call(f),
+        }
+    }
+}
+
+impl Error {
+    /// What went wrong before the model could answer: configuration, request, transport.
+    fn fmt_call(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         let message = inner.message.as_deref().unwrap_or_default();
-        let attempts = Count(inner.attempts.len());
         match inner.kind {
             ErrorKind::Config => write!(f, "invalid configuration: {message}"),
             ErrorKind::Image => {
                 let path = inner.path.as_deref().unwrap_or(Path::new(""));
-                write!(f, "cannot read image `{}`", path.display())?;
-                if inner.message.is_some() {
-                    write!(f, ": {message}")?;
-                }
-                Ok(())
+                write!(f, "cannot read image `{}`", path.display())
             }
             ErrorKind::Encode => f.write_str("cannot encode the request"),
             ErrorKind::Schema => f.write_str("the schema cannot be sent"),
@@ -360,7 +369,6 @@ impl fmt::Display for Error {
                     inner.status.unwrap_or(0)
                 )
             }
-            ErrorKind::Transport => f.write_str("transport error"),
             ErrorKind::Timeout => write!(f, "request timed out after {:?}", Since(inner.after)),
             ErrorKind::Deadline => write!(f, "deadline of {:?} exceeded", Since(inner.after)),
             ErrorKind::BodyTooLarge => write!(
@@ -369,23 +377,36 @@ impl fmt::Display for Error {
                 inner.limit.unwrap_or(0)
             ),
             ErrorKind::InvalidResponse => write!(f, "invalid response body: {message}"),
-            ErrorKind::Refusal => write!(f, "the model refused: {message}"),
+            _ => f.write_str("transport error"),
+        }
+    }
+
+    /// How the model's answers ended the extraction.
+    fn fmt_outcome(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        let attempts = Count(inner.attempts.len());
+        match inner.kind {
+            ErrorKind::Refusal => write!(
+                f,
+                "the model refused: {}",
+                inner.message.as_deref().unwrap_or_default()
+            ),
             ErrorKind::Truncated => write!(
                 f,
                 "the reply was cut off at {} tokens after {attempts}",
                 inner.limit.unwrap_or(0)
             ),
             ErrorKind::Empty => write!(f, "the model returned no content after {attempts}"),
-            ErrorKind::Exhausted => {
-                write!(f, "no valid reply after {attempts}")?;
-                last_failure(f, &inner.attempts)
-            }
             ErrorKind::TokenBudget => write!(
                 f,
                 "token budget of {} exhausted after {} tokens",
                 inner.limit.unwrap_or(0),
                 inner.usage.total_tokens
             ),
+            _ => {
+                write!(f, "no valid reply after {attempts}")?;
+                last_failure(f, &inner.attempts)
+            }
         }
     }
 }

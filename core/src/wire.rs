@@ -1,9 +1,14 @@
 //! The OpenAI-compatible `/v1/chat/completions` wire format, as factum sends and reads it.
 //!
 //! These are plain structs with `pub` fields and serde derives, one per JSON object on the
-//! wire. Requests serialize only the fields that are set, so a server never sees a field
-//! it did not document; responses deserialize leniently (missing fields default, unknown
-//! fields are ignored) because servers differ in what they include.
+//! wire. The message types and [`Usage`] are public (they appear in [`Extraction::messages`]
+//! and on every result); the request and response envelopes are crate-internal, so that a
+//! new server field is never a breaking change. Requests serialize only the fields that are
+//! set, so a server never sees a field it did not document; responses deserialize
+//! leniently (missing fields default, unknown fields are ignored) because servers differ in
+//! what they include.
+//!
+//! [`Extraction::messages`]: crate::Extraction::messages
 
 use std::ops::{Add, AddAssign};
 
@@ -12,26 +17,26 @@ use serde_json::Value;
 
 /// A `POST /v1/chat/completions` request body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatRequest {
+pub(crate) struct ChatRequest {
     /// The model name.
-    pub model: String,
+    pub(crate) model: String,
     /// The conversation, system message first.
-    pub messages: Vec<Message>,
+    pub(crate) messages: Vec<Message>,
     /// Upper bound on completion tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
+    pub(crate) max_tokens: Option<u32>,
     /// Sampling temperature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f32>,
+    pub(crate) temperature: Option<f32>,
     /// Whether to stream the reply as server-sent events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
+    pub(crate) stream: Option<bool>,
     /// Dria only: how long the router may wait for a node, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_secs: Option<u64>,
+    pub(crate) timeout_secs: Option<u64>,
     /// How the server should constrain the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<ResponseFormat>,
+    pub(crate) response_format: Option<ResponseFormat>,
 }
 
 /// Who wrote a message.
@@ -120,7 +125,7 @@ pub struct ImageUrl {
 /// The `response_format` field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ResponseFormat {
+pub(crate) enum ResponseFormat {
     /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"?}}`.
     JsonSchema {
         /// The schema and its name.
@@ -138,68 +143,68 @@ pub enum ResponseFormat {
 
 /// The `json_schema` object of a `json_schema` response format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonSchemaFormat {
+pub(crate) struct JsonSchemaFormat {
     /// The schema's name (`[a-zA-Z0-9_-]{1,64}`).
-    pub name: String,
+    pub(crate) name: String,
     /// The JSON Schema.
-    pub schema: Value,
+    pub(crate) schema: Value,
     /// `OpenAI`'s strict flag; omitted for servers that do not honour it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
+    pub(crate) strict: Option<bool>,
 }
 
 /// A non-streaming `/v1/chat/completions` response body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChatResponse {
+pub(crate) struct ChatResponse {
     /// The completion's id (`gen-…` on Dria).
     #[serde(default)]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// The model that answered.
     #[serde(default)]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// The choices; factum reads the first.
     #[serde(default, deserialize_with = "null_as_default")]
-    pub choices: Vec<Choice>,
+    pub(crate) choices: Vec<Choice>,
     /// Token counts.
     #[serde(default)]
-    pub usage: Option<Usage>,
+    pub(crate) usage: Option<Usage>,
     /// Dria's non-standard metadata.
     #[serde(default)]
-    pub metadata: Option<Metadata>,
+    pub(crate) metadata: Option<Metadata>,
 }
 
 /// One choice of a response.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// The choice's index.
     #[serde(default)]
-    pub index: Option<u32>,
+    pub(crate) index: Option<u32>,
     /// The reply.
     #[serde(default)]
-    pub message: Option<ResponseMessage>,
+    pub(crate) message: Option<ResponseMessage>,
     /// Why generation stopped: `stop`, `length`, `content_filter`, …
     #[serde(default)]
-    pub finish_reason: Option<String>,
+    pub(crate) finish_reason: Option<String>,
 }
 
 /// The message of a response choice.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ResponseMessage {
+pub(crate) struct ResponseMessage {
     /// Who wrote it (`assistant`).
     #[serde(default)]
-    pub role: Option<String>,
+    pub(crate) role: Option<String>,
     /// The reply text.
     #[serde(default)]
-    pub content: Option<String>,
+    pub(crate) content: Option<String>,
     /// `OpenAI`'s refusal text; set when the model declined.
     #[serde(default)]
-    pub refusal: Option<String>,
+    pub(crate) refusal: Option<String>,
     /// Reasoning text some servers return beside the content (`DeepSeek`, vLLM).
     #[serde(default)]
-    pub reasoning_content: Option<String>,
+    pub(crate) reasoning_content: Option<String>,
     /// Reasoning text under the name other servers use (`OpenRouter`, Ollama).
     #[serde(default)]
-    pub reasoning: Option<String>,
+    pub(crate) reasoning: Option<String>,
 }
 
 /// Token counts, as the server reports them.
@@ -241,10 +246,10 @@ impl AddAssign for Usage {
 
 /// Dria's `metadata` object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     /// The community node that ran the request.
     #[serde(default)]
-    pub node_id: Option<String>,
+    pub(crate) node_id: Option<String>,
 }
 
 /// Reads `null` as the type's default; servers send `null` for counts they do not track.

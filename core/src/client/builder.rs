@@ -261,44 +261,11 @@ impl ClientBuilder {
     /// provider without a default one, a hosted provider has no API key, or
     /// `FACTUM_PROVIDER` was invalid.
     pub fn build(self) -> Result<Client> {
-        if let Some(message) = self.env_error {
-            return Err(Error::config(message));
+        if let Some(message) = &self.env_error {
+            return Err(Error::config(message.clone()));
         }
-        let provider = match (self.provider, &self.base_url) {
-            (Some(provider), _) => provider,
-            (None, Some(url)) => Provider::from_base_url(url),
-            (None, None) => Provider::Dria,
-        };
-        let base_url = resolve_base_url(self.base_url, provider)?;
-        let Some(model) = self
-            .model
-            .or_else(|| provider.default_model().map(str::to_owned))
-        else {
-            return Err(Error::config(format!(
-                "no model set for provider {provider}: call ClientBuilder::model or set FACTUM_MODEL"
-            )));
-        };
-        if provider.needs_api_key() && self.api_key.as_ref().is_none_or(|k| k.0.is_empty()) {
-            return Err(Error::config(format!(
-                "provider {provider} needs an API key: call ClientBuilder::api_key or set FACTUM_API_KEY"
-            )));
-        }
-        let transport = HttpTransport {
-            http: match self.http_client {
-                Some(client) => client,
-                None => reqwest::Client::builder()
-                    .build()
-                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
-            },
-            endpoint: format!("{base_url}/chat/completions"),
-            api_key: self.api_key,
-            provider,
-            timeout: self.timeout,
-            deadline: self.deadline,
-            retries: self.transport_retries,
-            body_limit: self.body_limit,
-            backoff: self.backoff,
-        };
+        let (provider, base_url, model) = self.target()?;
+        let transport = self.http_transport(provider, &base_url)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: Box::new(transport),
@@ -315,6 +282,52 @@ impl ClientBuilder {
                 token_budget: self.token_budget,
                 modes: ModeMemory::default(),
             }),
+        })
+    }
+
+    /// Which server and model: the provider (given, or inferred from the base URL), its
+    /// base URL and the model, with the key the provider needs.
+    fn target(&self) -> Result<(Provider, String, String)> {
+        let provider = match (self.provider, &self.base_url) {
+            (Some(provider), _) => provider,
+            (None, Some(url)) => Provider::from_base_url(url),
+            (None, None) => Provider::Dria,
+        };
+        let base_url = resolve_base_url(self.base_url.clone(), provider)?;
+        let Some(model) = self
+            .model
+            .clone()
+            .or_else(|| provider.default_model().map(str::to_owned))
+        else {
+            return Err(Error::config(format!(
+                "no model set for provider {provider}: call ClientBuilder::model or set FACTUM_MODEL"
+            )));
+        };
+        if provider.needs_api_key() && self.api_key.as_ref().is_none_or(|k| k.0.is_empty()) {
+            return Err(Error::config(format!(
+                "provider {provider} needs an API key: call ClientBuilder::api_key or set FACTUM_API_KEY"
+            )));
+        }
+        Ok((provider, base_url, model))
+    }
+
+    fn http_transport(&self, provider: Provider, base_url: &str) -> Result<HttpTransport> {
+        let http = match &self.http_client {
+            Some(client) => client.clone(),
+            None => reqwest::Client::builder()
+                .build()
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(HttpTransport {
+            http,
+            endpoint: format!("{base_url}/chat/completions"),
+            api_key: self.api_key.clone(),
+            provider,
+            timeout: self.timeout,
+            deadline: self.deadline,
+            retries: self.transport_retries,
+            body_limit: self.body_limit,
+            backoff: self.backoff,
         })
     }
 }

@@ -116,64 +116,75 @@ async fn send_once(
     body: Bytes,
     deadline: Option<Instant>,
 ) -> Result<Outcome> {
-    let now = Instant::now();
-    let attempt_end = inner.timeout.map(|t| now + t);
-    let (end, is_deadline) = match (attempt_end, deadline) {
-        (Some(a), Some(d)) if d <= a => (Some(d), true),
-        (Some(a), _) => (Some(a), false),
-        (None, Some(d)) => (Some(d), true),
-        (None, None) => (None, false),
-    };
-    let result = match end {
-        Some(end) => match tokio::time::timeout_at(end, exchange(inner, body)).await {
-            Ok(result) => result,
-            Err(_) if is_deadline => {
-                return Err(Error::deadline(inner.deadline.unwrap_or_default()));
-            }
-            Err(_) => {
-                let error = Error::timeout(inner.timeout.unwrap_or_default());
-                return Ok(Outcome::Retry { error, delay: None });
-            }
-        },
-        None => exchange(inner, body).await,
-    };
-    let (status, headers, bytes) = match result {
-        Ok(parts) => parts,
-        Err(Exchange::Reqwest(e)) if !e.is_builder() => {
-            return Ok(Outcome::Retry {
-                error: Error::transport(e),
-                delay: None,
-            });
+    let result = match timed_exchange(inner, body, deadline).await {
+        Ok(result) => result,
+        Err(Ended::Deadline) => return Err(Error::deadline(inner.deadline.unwrap_or_default())),
+        Err(Ended::Timeout) => {
+            let error = Error::timeout(inner.timeout.unwrap_or_default());
+            return Ok(Outcome::Retry { error, delay: None });
         }
-        Err(Exchange::Reqwest(e)) => return Err(Error::transport(e)),
-        Err(Exchange::TooLarge) => return Err(Error::body_too_large(inner.body_limit)),
     };
+    match result {
+        Ok((status, headers, bytes)) => judge(inner, status, &headers, &bytes),
+        Err(Exchange::Reqwest(e)) if !e.is_builder() => Ok(Outcome::Retry {
+            error: Error::transport(e),
+            delay: None,
+        }),
+        Err(Exchange::Reqwest(e)) => Err(Error::transport(e)),
+        Err(Exchange::TooLarge) => Err(Error::body_too_large(inner.body_limit)),
+    }
+}
+
+/// Which clock ran out first.
+enum Ended {
+    Timeout,
+    Deadline,
+}
+
+/// The exchange, cut off by the per-attempt timeout or the overall deadline, whichever
+/// comes first.
+async fn timed_exchange(
+    inner: &HttpTransport,
+    body: Bytes,
+    deadline: Option<Instant>,
+) -> std::result::Result<std::result::Result<(u16, HeaderMap, Vec<u8>), Exchange>, Ended> {
+    let attempt_end = inner.timeout.map(|t| Instant::now() + t);
+    let (end, ended) = match (attempt_end, deadline) {
+        (Some(a), Some(d)) if d <= a => (d, Ended::Deadline),
+        (Some(a), _) => (a, Ended::Timeout),
+        (None, Some(d)) => (d, Ended::Deadline),
+        (None, None) => return Ok(exchange(inner, body).await),
+    };
+    tokio::time::timeout_at(end, exchange(inner, body))
+        .await
+        .map_err(|_| ended)
+}
+
+/// A response read whole: a 2xx chat completion, or an error status to retry or raise.
+fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) -> Result<Outcome> {
     let key = inner.api_key.as_ref().map(|k| k.0.as_str());
     if (200..300).contains(&status) {
-        return match serde_json::from_slice::<ChatResponse>(&bytes) {
+        return match serde_json::from_slice::<ChatResponse>(bytes) {
             Ok(response) => Ok(Outcome::Response(response)),
             Err(e) => Err(Error::invalid_response(
                 redact(&e.to_string(), key),
-                redact(&body_text(&bytes), key),
+                redact(&body_text(bytes), key),
             )),
         };
     }
-    let body = redact(&body_text(&bytes), key);
+    let body = redact(&body_text(bytes), key);
     let message = inner.provider.error_message(&body);
     let error = Error::http(status, message, body);
-    let retryable = if FATAL.contains(&status) {
-        false
-    } else {
-        match header_str(&headers, "x-should-retry") {
+    let retryable = !FATAL.contains(&status)
+        && match header_str(headers, "x-should-retry") {
             Some("true") => true,
             Some("false") => false,
             _ => is_retryable_status(status),
-        }
-    };
+        };
     if retryable {
         Ok(Outcome::Retry {
             error,
-            delay: retry_after(&headers),
+            delay: retry_after(headers),
         })
     } else {
         Err(error)
