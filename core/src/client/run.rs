@@ -193,3 +193,49 @@ impl<'a, T: Extract> Run<'a, T> {
         error.with_record(std::mem::take(&mut self.attempts), self.usage)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema as JsonSchemaDoc, SchemaGenerator, json_schema};
+
+    use crate::{Client, ErrorKind, Extract, Provider};
+
+    /// A type whose schema is not a JSON Schema at all (`"type": 12`).
+    #[derive(Debug, serde::Deserialize)]
+    struct Broken {}
+
+    impl JsonSchema for Broken {
+        fn schema_name() -> Cow<'static, str> {
+            "Broken".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> JsonSchemaDoc {
+            json_schema!({"type": "object", "properties": {"a": {"type": 12}}})
+        }
+    }
+
+    impl Extract for Broken {}
+
+    #[tokio::test]
+    async fn a_schema_that_does_not_compile_fails_before_any_request() {
+        // Port 1 refuses connections: had a request gone out, this would be a transport
+        // error instead.
+        let client = Client::builder()
+            .provider(Provider::LlamaCpp)
+            .base_url("http://127.0.0.1:1/v1")
+            .model("m")
+            .transport_retries(0)
+            .build()
+            .unwrap();
+        let error = client.extract::<Broken>("text").await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Schema, "{error:?}");
+        assert!(error.attempts().is_empty());
+        let source = std::error::Error::source(&error).expect("the schema error is the source");
+        assert!(
+            source.to_string().contains("not a valid JSON Schema"),
+            "{source}"
+        );
+    }
+}
