@@ -206,6 +206,11 @@ impl Error {
         Error::new(ErrorKind::TokenBudget).with_limit(budget)
     }
 
+    /// Keeps the error that led to this one as its [`source`](StdError::source).
+    pub(crate) fn with_cause(self, cause: Error) -> Error {
+        self.with_source(cause)
+    }
+
     /// Attaches the record of the extraction so far: every attempt and the summed usage.
     pub(crate) fn with_record(mut self, attempts: Vec<Attempt>, usage: Usage) -> Error {
         self.inner.attempts = attempts;
@@ -220,6 +225,32 @@ impl Error {
             (Some(status), Some(message)) => crate::provider::is_schema_rejection(status, message),
             _ => false,
         }
+    }
+
+    /// Whether the server said the request does not fit the model's context window:
+    /// llama-server's "Context size has been exceeded" (a 500) and
+    /// `exceed_context_size_error`, OpenAI's `context_length_exceeded`, vLLM's and
+    /// OpenRouter's "maximum context length", Dria's context rejection. Such a reply is a
+    /// truncation, never a transport fault to retry.
+    pub(crate) fn is_context_overflow(&self) -> bool {
+        if !matches!(self.inner.status, Some(400 | 413 | 422 | 500)) {
+            return false;
+        }
+        let text = |s: &Option<String>| s.as_deref().unwrap_or_default().to_ascii_lowercase();
+        let (message, body) = (text(&self.inner.message), text(&self.inner.body));
+        CONTEXT_OVERFLOW
+            .iter()
+            .any(|needle| message.contains(needle) || body.contains(needle))
+    }
+
+    /// The context window the server named in a context-overflow error, if it named one:
+    /// llama-server's `"n_ctx": 4096`, or "maximum context length is 4096 tokens".
+    pub(crate) fn context_window(&self) -> Option<u32> {
+        let body = self.inner.body.as_deref().unwrap_or_default();
+        let message = self.inner.message.as_deref().unwrap_or_default();
+        number_after(body, "\"n_ctx\":")
+            .or_else(|| number_after(message, "maximum context length is"))
+            .or_else(|| number_after(body, "maximum context length is"))
     }
 
     /// What kind of failure this is.
@@ -391,11 +422,17 @@ impl Error {
                 "the model refused: {}",
                 inner.message.as_deref().unwrap_or_default()
             ),
-            ErrorKind::Truncated => write!(
-                f,
-                "the reply was cut off at {} tokens after {attempts}",
-                inner.limit.unwrap_or(0)
-            ),
+            ErrorKind::Truncated => {
+                write!(
+                    f,
+                    "the reply was cut off at {} tokens after {attempts}",
+                    inner.limit.unwrap_or(0)
+                )?;
+                if inner.source.is_some() {
+                    f.write_str("; the request does not fit the model's context window")?;
+                }
+                Ok(())
+            }
             ErrorKind::Empty => write!(f, "the model returned no content after {attempts}"),
             ErrorKind::TokenBudget => write!(
                 f,
@@ -478,6 +515,30 @@ impl fmt::Debug for Since {
     }
 }
 
+/// Phrases servers use for a request that does not fit the context window (lower case).
+const CONTEXT_OVERFLOW: &[&str] = &[
+    "context size has been exceeded",
+    "exceed_context_size_error",
+    "exceeds the available context size",
+    "context_length_exceeded",
+    "maximum context length",
+    "context length exceeded",
+    "context window",
+    "prompt is too long",
+];
+
+/// The first whole number after `marker` in `text`, skipping spaces.
+fn number_after(text: &str, marker: &str) -> Option<u32> {
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find(marker)? + marker.len();
+    let digits: String = lower[start..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 /// 408, 409, 429 and 5xx: statuses that may succeed if sent again.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 409 | 429) || status >= 500
@@ -491,6 +552,40 @@ mod tests {
     fn an_error_is_one_word() {
         assert_eq!(size_of::<Error>(), size_of::<usize>());
         assert_eq!(size_of::<Result<()>>(), size_of::<usize>());
+    }
+
+    #[test]
+    fn context_overflows_are_recognised_with_their_window() {
+        let llama = Error::http(
+            500,
+            "Context size has been exceeded.".into(),
+            r#"{"error":{"code":500,"message":"Context size has been exceeded.","type":"server_error"}}"#.into(),
+        );
+        assert!(llama.is_context_overflow());
+        assert_eq!(llama.context_window(), None);
+        let sized = Error::http(
+            400,
+            "the request exceeds the available context size".into(),
+            r#"{"error":{"type":"exceed_context_size_error","n_prompt_tokens":5000,"n_ctx":4096}}"#
+                .into(),
+        );
+        assert!(sized.is_context_overflow());
+        assert_eq!(sized.context_window(), Some(4096));
+        let openai = Error::http(
+            400,
+            "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens."
+                .into(),
+            "{}".into(),
+        );
+        assert!(openai.is_context_overflow());
+        assert_eq!(openai.context_window(), Some(8192));
+        let other = Error::http(500, "internal error".into(), "{}".into());
+        assert!(!other.is_context_overflow());
+        let rate = Error::http(429, "maximum context length".into(), "{}".into());
+        assert!(
+            !rate.is_context_overflow(),
+            "only error statuses that mean the request"
+        );
     }
 
     #[test]

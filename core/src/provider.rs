@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -140,7 +141,10 @@ impl Provider {
 
     /// Infers the provider from a base URL's host: `inference.dria.co` → Dria,
     /// `api.openai.com` → [`OpenAi`](Provider::OpenAi), `openrouter.ai` → `OpenRouter`, `api.groq.com` → Groq,
-    /// `api.deepseek.com` → `DeepSeek`, port 11434 → Ollama, anything else → Custom.
+    /// `api.deepseek.com` → `DeepSeek`, port 11434 → Ollama, any other loopback or
+    /// private-network host (`localhost`, `127.0.0.1`, `10.…`, `192.168.…`, …) →
+    /// [`LlamaCpp`](Provider::LlamaCpp), whose profile fits every local server; anything else
+    /// → Custom.
     pub fn from_base_url(url: &str) -> Provider {
         let Ok(url) = reqwest::Url::parse(url) else {
             return Provider::Custom;
@@ -159,6 +163,8 @@ impl Provider {
             Provider::DeepSeek
         } else if url.port() == Some(11434) {
             Provider::Ollama
+        } else if is_nearby(&url) {
+            Provider::LlamaCpp
         } else {
             Provider::Custom
         }
@@ -187,6 +193,19 @@ impl Provider {
             Provider::LlamaCpp | Provider::LlamaCppPython => Some("default"),
             _ => None,
         }
+    }
+
+    /// Whether the server runs next to the caller (llama.cpp, llama-cpp-python, Ollama,
+    /// vLLM, or an unknown server) and can say which model it serves.
+    pub(crate) fn is_local(self) -> bool {
+        matches!(
+            self,
+            Provider::LlamaCpp
+                | Provider::LlamaCppPython
+                | Provider::Ollama
+                | Provider::Vllm
+                | Provider::Custom
+        )
     }
 
     /// Whether the hosted service needs an API key.
@@ -368,6 +387,21 @@ impl FromStr for Provider {
     }
 }
 
+/// Whether a URL's host is this machine or a private network: where local model servers
+/// run.
+fn is_nearby(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Ok(IpAddr::V6(ip)) => ip.is_loopback() || ip.is_unique_local(),
+        Err(_) => host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost"),
+    }
+}
+
 /// Whether an error response says the `response_format` (or its schema) is not accepted,
 /// which steps the mode down rather than failing.
 pub(crate) fn is_schema_rejection(status: u16, message: &str) -> bool {
@@ -389,28 +423,37 @@ pub(crate) fn is_schema_rejection(status: u16, message: &str) -> bool {
     .any(|needle| message.contains(needle))
 }
 
-/// Mode step-downs remembered per model. One client talks to one base URL, and its clones
-/// share this memory, so "per model" is "per base URL and model".
-#[derive(Debug, Default)]
-pub(crate) struct ModeMemory {
-    modes: Mutex<HashMap<String, Mode>>,
+/// Facts learned about each model while a client runs: its mode step-down, its context
+/// window. One client talks to one base URL, and its clones share this memory, so "per
+/// model" is "per base URL and model".
+#[derive(Debug)]
+pub(crate) struct PerModel<T> {
+    facts: Mutex<HashMap<String, T>>,
 }
 
-impl ModeMemory {
-    pub(crate) fn get(&self, model: &str) -> Option<Mode> {
+impl<T> Default for PerModel<T> {
+    fn default() -> PerModel<T> {
+        PerModel {
+            facts: Mutex::default(),
+        }
+    }
+}
+
+impl<T: Copy> PerModel<T> {
+    pub(crate) fn get(&self, model: &str) -> Option<T> {
         let map = self
-            .modes
+            .facts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.get(model).copied()
     }
 
-    pub(crate) fn set(&self, model: &str, mode: Mode) {
+    pub(crate) fn set(&self, model: &str, fact: T) {
         let mut map = self
-            .modes
+            .facts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.insert(model.to_owned(), mode);
+        map.insert(model.to_owned(), fact);
     }
 }
 
@@ -444,8 +487,21 @@ mod tests {
             Provider::from_base_url("http://localhost:11434/v1"),
             Provider::Ollama
         );
+        for local in [
+            "http://127.0.0.1:8089/v1",
+            "http://localhost:8000/v1",
+            "http://192.168.1.20:8080/v1",
+            "http://10.0.0.5/v1",
+            "http://[::1]:8080/v1",
+        ] {
+            assert_eq!(
+                Provider::from_base_url(local),
+                Provider::LlamaCpp,
+                "{local}"
+            );
+        }
         assert_eq!(
-            Provider::from_base_url("http://127.0.0.1:8089/v1"),
+            Provider::from_base_url("https://llm.example.com/v1"),
             Provider::Custom
         );
         assert_eq!(Provider::from_base_url("not a url"), Provider::Custom);

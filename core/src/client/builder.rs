@@ -1,11 +1,11 @@
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::http::HttpTransport;
 use super::{ApiKey, Client, Inner};
 use crate::parse::Leniency;
-use crate::provider::{Mode, ModeMemory, Provider};
+use crate::provider::{Mode, PerModel, Provider};
 use crate::{Error, Result};
 
 /// Default per-attempt HTTP timeout. Dria's router waits up to `timeout_secs` (sent as this
@@ -271,6 +271,7 @@ impl ClientBuilder {
                 transport: Box::new(transport),
                 base_url,
                 model,
+                listed_model: OnceLock::new(),
                 provider,
                 timeout: self.timeout,
                 deadline: self.deadline,
@@ -280,28 +281,34 @@ impl ClientBuilder {
                 leniency: self.leniency,
                 mode: self.mode,
                 token_budget: self.token_budget,
-                modes: ModeMemory::default(),
+                modes: PerModel::default(),
+                windows: PerModel::default(),
             }),
         })
     }
 
     /// Which server and model: the provider (given, or inferred from the base URL), its
     /// base URL and the model, with the key the provider needs.
-    fn target(&self) -> Result<(Provider, String, String)> {
+    fn target(&self) -> Result<(Provider, String, Option<String>)> {
         let provider = match (self.provider, &self.base_url) {
             (Some(provider), _) => provider,
             (None, Some(url)) => Provider::from_base_url(url),
             (None, None) => Provider::Dria,
         };
         let base_url = resolve_base_url(self.base_url.clone(), provider)?;
-        let Some(model) = self
-            .model
-            .clone()
-            .or_else(|| provider.default_model().map(str::to_owned))
-        else {
-            return Err(Error::config(format!(
-                "no model set for provider {provider}: call ClientBuilder::model or set FACTUM_MODEL"
-            )));
+        // A local server names its own model (`GET /v1/models`) at the first extraction,
+        // when the provider was inferred from its URL (the server may be any kind) or has no
+        // default model.
+        let inferred = self.provider.is_none();
+        let model = match (&self.model, provider.default_model()) {
+            (Some(model), _) => Some(model.clone()),
+            (None, default) if provider.is_local() && (inferred || default.is_none()) => None,
+            (None, Some(default)) => Some(default.to_owned()),
+            (None, None) => {
+                return Err(Error::config(format!(
+                    "no model set for provider {provider}: call ClientBuilder::model or set FACTUM_MODEL"
+                )));
+            }
         };
         if provider.needs_api_key() && self.api_key.as_ref().is_none_or(|k| k.0.is_empty()) {
             return Err(Error::config(format!(
@@ -320,6 +327,7 @@ impl ClientBuilder {
         };
         Ok(HttpTransport {
             http,
+            base_url: base_url.to_owned(),
             endpoint: format!("{base_url}/chat/completions"),
             api_key: self.api_key.clone(),
             provider,

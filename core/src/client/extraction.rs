@@ -168,10 +168,10 @@ impl<T: Extract> Extraction<T> {
     /// Dropping the future cancels the request in flight; no task is left running.
     pub async fn send(self) -> Result<Extracted<T>> {
         let schema = T::schema();
-        let model = self
-            .model
-            .clone()
-            .unwrap_or_else(|| self.client.inner.model.clone());
+        let model = match &self.model {
+            Some(model) => model.clone(),
+            None => self.client.inner.resolve_model().await?,
+        };
         let span = tracing::info_span!(
             "factum.extract",
             r#type = schema.name(),

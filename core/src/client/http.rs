@@ -30,6 +30,9 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// An OpenAI-compatible `/chat/completions` endpoint and how to talk to it.
 pub(crate) struct HttpTransport {
     pub(crate) http: reqwest::Client,
+    /// The base URL, without a trailing `/`.
+    pub(crate) base_url: String,
+    /// `{base_url}/chat/completions`.
     pub(crate) endpoint: String,
     pub(crate) api_key: Option<ApiKey>,
     pub(crate) provider: Provider,
@@ -63,6 +66,90 @@ impl Transport for HttpTransport {
             send(self, body, deadline).await.map(Completion::from)
         })
     }
+
+    fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
+        Box::pin(async move {
+            let list: ModelList = self.get_json(&format!("{}/models", self.base_url)).await?;
+            Some(list.data.into_iter().map(|m| m.id).collect())
+        })
+    }
+
+    fn context_window<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Option<u32>> {
+        Box::pin(async move {
+            // Only llama-server has `/props`, at the server's root, for the model it serves.
+            if self.provider != Provider::LlamaCpp {
+                return None;
+            }
+            let root = self.base_url.strip_suffix("/v1").unwrap_or(&self.base_url);
+            let props: Props = self.get_json(&format!("{root}/props")).await?;
+            let window = props
+                .default_generation_settings
+                .and_then(|s| s.n_ctx)
+                .or(props.n_ctx)?;
+            tracing::debug!(model, window, "context window from /props");
+            Some(window)
+        })
+    }
+}
+
+impl HttpTransport {
+    /// A best-effort `GET` of a JSON document: `None` on any failure, which is logged.
+    async fn get_json<D: serde::de::DeserializeOwned>(&self, url: &str) -> Option<D> {
+        let mut request = self
+            .http
+            .get(url)
+            .header(header::ACCEPT, "application/json");
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(&key.0);
+        }
+        let response = match request
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+        {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::debug!(url, error = %e.without_url(), "GET failed");
+                return None;
+            }
+        };
+        let bytes = response.bytes().await.ok()?;
+        if bytes.len() > self.body_limit {
+            return None;
+        }
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// `GET /v1/models`: `{"data": [{"id": …}, …]}`.
+#[derive(serde::Deserialize)]
+struct ModelList {
+    #[serde(default)]
+    data: Vec<ModelEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct ModelEntry {
+    id: String,
+}
+
+/// llama-server's `GET /props`; the window is in `default_generation_settings.n_ctx` (or at
+/// the top level in some versions).
+#[derive(serde::Deserialize)]
+struct Props {
+    #[serde(default)]
+    default_generation_settings: Option<GenerationSettings>,
+    #[serde(default)]
+    n_ctx: Option<u32>,
+}
+
+#[derive(serde::Deserialize)]
+struct GenerationSettings {
+    #[serde(default)]
+    n_ctx: Option<u32>,
 }
 
 /// Sends one chat request and returns the parsed response, retrying transport faults.
@@ -175,7 +262,9 @@ fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) 
     let body = redact(&body_text(bytes), key);
     let message = inner.provider.error_message(&body);
     let error = Error::http(status, message, body);
+    // A request that does not fit the context fails the same way every time.
     let retryable = !FATAL.contains(&status)
+        && !error.is_context_overflow()
         && match header_str(headers, "x-should-retry") {
             Some("true") => true,
             Some("false") => false,

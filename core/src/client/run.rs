@@ -78,12 +78,61 @@ impl<'a, T: Extract> Run<'a, T> {
                     self.step_down(e)?;
                     continue;
                 }
+                Err(e) if e.is_context_overflow() => {
+                    self.overflowed(e)?;
+                    continue;
+                }
                 Err(e) => return Err(self.record(e)),
             };
             let (attempt, outcome) = reply::read::<T>(completion, self.asked());
             match outcome {
                 Ok(value) => return Ok(span.in_scope(|| self.succeed(attempt, value))),
-                Err(failure) => span.in_scope(|| self.fail(attempt, &failure))?,
+                Err(failure) => {
+                    let room = match failure {
+                        AttemptFailure::Truncated => self.room(attempt.usage).await,
+                        _ => None,
+                    };
+                    span.in_scope(|| self.fail(attempt, &failure, room))?;
+                }
+            }
+        }
+    }
+
+    /// How many completion tokens the context window leaves after a prompt of the size the
+    /// last attempt had; `None` when the window is unknown.
+    async fn room(&self, last: Usage) -> Option<u32> {
+        let window = self.call.inner.context_window(&self.call.model).await?;
+        let prompt = u32::try_from(last.prompt_tokens).unwrap_or(u32::MAX);
+        Some(window.saturating_sub(prompt))
+    }
+
+    /// The server said the request does not fit the context window. That is a truncation:
+    /// the reply could never have been whole at this `max_tokens`. Learn the window it
+    /// named, and try once more with what the window leaves, if that is still more room
+    /// than the last attempt had; otherwise end, keeping every attempt.
+    fn overflowed(&mut self, error: Error) -> Result<()> {
+        let window = error.context_window();
+        if let Some(window) = window {
+            self.call.inner.windows.set(&self.call.model, Some(window));
+        }
+        let last = self.attempts.last();
+        let prompt = last.map_or(0, |a| {
+            u32::try_from(a.usage.prompt_tokens).unwrap_or(u32::MAX)
+        });
+        let room = window.map(|w| w.saturating_sub(prompt));
+        match (room, last) {
+            (Some(room), Some(last)) if room > last.max_tokens && room < self.reask.max_tokens => {
+                tracing::warn!(
+                    window,
+                    room,
+                    "the reply does not fit the context; asking with less room"
+                );
+                self.reask.max_tokens = room;
+                Ok(())
+            }
+            _ => {
+                let truncated = Error::truncated(self.reask.max_tokens).with_cause(error);
+                Err(self.record(truncated))
             }
         }
     }
@@ -162,14 +211,24 @@ impl<'a, T: Extract> Run<'a, T> {
 
     /// Records a failed attempt, then plans the re-ask, or ends the extraction: at once on
     /// a refusal, and by the last failure's kind when the re-asks are used up.
-    fn fail(&mut self, attempt: Attempt, failure: &AttemptFailure) -> Result<()> {
+    fn fail(
+        &mut self,
+        attempt: Attempt,
+        failure: &AttemptFailure,
+        room: Option<u32>,
+    ) -> Result<()> {
         tracing::info!(node_id = attempt.node_id.as_deref(), failure = %failure, "attempt failed");
         let raw = attempt.raw.clone();
         self.push(attempt);
         if let AttemptFailure::Refusal(message) = failure {
             return Err(self.record(Error::refused(message.clone())));
         }
-        if self.attempts.len() > self.call.max_retries as usize {
+        // A truncated reply already had all the room the context window leaves: asking again
+        // could only end the same way.
+        let no_room = room.is_some_and(|room| room <= self.reask.max_tokens);
+        if self.attempts.len() > self.call.max_retries as usize
+            || (*failure == AttemptFailure::Truncated && no_room)
+        {
             let error = match failure {
                 AttemptFailure::Truncated => Error::truncated(self.reask.max_tokens),
                 AttemptFailure::Empty => Error::empty(),
@@ -178,6 +237,9 @@ impl<'a, T: Extract> Run<'a, T> {
             return Err(self.record(error));
         }
         self.reask.after(failure, &raw, self.attempts.len());
+        if let Some(room) = room {
+            self.reask.max_tokens = self.reask.max_tokens.min(room);
+        }
         Ok(())
     }
 

@@ -41,6 +41,20 @@ pub(crate) trait Transport: fmt::Debug + Send + Sync {
         request: &'a ChatRequest,
         deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>>;
+
+    /// The models the server serves, when it can say (`GET /v1/models`); `None` when it
+    /// cannot. Used only when no model is configured.
+    fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
+        Box::pin(async { None })
+    }
+
+    /// The context window of `model` in tokens (prompt and completion together), when the
+    /// transport can learn it (llama-server's `/props`); `None` when it cannot. `max_tokens`
+    /// is never raised past what the window leaves after the prompt.
+    fn context_window<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Option<u32>> {
+        let _ = model;
+        Box::pin(async { None })
+    }
 }
 
 /// One model call's reply, whatever carried it.
