@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Number, Value};
 
 use super::{
-    Leniency, MAX_DEPTH, ParseError, Parsed, Repair, RepairKind, push_pointer, push_repair,
+    Leniency, MAX_NESTING, ParseError, Parsed, Repair, RepairKind, push_pointer, push_repair,
     total_cost,
 };
 
@@ -58,17 +58,9 @@ struct Coercer<'s> {
     tag_mismatch: bool,
 }
 
-fn rank(l: Leniency) -> u8 {
-    match l {
-        Leniency::Strict => 0,
-        Leniency::Standard => 1,
-        Leniency::Lenient => 2,
-    }
-}
-
 impl<'s> Coercer<'s> {
     fn allows(&self, needed: Leniency) -> bool {
-        rank(self.leniency) >= rank(needed)
+        self.leniency >= needed
     }
 
     fn note(&self, repairs: &mut Vec<Repair>, kind: RepairKind, detail: impl Into<String>) {
@@ -102,8 +94,8 @@ impl<'s> Coercer<'s> {
         if self.steps > MAX_STEPS {
             return Err(ParseError::TooComplex { limit: MAX_STEPS });
         }
-        if depth > MAX_DEPTH {
-            return Err(ParseError::TooDeep { limit: MAX_DEPTH });
+        if depth > MAX_NESTING {
+            return Err(ParseError::TooDeep { limit: MAX_NESTING });
         }
         if hops > MAX_HOPS {
             return Err(self.invalid("$ref, allOf or anyOf refer to themselves in a loop"));
@@ -933,7 +925,7 @@ impl<'s> Coercer<'s> {
 /// closed properties, items, unions); value constraints such as `minimum` or `pattern`
 /// are the validator's business, as they are the coercer's.
 fn fits(value: &Value, schema: &Value, root: &Value, depth: usize) -> bool {
-    if depth > MAX_DEPTH {
+    if depth > MAX_NESTING {
         return false;
     }
     let s = match schema {
@@ -1335,7 +1327,7 @@ mod tests {
             ok(json!(0), &b, Leniency::Standard),
             (json!(false), vec![RepairKind::BoolFromNumber])
         );
-        assert_eq!(err_path(json!("yes"), &b, Leniency::Strict), "");
+        assert_eq!(err_path(json!("yes"), &b, Leniency::Exact), "");
         let n = json!({"type": "null"});
         assert_eq!(
             ok(json!("None"), &n, Leniency::Standard),
@@ -1348,7 +1340,7 @@ mod tests {
     #[test]
     fn strings() {
         let s = json!({"type": "string"});
-        assert_eq!(ok(json!("30"), &s, Leniency::Strict).0, json!("30"));
+        assert_eq!(ok(json!("30"), &s, Leniency::Exact).0, json!("30"));
         assert_eq!(err_path(json!(30), &s, Leniency::Standard), "");
         assert_eq!(
             ok(json!(30), &s, Leniency::Lenient),
@@ -1387,7 +1379,7 @@ mod tests {
             ok(json!("Circle"), &c, Leniency::Standard).0,
             json!("circle")
         );
-        assert_eq!(err_path(json!("Circle"), &c, Leniency::Strict), "");
+        assert_eq!(err_path(json!("Circle"), &c, Leniency::Exact), "");
     }
 
     #[test]
@@ -1412,7 +1404,7 @@ mod tests {
             ok(json!(["a", "2", "extra"]), &tuple, Leniency::Standard).0,
             json!(["a", 2])
         );
-        assert_eq!(err_path(json!(["a", 2, 3]), &tuple, Leniency::Strict), "/2");
+        assert_eq!(err_path(json!(["a", 2, 3]), &tuple, Leniency::Exact), "/2");
     }
 
     #[test]
@@ -1437,7 +1429,7 @@ mod tests {
             "/first_name"
         );
         assert_eq!(
-            err_path(json!({"first_name": "a"}), &schema, Leniency::Strict),
+            err_path(json!({"first_name": "a"}), &schema, Leniency::Exact),
             "/nick"
         );
         let (value, kinds) = ok(
@@ -1468,7 +1460,7 @@ mod tests {
             ok(json!({"a": "1"}), &schema, Leniency::Standard).0,
             json!({"a": 1})
         );
-        assert_eq!(ok(json!("x"), &schema, Leniency::Strict).0, json!("x"));
+        assert_eq!(ok(json!("x"), &schema, Leniency::Exact).0, json!("x"));
         let (_, kinds) = ok(json!(7), &schema, Leniency::Lenient);
         assert_eq!(kinds, vec![RepairKind::StringFromNumber]);
         assert!(matches!(
@@ -1491,7 +1483,7 @@ mod tests {
             .stack_size(16 << 20)
             .spawn(|| {
                 let mut deep = json!(1);
-                for _ in 0..(MAX_DEPTH + 5) {
+                for _ in 0..(MAX_NESTING + 5) {
                     deep = json!([deep]);
                 }
                 let nested = json!({"$ref": "#/$defs/N", "$defs": {"N": {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"$ref": "#/$defs/N"}}]}}});
@@ -1500,8 +1492,8 @@ mod tests {
             .unwrap()
             .join()
             .unwrap();
-        assert_eq!(deep_case, Err(ParseError::TooDeep { limit: MAX_DEPTH }));
-        assert_eq!(ok(json!(5), &json!(true), Leniency::Strict).0, json!(5));
+        assert_eq!(deep_case, Err(ParseError::TooDeep { limit: MAX_NESTING }));
+        assert_eq!(ok(json!(5), &json!(true), Leniency::Exact).0, json!(5));
         assert_eq!(err_path(json!(5), &json!(false), Leniency::Lenient), "");
     }
 

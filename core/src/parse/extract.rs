@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::{MAX_DEPTH, Repair, RepairKind};
+use super::{MAX_NESTING, Repair, RepairKind};
 
 /// Most fences, prose spans or top-level values taken from one text, so the
 /// number of candidates (and the coercion work) stays bounded.
@@ -113,7 +113,7 @@ fn backtick_run_end(bytes: &[u8], mut i: usize) -> usize {
 /// Quotes only count inside brackets, so apostrophes and quotation marks in
 /// the surrounding prose do not hide a value, while brackets inside JSON
 /// strings do not end one. A mismatched closer abandons the value being
-/// scanned; nesting deeper than [`MAX_DEPTH`] is not a candidate.
+/// scanned; nesting deeper than [`MAX_NESTING`] is not a candidate.
 pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
@@ -137,7 +137,7 @@ pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
                 if stack.is_empty() {
                     start = i;
                 }
-                if stack.len() >= MAX_DEPTH {
+                if stack.len() >= MAX_NESTING {
                     stack.clear();
                     continue;
                 }
@@ -161,7 +161,7 @@ pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
 }
 
 /// The "balanced values in prose" stage of `parse_json`: used only when every
-/// balanced span is strict JSON and the prose around them has no stray
+/// balanced span is plain JSON and the prose around them has no stray
 /// brackets or quotes, so the spans are unambiguously the whole answer.
 pub(crate) fn prose_values(text: &str) -> Option<(Value, Vec<Repair>)> {
     let spans = balanced_spans(text, MAX_CANDIDATES + 1);

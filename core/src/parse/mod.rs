@@ -11,7 +11,7 @@
 //!
 //! There are three entry points:
 //!
-//! - [`parse_json`] finds JSON in raw model text without a schema: strict JSON
+//! - [`parse_json`] finds JSON in raw model text without a schema: plain JSON
 //!   first, then fenced blocks, then balanced values in prose, then a single-pass
 //!   repairing parser.
 //! - [`parse`] generates candidates from the text the same way, coerces each
@@ -21,7 +21,7 @@
 //!
 //! # Leniency
 //!
-//! | Change | [`Strict`](Leniency::Strict) | [`Standard`](Leniency::Standard) (default) | [`Lenient`](Leniency::Lenient) |
+//! | Change | [`Exact`](Leniency::Exact) | [`Standard`](Leniency::Standard) (default) | [`Lenient`](Leniency::Lenient) |
 //! |---|---|---|---|
 //! | JSON found inside prose, fences or around `<think>` blocks | yes | yes | yes |
 //! | Syntax repairs: quotes, unquoted keys, commas, comments, Python literals, unescaped quotes and newlines, truncated output | no | yes | yes |
@@ -49,7 +49,7 @@
 //! # Bounds
 //!
 //! Input larger than [`MAX_INPUT_BYTES`] is refused with [`ParseError::TooLarge`];
-//! nesting deeper than [`MAX_DEPTH`] gives [`ParseError::TooDeep`] (never a stack
+//! nesting deeper than [`MAX_NESTING`] gives [`ParseError::TooDeep`] (never a stack
 //! overflow). Every pass over the text is linear in its length: look-aheads are
 //! bounded or cached, and the number of candidates is capped.
 
@@ -71,7 +71,7 @@ use serde_json::Value;
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Deepest nesting of arrays and objects accepted, in the text and in values.
-pub const MAX_DEPTH: usize = 128;
+pub const MAX_NESTING: usize = 128;
 
 /// Most repairs listed one by one; further repairs are folded into one
 /// [`RepairKind::MoreRepairs`] entry that carries their summed cost.
@@ -79,12 +79,13 @@ const MAX_LISTED_REPAIRS: usize = 512;
 
 /// How far the parser and the coercion may go to make model output fit.
 ///
-/// See the [module documentation](self) for the table of what each level allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// See the [module documentation](self) for the table of what each level allows. The
+/// levels are ordered: each allows everything the one before it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Leniency {
-    /// Strict JSON found anywhere in the text; values must already have the
+    /// Plain JSON found anywhere in the text; values must already have the
     /// schema's types and exact enum spellings.
-    Strict,
+    Exact,
     /// All syntax repairs and the coercions that cannot change meaning.
     #[default]
     Standard,
@@ -368,9 +369,9 @@ pub enum ParseError {
 
 /// Finds and parses JSON in raw model text, without a schema.
 ///
-/// Tries, in order: the whole text as strict JSON (no repairs, as fast as
+/// Tries, in order: the whole text as plain JSON (no repairs, as fast as
 /// `serde_json`); the contents of Markdown code fences; balanced `{…}`/`[…]`
-/// values in prose that are strict JSON; and finally the repairing parser over
+/// values in prose that are plain JSON; and finally the repairing parser over
 /// the whole text. `<think>…</think>` blocks are ignored. When several
 /// top-level values are found they are returned as one array (empty ones are
 /// dropped, and an array followed by an array of the same shape counts as an
@@ -382,7 +383,7 @@ pub enum ParseError {
 /// and [`ParseError::TooLarge`] when a bound is exceeded.
 pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
     check_size(text)?;
-    if let Some(value) = strict(text) {
+    if let Some(value) = exact_json(text) {
         return Ok(Parsed {
             value,
             repairs: Vec::new(),
@@ -390,7 +391,7 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
     }
     let (text, mut repairs) = extract::strip_think(text);
     if !repairs.is_empty()
-        && let Some(value) = strict(&text)
+        && let Some(value) = exact_json(&text)
     {
         return Ok(Parsed { value, repairs });
     }
@@ -430,10 +431,10 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
 
 /// Parses model text against a JSON Schema and returns the cheapest fit.
 ///
-/// Candidates come from the same places as in [`parse_json`] (strict JSON,
+/// Candidates come from the same places as in [`parse_json`] (plain JSON,
 /// fenced blocks, balanced values in prose, the repairing parser, each
-/// top-level value on its own and all of them together), restricted to strict
-/// JSON under [`Leniency::Strict`]. Each is coerced against `schema` (see
+/// top-level value on its own and all of them together), restricted to plain
+/// JSON under [`Leniency::Exact`]. Each is coerced against `schema` (see
 /// [`coerce`]); the result with the lowest total cost wins, earlier candidates
 /// winning ties.
 ///
@@ -444,7 +445,7 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
 /// and the bound errors.
 pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, ParseError> {
     check_size(text)?;
-    if let Some(value) = strict(text) {
+    if let Some(value) = exact_json(text) {
         return coerce(value, schema, leniency);
     }
     let candidates = match candidates(text, leniency) {
@@ -484,7 +485,7 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
         }
     }
     if best.is_none()
-        && leniency != Leniency::Strict
+        && leniency != Leniency::Exact
         && let Some(choice) = choice_in_prose(text, schema, leniency)
     {
         return Ok(choice);
@@ -503,7 +504,7 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
 /// would "match" them.
 fn choice_in_prose(text: &str, schema: &Value, leniency: Leniency) -> Option<Parsed> {
     // A string that no choice list contains: if it coerces, the root takes any string.
-    if coerce(Value::String("\u{1}".into()), schema, Leniency::Strict).is_ok() {
+    if coerce(Value::String("\u{1}".into()), schema, Leniency::Exact).is_ok() {
         return None;
     }
     let (text, _) = extract::strip_think(text);
@@ -574,15 +575,15 @@ fn candidates(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)
         all.extend(repairs);
         all
     };
-    if let Some(value) = strict(&text) {
+    if let Some(value) = exact_json(&text) {
         out.push((value, think.clone()));
         return Ok(out);
     }
     let mut fenced = Vec::new();
     for fence in extract::fences(&text, extract::MAX_CANDIDATES) {
-        if let Some(value) = strict(fence) {
+        if let Some(value) = exact_json(fence) {
             fenced.push((value, Vec::new()));
-        } else if leniency != Leniency::Strict {
+        } else if leniency != Leniency::Exact {
             fenced.extend(parse_fragment(fence)?);
         }
     }
@@ -597,7 +598,7 @@ fn candidates(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)
         let Some(span) = text.get(start..end) else {
             continue;
         };
-        if let Some(value) = strict(span) {
+        if let Some(value) = exact_json(span) {
             let prose = Repair::new(RepairKind::ExtractedFromProse, "", "found inside prose");
             let mut reps = Vec::new();
             if spans.len() > 1 {
@@ -606,7 +607,7 @@ fn candidates(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)
             out.push((value, with(reps, prose)));
         }
     }
-    if leniency != Leniency::Strict {
+    if leniency != Leniency::Exact {
         let values = repair::parse_document(&text, true, extract::MAX_CANDIDATES)?;
         let think = think.clone();
         push_values(&mut out, values, |reps| {
@@ -654,9 +655,9 @@ fn ignored_others(count: usize) -> Repair {
     .with_cost(cost)
 }
 
-/// Parses the text of one fence or span: strict JSON, else the repairing parser.
+/// Parses the text of one fence or span: plain JSON, else the repairing parser.
 fn parse_fragment(text: &str) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
-    if let Some(value) = strict(text) {
+    if let Some(value) = exact_json(text) {
         return Ok(vec![(value, Vec::new())]);
     }
     repair::parse_document(text, true, extract::MAX_CANDIDATES)
@@ -727,8 +728,8 @@ fn same_shape_arrays(a: &Value, b: &Value) -> bool {
         })
 }
 
-/// Strict JSON of the whole (trimmed) text, the fast path.
-fn strict(text: &str) -> Option<Value> {
+/// Plain JSON of the whole (trimmed) text, as `serde_json` reads it: the fast path.
+fn exact_json(text: &str) -> Option<Value> {
     serde_json::from_str(text.trim()).ok()
 }
 
@@ -825,7 +826,7 @@ mod tests {
     }
 
     #[test]
-    fn prose_wrapped_strict_json() {
+    fn prose_wrapped_plain_json() {
         let p = parse_json("Here you go: {\"a\": \"}\"} Hope it helps!").unwrap();
         assert_eq!(p.value, json!({"a": "}"}));
         assert_eq!(p.repairs.len(), 1);
@@ -861,12 +862,12 @@ mod tests {
         let text = "[".repeat(1_000_000);
         assert_eq!(
             parse_json(&text),
-            Err(ParseError::TooDeep { limit: MAX_DEPTH })
+            Err(ParseError::TooDeep { limit: MAX_NESTING })
         );
         let schema = json!({"type": "array"});
         assert_eq!(
             parse(&text, &schema, Leniency::Standard),
-            Err(ParseError::TooDeep { limit: MAX_DEPTH })
+            Err(ParseError::TooDeep { limit: MAX_NESTING })
         );
     }
 
@@ -925,17 +926,12 @@ mod tests {
     }
 
     #[test]
-    fn strict_leniency_refuses_syntax_repairs() {
+    fn exact_leniency_refuses_syntax_repairs() {
         let schema = json!({"type": "object"});
-        assert!(parse("{'a': 1}", &schema, Leniency::Strict).is_err());
-        let p = parse(
-            "Answer: ```json\n{\"a\": 1}\n```",
-            &schema,
-            Leniency::Strict,
-        )
-        .unwrap();
+        assert!(parse("{'a': 1}", &schema, Leniency::Exact).is_err());
+        let p = parse("Answer: ```json\n{\"a\": 1}\n```", &schema, Leniency::Exact).unwrap();
         assert_eq!(p.value, json!({"a": 1}));
-        let p = parse("Answer: {\"a\": 1}.", &schema, Leniency::Strict).unwrap();
+        let p = parse("Answer: {\"a\": 1}.", &schema, Leniency::Exact).unwrap();
         assert_eq!(p.value, json!({"a": 1}));
     }
 

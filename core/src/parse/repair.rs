@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
 
-use super::{MAX_DEPTH, ParseError, Repair, RepairKind, push_pointer, push_repair};
+use super::{MAX_NESTING, ParseError, Repair, RepairKind, push_pointer, push_repair};
 
 /// Where a value is being read; it decides what may end a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -995,8 +995,8 @@ impl<'a> Parser<'a> {
     }
 
     fn enter(&mut self, kind: u8) -> Result<(), ParseError> {
-        if self.stack.len() >= MAX_DEPTH {
-            return Err(ParseError::TooDeep { limit: MAX_DEPTH });
+        if self.stack.len() >= MAX_NESTING {
+            return Err(ParseError::TooDeep { limit: MAX_NESTING });
         }
         self.stack.push(kind);
         Ok(())
@@ -1279,17 +1279,17 @@ mod tests {
 
     #[test]
     fn depth_guard() {
-        let deep = "[".repeat(MAX_DEPTH + 1);
+        let deep = "[".repeat(MAX_NESTING + 1);
         assert_eq!(
             parse_document(&deep, true, 16),
-            Err(ParseError::TooDeep { limit: MAX_DEPTH })
+            Err(ParseError::TooDeep { limit: MAX_NESTING })
         );
-        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let ok = format!("{}{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING));
         assert!(parse_document(&ok, true, 16).is_ok());
-        let objects = "{\"a\":".repeat(MAX_DEPTH + 1);
+        let objects = "{\"a\":".repeat(MAX_NESTING + 1);
         assert_eq!(
             parse_document(&objects, true, 16),
-            Err(ParseError::TooDeep { limit: MAX_DEPTH })
+            Err(ParseError::TooDeep { limit: MAX_NESTING })
         );
     }
 
