@@ -9,10 +9,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Number, Value};
 
-use super::{
-    Leniency, MAX_NESTING, ParseError, Parsed, Repair, RepairKind, push_pointer, push_repair,
-    total_cost,
-};
+use super::repair::{push_repair, total_cost};
+use super::{Leniency, MAX_NESTING, ParseError, Parsed, Repair, RepairKind, push_pointer};
 
 /// Most schema steps one coercion may take; unions nested inside unions
 /// multiply the work, and this keeps a hostile schema from taking forever.

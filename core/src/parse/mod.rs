@@ -53,29 +53,30 @@
 //! overflow). Every pass over the text is linear in its length: look-aheads are
 //! bounded or cached, and the number of candidates is capped.
 
+mod candidates;
 mod coerce;
-mod extract;
+mod locate;
 mod repair;
+mod tolerant;
 
 #[allow(
     unused_imports,
     reason = "the client classifies with it once the pipeline lands"
 )]
-pub(crate) use extract::strip_think;
-
-use std::fmt;
+pub(crate) use locate::strip_think;
+pub use repair::{Repair, RepairKind};
 
 use serde_json::Value;
+
+use candidates::{candidates, choice_in_prose, combine, parse_fragment};
+use locate::MAX_CANDIDATES;
+use repair::{display_path, total_cost};
 
 /// Largest input accepted, in bytes (16 MiB).
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Deepest nesting of arrays and objects accepted, in the text and in values.
 pub const MAX_NESTING: usize = 128;
-
-/// Most repairs listed one by one; further repairs are folded into one
-/// [`RepairKind::MoreRepairs`] entry that carries their summed cost.
-const MAX_LISTED_REPAIRS: usize = 512;
 
 /// How far the parser and the coercion may go to make model output fit.
 ///
@@ -92,211 +93,6 @@ pub enum Leniency {
     /// Also the riskier coercions: enum prefixes and substrings, formatted
     /// numbers, unwrapping a single-key wrapper, numbers as strings.
     Lenient,
-}
-
-/// One change made to the model's output, with where it was made and what it cost.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Repair {
-    /// What kind of change it was.
-    pub kind: RepairKind,
-    /// JSON pointer (RFC 6901) to the value it concerns; `""` is the root.
-    pub path: String,
-    /// How much the change weighs when candidates are compared; lower is safer.
-    pub cost: u32,
-    /// A short human-readable description.
-    pub detail: String,
-}
-
-impl Repair {
-    pub(crate) fn new(kind: RepairKind, path: &str, detail: impl Into<String>) -> Self {
-        Self {
-            kind,
-            path: path.to_owned(),
-            cost: kind.cost(),
-            detail: detail.into(),
-        }
-    }
-
-    pub(crate) fn with_cost(mut self, cost: u32) -> Self {
-        self.cost = cost;
-        self
-    }
-}
-
-impl fmt::Display for Repair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} at {}: {}",
-            self.kind,
-            display_path(&self.path),
-            self.detail
-        )
-    }
-}
-
-/// The kinds of change the parser and the coercion make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[non_exhaustive]
-pub enum RepairKind {
-    // --- Finding the JSON ---
-    /// The value was found inside surrounding prose.
-    ExtractedFromProse,
-    /// The value came from a Markdown code fence.
-    FencedBlock,
-    /// A `<think>…</think>` block was removed before parsing.
-    ThinkBlockRemoved,
-    /// Several top-level values were found and returned as one array.
-    MultipleValues,
-    // --- Syntax ---
-    /// A string was delimited by single quotes.
-    SingleQuotes,
-    /// A string was delimited by typographic quotes (“ ” ‘ ’).
-    SmartQuotes,
-    /// A string was delimited by doubled quotes (`""word""`).
-    DoubledQuotes,
-    /// An object key had no quotes.
-    UnquotedKey,
-    /// A string value had no quotes, or only one of them.
-    UnquotedString,
-    /// A key was not followed by a colon.
-    MissingColon,
-    /// A comma was followed by a closing bracket.
-    TrailingComma,
-    /// Two members or elements had no comma between them.
-    MissingComma,
-    /// A `//`, `#` or `/* */` comment was removed.
-    Comment,
-    /// A Python literal (`True`, `False`, `None`) or a differently cased JSON literal.
-    PythonLiteral,
-    /// A literal JSON cannot hold (`NaN`, `Infinity`, `undefined`) became `null`.
-    NonJsonLiteral,
-    /// A quote inside a string was not escaped.
-    UnescapedQuote,
-    /// A raw newline or control character inside a string was not escaped.
-    UnescapedNewline,
-    /// An invalid escape sequence was kept literally or replaced.
-    InvalidEscape,
-    /// A string's closing quote was missing.
-    MissingClosingQuote,
-    /// Output stopped mid-value; what was open was closed.
-    ClosedTruncated,
-    /// A key without a value was dropped.
-    DroppedDanglingKey,
-    /// Text that is not part of any value was dropped (stray words, brackets, `...`).
-    DroppedJunk,
-    /// A closing bracket did not match the open container.
-    MismatchedBracket,
-    /// A key appeared twice; the last value was kept.
-    DuplicateKey,
-    /// A Python tuple `( … )` became an array (or its only element).
-    TupleAsArray,
-    /// A Python set `{a, b}` became an array.
-    SetAsArray,
-    /// `"key": value` pairs inside an array became an object.
-    ImpliedObject,
-    /// An array written where a key belongs was appended to the previous array value.
-    MergedArray,
-    /// Members written after an object's closing brace were added to it.
-    ReopenedObject,
-    /// A number was written in a non-JSON form (`.5`, `1.`, `1_000`, `+1`).
-    NumberSyntax,
-    // --- Coercion ---
-    /// A number was read from a clean string (`"30"`).
-    NumberFromString,
-    /// A number was read from a formatted string (currency, percent, thousands separators).
-    FormattedNumber,
-    /// An integral float (`30.0`) became an integer.
-    FloatToInteger,
-    /// A boolean was read from a word (`"yes"`, `"off"`).
-    BoolFromString,
-    /// A boolean was read from `1` or `0`.
-    BoolFromNumber,
-    /// `null` was read from a string such as `"null"` or `"none"`.
-    NullFromString,
-    /// An enum or `const` value was matched loosely.
-    EnumFuzzyMatch,
-    /// A single value became a one-element array.
-    SingleToArray,
-    /// A missing required property whose schema allows `null` became `null`.
-    MissingOptionalAsNull,
-    /// A key the schema does not allow was dropped.
-    DroppedExtraKey,
-    /// A key was matched to a property through case or punctuation.
-    RenamedKey,
-    /// Several branches of a union fit; the cheapest was chosen.
-    UnionChosen,
-    /// A string holding JSON was parsed.
-    JsonInString,
-    /// An object wrapping the expected object under one key was unwrapped.
-    UnwrappedSingleKey,
-    /// A number became its decimal text.
-    StringFromNumber,
-    /// A boolean became its text.
-    StringFromBool,
-    /// More repairs were made than are listed one by one.
-    MoreRepairs,
-}
-
-impl RepairKind {
-    /// The default weight of this kind of repair when candidates are compared.
-    ///
-    /// Lossless changes weigh 0, changes that keep meaning 1–2, and changes that
-    /// rest on a heuristic more.
-    #[must_use]
-    pub fn cost(self) -> u32 {
-        use RepairKind as K;
-        match self {
-            K::FencedBlock | K::ThinkBlockRemoved | K::UnionChosen | K::MoreRepairs => 0,
-            K::ExtractedFromProse
-            | K::SingleQuotes
-            | K::SmartQuotes
-            | K::UnquotedKey
-            | K::TrailingComma
-            | K::MissingComma
-            | K::Comment
-            | K::PythonLiteral
-            | K::UnescapedNewline
-            | K::NumberSyntax
-            | K::TupleAsArray
-            | K::DuplicateKey
-            | K::NumberFromString
-            | K::FloatToInteger
-            | K::BoolFromString
-            | K::BoolFromNumber
-            | K::NullFromString
-            | K::EnumFuzzyMatch
-            | K::DroppedExtraKey
-            | K::RenamedKey => 1,
-            K::DoubledQuotes
-            | K::UnquotedString
-            | K::MissingColon
-            | K::NonJsonLiteral
-            | K::UnescapedQuote
-            | K::InvalidEscape
-            | K::MissingClosingQuote
-            | K::DroppedJunk
-            | K::MismatchedBracket
-            | K::SetAsArray
-            | K::ImpliedObject
-            | K::MergedArray
-            | K::ReopenedObject
-            | K::MultipleValues
-            | K::FormattedNumber
-            | K::SingleToArray
-            | K::MissingOptionalAsNull
-            | K::JsonInString
-            | K::StringFromNumber
-            | K::StringFromBool => 2,
-            K::ClosedTruncated | K::DroppedDanglingKey | K::UnwrappedSingleKey => 3,
-        }
-    }
-}
-
-impl fmt::Display for RepairKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
 }
 
 /// A parsed (and possibly coerced) value with the repairs that produced it.
@@ -389,14 +185,14 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
             repairs: Vec::new(),
         });
     }
-    let (text, mut repairs) = extract::strip_think(text);
+    let (text, mut repairs) = locate::strip_think(text);
     if !repairs.is_empty()
         && let Some(value) = exact_json(&text)
     {
         return Ok(Parsed { value, repairs });
     }
 
-    let fences = extract::fences(&text, extract::MAX_CANDIDATES);
+    let fences = locate::fences(&text, MAX_CANDIDATES);
     if !fences.is_empty() {
         let mut found = Vec::new();
         for fence in &fences {
@@ -414,12 +210,12 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
         }
     }
 
-    if let Some((value, reps)) = extract::prose_values(&text) {
+    if let Some((value, reps)) = locate::prose_values(&text) {
         repairs.extend(reps);
         return Ok(Parsed { value, repairs });
     }
 
-    let values = repair::parse_document(&text, true, extract::MAX_CANDIDATES)?;
+    let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
     match combine(values) {
         Some((value, reps)) => {
             repairs.extend(reps);
@@ -497,55 +293,6 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
     }
 }
 
-/// A reply with no JSON at all may still name one of a fixed set of choices: a small model
-/// asked to classify often answers `The answer is "In-Progress".` For schemas whose root is
-/// such a choice (a string enum or constants, not a free string), each quoted phrase and
-/// then the whole reply are tried as the value. Free-string roots are skipped: any prose
-/// would "match" them.
-fn choice_in_prose(text: &str, schema: &Value, leniency: Leniency) -> Option<Parsed> {
-    // A string that no choice list contains: if it coerces, the root takes any string.
-    if coerce(Value::String("\u{1}".into()), schema, Leniency::Exact).is_ok() {
-        return None;
-    }
-    let (text, _) = extract::strip_think(text);
-    let mut phrases: Vec<&str> = Vec::new();
-    let mut rest: &str = &text;
-    while phrases.len() < extract::MAX_CANDIDATES {
-        let Some(open) = rest.find(['"', '\u{201c}', '`']) else {
-            break;
-        };
-        let after = &rest[open..];
-        let quote = after.chars().next().unwrap_or('"');
-        let body = &after[quote.len_utf8()..];
-        let close_char = if quote == '\u{201c}' {
-            '\u{201d}'
-        } else {
-            quote
-        };
-        let Some(close) = body.find(close_char) else {
-            break;
-        };
-        phrases.push(&body[..close]);
-        rest = &body[close + close_char.len_utf8()..];
-    }
-    let whole = text.trim().trim_end_matches(['.', '!']);
-    if whole.len() <= 200 {
-        phrases.push(whole);
-    }
-    phrases.into_iter().find_map(|phrase| {
-        let mut parsed = coerce(Value::String(phrase.trim().to_owned()), schema, leniency).ok()?;
-        parsed.repairs.insert(
-            0,
-            Repair::new(
-                RepairKind::ExtractedFromProse,
-                "",
-                format!("took the choice {phrase:?} from prose"),
-            ),
-        );
-        Some(parsed)
-    })
-}
-
 /// Coerces an already parsed value to fit `schema`.
 ///
 /// `schema` is a whole JSON Schema document; `$ref`s of the form `#/$defs/Name`,
@@ -562,170 +309,6 @@ fn choice_in_prose(text: &str, schema: &Value, leniency: Leniency) -> Option<Par
 /// unresolvable or cyclic `$ref`, and the bound errors.
 pub fn coerce(value: Value, schema: &Value, leniency: Leniency) -> Result<Parsed, ParseError> {
     coerce::coerce(value, schema, leniency)
-}
-
-/// Candidate values for [`parse`], most trusted first, each with the repairs
-/// that produced it.
-fn candidates(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
-    let (text, think) = extract::strip_think(text);
-    let mut out: Vec<(Value, Vec<Repair>)> = Vec::new();
-    let with = |mut repairs: Vec<Repair>, first: Repair| {
-        repairs.insert(0, first);
-        let mut all = think.clone();
-        all.extend(repairs);
-        all
-    };
-    if let Some(value) = exact_json(&text) {
-        out.push((value, think.clone()));
-        return Ok(out);
-    }
-    let mut fenced = Vec::new();
-    for fence in extract::fences(&text, extract::MAX_CANDIDATES) {
-        if let Some(value) = exact_json(fence) {
-            fenced.push((value, Vec::new()));
-        } else if leniency != Leniency::Exact {
-            fenced.extend(parse_fragment(fence)?);
-        }
-    }
-    push_values(&mut out, fenced, |reps| {
-        with(
-            reps,
-            Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
-        )
-    });
-    let spans = extract::balanced_spans(&text, extract::MAX_CANDIDATES);
-    for &(start, end) in &spans {
-        let Some(span) = text.get(start..end) else {
-            continue;
-        };
-        if let Some(value) = exact_json(span) {
-            let prose = Repair::new(RepairKind::ExtractedFromProse, "", "found inside prose");
-            let mut reps = Vec::new();
-            if spans.len() > 1 {
-                reps.push(ignored_others(spans.len() - 1));
-            }
-            out.push((value, with(reps, prose)));
-        }
-    }
-    if leniency != Leniency::Exact {
-        let values = repair::parse_document(&text, true, extract::MAX_CANDIDATES)?;
-        let think = think.clone();
-        push_values(&mut out, values, |reps| {
-            let mut all = think.clone();
-            all.extend(reps);
-            all
-        });
-    }
-    Ok(out)
-}
-
-/// Adds each top-level value as a candidate, and all of them together when
-/// there are several (a model listing objects one after another often means
-/// an array).
-fn push_values(
-    out: &mut Vec<(Value, Vec<Repair>)>,
-    values: Vec<(Value, Vec<Repair>)>,
-    wrap: impl Fn(Vec<Repair>) -> Vec<Repair>,
-) {
-    let others = values.len().saturating_sub(1);
-    if others > 0
-        && let Some((value, reps)) = combine(values.clone())
-    {
-        out.push((value, wrap(reps)));
-    }
-    for (value, mut reps) in values {
-        if others > 0 {
-            reps.push(ignored_others(others));
-        }
-        out.push((value, wrap(reps)));
-    }
-}
-
-/// Taking one value out of several drops the others; that should cost more
-/// than combining them when the schema accepts both.
-fn ignored_others(count: usize) -> Repair {
-    let cost = u32::try_from(count)
-        .unwrap_or(u32::MAX / 2)
-        .saturating_mul(2);
-    Repair::new(
-        RepairKind::DroppedJunk,
-        "",
-        format!("ignored {count} other top-level value(s)"),
-    )
-    .with_cost(cost)
-}
-
-/// Parses the text of one fence or span: plain JSON, else the repairing parser.
-fn parse_fragment(text: &str) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
-    if let Some(value) = exact_json(text) {
-        return Ok(vec![(value, Vec::new())]);
-    }
-    repair::parse_document(text, true, extract::MAX_CANDIDATES)
-}
-
-/// Merges several top-level values into one, the way a reader would.
-///
-/// Empty containers are dropped when anything else was found; an array
-/// followed by an array of the same shape is taken as a corrected copy of it
-/// (models streaming an answer twice); several values left become an array.
-pub(crate) fn combine(values: Vec<(Value, Vec<Repair>)>) -> Option<(Value, Vec<Repair>)> {
-    let any_content = values.iter().any(|(v, _)| !is_empty_container(v));
-    let mut kept: Vec<(Value, Vec<Repair>)> = Vec::new();
-    for (value, repairs) in values {
-        if any_content && is_empty_container(&value) {
-            continue;
-        }
-        if !any_content && !kept.is_empty() {
-            break;
-        }
-        if kept
-            .last()
-            .is_some_and(|(last, _)| same_shape_arrays(last, &value))
-        {
-            kept.pop();
-        }
-        kept.push((value, repairs));
-    }
-    if kept.len() <= 1 {
-        return kept.pop();
-    }
-    let mut repairs = vec![Repair::new(
-        RepairKind::MultipleValues,
-        "",
-        format!("{} top-level values returned as one array", kept.len()),
-    )];
-    let mut items = Vec::with_capacity(kept.len());
-    for (i, (value, reps)) in kept.into_iter().enumerate() {
-        items.push(value);
-        for mut r in reps {
-            r.path = format!("/{i}{}", r.path);
-            push_repair(&mut repairs, r);
-        }
-    }
-    Some((Value::Array(items), repairs))
-}
-
-fn is_empty_container(v: &Value) -> bool {
-    match v {
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    }
-}
-
-/// Two arrays of the same length whose elements have the same JSON types and,
-/// for objects, the same keys.
-fn same_shape_arrays(a: &Value, b: &Value) -> bool {
-    let (Value::Array(a), Value::Array(b)) = (a, b) else {
-        return false;
-    };
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| match (x, y) {
-            (Value::Object(x), Value::Object(y)) => {
-                x.len() == y.len() && x.keys().all(|k| y.contains_key(k))
-            }
-            _ => std::mem::discriminant(x) == std::mem::discriminant(y),
-        })
 }
 
 /// Plain JSON of the whole (trimmed) text, as `serde_json` reads it: the fast path.
@@ -749,32 +332,6 @@ fn mismatch_depth(e: &ParseError) -> usize {
     }
 }
 
-pub(crate) fn total_cost(repairs: &[Repair]) -> u32 {
-    repairs
-        .iter()
-        .fold(0u32, |acc, r| acc.saturating_add(r.cost))
-}
-
-/// Appends a repair, folding everything past [`MAX_LISTED_REPAIRS`] into one
-/// [`RepairKind::MoreRepairs`] entry so memory stays bounded while the cost
-/// stays exact.
-pub(crate) fn push_repair(repairs: &mut Vec<Repair>, repair: Repair) {
-    if repairs.len() < MAX_LISTED_REPAIRS {
-        repairs.push(repair);
-        return;
-    }
-    if let Some(last) = repairs.last_mut()
-        && last.kind == RepairKind::MoreRepairs
-    {
-        last.cost = last.cost.saturating_add(repair.cost);
-        return;
-    }
-    repairs.push(
-        Repair::new(RepairKind::MoreRepairs, "", "further repairs not listed")
-            .with_cost(repair.cost),
-    );
-}
-
 /// Appends `key` to a JSON pointer, escaped as RFC 6901 says.
 pub(crate) fn push_pointer(path: &mut String, key: &str) {
     path.push('/');
@@ -787,12 +344,9 @@ pub(crate) fn push_pointer(path: &mut String, key: &str) {
     }
 }
 
-fn display_path(path: &str) -> &str {
-    if path.is_empty() { "the root" } else { path }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::repair::MAX_LISTED_REPAIRS;
     use super::*;
     use serde_json::json;
 

@@ -186,7 +186,7 @@ pub(crate) fn prose_values(text: &str) -> Option<(Value, Vec<Repair>)> {
         return None;
     }
     has_prose |= !tail.trim().is_empty() || spans.len() > 1;
-    let (value, mut repairs) = super::combine(values)?;
+    let (value, mut repairs) = super::candidates::combine(values)?;
     if has_prose {
         repairs.insert(
             0,
