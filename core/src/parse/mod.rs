@@ -55,6 +55,7 @@
 
 mod candidates;
 mod coerce;
+mod fits;
 mod locate;
 mod repair;
 mod tolerant;
