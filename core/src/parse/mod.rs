@@ -333,18 +333,6 @@ fn mismatch_depth(e: &ParseError) -> usize {
     }
 }
 
-/// Appends `key` to a JSON pointer, escaped as RFC 6901 says.
-pub(crate) fn push_pointer(path: &mut String, key: &str) {
-    path.push('/');
-    for c in key.chars() {
-        match c {
-            '~' => path.push_str("~0"),
-            '/' => path.push_str("~1"),
-            c => path.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::repair::MAX_LISTED_REPAIRS;
@@ -493,7 +481,7 @@ mod tests {
     #[test]
     fn pointer_escaping() {
         let mut p = String::new();
-        push_pointer(&mut p, "a/b~c");
+        crate::json::push_key(&mut p, "a/b~c");
         assert_eq!(p, "/a~1b~0c");
     }
 

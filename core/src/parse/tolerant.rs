@@ -17,12 +17,11 @@
 //! Every look-ahead is either bounded by a small constant or cached, so the
 //! whole pass stays linear in the length of the text.
 
-use std::fmt::Write as _;
-
 use serde_json::{Map, Number, Value};
 
 use super::repair::push_repair;
-use super::{MAX_NESTING, ParseError, Repair, RepairKind, push_pointer};
+use super::{MAX_NESTING, ParseError, Repair, RepairKind};
+use crate::json::{push_index, push_key};
 
 /// Where a value is being read; it decides what may end a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,7 +379,7 @@ impl<'a> Parser<'a> {
         key: String,
     ) -> Result<(), ParseError> {
         let mark = self.path.len();
-        push_pointer(&mut self.path, &key);
+        push_key(&mut self.path, &key);
         let value = self.parse_value(Ctx::Value);
         let result = match value {
             Ok(Some(value)) => {
@@ -460,7 +459,7 @@ impl<'a> Parser<'a> {
                     }
                     let start = self.pos;
                     let mark = self.path.len();
-                    let _ = write!(self.path, "/{}", items.len());
+                    push_index(&mut self.path, items.len());
                     let value = self.parse_value(Ctx::Item)?;
                     let pushed = match value {
                         Some(Value::String(key))
@@ -474,7 +473,7 @@ impl<'a> Parser<'a> {
                                 "read `key: value` pairs in an array as an object",
                             );
                             self.path.truncate(mark);
-                            let _ = write!(self.path, "/{}", items.len());
+                            push_index(&mut self.path, items.len());
                             self.enter(b'{')?;
                             let mut map = Map::new();
                             self.member_value(&mut map, key)?;

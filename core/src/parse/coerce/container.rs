@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use super::choice::normalize;
 use super::{Coercer, describe};
+use crate::json::{push_index, push_key};
 use crate::parse::repair::push_repair;
-use crate::parse::{Leniency, ParseError, Repair, RepairKind, push_pointer};
+use crate::parse::{Leniency, ParseError, Repair, RepairKind};
 
 impl<'s> Coercer<'s> {
     pub(super) fn array_from(
@@ -95,7 +96,7 @@ impl<'s> Coercer<'s> {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             let mark = self.path.len();
-            push_pointer(&mut self.path, &i.to_string());
+            push_index(&mut self.path, i);
             let result = match prefix.get(i).or(rest) {
                 None => Ok(Some(item)),
                 Some(Value::Bool(false)) if self.allows(Leniency::Standard) => {
@@ -191,7 +192,7 @@ impl<'s> Coercer<'s> {
                     (Some((prop, _)), None) if !claimed.contains(prop.as_str()) => {
                         claimed.insert(prop.as_str());
                         let mark = self.path.len();
-                        push_pointer(&mut self.path, prop);
+                        push_key(&mut self.path, prop);
                         self.note(
                             repairs,
                             RepairKind::RenamedKey,
@@ -217,7 +218,7 @@ impl<'s> Coercer<'s> {
                 continue;
             }
             let mut path = self.path.clone();
-            push_pointer(&mut path, name);
+            push_key(&mut path, name);
             match props.get(name) {
                 Some(schema) if self.allows(Leniency::Standard) && self.allows_null(schema, 0) => {
                     let detail = "filled a missing nullable property with null";
@@ -240,7 +241,7 @@ impl<'s> Coercer<'s> {
         let additional = s.get("additionalProperties");
         for (key, v) in rest {
             let mark = self.path.len();
-            push_pointer(&mut self.path, &key);
+            push_key(&mut self.path, &key);
             let result = match additional {
                 Some(Value::Bool(false)) => {
                     if self.allows(Leniency::Standard) {
@@ -281,7 +282,7 @@ impl<'s> Coercer<'s> {
         repairs: &mut Vec<Repair>,
     ) -> Result<Value, ParseError> {
         let mark = self.path.len();
-        push_pointer(&mut self.path, name);
+        push_key(&mut self.path, name);
         let result = self.value(value, schema, depth + 1, 0, repairs);
         self.path.truncate(mark);
         result

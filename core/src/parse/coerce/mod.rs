@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use super::fits::{fits, type_matches};
 use super::repair::{push_repair, total_cost};
 use super::{Leniency, MAX_NESTING, ParseError, Parsed, Repair, RepairKind};
+use crate::json::excerpt;
 
 /// Most schema steps one coercion may take; unions nested inside unions
 /// multiply the work, and this keeps a hostile schema from taking forever.
@@ -350,13 +351,7 @@ fn describe(value: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => format!("boolean {b}"),
         Value::Number(n) => format!("number {n}"),
-        Value::String(s) => {
-            let mut short: String = s.chars().take(40).collect();
-            if short.len() < s.len() {
-                short.push('…');
-            }
-            format!("string {short:?}")
-        }
+        Value::String(s) => format!("string {:?}", excerpt(s, 40)),
         Value::Array(a) => format!("an array of {} items", a.len()),
         Value::Object(o) => {
             let keys: Vec<&str> = o.keys().take(5).map(String::as_str).collect();
