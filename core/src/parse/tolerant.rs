@@ -32,6 +32,15 @@ enum Ctx {
     Item,
 }
 
+/// An open container on the parser's stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Container {
+    /// `{`, an object (or a Python set being read as one).
+    Object,
+    /// `[`, an array (or a Python tuple).
+    Array,
+}
+
 /// Longest quoted key the `"key":` look-ahead scans.
 const KEY_LOOKAHEAD: usize = 256;
 /// Farthest a closing quote may be for an unquoted value to run up to it.
@@ -54,17 +63,17 @@ struct Parser<'a> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    /// Open containers, `{` or `[`; its length is the nesting depth.
-    stack: Vec<u8>,
+    /// Open containers, innermost last; its length is the nesting depth.
+    stack: Vec<Container>,
     /// JSON pointer of the value being read, for repair records.
     path: String,
     repairs: Vec<Repair>,
     last_dq: Option<usize>,
     last_sq: Option<usize>,
     last_smart: Option<usize>,
-    /// Cache for [`Parser::next_dq`]: the first `"` at or after `dq_from`.
-    dq_from: usize,
-    dq_next: Option<usize>,
+    /// Cache for [`Parser::next_dq`]: `(from, next)` says the first `"` at or after
+    /// `from` is at `next`; `None` before the first look-up.
+    dq_cache: Option<(usize, Option<usize>)>,
 }
 
 impl<'a> Parser<'a> {
@@ -80,8 +89,7 @@ impl<'a> Parser<'a> {
             last_dq: bytes.iter().rposition(|&b| b == b'"'),
             last_sq: bytes.iter().rposition(|&b| b == b'\''),
             last_smart: src.rfind(['”', '’']),
-            dq_from: usize::MAX,
-            dq_next: None,
+            dq_cache: None,
         }
     }
 
@@ -173,7 +181,7 @@ impl<'a> Parser<'a> {
                 RepairKind::ReopenedObject,
                 "added members written after the closing brace",
             );
-            self.enter(b'{')?;
+            self.enter(Container::Object)?;
             self.object_members(map, false)?;
             self.leave();
         }
@@ -212,13 +220,16 @@ impl<'a> Parser<'a> {
     fn parse_object(&mut self) -> Result<Option<Value>, ParseError> {
         let body = self.pos;
         let mark = self.repairs.len();
-        self.enter(b'{')?;
+        self.enter(Container::Object)?;
         let mut map = Map::new();
         let is_set = self.object_members(&mut map, false)?;
         self.leave();
         if !is_set {
             // `[{]`: a lone `{` closed by the array's bracket is a stray brace.
-            if map.is_empty() && self.peek() == Some(']') && self.stack.last() == Some(&b'[') {
+            if map.is_empty()
+                && self.peek() == Some(']')
+                && self.stack.last() == Some(&Container::Array)
+            {
                 self.note(RepairKind::DroppedJunk, "dropped a stray `{`");
                 return Ok(None);
             }
@@ -257,7 +268,7 @@ impl<'a> Parser<'a> {
                     return Ok(false);
                 }
                 ']' => {
-                    if self.parent_is(b'[') {
+                    if self.parent_is(Container::Array) {
                         self.note(
                             RepairKind::MismatchedBracket,
                             "closed the object at the array's `]`",
@@ -409,7 +420,7 @@ impl<'a> Parser<'a> {
     /// the items and whether any comma was seen (a one-item tuple needs one).
     #[allow(clippy::too_many_lines)] // one state machine reads best in one place
     fn parse_array(&mut self, closer: u8) -> Result<(Vec<Value>, bool), ParseError> {
-        self.enter(b'[')?;
+        self.enter(Container::Array)?;
         let mut items = Vec::new();
         let mut need_comma = false;
         let mut saw_comma = false;
@@ -425,7 +436,7 @@ impl<'a> Parser<'a> {
             }
             match c {
                 '}' | ']' | ')' => {
-                    if (c == '}' && closer == b']' && self.parent_is(b'{'))
+                    if (c == '}' && closer == b']' && self.parent_is(Container::Object))
                         || (c == ']' && closer != b']')
                     {
                         self.note(
@@ -474,7 +485,7 @@ impl<'a> Parser<'a> {
                             );
                             self.path.truncate(mark);
                             push_index(&mut self.path, items.len());
-                            self.enter(b'{')?;
+                            self.enter(Container::Object)?;
                             let mut map = Map::new();
                             self.member_value(&mut map, key)?;
                             self.object_members(&mut map, true)?;
@@ -894,11 +905,11 @@ impl<'a> Parser<'a> {
     /// Position of the first `"` at or after `from`, cached so that the
     /// forward-moving callers scan each byte once.
     fn next_dq(&mut self, from: usize) -> Option<usize> {
-        if from >= self.dq_from
-            && self.dq_from != usize::MAX
-            && self.dq_next.is_none_or(|n| n >= from)
+        if let Some((cached_from, next)) = self.dq_cache
+            && from >= cached_from
+            && next.is_none_or(|n| n >= from)
         {
-            return self.dq_next;
+            return next;
         }
         let found = self
             .bytes
@@ -906,8 +917,7 @@ impl<'a> Parser<'a> {
             .iter()
             .position(|&b| b == b'"')
             .map(|off| from + off);
-        self.dq_from = from;
-        self.dq_next = found;
+        self.dq_cache = Some((from, found));
         found
     }
 
@@ -990,11 +1000,11 @@ impl<'a> Parser<'a> {
         self.src.get(i..)?.chars().next()
     }
 
-    fn parent_is(&self, kind: u8) -> bool {
+    fn parent_is(&self, kind: Container) -> bool {
         self.stack.iter().rev().nth(1) == Some(&kind)
     }
 
-    fn enter(&mut self, kind: u8) -> Result<(), ParseError> {
+    fn enter(&mut self, kind: Container) -> Result<(), ParseError> {
         if self.stack.len() >= MAX_NESTING {
             return Err(ParseError::TooDeep { limit: MAX_NESTING });
         }
