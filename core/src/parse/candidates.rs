@@ -118,23 +118,23 @@ pub(super) fn candidates(
 
 /// Adds each top-level value as a candidate, and all of them together when
 /// there are several (a model listing objects one after another often means
-/// an array).
+/// an array). `decorate` adds the repairs that say where the values were found.
 fn push_values(
     out: &mut Vec<(Value, Vec<Repair>)>,
     values: Vec<(Value, Vec<Repair>)>,
-    wrap: impl Fn(Vec<Repair>) -> Vec<Repair>,
+    decorate: impl Fn(Vec<Repair>) -> Vec<Repair>,
 ) {
     let others = values.len().saturating_sub(1);
     if others > 0
         && let Some((value, reps)) = combine(values.clone())
     {
-        out.push((value, wrap(reps)));
+        out.push((value, decorate(reps)));
     }
     for (value, mut reps) in values {
         if others > 0 {
             reps.push(ignored_others(others));
         }
-        out.push((value, wrap(reps)));
+        out.push((value, decorate(reps)));
     }
 }
 
