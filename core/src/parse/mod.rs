@@ -54,6 +54,7 @@
 //! bounded or cached, and the number of candidates is capped.
 
 mod candidates;
+mod cheapest;
 mod coerce;
 mod fits;
 mod locate;
@@ -70,6 +71,7 @@ pub use repair::{Repair, RepairKind};
 use serde_json::Value;
 
 use candidates::{candidates, choice_in_prose, combine, parse_fragment};
+use cheapest::{NoFit, cheapest};
 use locate::MAX_CANDIDATES;
 use repair::{display_path, total_cost};
 
@@ -233,7 +235,8 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
 /// top-level value on its own and all of them together), restricted to plain
 /// JSON under [`Leniency::Exact`]. Each is coerced against `schema` (see
 /// [`coerce`]); the result with the lowest total cost wins, earlier candidates
-/// winning ties.
+/// winning ties. When none fits and the root is a choice (an `enum` or `const`),
+/// a choice named in prose is tried last.
 ///
 /// # Errors
 ///
@@ -250,48 +253,32 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
         Err(ParseError::NoJson) => Vec::new(),
         Err(e) => return Err(e),
     };
-    let mut best: Option<Parsed> = None;
-    let mut error: Option<ParseError> = None;
-    for (value, mut repairs) in candidates {
-        let base = total_cost(&repairs);
-        if best.as_ref().is_some_and(|b| b.cost() <= base) {
-            continue;
+    let found = cheapest(
+        candidates,
+        |(_, repairs)| total_cost(repairs),
+        |(value, mut repairs)| {
+            let parsed = coerce(value, schema, leniency)?;
+            repairs.extend(parsed.repairs);
+            Ok((parsed.value, repairs))
+        },
+    );
+    let error = match found {
+        Ok(best) => {
+            return Ok(Parsed {
+                value: best.value,
+                repairs: best.repairs,
+            });
         }
-        match coerce(value, schema, leniency) {
-            Ok(parsed) => {
-                if best
-                    .as_ref()
-                    .is_none_or(|b| base + parsed.cost() < b.cost())
-                {
-                    repairs.extend(parsed.repairs);
-                    best = Some(Parsed {
-                        value: parsed.value,
-                        repairs,
-                    });
-                }
-            }
-            Err(e @ ParseError::Mismatch { .. }) => {
-                if error
-                    .as_ref()
-                    .is_none_or(|old| mismatch_depth(&e) > mismatch_depth(old))
-                {
-                    error = Some(e);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    if best.is_none()
-        && leniency != Leniency::Exact
+        Err(NoFit::Fatal(e)) => return Err(e),
+        Err(NoFit::Mismatch { error, .. }) => error,
+        Err(NoFit::Nothing) => ParseError::NoJson,
+    };
+    if leniency != Leniency::Exact
         && let Some(choice) = choice_in_prose(text, schema, leniency)
     {
         return Ok(choice);
     }
-    match (best, error) {
-        (Some(parsed), _) => Ok(parsed),
-        (None, Some(e)) => Err(e),
-        (None, None) => Err(ParseError::NoJson),
-    }
+    Err(error)
 }
 
 /// Coerces an already parsed value to fit `schema`.
@@ -324,13 +311,6 @@ fn check_size(text: &str) -> Result<(), ParseError> {
         });
     }
     Ok(())
-}
-
-fn mismatch_depth(e: &ParseError) -> usize {
-    match e {
-        ParseError::Mismatch { path, .. } => path.matches('/').count(),
-        _ => 0,
-    }
 }
 
 #[cfg(test)]

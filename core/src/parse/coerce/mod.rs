@@ -15,8 +15,9 @@ mod scalar;
 
 use serde_json::{Map, Value};
 
+use super::cheapest::{Miss, NoFit, cheapest};
 use super::fits::{fits, type_matches};
-use super::repair::{push_repair, total_cost};
+use super::repair::push_repair;
 use super::{Leniency, MAX_NESTING, ParseError, Parsed, Repair, RepairKind};
 use crate::json::excerpt;
 
@@ -162,57 +163,40 @@ impl<'s> Coercer<'s> {
         if let [only] = branches {
             return self.value(value, only, depth, hops + 1, repairs);
         }
-        let mut best: Option<(Value, Vec<Repair>, u32, usize)> = None;
-        // The failed branch that got furthest into the value, and whether
-        // another got as far (then no branch is the obvious intent).
-        let mut error: Option<(ParseError, usize)> = None;
-        let mut tied = false;
-        let mut fits = 0;
-        for (i, branch) in branches.iter().enumerate() {
-            let mut branch_repairs = Vec::new();
-            self.tag_mismatch = false;
-            match self.value(value.clone(), branch, depth, hops + 1, &mut branch_repairs) {
-                Ok(out) => {
-                    fits += 1;
-                    let cost = total_cost(&branch_repairs);
-                    if best.as_ref().is_none_or(|b| cost < b.2) {
-                        best = Some((out, branch_repairs, cost, i));
-                    }
-                    if cost == 0 {
-                        break;
-                    }
+        let found = cheapest(
+            branches,
+            |_| 0,
+            |branch| {
+                let mut branch_repairs = Vec::new();
+                self.tag_mismatch = false;
+                match self.value(value.clone(), branch, depth, hops + 1, &mut branch_repairs) {
+                    Ok(out) => Ok((out, branch_repairs)),
+                    Err(e) if self.tag_mismatch => Err(Miss::from(e).on_tag()),
+                    Err(e) => Err(e.into()),
                 }
-                Err(e @ ParseError::Mismatch { .. }) => {
-                    let score = 2 * pointer_depth(&e) - usize::from(self.tag_mismatch);
-                    match &error {
-                        Some((_, old)) if *old > score => {}
-                        Some((_, old)) if *old == score => tied = true,
-                        _ => {
-                            error = Some((e, score));
-                            tied = false;
-                        }
-                    }
+            },
+        );
+        match found {
+            Ok(best) => {
+                if best.fits > 1 {
+                    let detail = format!(
+                        "chose branch {} of {}, the cheapest fit",
+                        best.index,
+                        branches.len()
+                    );
+                    self.note(repairs, RepairKind::UnionChosen, detail);
                 }
-                Err(e) => return Err(e),
+                for r in best.repairs {
+                    push_repair(repairs, r);
+                }
+                Ok(best.value)
             }
+            Err(NoFit::Fatal(e)) => Err(e),
+            Err(NoFit::Mismatch { error, tied: false }) => Err(error),
+            // No branch fit, and none got further than all the others: no branch is
+            // the obvious intent.
+            Err(_) => Err(self.mismatch(format!("one of the {} variants", branches.len()), &value)),
         }
-        let Some((out, branch_repairs, _, i)) = best else {
-            return Err(match error {
-                Some((e, _)) if !tied => e,
-                _ => self.mismatch(format!("one of the {} variants", branches.len()), &value),
-            });
-        };
-        if fits > 1 {
-            self.note(
-                repairs,
-                RepairKind::UnionChosen,
-                format!("chose branch {i} of {}, the cheapest fit", branches.len()),
-            );
-        }
-        for r in branch_repairs {
-            push_repair(repairs, r);
-        }
-        Ok(out)
     }
 
     /// The keywords that constrain this value itself: `const`, `enum`, `type`
@@ -255,36 +239,25 @@ impl<'s> Coercer<'s> {
         if let Some(exact) = types.iter().find(|t| type_matches(&value, t)) {
             return self.typed(value, exact, s, depth, repairs);
         }
-        let mut best: Option<(Value, Vec<Repair>, u32)> = None;
-        let mut error = None;
-        for t in &types {
-            let mut type_repairs = Vec::new();
-            match self.typed(value.clone(), t, s, depth, &mut type_repairs) {
-                Ok(out) => {
-                    let cost = total_cost(&type_repairs);
-                    if best.as_ref().is_none_or(|b| cost < b.2) {
-                        best = Some((out, type_repairs, cost));
-                    }
-                }
-                Err(e @ ParseError::Mismatch { .. }) => {
-                    if error
-                        .as_ref()
-                        .is_none_or(|old| pointer_depth(&e) > pointer_depth(old))
-                    {
-                        error = Some(e);
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        match best {
-            Some((out, type_repairs, _)) => {
-                for r in type_repairs {
+        let found = cheapest(
+            &types,
+            |_| 0,
+            |t| {
+                let mut type_repairs = Vec::new();
+                let out = self.typed(value.clone(), t, s, depth, &mut type_repairs)?;
+                Ok((out, type_repairs))
+            },
+        );
+        match found {
+            Ok(best) => {
+                for r in best.repairs {
                     push_repair(repairs, r);
                 }
-                Ok(out)
+                Ok(best.value)
             }
-            None => Err(error.unwrap_or_else(|| self.mismatch(types.join(" or "), &value))),
+            Err(NoFit::Fatal(e)) => Err(e),
+            Err(NoFit::Mismatch { error, .. }) => Err(error),
+            Err(NoFit::Nothing) => Err(self.mismatch(types.join(" or "), &value)),
         }
     }
 
@@ -358,13 +331,6 @@ fn describe(value: &Value) -> String {
             let more = if o.len() > 5 { ", …" } else { "" };
             format!("an object with keys [{}{more}]", keys.join(", "))
         }
-    }
-}
-
-fn pointer_depth(e: &ParseError) -> usize {
-    match e {
-        ParseError::Mismatch { path, .. } => path.matches('/').count() + 1,
-        _ => 0,
     }
 }
 
