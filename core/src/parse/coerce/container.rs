@@ -146,7 +146,8 @@ impl<'s> Coercer<'s> {
         }
     }
 
-    #[allow(clippy::too_many_lines)] // the member pass reads best in one place
+    /// An object's members: exact names first, then renamed keys, then missing
+    /// required properties, then whatever `additionalProperties` says of the rest.
     fn object(
         &mut self,
         mut map: Map<String, Value>,
@@ -162,11 +163,32 @@ impl<'s> Coercer<'s> {
         if self.allows(Leniency::Lenient) {
             map = self.unwrap_wrapper(map, props, repairs);
         }
-
-        // Members named exactly like a property are coerced in the order
-        // written; the rest wait for key matching and `additionalProperties`.
         let mut out = Map::new();
-        let mut rest: Vec<(String, Value)> = Vec::new();
+        let mut rest = self.exact_members(map, props, depth, &mut out, repairs)?;
+        if self.allows(Leniency::Standard) && !rest.is_empty() && out.len() < props.len() {
+            rest = self.renamed_members(rest, props, depth, &mut out, repairs)?;
+        }
+        self.fill_required(s, props, &rest, &mut out, repairs)?;
+        let additional = s.get("additionalProperties");
+        for (key, v) in rest {
+            if let Some(v) = self.additional_member(&key, v, additional, depth, repairs)? {
+                out.insert(key, v);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Members named exactly like a property, coerced in the order written; the
+    /// others are returned for key matching and `additionalProperties`.
+    fn exact_members(
+        &mut self,
+        map: Map<String, Value>,
+        props: &'s Map<String, Value>,
+        depth: usize,
+        out: &mut Map<String, Value>,
+        repairs: &mut Vec<Repair>,
+    ) -> Result<Vec<(String, Value)>, ParseError> {
+        let mut rest = Vec::new();
         for (key, v) in map {
             match props.get(&key) {
                 Some(schema) => {
@@ -176,39 +198,63 @@ impl<'s> Coercer<'s> {
                 None => rest.push((key, v)),
             }
         }
-        // `"First Name"` for `first_name`: match the rest through case and punctuation.
-        if self.allows(Leniency::Standard) && !rest.is_empty() && out.len() < props.len() {
-            let free: Vec<(&String, String)> = props
-                .keys()
-                .filter(|p| !out.contains_key(*p))
-                .map(|p| (p, normalize(p)))
-                .collect();
-            let mut claimed: HashSet<&str> = HashSet::new();
-            let mut unmatched = Vec::with_capacity(rest.len());
-            for (key, v) in rest {
-                let nk = normalize(&key);
-                let mut hits = free.iter().filter(|(_, np)| !nk.is_empty() && *np == nk);
-                match (hits.next(), hits.next()) {
-                    (Some((prop, _)), None) if !claimed.contains(prop.as_str()) => {
-                        claimed.insert(prop.as_str());
-                        let mark = self.path.len();
-                        push_key(&mut self.path, prop);
-                        self.note(
-                            repairs,
-                            RepairKind::RenamedKey,
-                            format!("read key {key:?} as {prop:?}"),
-                        );
-                        self.path.truncate(mark);
-                        let schema = props.get(prop.as_str()).unwrap_or(&Value::Bool(true));
-                        let v = self.member(prop, v, schema, depth, repairs)?;
-                        out.insert((*prop).clone(), v);
-                    }
-                    _ => unmatched.push((key, v)),
-                }
-            }
-            rest = unmatched;
-        }
+        Ok(rest)
+    }
 
+    /// `"First Name"` for `first_name`: the members left over matched to the
+    /// properties not yet filled, through case and punctuation, when exactly one
+    /// property matches. Returns the members still unmatched.
+    fn renamed_members(
+        &mut self,
+        rest: Vec<(String, Value)>,
+        props: &'s Map<String, Value>,
+        depth: usize,
+        out: &mut Map<String, Value>,
+        repairs: &mut Vec<Repair>,
+    ) -> Result<Vec<(String, Value)>, ParseError> {
+        let free: Vec<(&String, String)> = props
+            .keys()
+            .filter(|p| !out.contains_key(*p))
+            .map(|p| (p, normalize(p)))
+            .collect();
+        let mut claimed: HashSet<&str> = HashSet::new();
+        let mut unmatched = Vec::with_capacity(rest.len());
+        for (key, v) in rest {
+            let nk = normalize(&key);
+            let mut hits = free.iter().filter(|(_, np)| !nk.is_empty() && *np == nk);
+            match (hits.next(), hits.next()) {
+                (Some((prop, _)), None) if !claimed.contains(prop.as_str()) => {
+                    claimed.insert(prop.as_str());
+                    let mark = self.path.len();
+                    push_key(&mut self.path, prop);
+                    self.note(
+                        repairs,
+                        RepairKind::RenamedKey,
+                        format!("read key {key:?} as {prop:?}"),
+                    );
+                    self.path.truncate(mark);
+                    let schema = props.get(prop.as_str()).unwrap_or(&Value::Bool(true));
+                    let v = self.member(prop, v, schema, depth, repairs)?;
+                    out.insert((*prop).clone(), v);
+                }
+                _ => unmatched.push((key, v)),
+            }
+        }
+        Ok(unmatched)
+    }
+
+    /// Required properties still missing: `null` where the property's schema
+    /// allows it (from [`Leniency::Standard`]), else a mismatch. A required name
+    /// the schema does not describe is left to `additionalProperties` when the
+    /// model wrote it.
+    fn fill_required(
+        &self,
+        s: &'s Map<String, Value>,
+        props: &'s Map<String, Value>,
+        rest: &[(String, Value)],
+        out: &mut Map<String, Value>,
+        repairs: &mut Vec<Repair>,
+    ) -> Result<(), ParseError> {
         let required = s
             .get("required")
             .and_then(Value::as_array)
@@ -238,38 +284,43 @@ impl<'s> Coercer<'s> {
                 }
             }
         }
-        let additional = s.get("additionalProperties");
-        for (key, v) in rest {
-            let mark = self.path.len();
-            push_key(&mut self.path, &key);
-            let result = match additional {
-                Some(Value::Bool(false)) => {
-                    if self.allows(Leniency::Standard) {
-                        self.note(
-                            repairs,
-                            RepairKind::DroppedExtraKey,
-                            format!("dropped unknown key {key:?}"),
-                        );
-                        Ok(None)
-                    } else {
-                        Err(ParseError::Mismatch {
-                            path: self.path.clone(),
-                            expected: "no such property".to_owned(),
-                            found: describe(&v),
-                        })
-                    }
-                }
-                Some(schema @ Value::Object(_)) => {
-                    self.value(v, schema, depth + 1, 0, repairs).map(Some)
-                }
-                _ => Ok(Some(v)),
-            };
-            self.path.truncate(mark);
-            if let Some(v) = result? {
-                out.insert(key, v);
+        Ok(())
+    }
+
+    /// A member no property names, as `additionalProperties` says: dropped (from
+    /// [`Leniency::Standard`]) where it is `false`, coerced where it is a schema,
+    /// kept as written otherwise. `None` when dropped.
+    fn additional_member(
+        &mut self,
+        key: &str,
+        v: Value,
+        additional: Option<&'s Value>,
+        depth: usize,
+        repairs: &mut Vec<Repair>,
+    ) -> Result<Option<Value>, ParseError> {
+        let mark = self.path.len();
+        push_key(&mut self.path, key);
+        let result = match additional {
+            Some(Value::Bool(false)) if self.allows(Leniency::Standard) => {
+                self.note(
+                    repairs,
+                    RepairKind::DroppedExtraKey,
+                    format!("dropped unknown key {key:?}"),
+                );
+                Ok(None)
             }
-        }
-        Ok(Value::Object(out))
+            Some(Value::Bool(false)) => Err(ParseError::Mismatch {
+                path: self.path.clone(),
+                expected: "no such property".to_owned(),
+                found: describe(&v),
+            }),
+            Some(schema @ Value::Object(_)) => {
+                self.value(v, schema, depth + 1, 0, repairs).map(Some)
+            }
+            _ => Ok(Some(v)),
+        };
+        self.path.truncate(mark);
+        result
     }
 
     /// One property's value, coerced under its own path.
