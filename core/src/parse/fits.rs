@@ -19,95 +19,110 @@ pub(super) fn fits(value: &Value, schema: &Value, root: &Value, depth: usize) ->
         Value::Object(s) => s,
         _ => return false,
     };
-    // One pass over the schema's few keywords: string compares are cheaper than a hashed
-    // lookup per keyword, and this runs once per value node.
-    let (mut reference, mut structural) = (None, false);
-    let (mut properties, mut required, mut extra, mut items) = (None, None, None, None);
-    for (key, keyword) in s {
-        match key.as_str() {
-            "$ref" => reference = Some(keyword),
-            "type" => {
-                structural = true;
-                let ok = match keyword {
-                    Value::String(t) => type_matches(value, t),
-                    Value::Array(ts) => ts
-                        .iter()
-                        .any(|t| t.as_str().is_some_and(|t| type_matches(value, t))),
-                    _ => false,
-                };
-                if !ok {
-                    return false;
-                }
-            }
-            "const" => {
-                structural = true;
-                if keyword != value {
-                    return false;
-                }
-            }
-            "enum" => {
-                structural = true;
-                if !keyword
-                    .as_array()
-                    .is_some_and(|choices| choices.contains(value))
-                {
-                    return false;
-                }
-            }
-            "anyOf" | "oneOf" => {
-                structural = true;
-                let Value::Array(branches) = keyword else {
-                    return false;
-                };
-                if !branches.iter().any(|b| fits(value, b, root, depth + 1)) {
-                    return false;
-                }
-            }
-            "allOf" | "prefixItems" => return false,
-            "properties" => {
-                structural = true;
-                properties = keyword.as_object();
-            }
-            "required" => required = keyword.as_array(),
-            "additionalProperties" => extra = Some(keyword),
-            "items" => {
-                structural = true;
-                items = Some(keyword);
-            }
-            _ => {}
-        }
-    }
-    if let Some(reference) = reference {
+    let Some(keywords) = Keywords::scan(value, s, root, depth) else {
+        return false;
+    };
+    if let Some(reference) = keywords.reference {
         let target = reference
             .as_str()
             .and_then(|r| r.strip_prefix('#'))
             .and_then(|pointer| resolve_pointer(root, pointer));
-        return !structural && target.is_some_and(|t| fits(value, t, root, depth + 1));
+        return !keywords.structural && target.is_some_and(|t| fits(value, t, root, depth + 1));
     }
     match value {
-        Value::Object(object) => {
-            if let Some(required) = required
-                && !required
-                    .iter()
-                    .all(|k| k.as_str().is_some_and(|k| lookup(object, k).is_some()))
-            {
-                return false;
-            }
-            object.iter().all(
-                |(key, item)| match properties.and_then(|p| lookup(p, key)) {
-                    Some(property) => fits(item, property, root, depth + 1),
-                    None => match extra {
-                        None | Some(Value::Bool(true)) => true,
-                        Some(Value::Bool(false)) => false,
-                        Some(other) => fits(item, other, root, depth + 1),
-                    },
-                },
-            )
-        }
-        Value::Array(elements) => {
-            items.is_none_or(|item| elements.iter().all(|e| fits(e, item, root, depth + 1)))
-        }
+        Value::Object(object) => keywords.members_fit(object, root, depth),
+        Value::Array(elements) => keywords
+            .items
+            .is_none_or(|item| elements.iter().all(|e| fits(e, item, root, depth + 1))),
         _ => true,
+    }
+}
+
+/// What [`fits`] reads of one schema object.
+#[derive(Default)]
+struct Keywords<'s> {
+    reference: Option<&'s Value>,
+    /// Whether a keyword besides `$ref` constrains the value; a `$ref` with such
+    /// siblings goes the full way.
+    structural: bool,
+    properties: Option<&'s Map<String, Value>>,
+    required: Option<&'s Vec<Value>>,
+    extra: Option<&'s Value>,
+    items: Option<&'s Value>,
+}
+
+impl<'s> Keywords<'s> {
+    /// One pass over the schema's few keywords: string compares are cheaper than a
+    /// hashed lookup per keyword, and this runs once per value node. `None` as soon
+    /// as a keyword rules the value out, or is one the fast path leaves to coercion.
+    fn scan(value: &Value, s: &'s Map<String, Value>, root: &Value, depth: usize) -> Option<Self> {
+        let mut keywords = Self::default();
+        for (key, keyword) in s {
+            match key.as_str() {
+                "$ref" => keywords.reference = Some(keyword),
+                "type" | "const" | "enum" | "anyOf" | "oneOf" => {
+                    keywords.structural = true;
+                    if !admits(key, keyword, value, root, depth) {
+                        return None;
+                    }
+                }
+                "allOf" | "prefixItems" => return None,
+                "properties" => {
+                    keywords.structural = true;
+                    keywords.properties = keyword.as_object();
+                }
+                "required" => keywords.required = keyword.as_array(),
+                "additionalProperties" => keywords.extra = Some(keyword),
+                "items" => {
+                    keywords.structural = true;
+                    keywords.items = Some(keyword);
+                }
+                _ => {}
+            }
+        }
+        Some(keywords)
+    }
+
+    /// Every required property present, and every member fitting its property or
+    /// `additionalProperties`.
+    fn members_fit(&self, object: &Map<String, Value>, root: &Value, depth: usize) -> bool {
+        if let Some(required) = self.required
+            && !required
+                .iter()
+                .all(|k| k.as_str().is_some_and(|k| lookup(object, k).is_some()))
+        {
+            return false;
+        }
+        object.iter().all(
+            |(key, item)| match self.properties.and_then(|p| lookup(p, key)) {
+                Some(property) => fits(item, property, root, depth + 1),
+                None => match self.extra {
+                    None | Some(Value::Bool(true)) => true,
+                    Some(Value::Bool(false)) => false,
+                    Some(other) => fits(item, other, root, depth + 1),
+                },
+            },
+        )
+    }
+}
+
+/// Whether one of `type`, `const`, `enum`, `anyOf` or `oneOf` admits `value`.
+fn admits(key: &str, keyword: &Value, value: &Value, root: &Value, depth: usize) -> bool {
+    match key {
+        "type" => match keyword {
+            Value::String(t) => type_matches(value, t),
+            Value::Array(ts) => ts
+                .iter()
+                .any(|t| t.as_str().is_some_and(|t| type_matches(value, t))),
+            _ => false,
+        },
+        "const" => keyword == value,
+        "enum" => keyword
+            .as_array()
+            .is_some_and(|choices| choices.contains(value)),
+        _ => keyword
+            .as_array()
+            .is_some_and(|branches| branches.iter().any(|b| fits(value, b, root, depth + 1))),
     }
 }
 

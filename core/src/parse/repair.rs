@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use RepairKind as K;
+
 /// Most repairs listed one by one; further repairs are folded into one
 /// [`RepairKind::MoreRepairs`] entry that carries their summed cost.
 pub(crate) const MAX_LISTED_REPAIRS: usize = 512;
@@ -159,53 +161,61 @@ impl RepairKind {
     /// rest on a heuristic more.
     #[must_use]
     pub fn cost(self) -> u32 {
-        use RepairKind as K;
-        match self {
-            K::FencedBlock | K::ThinkBlockRemoved | K::UnionChosen | K::MoreRepairs => 0,
-            K::ExtractedFromProse
-            | K::SingleQuotes
-            | K::SmartQuotes
-            | K::UnquotedKey
-            | K::TrailingComma
-            | K::MissingComma
-            | K::Comment
-            | K::PythonLiteral
-            | K::UnescapedNewline
-            | K::NumberSyntax
-            | K::TupleAsArray
-            | K::DuplicateKey
-            | K::NumberFromString
-            | K::FloatToInteger
-            | K::BoolFromString
-            | K::BoolFromNumber
-            | K::NullFromString
-            | K::EnumFuzzyMatch
-            | K::DroppedExtraKey
-            | K::RenamedKey => 1,
-            K::DoubledQuotes
-            | K::UnquotedString
-            | K::MissingColon
-            | K::NonJsonLiteral
-            | K::UnescapedQuote
-            | K::InvalidEscape
-            | K::MissingClosingQuote
-            | K::DroppedJunk
-            | K::MismatchedBracket
-            | K::SetAsArray
-            | K::ImpliedObject
-            | K::MergedArray
-            | K::ReopenedObject
-            | K::MultipleValues
-            | K::FormattedNumber
-            | K::SingleToArray
-            | K::MissingOptionalAsNull
-            | K::JsonInString
-            | K::StringFromNumber
-            | K::StringFromBool => 2,
-            K::ClosedTruncated | K::DroppedDanglingKey | K::UnwrappedSingleKey => 3,
+        if LOSSLESS.contains(&self) {
+            0
+        } else if MEANING_KEPT.contains(&self) {
+            1
+        } else if HEURISTIC.contains(&self) {
+            3
+        } else {
+            2
         }
     }
 }
+
+/// Kinds that lose nothing: cost 0.
+const LOSSLESS: &[RepairKind] = &[
+    K::FencedBlock,
+    K::ThinkBlockRemoved,
+    K::UnionChosen,
+    K::MoreRepairs,
+];
+
+/// Kinds that keep the meaning plainly: cost 1.
+const MEANING_KEPT: &[RepairKind] = &[
+    K::ExtractedFromProse,
+    K::SingleQuotes,
+    K::SmartQuotes,
+    K::UnquotedKey,
+    K::TrailingComma,
+    K::MissingComma,
+    K::Comment,
+    K::PythonLiteral,
+    K::UnescapedNewline,
+    K::NumberSyntax,
+    K::TupleAsArray,
+    K::DuplicateKey,
+    K::NumberFromString,
+    K::FloatToInteger,
+    K::BoolFromString,
+    K::BoolFromNumber,
+    K::NullFromString,
+    K::EnumFuzzyMatch,
+    K::DroppedExtraKey,
+    K::RenamedKey,
+];
+
+/// Kinds that rest on a guess about what was cut off or wrapped: cost 3.
+const HEURISTIC: &[RepairKind] = &[
+    K::ClosedTruncated,
+    K::DroppedDanglingKey,
+    K::UnwrappedSingleKey,
+];
+
+// Every other kind (doubled or missing quotes, a missing colon, non-JSON literals,
+// bracket and structure repairs, several values as one, formatted numbers, a single
+// value as an array, a missing nullable property, JSON in a string, scalars as text)
+// keeps the meaning with some reading between the lines: cost 2.
 
 impl fmt::Display for RepairKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

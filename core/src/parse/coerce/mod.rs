@@ -214,24 +214,14 @@ impl<'s> Coercer<'s> {
         if let Some(Value::Array(variants)) = s.get("enum") {
             return self.enumerated(value, variants, repairs);
         }
-        let inferred;
         let types: Vec<&str> = match s.get("type") {
             Some(Value::String(t)) => return self.typed(value, t, s, depth, repairs),
             Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
             Some(_) => return Err(self.invalid("`type` must be a string or an array of strings")),
-            None => {
-                inferred = if ["properties", "required", "additionalProperties"]
-                    .iter()
-                    .any(|k| s.contains_key(*k))
-                {
-                    "object"
-                } else if s.contains_key("items") || s.contains_key("prefixItems") {
-                    "array"
-                } else {
-                    return Ok(value);
-                };
-                vec![inferred]
-            }
+            None => match implied_type(s) {
+                Some(implied) => vec![implied],
+                None => return Ok(value),
+            },
         };
         if let [only] = types.as_slice() {
             return self.typed(value, only, s, depth, repairs);
@@ -315,6 +305,21 @@ impl<'s> Coercer<'s> {
             return branches.iter().any(|b| self.allows_null(b, hops + 1));
         }
         true
+    }
+}
+
+/// The type a schema without `type` implies by its keywords: `object` for the
+/// object keywords, `array` for the array ones, `None` for neither.
+fn implied_type(s: &Map<String, Value>) -> Option<&'static str> {
+    if ["properties", "required", "additionalProperties"]
+        .iter()
+        .any(|k| s.contains_key(*k))
+    {
+        Some("object")
+    } else if s.contains_key("items") || s.contains_key("prefixItems") {
+        Some("array")
+    } else {
+        None
     }
 }
 

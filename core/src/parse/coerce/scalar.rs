@@ -207,37 +207,13 @@ fn integral(n: &Number) -> Option<Number> {
 /// and a percent sign, and thousands separators only where they group digits
 /// in threes (so `"1,5"` is refused as ambiguous).
 fn formatted_number(text: &str) -> Option<Number> {
-    const CURRENCY: &[char] = &['$', '€', '£', '¥', '₹'];
-    let mut t = text.trim();
-    let negative = t.starts_with('-');
-    if let Some(rest) = t.strip_prefix('-') {
-        t = rest.trim_start();
-    }
-    t = t.strip_prefix(CURRENCY).unwrap_or(t).trim();
-    t = t.strip_suffix(CURRENCY).unwrap_or(t).trim();
-    t = t.strip_suffix('%').unwrap_or(t).trim_end();
+    let (negative, t) = strip_decoration(text);
     let (int, frac) = match t.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (t, None),
     };
-    let digits: String = if int.contains(',') {
-        let mut groups = int.split(',');
-        let head = groups.next()?;
-        if head.is_empty() || head.len() > 3 || !head.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let mut out = head.to_owned();
-        for g in groups {
-            if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            out.push_str(g);
-        }
-        out
-    } else {
-        int.to_owned()
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = ungrouped(int)?;
+    if digits.is_empty() || !all_digits(&digits) {
         return None;
     }
     let mut plain = String::with_capacity(digits.len() + 8);
@@ -246,7 +222,7 @@ fn formatted_number(text: &str) -> Option<Number> {
     }
     plain.push_str(&digits);
     if let Some(f) = frac {
-        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+        if f.is_empty() || !all_digits(f) {
             return None;
         }
         plain.push('.');
@@ -256,6 +232,46 @@ fn formatted_number(text: &str) -> Option<Number> {
         return None; // nothing was stripped: it would already have parsed as a clean number
     }
     plain.parse().ok()
+}
+
+/// Whether a leading `-` was there, and the text without it, one currency symbol
+/// (before or after) and a trailing `%`.
+fn strip_decoration(text: &str) -> (bool, &str) {
+    const CURRENCY: &[char] = &['$', '€', '£', '¥', '₹'];
+    let mut t = text.trim();
+    let negative = t.starts_with('-');
+    if let Some(rest) = t.strip_prefix('-') {
+        t = rest.trim_start();
+    }
+    t = t.strip_prefix(CURRENCY).unwrap_or(t).trim();
+    t = t.strip_suffix(CURRENCY).unwrap_or(t).trim();
+    t = t.strip_suffix('%').unwrap_or(t).trim_end();
+    (negative, t)
+}
+
+/// The integer part without thousands separators, which must group digits in
+/// threes after a head of one to three; `None` when they do not.
+fn ungrouped(int: &str) -> Option<String> {
+    if !int.contains(',') {
+        return Some(int.to_owned());
+    }
+    let mut groups = int.split(',');
+    let head = groups.next()?;
+    if head.is_empty() || head.len() > 3 || !all_digits(head) {
+        return None;
+    }
+    let mut out = head.to_owned();
+    for g in groups {
+        if g.len() != 3 || !all_digits(g) {
+            return None;
+        }
+        out.push_str(g);
+    }
+    Some(out)
+}
+
+fn all_digits(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
