@@ -66,31 +66,43 @@ pub(super) fn candidates(
 ) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
     let (text, think) = locate::strip_think(text);
     let mut out: Vec<(Value, Vec<Repair>)> = Vec::new();
-    let with = |mut repairs: Vec<Repair>, first: Repair| {
-        repairs.insert(0, first);
-        let mut all = think.clone();
-        all.extend(repairs);
-        all
-    };
     if let Some(value) = exact_json(&text) {
-        out.push((value, think.clone()));
+        out.push((value, think));
         return Ok(out);
     }
+    push_values(&mut out, fenced(&text, leniency)?, |reps| {
+        let fence = Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block");
+        found_by(&think, fence, reps)
+    });
+    push_prose_spans(&mut out, &text, &think);
+    if leniency != Leniency::Exact {
+        let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
+        push_values(&mut out, values, |reps| {
+            let mut all = think.clone();
+            all.extend(reps);
+            all
+        });
+    }
+    Ok(out)
+}
+
+/// The values in the text's fences: plain JSON, or (above [`Leniency::Exact`])
+/// what the tolerant parser reads there.
+fn fenced(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
     let mut fenced = Vec::new();
-    for fence in locate::fences(&text, MAX_CANDIDATES) {
+    for fence in locate::fences(text, MAX_CANDIDATES) {
         if let Some(value) = exact_json(fence) {
             fenced.push((value, Vec::new()));
         } else if leniency != Leniency::Exact {
             fenced.extend(parse_fragment(fence)?);
         }
     }
-    push_values(&mut out, fenced, |reps| {
-        with(
-            reps,
-            Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
-        )
-    });
-    let spans = locate::balanced_spans(&text, MAX_CANDIDATES);
+    Ok(fenced)
+}
+
+/// Each balanced span in prose that is plain JSON, as a candidate of its own.
+fn push_prose_spans(out: &mut Vec<(Value, Vec<Repair>)>, text: &str, think: &[Repair]) {
+    let spans = locate::balanced_spans(text, MAX_CANDIDATES);
     for &(start, end) in &spans {
         let Some(span) = text.get(start..end) else {
             continue;
@@ -101,19 +113,18 @@ pub(super) fn candidates(
             if spans.len() > 1 {
                 reps.push(ignored_others(spans.len() - 1));
             }
-            out.push((value, with(reps, prose)));
+            out.push((value, found_by(think, prose, reps)));
         }
     }
-    if leniency != Leniency::Exact {
-        let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
-        let think = think.clone();
-        push_values(&mut out, values, |reps| {
-            let mut all = think.clone();
-            all.extend(reps);
-            all
-        });
-    }
-    Ok(out)
+}
+
+/// The repairs of a candidate: the removed `<think>` blocks, how it was found,
+/// then its own.
+fn found_by(think: &[Repair], how: Repair, repairs: Vec<Repair>) -> Vec<Repair> {
+    let mut all = think.to_vec();
+    all.push(how);
+    all.extend(repairs);
+    all
 }
 
 /// Adds each top-level value as a candidate, and all of them together when
@@ -152,8 +163,24 @@ fn ignored_others(count: usize) -> Repair {
     .with_cost(cost)
 }
 
+/// The [`parse_json`](super::parse_json) stage for fences: every value in every
+/// fence, combined; `None` when the text has no fence or the fences hold nothing.
+pub(super) fn from_fences(text: &str) -> Result<Option<(Value, Vec<Repair>)>, ParseError> {
+    let mut found = Vec::new();
+    for fence in locate::fences(text, MAX_CANDIDATES) {
+        for (value, mut reps) in parse_fragment(fence)? {
+            reps.insert(
+                0,
+                Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
+            );
+            found.push((value, reps));
+        }
+    }
+    Ok(combine(found))
+}
+
 /// Parses the text of one fence or span: plain JSON, else the repairing parser.
-pub(super) fn parse_fragment(text: &str) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
+fn parse_fragment(text: &str) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
     if let Some(value) = exact_json(text) {
         return Ok(vec![(value, Vec::new())]);
     }

@@ -114,11 +114,7 @@ where
             Err(miss) if !matches!(miss.error, ParseError::Mismatch { .. }) => {
                 return Err(NoFit::Fatal(miss.error));
             }
-            Err(miss) => match &mut missed {
-                Some((old, _)) if old.rank > miss.rank => {}
-                Some((old, tied)) if old.rank == miss.rank => *tied = true,
-                _ => missed = Some((miss, false)),
-            },
+            Err(miss) => keep_deepest(&mut missed, miss),
         }
     }
     match (best, missed) {
@@ -128,6 +124,16 @@ where
             tied,
         }),
         (None, None) => Err(NoFit::Nothing),
+    }
+}
+
+/// Keeps the higher-ranked of `missed` and `miss`, the earlier on ties, noting
+/// the tie.
+fn keep_deepest(missed: &mut Option<(Miss, bool)>, miss: Miss) {
+    match missed {
+        Some((old, _)) if old.rank > miss.rank => {}
+        Some((old, tied)) if old.rank == miss.rank => *tied = true,
+        _ => *missed = Some((miss, false)),
     }
 }
 

@@ -119,17 +119,9 @@ pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut stack: Vec<u8> = Vec::new();
     let mut start = 0;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut string = InString::default();
     for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
+        if string.consumes(b) {
             continue;
         }
         match b {
@@ -153,11 +145,39 @@ pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
                     }
                 }
             }
-            b'"' if !stack.is_empty() => in_string = true,
+            b'"' if !stack.is_empty() => string.open(),
             _ => {}
         }
     }
     out
+}
+
+/// Whether [`balanced_spans`] is inside a JSON string, and after a backslash there.
+#[derive(Default)]
+struct InString {
+    open: bool,
+    escaped: bool,
+}
+
+impl InString {
+    fn open(&mut self) {
+        self.open = true;
+    }
+
+    /// Whether `b` belongs to an open string (the closing quote included).
+    fn consumes(&mut self, b: u8) -> bool {
+        if !self.open {
+            return false;
+        }
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.open = false;
+        }
+        true
+    }
 }
 
 /// The "balanced values in prose" stage of `parse_json`: used only when every

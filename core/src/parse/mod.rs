@@ -70,7 +70,7 @@ pub use repair::{Repair, RepairKind};
 
 use serde_json::Value;
 
-use candidates::{candidates, choice_in_prose, combine, parse_fragment};
+use candidates::{candidates, choice_in_prose, combine, from_fences};
 use cheapest::{NoFit, cheapest};
 use locate::MAX_CANDIDATES;
 use repair::{display_path, total_cost};
@@ -195,37 +195,18 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
         return Ok(Parsed { value, repairs });
     }
 
-    let fences = locate::fences(&text, MAX_CANDIDATES);
-    if !fences.is_empty() {
-        let mut found = Vec::new();
-        for fence in &fences {
-            for (value, mut reps) in parse_fragment(fence)? {
-                reps.insert(
-                    0,
-                    Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
-                );
-                found.push((value, reps));
-            }
-        }
-        if let Some((value, reps)) = combine(found) {
-            repairs.extend(reps);
-            return Ok(Parsed { value, repairs });
-        }
-    }
-
-    if let Some((value, reps)) = locate::prose_values(&text) {
-        repairs.extend(reps);
-        return Ok(Parsed { value, repairs });
-    }
-
-    let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
-    match combine(values) {
-        Some((value, reps)) => {
-            repairs.extend(reps);
-            Ok(Parsed { value, repairs })
-        }
-        None => Err(ParseError::NoJson),
-    }
+    let found = match from_fences(&text)? {
+        Some(found) => Some(found),
+        None => locate::prose_values(&text),
+    };
+    let (value, reps) = if let Some(found) = found {
+        found
+    } else {
+        let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
+        combine(values).ok_or(ParseError::NoJson)?
+    };
+    repairs.extend(reps);
+    Ok(Parsed { value, repairs })
 }
 
 /// Parses model text against a JSON Schema and returns the cheapest fit.
