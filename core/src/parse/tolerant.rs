@@ -114,54 +114,64 @@ impl<'a> Parser<'a> {
                     None => break,
                 }
             };
-            self.repairs.clear();
-            self.path.clear();
-            self.stack.clear();
-            if self
-                .src
-                .get(from..start)
-                .is_some_and(|prose| !prose.trim().is_empty())
-            {
-                self.note(
-                    RepairKind::ExtractedFromProse,
-                    "skipped prose before the value",
-                );
-            }
-            self.pos = start;
-            let value = match self.parse_value(Ctx::Top)? {
-                Some(Value::Object(mut map)) => {
-                    self.reopen(&mut map)?;
-                    Some(Value::Object(map))
-                }
-                other => other,
-            };
-            match value {
+            match self.top_value(from, start)? {
                 Some(value) => values.push((value, std::mem::take(&mut self.repairs))),
                 None if self.pos <= start => self.pos = start + 1,
                 None => {}
             }
         }
         if let Some((_, repairs)) = values.last_mut() {
-            let tail_is_prose = self
-                .src
-                .get(self.pos..)
-                .is_some_and(|t| !t.trim().is_empty());
-            if tail_is_prose
-                && !repairs
-                    .iter()
-                    .any(|r| r.kind == RepairKind::ExtractedFromProse)
-            {
-                push_repair(
-                    repairs,
-                    Repair::new(
-                        RepairKind::ExtractedFromProse,
-                        "",
-                        "skipped text after the value",
-                    ),
-                );
-            }
+            self.note_trailing_prose(repairs);
         }
         Ok(values)
+    }
+
+    /// One top-level value starting at `start`, after the prose from `from`, with
+    /// fresh repairs, path and stack.
+    fn top_value(&mut self, from: usize, start: usize) -> Result<Option<Value>, ParseError> {
+        self.repairs.clear();
+        self.path.clear();
+        self.stack.clear();
+        if self
+            .src
+            .get(from..start)
+            .is_some_and(|prose| !prose.trim().is_empty())
+        {
+            self.note(
+                RepairKind::ExtractedFromProse,
+                "skipped prose before the value",
+            );
+        }
+        self.pos = start;
+        Ok(match self.parse_value(Ctx::Top)? {
+            Some(Value::Object(mut map)) => {
+                self.reopen(&mut map)?;
+                Some(Value::Object(map))
+            }
+            other => other,
+        })
+    }
+
+    /// Text after the last value is prose skipped, unless its repairs say so already.
+    fn note_trailing_prose(&self, repairs: &mut Vec<Repair>) {
+        let tail_is_prose = self
+            .src
+            .get(self.pos..)
+            .is_some_and(|t| !t.trim().is_empty());
+        if tail_is_prose
+            && !repairs
+                .iter()
+                .any(|r| r.kind == RepairKind::ExtractedFromProse)
+        {
+            push_repair(
+                repairs,
+                Repair::new(
+                    RepairKind::ExtractedFromProse,
+                    "",
+                    "skipped text after the value",
+                ),
+            );
+        }
     }
 
     /// `{"a": 1}, "b": 2}`: members written after the closing brace belong to
@@ -245,7 +255,10 @@ impl<'a> Parser<'a> {
     /// Reads members up to and including the closing `}` (or the end of the
     /// text). Returns `true` when the first entry shows this is a set, not an
     /// object; the caller then re-reads it.
-    #[allow(clippy::too_many_lines)] // one state machine reads best in one place
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a state machine over one cursor reads best in one piece"
+    )]
     fn object_members(
         &mut self,
         map: &mut Map<String, Value>,
@@ -418,7 +431,10 @@ impl<'a> Parser<'a> {
 
     /// After the opener; reads items up to and including `closer`. Returns
     /// the items and whether any comma was seen (a one-item tuple needs one).
-    #[allow(clippy::too_many_lines)] // one state machine reads best in one place
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a state machine over one cursor reads best in one piece"
+    )]
     fn parse_array(&mut self, closer: u8) -> Result<(Vec<Value>, bool), ParseError> {
         self.enter(Container::Array)?;
         let mut items = Vec::new();
@@ -561,26 +577,34 @@ impl<'a> Parser<'a> {
         self.parse_unquoted(ctx).map(Value::String)
     }
 
+    /// A closing quote just ahead, followed by the end of the value, means only
+    /// the opening quote is missing: `abcdef",` or `ipsum, sic",}`.
+    fn missing_opening_quote(&mut self, ctx: Ctx) -> Option<String> {
+        let start = self.pos;
+        let q = self.next_dq(start)?;
+        let region = self.src.get(start..q).unwrap_or_default();
+        if q - start > UNQUOTED_LOOKAHEAD || region.contains(['\n', '{', '[', '}', ']']) {
+            return None;
+        }
+        let (next, _) = self.next_non_ws(q + 1);
+        let ends = match ctx {
+            Ctx::Item => matches!(next, None | Some(',' | ']')),
+            _ => matches!(next, None | Some(',' | '}')),
+        };
+        if !ends {
+            return None;
+        }
+        self.pos = q + 1;
+        self.note(RepairKind::UnquotedString, "added a missing opening quote");
+        Some(region.trim().to_owned())
+    }
+
     /// A string value without its opening quote (and usually without its
     /// closing one).
     fn parse_unquoted(&mut self, ctx: Ctx) -> Option<String> {
         let start = self.pos;
-        // A closing quote just ahead, followed by the end of the value, means
-        // only the opening quote is missing: `abcdef",` or `ipsum, sic",}`.
-        if let Some(q) = self.next_dq(start) {
-            let region = self.src.get(start..q).unwrap_or_default();
-            if q - start <= UNQUOTED_LOOKAHEAD && !region.contains(['\n', '{', '[', '}', ']']) {
-                let (next, _) = self.next_non_ws(q + 1);
-                let ends = match ctx {
-                    Ctx::Item => matches!(next, None | Some(',' | ']')),
-                    _ => matches!(next, None | Some(',' | '}')),
-                };
-                if ends {
-                    self.pos = q + 1;
-                    self.note(RepairKind::UnquotedString, "added a missing opening quote");
-                    return Some(region.trim().to_owned());
-                }
-            }
+        if let Some(text) = self.missing_opening_quote(ctx) {
+            return Some(text);
         }
         // Otherwise the value runs to the next delimiter; brackets inside it
         // are kept when they balance (`words{in brackets}`).
@@ -618,7 +642,10 @@ impl<'a> Parser<'a> {
 
     /// Reads a quoted string. `None` means the text ended right after the
     /// opening quote, so there is nothing to keep.
-    #[allow(clippy::too_many_lines)] // one state machine reads best in one place
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a state machine over one cursor reads best in one piece"
+    )]
     fn parse_string(&mut self, ctx: Ctx) -> Option<String> {
         let open = self.peek()?;
         self.pos += open.len_utf8();
@@ -777,39 +804,7 @@ impl<'a> Parser<'a> {
             'n' => out.push('\n'),
             'r' => out.push('\r'),
             't' => out.push('\t'),
-            'u' => match self.hex4(self.pos) {
-                Some(high @ 0xD800..=0xDBFF) => {
-                    self.pos += 4;
-                    let low = if self.bytes.get(self.pos..self.pos + 2) == Some(b"\\u") {
-                        self.hex4(self.pos + 2)
-                            .filter(|low| (0xDC00..=0xDFFF).contains(low))
-                    } else {
-                        None
-                    };
-                    if let Some(low) = low {
-                        self.pos += 6;
-                        let code = 0x1_0000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                        out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
-                    } else {
-                        self.note(RepairKind::InvalidEscape, "replaced a lone surrogate");
-                        out.push('\u{FFFD}');
-                    }
-                }
-                Some(code) => {
-                    self.pos += 4;
-                    out.push(char::from_u32(code).unwrap_or_else(|| {
-                        self.note(RepairKind::InvalidEscape, "replaced a lone surrogate");
-                        '\u{FFFD}'
-                    }));
-                }
-                None => {
-                    self.note(
-                        RepairKind::InvalidEscape,
-                        "kept an invalid \\u escape as text",
-                    );
-                    out.push_str("\\u");
-                }
-            },
+            'u' => self.read_unicode_escape(out),
             c => {
                 self.note(
                     RepairKind::InvalidEscape,
@@ -817,6 +812,45 @@ impl<'a> Parser<'a> {
                 );
                 out.push('\\');
                 out.push(c);
+            }
+        }
+    }
+
+    /// The rest of a `\u` escape: four hex digits, and for a high surrogate the
+    /// `\uXXXX` of its low half. Lone surrogates become U+FFFD, invalid digits stay
+    /// as text.
+    fn read_unicode_escape(&mut self, out: &mut String) {
+        match self.hex4(self.pos) {
+            Some(high @ 0xD800..=0xDBFF) => {
+                self.pos += 4;
+                let low = if self.bytes.get(self.pos..self.pos + 2) == Some(b"\\u") {
+                    self.hex4(self.pos + 2)
+                        .filter(|low| (0xDC00..=0xDFFF).contains(low))
+                } else {
+                    None
+                };
+                if let Some(low) = low {
+                    self.pos += 6;
+                    let code = 0x1_0000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                    out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+                } else {
+                    self.note(RepairKind::InvalidEscape, "replaced a lone surrogate");
+                    out.push('\u{FFFD}');
+                }
+            }
+            Some(code) => {
+                self.pos += 4;
+                out.push(char::from_u32(code).unwrap_or_else(|| {
+                    self.note(RepairKind::InvalidEscape, "replaced a lone surrogate");
+                    '\u{FFFD}'
+                }));
+            }
+            None => {
+                self.note(
+                    RepairKind::InvalidEscape,
+                    "kept an invalid \\u escape as text",
+                );
+                out.push_str("\\u");
             }
         }
     }
@@ -1144,7 +1178,10 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::too_many_lines)] // one assertion per repair kind
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one table of assertions, one per syntax repair kind"
+    )]
     fn each_syntax_repair() {
         check("{'a': 'b'}", &json!({"a": "b"}), RepairKind::SingleQuotes);
         check("{“a”: “b”}", &json!({"a": "b"}), RepairKind::SmartQuotes);

@@ -229,8 +229,20 @@ impl<'s> Coercer<'s> {
         if let Some(exact) = types.iter().find(|t| type_matches(&value, t)) {
             return self.typed(value, exact, s, depth, repairs);
         }
+        self.cheapest_type(&value, &types, s, depth, repairs)
+    }
+
+    /// A value of none of the listed types: the cheapest coercion to one of them.
+    fn cheapest_type(
+        &mut self,
+        value: &Value,
+        types: &[&str],
+        s: &'s Map<String, Value>,
+        depth: usize,
+        repairs: &mut Vec<Repair>,
+    ) -> Result<Value, ParseError> {
         let found = cheapest(
-            &types,
+            types,
             |_| 0,
             |t| {
                 let mut type_repairs = Vec::new();
@@ -247,7 +259,7 @@ impl<'s> Coercer<'s> {
             }
             Err(NoFit::Fatal(e)) => Err(e),
             Err(NoFit::Mismatch { error, .. }) => Err(error),
-            Err(NoFit::Nothing) => Err(self.mismatch(types.join(" or "), &value)),
+            Err(NoFit::Nothing) => Err(self.mismatch(types.join(" or "), value)),
         }
     }
 
