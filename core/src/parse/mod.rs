@@ -19,6 +19,15 @@
 //!   `$defs` and local `$ref`s) and returns the cheapest one.
 //! - [`coerce`] runs the coercion alone on a value that is already parsed.
 //!
+//! # Layout
+//!
+//! This file holds [`Leniency`], [`Parsed`], [`ParseError`] and the three entry
+//! points. `locate` finds where JSON sits in text (`<think>` blocks, fences,
+//! balanced spans); `tolerant` is the repairing parser; `candidates` turns a
+//! text into the values [`parse`] weighs; `cheapest` picks among alternatives by
+//! cost; `coerce` bends a value toward a schema, with `fits` as its read-only
+//! fast path; `repair` holds [`Repair`] and [`RepairKind`].
+//!
 //! # Leniency
 //!
 //! | Change | [`Exact`](Leniency::Exact) | [`Standard`](Leniency::Standard) (default) | [`Lenient`](Leniency::Lenient) |

@@ -252,3 +252,26 @@ pub(crate) fn push_repair(repairs: &mut Vec<Repair>, repair: Repair) {
 pub(super) fn display_path(path: &str) -> &str {
     if path.is_empty() { "the root" } else { path }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_tier_has_its_cost() {
+        assert_eq!(K::FencedBlock.cost(), 0);
+        assert_eq!(K::TrailingComma.cost(), 1);
+        assert_eq!(K::DoubledQuotes.cost(), 2);
+        assert_eq!(K::StringFromBool.cost(), 2);
+        assert_eq!(K::ClosedTruncated.cost(), 3);
+        let mut more = Vec::new();
+        for _ in 0..=MAX_LISTED_REPAIRS {
+            push_repair(&mut more, Repair::new(K::TrailingComma, "", ""));
+        }
+        assert_eq!(more.len(), MAX_LISTED_REPAIRS + 1);
+        assert_eq!(
+            total_cost(&more),
+            u32::try_from(MAX_LISTED_REPAIRS).unwrap() + 1
+        );
+    }
+}

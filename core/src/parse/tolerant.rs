@@ -1,4 +1,4 @@
-//! The repairing parser: one hand-written recursive-descent pass that reads
+//! The tolerant (repairing) parser: one hand-written recursive-descent pass that reads
 //! JSON as models actually write it.
 //!
 //! It never fails on bad syntax; it records a [`Repair`] for every deviation
