@@ -192,8 +192,11 @@ fn integral(n: &Number) -> Option<Number> {
     if !f.is_finite() || f.fract() != 0.0 {
         return None;
     }
-    // The range checks make the casts exact: `f` is integral and in range.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "the range checks make the casts exact: `f` is integral and in range"
+    )]
     if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
         Some(Number::from(f as u64))
     } else if (-9_223_372_036_854_775_808.0..0.0).contains(&f) {
