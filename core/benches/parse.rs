@@ -2,7 +2,7 @@
 //! the same run. Run in release mode; prints MB/s and the ratio of each
 //! measurement's time to `serde_json::from_str::<Value>` on clean input.
 //!
-//! Targets: `parse_json` on clean input within 1.2× `serde_json` (the strict
+//! Targets: `parse_json` on clean input within 1.2× `serde_json` (the exact
 //! fast path); the other rows show what repairs and coercion cost.
 
 use std::hint::black_box;
@@ -84,39 +84,50 @@ fn report(name: &str, bytes: usize, took: Duration, baseline: Duration) {
     );
 }
 
-fn main() {
-    let rounds = std::env::args()
-        .nth(1)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(15);
-    let clean = clean_input();
-    let schema = schema();
-    let truncated = clean[..clean.len() * 2 / 3].to_owned();
-    let single_quotes = clean.replace("\\\"", "").replace('"', "'");
-    let prose = format!(
-        "Sure! Here is the extracted data:\n\n{clean}\n\nLet me know if you need anything else."
-    );
-    let fenced = format!("Here you go:\n```json\n{clean}\n```\n");
-    let trailing_commas = clean.replace("\n  }", ",\n  }");
+/// The clean input and its damaged variants.
+struct Inputs {
+    clean: String,
+    truncated: String,
+    single_quotes: String,
+    prose: String,
+    fenced: String,
+    trailing_commas: String,
+}
 
-    // Every input must parse, or the timings mean nothing.
-    for (name, text) in [
-        ("truncated", &truncated),
-        ("single quotes", &single_quotes),
-        ("prose", &prose),
-        ("commas", &trailing_commas),
-    ] {
-        let parsed = parse_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(parsed.value.is_array(), "{name}");
+impl Inputs {
+    fn new() -> Self {
+        let clean = clean_input();
+        Self {
+            truncated: clean[..clean.len() * 2 / 3].to_owned(),
+            single_quotes: clean.replace("\\\"", "").replace('"', "'"),
+            prose: format!(
+                "Sure! Here is the extracted data:\n\n{clean}\n\nLet me know if you need anything else."
+            ),
+            fenced: format!("Here you go:\n```json\n{clean}\n```\n"),
+            trailing_commas: clean.replace("\n  }", ",\n  }"),
+            clean,
+        }
     }
-    assert!(parse(&clean, &schema, Leniency::Standard).is_ok());
 
-    println!(
-        "input: {} bytes of pretty-printed JSON, best of {rounds} runs\n",
-        clean.len()
-    );
+    /// Every input must parse, or the timings mean nothing.
+    fn check(&self, schema: &Value) {
+        for (name, text) in [
+            ("truncated", &self.truncated),
+            ("single quotes", &self.single_quotes),
+            ("prose", &self.prose),
+            ("commas", &self.trailing_commas),
+        ] {
+            let parsed = parse_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(parsed.value.is_array(), "{name}");
+        }
+        assert!(parse(&self.clean, schema, Leniency::Standard).is_ok());
+    }
+}
+
+/// The clean-input rows; returns the `serde_json` baseline.
+fn bench_clean(rounds: u32, clean: &str, schema: &Value) -> Duration {
     let baseline = time(rounds, || {
-        black_box(serde_json::from_str::<Value>(black_box(&clean)).ok());
+        black_box(serde_json::from_str::<Value>(black_box(clean)).ok());
     });
     report(
         "serde_json::from_str::<Value> (clean)",
@@ -125,16 +136,16 @@ fn main() {
         baseline,
     );
     let t = time(rounds, || {
-        black_box(parse_json(black_box(&clean)).ok());
+        black_box(parse_json(black_box(clean)).ok());
     });
     report("parse_json (clean)", clean.len(), t, baseline);
     let t = time(rounds, || {
-        black_box(parse(black_box(&clean), &schema, Leniency::Standard).ok());
+        black_box(parse(black_box(clean), schema, Leniency::Standard).ok());
     });
     report("parse (clean, schema, Standard)", clean.len(), t, baseline);
     let t = time(rounds, || {
-        let value: Value = serde_json::from_str(black_box(&clean)).unwrap_or_default();
-        black_box(factum::parse::coerce(value, &schema, Leniency::Standard).ok());
+        let value: Value = serde_json::from_str(black_box(clean)).unwrap_or_default();
+        black_box(factum::parse::coerce(value, schema, Leniency::Standard).ok());
     });
     report(
         "serde_json + coerce (clean, Standard)",
@@ -142,21 +153,26 @@ fn main() {
         t,
         baseline,
     );
-    println!();
+    baseline
+}
+
+/// The rows that need repairs.
+fn bench_repairs(rounds: u32, inputs: &Inputs, schema: &Value, baseline: Duration) {
     for (name, text) in [
-        ("parse_json (prose-wrapped)", &prose),
-        ("parse_json (fenced)", &fenced),
-        ("parse_json (truncated at 2/3)", &truncated),
-        ("parse_json (single quotes)", &single_quotes),
-        ("parse_json (trailing commas)", &trailing_commas),
+        ("parse_json (prose-wrapped)", &inputs.prose),
+        ("parse_json (fenced)", &inputs.fenced),
+        ("parse_json (truncated at 2/3)", &inputs.truncated),
+        ("parse_json (single quotes)", &inputs.single_quotes),
+        ("parse_json (trailing commas)", &inputs.trailing_commas),
     ] {
         let t = time(rounds, || {
             black_box(parse_json(black_box(text)).ok());
         });
         report(name, text.len(), t, baseline);
     }
+    let single_quotes = &inputs.single_quotes;
     let t = time(rounds, || {
-        black_box(parse(black_box(&single_quotes), &schema, Leniency::Standard).ok());
+        black_box(parse(black_box(single_quotes), schema, Leniency::Standard).ok());
     });
     report(
         "parse (single quotes, schema, Standard)",
@@ -164,4 +180,21 @@ fn main() {
         t,
         baseline,
     );
+}
+
+fn main() {
+    let rounds = std::env::args()
+        .nth(1)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(15);
+    let inputs = Inputs::new();
+    let schema = schema();
+    inputs.check(&schema);
+    println!(
+        "input: {} bytes of pretty-printed JSON, best of {rounds} runs\n",
+        inputs.clean.len()
+    );
+    let baseline = bench_clean(rounds, &inputs.clean, &schema);
+    println!();
+    bench_repairs(rounds, &inputs, &schema, baseline);
 }

@@ -1,5 +1,5 @@
 //! Bytes that are JSON, coerced against a few fixed schemas: nothing may
-//! panic, and under `Strict` a value that passes comes back unchanged.
+//! panic, and under `Exact` a value that passes comes back unchanged.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -37,12 +37,12 @@ fuzz_target!(|data: &[u8]| {
     let schemas = schemas();
     let schema = &schemas[usize::from(selector) % schemas.len()];
     let leniency = match (selector / 16) % 3 {
-        0 => Leniency::Strict,
+        0 => Leniency::Exact,
         1 => Leniency::Standard,
         _ => Leniency::Lenient,
     };
     if let Ok(parsed) = coerce(value.clone(), schema, leniency) {
-        if leniency == Leniency::Strict {
+        if leniency == Leniency::Exact {
             assert_eq!(parsed.value, value, "strict coercion changed the value");
         }
     }

@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(parsed.repairs.is_empty());
     }
     let leniency = match data.first().map(|b| b % 3) {
-        Some(0) => Leniency::Strict,
+        Some(0) => Leniency::Exact,
         Some(1) => Leniency::Standard,
         _ => Leniency::Lenient,
     };

@@ -225,7 +225,7 @@ async fn prompt_only_mode_lenient_parser_recovers_more_first_attempts() {
                 .map(|a| a.raw.clone())
                 .unwrap_or_default(),
         };
-        let strict = factum::parse::parse(&raw, schema.json(), Leniency::Strict)
+        let strict = factum::parse::parse(&raw, schema.json(), Leniency::Exact)
             .ok()
             .filter(|parsed| schema.validate(&parsed.value).is_ok())
             .and_then(|parsed| serde_json::from_value::<Contact>(parsed.value).ok());

@@ -59,7 +59,7 @@ async fn strict_leniency_refuses_the_same_output_and_reasks() {
     serve(&server, SLOPPY).await;
     let error = client(&server, Provider::LlamaCpp)
         .extraction::<Person>("John Doe, john@example.com, 30")
-        .leniency(Leniency::Strict)
+        .leniency(Leniency::Exact)
         .max_retries(1)
         .send()
         .await

@@ -8,7 +8,7 @@
 use factum::parse::{Leniency, ParseError, RepairKind, parse};
 use serde_json::{Value, json};
 
-use Leniency::{Lenient, Standard, Strict};
+use Leniency::{Exact, Lenient, Standard};
 use RepairKind as K;
 
 enum Expect {
@@ -236,7 +236,7 @@ fn cases() -> Vec<Case> {
             "clean strict",
             r#"{"name": "Ada", "age": 36}"#,
             person(),
-            Strict,
+            Exact,
             json!({"name": "Ada", "age": 36}),
             &[],
         ),
@@ -284,7 +284,7 @@ fn cases() -> Vec<Case> {
             "fence strict",
             "```json\n{\"name\": \"Ada\", \"age\": 36}\n```",
             person(),
-            Strict,
+            Exact,
             json!({"name": "Ada", "age": 36}),
             &[K::FencedBlock],
         ),
@@ -292,7 +292,7 @@ fn cases() -> Vec<Case> {
             "prose strict",
             "The answer is {\"name\": \"Ada\", \"age\": 36}.",
             person(),
-            Strict,
+            Exact,
             json!({"name": "Ada", "age": 36}),
             &[K::ExtractedFromProse],
         ),
@@ -545,14 +545,14 @@ fn cases() -> Vec<Case> {
             name: "strict refuses single quotes",
             text: "{'name': 'Ada', 'age': 36}",
             schema: person(),
-            leniency: Strict,
+            leniency: Exact,
             expect: Expect::NoJson,
         },
         Case {
             name: "strict finds nothing in broken text",
             text: "{name: Ada",
             schema: person(),
-            leniency: Strict,
+            leniency: Exact,
             expect: Expect::NoJson,
         },
         Case {
@@ -620,14 +620,14 @@ fn cases() -> Vec<Case> {
             "strict refuses number string",
             "{\"name\": \"Ada\", \"age\": \"36\"}",
             person(),
-            Strict,
+            Exact,
             "/age",
         ),
         bad(
             "strict refuses integral float",
             "{\"name\": \"Ada\", \"age\": 36.0}",
             person(),
-            Strict,
+            Exact,
             "/age",
         ),
         ok(
@@ -773,7 +773,7 @@ fn cases() -> Vec<Case> {
             "strict refuses yes",
             "{\"active\": \"yes\", \"retries\": 2, \"ratio\": 1}",
             settings(),
-            Strict,
+            Exact,
             "/active",
         ),
         // --- Strings ---
@@ -820,7 +820,7 @@ fn cases() -> Vec<Case> {
             "enum exact",
             "{\"title\": \"t\", \"status\": \"closed\", \"urgent\": false, \"tags\": []}",
             ticket(),
-            Strict,
+            Exact,
             json!({"title": "t", "status": "closed", "urgent": false, "tags": []}),
             &[],
         ),
@@ -860,7 +860,7 @@ fn cases() -> Vec<Case> {
             "strict enum case",
             "{\"title\": \"t\", \"status\": \"Closed\", \"urgent\": false, \"tags\": []}",
             ticket(),
-            Strict,
+            Exact,
             "/status",
         ),
         ok(
@@ -940,7 +940,7 @@ fn cases() -> Vec<Case> {
             "strict refuses single to array",
             "{\"title\": \"t\", \"status\": \"open\", \"urgent\": false, \"tags\": \"bug\"}",
             ticket(),
-            Strict,
+            Exact,
             "/tags",
         ),
         bad(
@@ -1008,7 +1008,7 @@ fn cases() -> Vec<Case> {
             "tuple",
             "[\"Ada\", 36]",
             pair(),
-            Strict,
+            Exact,
             json!(["Ada", 36]),
             &[],
         ),
@@ -1041,7 +1041,7 @@ fn cases() -> Vec<Case> {
             "strict extra key",
             "{\"number\": \"INV-1\", \"total\": 10, \"currency\": \"EUR\", \"lines\": []}",
             invoice(),
-            Strict,
+            Exact,
             "/currency",
         ),
         ok(
@@ -1080,7 +1080,7 @@ fn cases() -> Vec<Case> {
             "strict does not rename",
             "{\"Name\": \"Ada\", \"age\": 36}",
             person(),
-            Strict,
+            Exact,
             "/name",
         ),
         bad(
@@ -1110,7 +1110,7 @@ fn cases() -> Vec<Case> {
             "strict missing required nullable",
             "{\"name\": \"Ada\", \"phone\": \"555\"}",
             contact(),
-            Strict,
+            Exact,
             "/address",
         ),
         ok(
@@ -1194,7 +1194,7 @@ fn cases() -> Vec<Case> {
             "externally tagged unit",
             "\"Empty\"",
             shape(),
-            Strict,
+            Exact,
             json!("Empty"),
             &[],
         ),
@@ -1210,7 +1210,7 @@ fn cases() -> Vec<Case> {
             "externally tagged struct",
             "{\"Circle\": {\"radius\": 2}}",
             shape(),
-            Strict,
+            Exact,
             json!({"Circle": {"radius": 2}}),
             &[],
         ),
@@ -1233,7 +1233,7 @@ fn cases() -> Vec<Case> {
             "internally tagged",
             "{\"kind\": \"click\", \"x\": 3, \"y\": 4}",
             event(),
-            Strict,
+            Exact,
             json!({"kind": "click", "x": 3, "y": 4}),
             &[],
         ),
@@ -1295,7 +1295,7 @@ fn cases() -> Vec<Case> {
             "nullable string null",
             "{\"name\": \"Ada\", \"phone\": null, \"address\": null}",
             contact(),
-            Strict,
+            Exact,
             json!({"name": "Ada", "phone": null, "address": null}),
             &[],
         ),
@@ -1359,7 +1359,7 @@ fn schema_aligned_table() {
                         "missing repairs {missing:?} in {:?}",
                         parsed.repairs
                     ))
-                } else if kinds.is_empty() && case.leniency == Strict && parsed.cost() != 0 {
+                } else if kinds.is_empty() && case.leniency == Exact && parsed.cost() != 0 {
                     Some(format!("expected no cost, got {:?}", parsed.repairs))
                 } else {
                     None
@@ -1401,5 +1401,5 @@ fn costs_order_the_leniency_levels() {
     assert_eq!(standard.value, lenient.value);
     assert_eq!(standard.cost(), lenient.cost());
     assert!(standard.cost() >= 3, "{:?}", standard.repairs);
-    assert!(parse(text, &ticket(), Strict).is_err());
+    assert!(parse(text, &ticket(), Exact).is_err());
 }

@@ -11,7 +11,7 @@
 //!
 //! There are three entry points:
 //!
-//! - [`parse_json`] finds JSON in raw model text without a schema: strict JSON
+//! - [`parse_json`] finds JSON in raw model text without a schema: plain JSON
 //!   first, then fenced blocks, then balanced values in prose, then a single-pass
 //!   repairing parser.
 //! - [`parse`] generates candidates from the text the same way, coerces each
@@ -19,9 +19,18 @@
 //!   `$defs` and local `$ref`s) and returns the cheapest one.
 //! - [`coerce`] runs the coercion alone on a value that is already parsed.
 //!
+//! # Layout
+//!
+//! This file holds [`Leniency`], [`Parsed`], [`ParseError`] and the three entry
+//! points. `locate` finds where JSON sits in text (`<think>` blocks, fences,
+//! balanced spans); `tolerant` is the repairing parser; `candidates` turns a
+//! text into the values [`parse`] weighs; `cheapest` picks among alternatives by
+//! cost; `coerce` bends a value toward a schema, with `fits` as its read-only
+//! fast path; `repair` holds [`Repair`] and [`RepairKind`].
+//!
 //! # Leniency
 //!
-//! | Change | [`Strict`](Leniency::Strict) | [`Standard`](Leniency::Standard) (default) | [`Lenient`](Leniency::Lenient) |
+//! | Change | [`Exact`](Leniency::Exact) | [`Standard`](Leniency::Standard) (default) | [`Lenient`](Leniency::Lenient) |
 //! |---|---|---|---|
 //! | JSON found inside prose, fences or around `<think>` blocks | yes | yes | yes |
 //! | Syntax repairs: quotes, unquoted keys, commas, comments, Python literals, unescaped quotes and newlines, truncated output | no | yes | yes |
@@ -49,250 +58,49 @@
 //! # Bounds
 //!
 //! Input larger than [`MAX_INPUT_BYTES`] is refused with [`ParseError::TooLarge`];
-//! nesting deeper than [`MAX_DEPTH`] gives [`ParseError::TooDeep`] (never a stack
+//! nesting deeper than [`MAX_NESTING`] gives [`ParseError::TooDeep`] (never a stack
 //! overflow). Every pass over the text is linear in its length: look-aheads are
 //! bounded or cached, and the number of candidates is capped.
 
+mod candidates;
+mod cheapest;
 mod coerce;
-mod extract;
+mod fits;
+mod locate;
 mod repair;
+mod tolerant;
 
-#[allow(unused_imports)]
-pub(crate) use extract::strip_think;
-
-use std::fmt;
+pub(crate) use locate::strip_think;
+pub use repair::{Repair, RepairKind};
 
 use serde_json::Value;
+
+use candidates::{candidates, choice_in_prose, combine, from_fences};
+use cheapest::{NoFit, cheapest};
+use locate::MAX_CANDIDATES;
+use repair::{display_path, total_cost};
 
 /// Largest input accepted, in bytes (16 MiB).
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Deepest nesting of arrays and objects accepted, in the text and in values.
-pub const MAX_DEPTH: usize = 128;
-
-/// Most repairs listed one by one; further repairs are folded into one
-/// [`RepairKind::MoreRepairs`] entry that carries their summed cost.
-const MAX_LISTED_REPAIRS: usize = 512;
+pub const MAX_NESTING: usize = 128;
 
 /// How far the parser and the coercion may go to make model output fit.
 ///
-/// See the [module documentation](self) for the table of what each level allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// See the [module documentation](self) for the table of what each level allows. The
+/// levels are ordered: each allows everything the one before it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Leniency {
-    /// Strict JSON found anywhere in the text; values must already have the
+    /// Plain JSON found anywhere in the text; values must already have the
     /// schema's types and exact enum spellings.
-    Strict,
+    Exact,
     /// All syntax repairs and the coercions that cannot change meaning.
     #[default]
     Standard,
     /// Also the riskier coercions: enum prefixes and substrings, formatted
     /// numbers, unwrapping a single-key wrapper, numbers as strings.
     Lenient,
-}
-
-/// One change made to the model's output, with where it was made and what it cost.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Repair {
-    /// What kind of change it was.
-    pub kind: RepairKind,
-    /// JSON pointer (RFC 6901) to the value it concerns; `""` is the root.
-    pub path: String,
-    /// How much the change weighs when candidates are compared; lower is safer.
-    pub cost: u32,
-    /// A short human-readable description.
-    pub detail: String,
-}
-
-impl Repair {
-    pub(crate) fn new(kind: RepairKind, path: &str, detail: impl Into<String>) -> Self {
-        Self {
-            kind,
-            path: path.to_owned(),
-            cost: kind.cost(),
-            detail: detail.into(),
-        }
-    }
-
-    pub(crate) fn with_cost(mut self, cost: u32) -> Self {
-        self.cost = cost;
-        self
-    }
-}
-
-impl fmt::Display for Repair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} at {}: {}",
-            self.kind,
-            display_path(&self.path),
-            self.detail
-        )
-    }
-}
-
-/// The kinds of change the parser and the coercion make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[non_exhaustive]
-pub enum RepairKind {
-    // --- Finding the JSON ---
-    /// The value was found inside surrounding prose.
-    ExtractedFromProse,
-    /// The value came from a Markdown code fence.
-    FencedBlock,
-    /// A `<think>…</think>` block was removed before parsing.
-    ThinkBlockRemoved,
-    /// Several top-level values were found and returned as one array.
-    MultipleValues,
-    // --- Syntax ---
-    /// A string was delimited by single quotes.
-    SingleQuotes,
-    /// A string was delimited by typographic quotes (“ ” ‘ ’).
-    SmartQuotes,
-    /// A string was delimited by doubled quotes (`""word""`).
-    DoubledQuotes,
-    /// An object key had no quotes.
-    UnquotedKey,
-    /// A string value had no quotes, or only one of them.
-    UnquotedString,
-    /// A key was not followed by a colon.
-    MissingColon,
-    /// A comma was followed by a closing bracket.
-    TrailingComma,
-    /// Two members or elements had no comma between them.
-    MissingComma,
-    /// A `//`, `#` or `/* */` comment was removed.
-    Comment,
-    /// A Python literal (`True`, `False`, `None`) or a differently cased JSON literal.
-    PythonLiteral,
-    /// A literal JSON cannot hold (`NaN`, `Infinity`, `undefined`) became `null`.
-    NonJsonLiteral,
-    /// A quote inside a string was not escaped.
-    UnescapedQuote,
-    /// A raw newline or control character inside a string was not escaped.
-    UnescapedNewline,
-    /// An invalid escape sequence was kept literally or replaced.
-    InvalidEscape,
-    /// A string's closing quote was missing.
-    MissingClosingQuote,
-    /// Output stopped mid-value; what was open was closed.
-    ClosedTruncated,
-    /// A key without a value was dropped.
-    DroppedDanglingKey,
-    /// Text that is not part of any value was dropped (stray words, brackets, `...`).
-    DroppedJunk,
-    /// A closing bracket did not match the open container.
-    MismatchedBracket,
-    /// A key appeared twice; the last value was kept.
-    DuplicateKey,
-    /// A Python tuple `( … )` became an array (or its only element).
-    TupleAsArray,
-    /// A Python set `{a, b}` became an array.
-    SetAsArray,
-    /// `"key": value` pairs inside an array became an object.
-    ImpliedObject,
-    /// An array written where a key belongs was appended to the previous array value.
-    MergedArray,
-    /// Members written after an object's closing brace were added to it.
-    ReopenedObject,
-    /// A number was written in a non-JSON form (`.5`, `1.`, `1_000`, `+1`).
-    NumberSyntax,
-    // --- Coercion ---
-    /// A number was read from a clean string (`"30"`).
-    NumberFromString,
-    /// A number was read from a formatted string (currency, percent, thousands separators).
-    FormattedNumber,
-    /// An integral float (`30.0`) became an integer.
-    FloatToInteger,
-    /// A boolean was read from a word (`"yes"`, `"off"`).
-    BoolFromString,
-    /// A boolean was read from `1` or `0`.
-    BoolFromNumber,
-    /// `null` was read from a string such as `"null"` or `"none"`.
-    NullFromString,
-    /// An enum or `const` value was matched loosely.
-    EnumFuzzyMatch,
-    /// A single value became a one-element array.
-    SingleToArray,
-    /// A missing required property whose schema allows `null` became `null`.
-    MissingOptionalAsNull,
-    /// A key the schema does not allow was dropped.
-    DroppedExtraKey,
-    /// A key was matched to a property through case or punctuation.
-    RenamedKey,
-    /// Several branches of a union fit; the cheapest was chosen.
-    UnionChosen,
-    /// A string holding JSON was parsed.
-    JsonInString,
-    /// An object wrapping the expected object under one key was unwrapped.
-    UnwrappedSingleKey,
-    /// A number became its decimal text.
-    StringFromNumber,
-    /// A boolean became its text.
-    StringFromBool,
-    /// More repairs were made than are listed one by one.
-    MoreRepairs,
-}
-
-impl RepairKind {
-    /// The default weight of this kind of repair when candidates are compared.
-    ///
-    /// Lossless changes weigh 0, changes that keep meaning 1–2, and changes that
-    /// rest on a heuristic more.
-    #[must_use]
-    pub fn cost(self) -> u32 {
-        use RepairKind as K;
-        match self {
-            K::FencedBlock | K::ThinkBlockRemoved | K::UnionChosen | K::MoreRepairs => 0,
-            K::ExtractedFromProse
-            | K::SingleQuotes
-            | K::SmartQuotes
-            | K::UnquotedKey
-            | K::TrailingComma
-            | K::MissingComma
-            | K::Comment
-            | K::PythonLiteral
-            | K::UnescapedNewline
-            | K::NumberSyntax
-            | K::TupleAsArray
-            | K::DuplicateKey
-            | K::NumberFromString
-            | K::FloatToInteger
-            | K::BoolFromString
-            | K::BoolFromNumber
-            | K::NullFromString
-            | K::EnumFuzzyMatch
-            | K::DroppedExtraKey
-            | K::RenamedKey => 1,
-            K::DoubledQuotes
-            | K::UnquotedString
-            | K::MissingColon
-            | K::NonJsonLiteral
-            | K::UnescapedQuote
-            | K::InvalidEscape
-            | K::MissingClosingQuote
-            | K::DroppedJunk
-            | K::MismatchedBracket
-            | K::SetAsArray
-            | K::ImpliedObject
-            | K::MergedArray
-            | K::ReopenedObject
-            | K::MultipleValues
-            | K::FormattedNumber
-            | K::SingleToArray
-            | K::MissingOptionalAsNull
-            | K::JsonInString
-            | K::StringFromNumber
-            | K::StringFromBool => 2,
-            K::ClosedTruncated | K::DroppedDanglingKey | K::UnwrappedSingleKey => 3,
-        }
-    }
-}
-
-impl fmt::Display for RepairKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
 }
 
 /// A parsed (and possibly coerced) value with the repairs that produced it.
@@ -365,9 +173,9 @@ pub enum ParseError {
 
 /// Finds and parses JSON in raw model text, without a schema.
 ///
-/// Tries, in order: the whole text as strict JSON (no repairs, as fast as
+/// Tries, in order: the whole text as plain JSON (no repairs, as fast as
 /// `serde_json`); the contents of Markdown code fences; balanced `{…}`/`[…]`
-/// values in prose that are strict JSON; and finally the repairing parser over
+/// values in prose that are plain JSON; and finally the repairing parser over
 /// the whole text. `<think>…</think>` blocks are ignored. When several
 /// top-level values are found they are returned as one array (empty ones are
 /// dropped, and an array followed by an array of the same shape counts as an
@@ -379,7 +187,7 @@ pub enum ParseError {
 /// and [`ParseError::TooLarge`] when a bound is exceeded.
 pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
     check_size(text)?;
-    if let Some(value) = strict(text) {
+    if let Some(value) = exact_json(text) {
         return Ok(Parsed {
             value,
             repairs: Vec::new(),
@@ -387,52 +195,34 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
     }
     let (text, mut repairs) = strip_think(text);
     if !repairs.is_empty()
-        && let Some(value) = strict(&text)
+        && let Some(value) = exact_json(&text)
     {
         return Ok(Parsed { value, repairs });
     }
 
-    let fences = extract::fences(&text, extract::MAX_CANDIDATES);
-    if !fences.is_empty() {
-        let mut found = Vec::new();
-        for fence in &fences {
-            for (value, mut reps) in parse_fragment(fence)? {
-                reps.insert(
-                    0,
-                    Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
-                );
-                found.push((value, reps));
-            }
-        }
-        if let Some((value, reps)) = combine(found) {
-            repairs.extend(reps);
-            return Ok(Parsed { value, repairs });
-        }
-    }
-
-    if let Some((value, reps)) = extract::prose_values(&text) {
-        repairs.extend(reps);
-        return Ok(Parsed { value, repairs });
-    }
-
-    let values = repair::parse_document(&text, true, extract::MAX_CANDIDATES)?;
-    match combine(values) {
-        Some((value, reps)) => {
-            repairs.extend(reps);
-            Ok(Parsed { value, repairs })
-        }
-        None => Err(ParseError::NoJson),
-    }
+    let found = match from_fences(&text)? {
+        Some(found) => Some(found),
+        None => locate::prose_values(&text),
+    };
+    let (value, reps) = if let Some(found) = found {
+        found
+    } else {
+        let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
+        combine(values).ok_or(ParseError::NoJson)?
+    };
+    repairs.extend(reps);
+    Ok(Parsed { value, repairs })
 }
 
 /// Parses model text against a JSON Schema and returns the cheapest fit.
 ///
-/// Candidates come from the same places as in [`parse_json`] (strict JSON,
+/// Candidates come from the same places as in [`parse_json`] (plain JSON,
 /// fenced blocks, balanced values in prose, the repairing parser, each
-/// top-level value on its own and all of them together), restricted to strict
-/// JSON under [`Leniency::Strict`]. Each is coerced against `schema` (see
+/// top-level value on its own and all of them together), restricted to plain
+/// JSON under [`Leniency::Exact`]. Each is coerced against `schema` (see
 /// [`coerce`]); the result with the lowest total cost wins, earlier candidates
-/// winning ties.
+/// winning ties. When none fits and the root is a choice (an `enum` or `const`),
+/// a choice named in prose is tried last.
 ///
 /// # Errors
 ///
@@ -441,7 +231,7 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
 /// and the bound errors.
 pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, ParseError> {
     check_size(text)?;
-    if let Some(value) = strict(text) {
+    if let Some(value) = exact_json(text) {
         return coerce(value, schema, leniency);
     }
     let candidates = match candidates(text, leniency) {
@@ -449,97 +239,32 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
         Err(ParseError::NoJson) => Vec::new(),
         Err(e) => return Err(e),
     };
-    let mut best: Option<Parsed> = None;
-    let mut error: Option<ParseError> = None;
-    for (value, mut repairs) in candidates {
-        let base = total_cost(&repairs);
-        if best.as_ref().is_some_and(|b| b.cost() <= base) {
-            continue;
+    let found = cheapest(
+        candidates,
+        |(_, repairs)| total_cost(repairs),
+        |(value, mut repairs)| {
+            let parsed = coerce(value, schema, leniency)?;
+            repairs.extend(parsed.repairs);
+            Ok((parsed.value, repairs))
+        },
+    );
+    let error = match found {
+        Ok(best) => {
+            return Ok(Parsed {
+                value: best.value,
+                repairs: best.repairs,
+            });
         }
-        match coerce(value, schema, leniency) {
-            Ok(parsed) => {
-                if best
-                    .as_ref()
-                    .is_none_or(|b| base + parsed.cost() < b.cost())
-                {
-                    repairs.extend(parsed.repairs);
-                    best = Some(Parsed {
-                        value: parsed.value,
-                        repairs,
-                    });
-                }
-            }
-            Err(e @ ParseError::Mismatch { .. }) => {
-                if error
-                    .as_ref()
-                    .is_none_or(|old| mismatch_depth(&e) > mismatch_depth(old))
-                {
-                    error = Some(e);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    if best.is_none()
-        && leniency != Leniency::Strict
+        Err(NoFit::Fatal(e)) => return Err(e),
+        Err(NoFit::Mismatch { error, .. }) => error,
+        Err(NoFit::Nothing) => ParseError::NoJson,
+    };
+    if leniency != Leniency::Exact
         && let Some(choice) = choice_in_prose(text, schema, leniency)
     {
         return Ok(choice);
     }
-    match (best, error) {
-        (Some(parsed), _) => Ok(parsed),
-        (None, Some(e)) => Err(e),
-        (None, None) => Err(ParseError::NoJson),
-    }
-}
-
-/// A reply with no JSON at all may still name one of a fixed set of choices: a small model
-/// asked to classify often answers `The answer is "In-Progress".` For schemas whose root is
-/// such a choice (a string enum or constants, not a free string), each quoted phrase and
-/// then the whole reply are tried as the value. Free-string roots are skipped: any prose
-/// would "match" them.
-fn choice_in_prose(text: &str, schema: &Value, leniency: Leniency) -> Option<Parsed> {
-    // A string that no choice list contains: if it coerces, the root takes any string.
-    if coerce(Value::String("\u{1}".into()), schema, Leniency::Strict).is_ok() {
-        return None;
-    }
-    let (text, _) = strip_think(text);
-    let mut phrases: Vec<&str> = Vec::new();
-    let mut rest: &str = &text;
-    while phrases.len() < extract::MAX_CANDIDATES {
-        let Some(open) = rest.find(['"', '\u{201c}', '`']) else {
-            break;
-        };
-        let after = &rest[open..];
-        let quote = after.chars().next().unwrap_or('"');
-        let body = &after[quote.len_utf8()..];
-        let close_char = if quote == '\u{201c}' {
-            '\u{201d}'
-        } else {
-            quote
-        };
-        let Some(close) = body.find(close_char) else {
-            break;
-        };
-        phrases.push(&body[..close]);
-        rest = &body[close + close_char.len_utf8()..];
-    }
-    let whole = text.trim().trim_end_matches(['.', '!']);
-    if whole.len() <= 200 {
-        phrases.push(whole);
-    }
-    phrases.into_iter().find_map(|phrase| {
-        let mut parsed = coerce(Value::String(phrase.trim().to_owned()), schema, leniency).ok()?;
-        parsed.repairs.insert(
-            0,
-            Repair::new(
-                RepairKind::ExtractedFromProse,
-                "",
-                format!("took the choice {phrase:?} from prose"),
-            ),
-        );
-        Some(parsed)
-    })
+    Err(error)
 }
 
 /// Coerces an already parsed value to fit `schema`.
@@ -560,172 +285,8 @@ pub fn coerce(value: Value, schema: &Value, leniency: Leniency) -> Result<Parsed
     coerce::coerce(value, schema, leniency)
 }
 
-/// Candidate values for [`parse`], most trusted first, each with the repairs
-/// that produced it.
-fn candidates(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
-    let (text, think) = strip_think(text);
-    let mut out: Vec<(Value, Vec<Repair>)> = Vec::new();
-    let with = |mut repairs: Vec<Repair>, first: Repair| {
-        repairs.insert(0, first);
-        let mut all = think.clone();
-        all.extend(repairs);
-        all
-    };
-    if let Some(value) = strict(&text) {
-        out.push((value, think.clone()));
-        return Ok(out);
-    }
-    let mut fenced = Vec::new();
-    for fence in extract::fences(&text, extract::MAX_CANDIDATES) {
-        if let Some(value) = strict(fence) {
-            fenced.push((value, Vec::new()));
-        } else if leniency != Leniency::Strict {
-            fenced.extend(parse_fragment(fence)?);
-        }
-    }
-    push_values(&mut out, fenced, |reps| {
-        with(
-            reps,
-            Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
-        )
-    });
-    let spans = extract::balanced_spans(&text, extract::MAX_CANDIDATES);
-    for &(start, end) in &spans {
-        let Some(span) = text.get(start..end) else {
-            continue;
-        };
-        if let Some(value) = strict(span) {
-            let prose = Repair::new(RepairKind::ExtractedFromProse, "", "found inside prose");
-            let mut reps = Vec::new();
-            if spans.len() > 1 {
-                reps.push(ignored_others(spans.len() - 1));
-            }
-            out.push((value, with(reps, prose)));
-        }
-    }
-    if leniency != Leniency::Strict {
-        let values = repair::parse_document(&text, true, extract::MAX_CANDIDATES)?;
-        let think = think.clone();
-        push_values(&mut out, values, |reps| {
-            let mut all = think.clone();
-            all.extend(reps);
-            all
-        });
-    }
-    Ok(out)
-}
-
-/// Adds each top-level value as a candidate, and all of them together when
-/// there are several (a model listing objects one after another often means
-/// an array).
-fn push_values(
-    out: &mut Vec<(Value, Vec<Repair>)>,
-    values: Vec<(Value, Vec<Repair>)>,
-    wrap: impl Fn(Vec<Repair>) -> Vec<Repair>,
-) {
-    let others = values.len().saturating_sub(1);
-    if others > 0
-        && let Some((value, reps)) = combine(values.clone())
-    {
-        out.push((value, wrap(reps)));
-    }
-    for (value, mut reps) in values {
-        if others > 0 {
-            reps.push(ignored_others(others));
-        }
-        out.push((value, wrap(reps)));
-    }
-}
-
-/// Taking one value out of several drops the others; that should cost more
-/// than combining them when the schema accepts both.
-fn ignored_others(count: usize) -> Repair {
-    let cost = u32::try_from(count)
-        .unwrap_or(u32::MAX / 2)
-        .saturating_mul(2);
-    Repair::new(
-        RepairKind::DroppedJunk,
-        "",
-        format!("ignored {count} other top-level value(s)"),
-    )
-    .with_cost(cost)
-}
-
-/// Parses the text of one fence or span: strict JSON, else the repairing parser.
-fn parse_fragment(text: &str) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
-    if let Some(value) = strict(text) {
-        return Ok(vec![(value, Vec::new())]);
-    }
-    repair::parse_document(text, true, extract::MAX_CANDIDATES)
-}
-
-/// Merges several top-level values into one, the way a reader would.
-///
-/// Empty containers are dropped when anything else was found; an array
-/// followed by an array of the same shape is taken as a corrected copy of it
-/// (models streaming an answer twice); several values left become an array.
-pub(crate) fn combine(values: Vec<(Value, Vec<Repair>)>) -> Option<(Value, Vec<Repair>)> {
-    let any_content = values.iter().any(|(v, _)| !is_empty_container(v));
-    let mut kept: Vec<(Value, Vec<Repair>)> = Vec::new();
-    for (value, repairs) in values {
-        if any_content && is_empty_container(&value) {
-            continue;
-        }
-        if !any_content && !kept.is_empty() {
-            break;
-        }
-        if kept
-            .last()
-            .is_some_and(|(last, _)| same_shape_arrays(last, &value))
-        {
-            kept.pop();
-        }
-        kept.push((value, repairs));
-    }
-    if kept.len() <= 1 {
-        return kept.pop();
-    }
-    let mut repairs = vec![Repair::new(
-        RepairKind::MultipleValues,
-        "",
-        format!("{} top-level values returned as one array", kept.len()),
-    )];
-    let mut items = Vec::with_capacity(kept.len());
-    for (i, (value, reps)) in kept.into_iter().enumerate() {
-        items.push(value);
-        for mut r in reps {
-            r.path = format!("/{i}{}", r.path);
-            push_repair(&mut repairs, r);
-        }
-    }
-    Some((Value::Array(items), repairs))
-}
-
-fn is_empty_container(v: &Value) -> bool {
-    match v {
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    }
-}
-
-/// Two arrays of the same length whose elements have the same JSON types and,
-/// for objects, the same keys.
-fn same_shape_arrays(a: &Value, b: &Value) -> bool {
-    let (Value::Array(a), Value::Array(b)) = (a, b) else {
-        return false;
-    };
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| match (x, y) {
-            (Value::Object(x), Value::Object(y)) => {
-                x.len() == y.len() && x.keys().all(|k| y.contains_key(k))
-            }
-            _ => std::mem::discriminant(x) == std::mem::discriminant(y),
-        })
-}
-
-/// Strict JSON of the whole (trimmed) text, the fast path.
-fn strict(text: &str) -> Option<Value> {
+/// Plain JSON of the whole (trimmed) text, as `serde_json` reads it: the fast path.
+fn exact_json(text: &str) -> Option<Value> {
     serde_json::from_str(text.trim()).ok()
 }
 
@@ -738,57 +299,9 @@ fn check_size(text: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
-fn mismatch_depth(e: &ParseError) -> usize {
-    match e {
-        ParseError::Mismatch { path, .. } => path.matches('/').count(),
-        _ => 0,
-    }
-}
-
-pub(crate) fn total_cost(repairs: &[Repair]) -> u32 {
-    repairs
-        .iter()
-        .fold(0u32, |acc, r| acc.saturating_add(r.cost))
-}
-
-/// Appends a repair, folding everything past [`MAX_LISTED_REPAIRS`] into one
-/// [`RepairKind::MoreRepairs`] entry so memory stays bounded while the cost
-/// stays exact.
-pub(crate) fn push_repair(repairs: &mut Vec<Repair>, repair: Repair) {
-    if repairs.len() < MAX_LISTED_REPAIRS {
-        repairs.push(repair);
-        return;
-    }
-    if let Some(last) = repairs.last_mut()
-        && last.kind == RepairKind::MoreRepairs
-    {
-        last.cost = last.cost.saturating_add(repair.cost);
-        return;
-    }
-    repairs.push(
-        Repair::new(RepairKind::MoreRepairs, "", "further repairs not listed")
-            .with_cost(repair.cost),
-    );
-}
-
-/// Appends `key` to a JSON pointer, escaped as RFC 6901 says.
-pub(crate) fn push_pointer(path: &mut String, key: &str) {
-    path.push('/');
-    for c in key.chars() {
-        match c {
-            '~' => path.push_str("~0"),
-            '/' => path.push_str("~1"),
-            c => path.push(c),
-        }
-    }
-}
-
-fn display_path(path: &str) -> &str {
-    if path.is_empty() { "the root" } else { path }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::repair::MAX_LISTED_REPAIRS;
     use super::*;
     use serde_json::json;
 
@@ -822,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn prose_wrapped_strict_json() {
+    fn prose_wrapped_plain_json() {
         let p = parse_json("Here you go: {\"a\": \"}\"} Hope it helps!").unwrap();
         assert_eq!(p.value, json!({"a": "}"}));
         assert_eq!(p.repairs.len(), 1);
@@ -858,12 +371,12 @@ mod tests {
         let text = "[".repeat(1_000_000);
         assert_eq!(
             parse_json(&text),
-            Err(ParseError::TooDeep { limit: MAX_DEPTH })
+            Err(ParseError::TooDeep { limit: MAX_NESTING })
         );
         let schema = json!({"type": "array"});
         assert_eq!(
             parse(&text, &schema, Leniency::Standard),
-            Err(ParseError::TooDeep { limit: MAX_DEPTH })
+            Err(ParseError::TooDeep { limit: MAX_NESTING })
         );
     }
 
@@ -922,24 +435,19 @@ mod tests {
     }
 
     #[test]
-    fn strict_leniency_refuses_syntax_repairs() {
+    fn exact_leniency_refuses_syntax_repairs() {
         let schema = json!({"type": "object"});
-        assert!(parse("{'a': 1}", &schema, Leniency::Strict).is_err());
-        let p = parse(
-            "Answer: ```json\n{\"a\": 1}\n```",
-            &schema,
-            Leniency::Strict,
-        )
-        .unwrap();
+        assert!(parse("{'a': 1}", &schema, Leniency::Exact).is_err());
+        let p = parse("Answer: ```json\n{\"a\": 1}\n```", &schema, Leniency::Exact).unwrap();
         assert_eq!(p.value, json!({"a": 1}));
-        let p = parse("Answer: {\"a\": 1}.", &schema, Leniency::Strict).unwrap();
+        let p = parse("Answer: {\"a\": 1}.", &schema, Leniency::Exact).unwrap();
         assert_eq!(p.value, json!({"a": 1}));
     }
 
     #[test]
     fn pointer_escaping() {
         let mut p = String::new();
-        push_pointer(&mut p, "a/b~c");
+        crate::json::push_key(&mut p, "a/b~c");
         assert_eq!(p, "/a~1b~0c");
     }
 

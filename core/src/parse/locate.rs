@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::{MAX_DEPTH, Repair, RepairKind};
+use super::{MAX_NESTING, Repair, RepairKind};
 
 /// Most fences, prose spans or top-level values taken from one text, so the
 /// number of candidates (and the coercion work) stays bounded.
@@ -113,23 +113,15 @@ fn backtick_run_end(bytes: &[u8], mut i: usize) -> usize {
 /// Quotes only count inside brackets, so apostrophes and quotation marks in
 /// the surrounding prose do not hide a value, while brackets inside JSON
 /// strings do not end one. A mismatched closer abandons the value being
-/// scanned; nesting deeper than [`MAX_DEPTH`] is not a candidate.
+/// scanned; nesting deeper than [`MAX_NESTING`] is not a candidate.
 pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut stack: Vec<u8> = Vec::new();
     let mut start = 0;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut string = InString::default();
     for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
+        if string.consumes(b) {
             continue;
         }
         match b {
@@ -137,7 +129,7 @@ pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
                 if stack.is_empty() {
                     start = i;
                 }
-                if stack.len() >= MAX_DEPTH {
+                if stack.len() >= MAX_NESTING {
                     stack.clear();
                     continue;
                 }
@@ -153,15 +145,43 @@ pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
                     }
                 }
             }
-            b'"' if !stack.is_empty() => in_string = true,
+            b'"' if !stack.is_empty() => string.open(),
             _ => {}
         }
     }
     out
 }
 
+/// Whether [`balanced_spans`] is inside a JSON string, and after a backslash there.
+#[derive(Default)]
+struct InString {
+    open: bool,
+    escaped: bool,
+}
+
+impl InString {
+    fn open(&mut self) {
+        self.open = true;
+    }
+
+    /// Whether `b` belongs to an open string (the closing quote included).
+    fn consumes(&mut self, b: u8) -> bool {
+        if !self.open {
+            return false;
+        }
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.open = false;
+        }
+        true
+    }
+}
+
 /// The "balanced values in prose" stage of `parse_json`: used only when every
-/// balanced span is strict JSON and the prose around them has no stray
+/// balanced span is plain JSON and the prose around them has no stray
 /// brackets or quotes, so the spans are unambiguously the whole answer.
 pub(crate) fn prose_values(text: &str) -> Option<(Value, Vec<Repair>)> {
     let spans = balanced_spans(text, MAX_CANDIDATES + 1);
@@ -186,7 +206,7 @@ pub(crate) fn prose_values(text: &str) -> Option<(Value, Vec<Repair>)> {
         return None;
     }
     has_prose |= !tail.trim().is_empty() || spans.len() > 1;
-    let (value, mut repairs) = super::combine(values)?;
+    let (value, mut repairs) = super::candidates::combine(values)?;
     if has_prose {
         repairs.insert(
             0,
