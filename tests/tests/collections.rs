@@ -1,10 +1,8 @@
 //! Lists, optional values and plain values extract too: `extract::<Vec<Person>>` for
 //! "every person in the text", `Option<T>` for "maybe none", `bool` for a yes/no answer.
 
-mod http_support;
-
 use factum::{AttemptFailure, Dialect, Extract, Provider};
-use http_support::{Person, bodies, chat, client, john};
+use factum_tests::http::{Person, bodies, chat, client, john};
 use serde::Deserialize;
 use serde_json::json;
 use wiremock::matchers::method;

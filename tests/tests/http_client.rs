@@ -1,10 +1,8 @@
 //! The happy path and the shape of what is sent: messages, images, defaults, `from_env`.
 
-mod http_support;
-
 use factum::wire::Message;
 use factum::{AttemptFailure, Client, ErrorKind, Image, Provider, Usage};
-use http_support::{
+use factum_tests::http::{
     JOHN_JSON, KEY, Person, bodies, chat, chat_finish, client, john, message_texts,
 };
 use serde_json::{Value, json};

@@ -2,11 +2,9 @@
 //! output a small model writes (prose, fences, single quotes, `"30"`, wrong-case enums)
 //! succeeds on the first call, and the attempt says which repairs were applied.
 
-mod http_support;
-
 use factum::parse::RepairKind;
 use factum::{AttemptFailure, Extract, Leniency, Provider};
-use http_support::{Person, bodies, chat, client, john};
+use factum_tests::http::{Person, bodies, chat, client, john};
 use serde::Deserialize;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};

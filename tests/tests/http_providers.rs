@@ -1,9 +1,9 @@
 //! Provider profiles: the request shape each server gets, and the mode step-down.
 
-mod http_support;
-
 use factum::{Mode, Provider};
-use http_support::{JOHN_JSON, Person, Route, bodies, builder, chat, client, john, message_texts};
+use factum_tests::http::{
+    JOHN_JSON, Person, Route, bodies, builder, chat, client, john, message_texts,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};

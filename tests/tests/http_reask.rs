@@ -1,9 +1,7 @@
 //! The re-ask loop: feedback content, bounded history, usage and the token budget.
 
-mod http_support;
-
 use factum::{AttemptFailure, ErrorKind, Extract, Provider, Usage};
-use http_support::{JOHN_JSON, Person, bodies, chat, client, john, message_texts};
+use factum_tests::http::{JOHN_JSON, Person, bodies, chat, client, john, message_texts};
 use serde::Deserialize;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};

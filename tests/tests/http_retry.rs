@@ -1,11 +1,11 @@
 //! Transport retries: statuses, Retry-After, resets, timeouts and the deadline.
 
-mod http_support;
-
 use std::time::Duration;
 
 use factum::{ErrorKind, Provider};
-use http_support::{JOHN_JSON, Person, bodies, builder, chat, client, http_ok, john, raw_server};
+use factum_tests::http::{
+    JOHN_JSON, Person, bodies, builder, chat, client, http_ok, john, raw_server,
+};
 use tokio::time::Instant;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -1,11 +1,9 @@
 //! Safety: the key never leaks, bodies are capped, garbage never panics.
 
-mod http_support;
-
 use std::time::Duration;
 
 use factum::{Client, ErrorKind, Provider};
-use http_support::{KEY, Person, builder, capture_logs, chat, client, raw_server};
+use factum_tests::http::{KEY, Person, builder, capture_logs, chat, client, raw_server};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -1,10 +1,8 @@
 //! Tracing: one `factum.extract` span per extraction and one `factum.attempt` span per
 //! model call inside it, with the fields an operator needs and no secrets.
 
-mod http_support;
-
 use factum::Provider;
-use http_support::{KEY, Person, capture_logs, chat, client};
+use factum_tests::http::{KEY, Person, capture_logs, chat, client};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

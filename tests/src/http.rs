@@ -1,7 +1,11 @@
-//! Shared pieces of the loopback HTTP tests: types, reply bodies, client presets.
+//! Support for the loopback HTTP tests (`tests/tests/http/`): the extracted types, chat
+//! reply bodies, client presets pointed at a wiremock server, a raw TCP server for
+//! replies wiremock cannot send, and captured `tracing` output.
 
-// Each http_* test binary uses a different subset of these helpers.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    clippy::missing_panics_doc,
+    reason = "test support: every panic here is the failure of the test that called it"
+)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -14,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
+/// The API key every test client sends; no text the crate produces may contain it.
 pub const KEY: &str = "dkn_live_SECRET_0123456789abcdef";
 
 /// A person mentioned in the text.
@@ -31,12 +36,17 @@ pub struct Person {
 /// How a support ticket should be routed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Extract)]
 #[serde(rename_all = "snake_case")]
+#[allow(
+    missing_docs,
+    reason = "doc comments on the variants would become schema descriptions"
+)]
 pub enum Route {
     Billing,
     Technical,
     Other,
 }
 
+/// The person [`JOHN_JSON`] describes.
 pub fn john() -> Person {
     Person {
         name: "John Doe".into(),
@@ -45,6 +55,7 @@ pub fn john() -> Person {
     }
 }
 
+/// [`john`] as the model writes him.
 pub const JOHN_JSON: &str = r#"{"name":"John Doe","age":30,"email":"john@example.com"}"#;
 
 /// A chat completion body with `content`, `finish_reason` "stop" and the given usage.
@@ -93,6 +104,7 @@ pub fn builder(server: &MockServer, provider: Provider) -> ClientBuilder {
         )
 }
 
+/// [`builder`], built.
 pub fn client(server: &MockServer, provider: Provider) -> Client {
     builder(server, provider).build().expect("client builds")
 }
@@ -193,6 +205,7 @@ pub fn http_ok(body: &Value) -> Vec<u8> {
 pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl Logs {
+    /// Everything captured so far, as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
