@@ -423,11 +423,15 @@ fn builder_validates_configuration() {
     assert_eq!(local.base_url(), "http://127.0.0.1:11434/v1");
 }
 
-/// Runs `child` in a fresh process of this test binary with `vars` set: the environment
-/// is process-wide, and setting it in-process would race with the other tests.
+/// Runs the test `child` of this module in a fresh process of this test binary with `vars`
+/// set: the environment is process-wide, and setting it in-process would race with the
+/// other tests.
 fn run_child(child: &str, vars: &[(&str, &str)]) {
+    // A test's name is its path below the crate root: `client::child_from_env`.
+    let (_crate, module) = module_path!().split_once("::").unwrap();
+    let name = format!("{module}::{child}");
     let mut command = std::process::Command::new(std::env::current_exe().unwrap());
-    command.args(["--exact", child, "--nocapture", "--test-threads=1"]);
+    command.args(["--exact", &name, "--nocapture", "--test-threads=1"]);
     for name in [
         "FACTUM_API_KEY",
         "DRIA_API_KEY",
