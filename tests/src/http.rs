@@ -16,7 +16,8 @@ use std::time::Duration;
 use factum::{Client, ClientBuilder, Extract, Provider};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wiremock::MockServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The API key every test client sends; no text the crate produces may contain it.
 pub const KEY: &str = "dkn_live_SECRET_0123456789abcdef";
@@ -83,6 +84,48 @@ pub fn chat_finish(content: &str, finish: &str, completion_tokens: u64) -> Value
     let mut body = chat(content, 10, completion_tokens);
     body["choices"][0]["finish_reason"] = finish.into();
     body
+}
+
+/// What a mocked server answers with: a chat body ([`chat`]) sent as 200 JSON, or any
+/// wiremock [`ResponseTemplate`].
+pub trait Reply {
+    /// The response the server sends.
+    fn into_response(self) -> ResponseTemplate;
+}
+
+impl Reply for Value {
+    fn into_response(self) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(self)
+    }
+}
+
+impl Reply for ResponseTemplate {
+    fn into_response(self) -> ResponseTemplate {
+        self
+    }
+}
+
+/// Answers every `POST /v1/chat/completions` to `server` with `reply`.
+pub async fn respond(server: &MockServer, reply: impl Reply) {
+    respond_in_order(server, [reply]).await;
+}
+
+/// Answers the `POST /v1/chat/completions` requests to `server` with `replies`, one each
+/// in order; the last one repeats.
+pub async fn respond_in_order<R: Reply>(server: &MockServer, replies: impl IntoIterator<Item = R>) {
+    let mut replies = replies.into_iter().peekable();
+    while let Some(reply) = replies.next() {
+        let mock = Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(reply.into_response());
+        // wiremock tries the mocks in the order they were mounted, skipping used-up ones.
+        let mock = if replies.peek().is_some() {
+            mock.up_to_n_times(1)
+        } else {
+            mock
+        };
+        mock.mount(server).await;
+    }
 }
 
 /// A client builder for `server` with fast backoff and a key.

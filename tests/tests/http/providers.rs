@@ -2,7 +2,7 @@
 
 use factum::{Mode, Provider};
 use factum_tests::http::{
-    JOHN_JSON, Person, Route, bodies, builder, chat, client, john, message_texts,
+    JOHN_JSON, Person, Route, bodies, builder, chat, client, john, message_texts, respond,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method};
@@ -10,10 +10,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn sent_for(provider: Provider) -> Value {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 1, 1)))
-        .mount(&server)
-        .await;
+    respond(&server, chat(JOHN_JSON, 1, 1)).await;
     let person: Person = client(&server, provider).extract("John").await.unwrap();
     assert_eq!(person, john());
     bodies(&server).await.remove(0)
@@ -141,10 +138,7 @@ async fn deepseek_style_rejection_steps_down_to_prompt_only() {
         })))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 5, 5)))
-        .mount(&server)
-        .await;
+    respond(&server, chat(JOHN_JSON, 5, 5)).await;
     let client = client(&server, Provider::OpenAi);
     let out = client.extraction::<Person>("John").send().await.unwrap();
     assert_eq!(out.attempts[0].mode, Mode::PromptOnly);
@@ -168,12 +162,11 @@ async fn deepseek_style_rejection_steps_down_to_prompt_only() {
 #[tokio::test]
 async fn non_schema_400_is_not_a_step_down() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_string("bad params: max_tokens must be positive"),
-        )
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        ResponseTemplate::new(400).set_body_string("bad params: max_tokens must be positive"),
+    )
+    .await;
     let client = client(&server, Provider::Dria);
     let error = client.extract::<Person>("John").await.unwrap_err();
     assert_eq!(
@@ -190,12 +183,13 @@ async fn non_schema_400_is_not_a_step_down() {
 #[tokio::test]
 async fn openrouter_wrapped_errors_show_the_upstream_text() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+    respond(
+        &server,
+        ResponseTemplate::new(403).set_body_json(json!({
             "error": {"code": 403, "message": "Provider returned error", "metadata": {"raw": "key limit reached", "provider_name": "OpenAI"}}
-        })))
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     let error = client(&server, Provider::OpenRouter)
         .extract::<Person>("John")
         .await
@@ -209,14 +203,7 @@ async fn openrouter_wrapped_errors_show_the_upstream_text() {
 #[tokio::test]
 async fn non_object_roots_are_asked_for_wrapped_and_unwrapped() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"{"route":"billing"}"#,
-            1,
-            1,
-        )))
-        .mount(&server)
-        .await;
+    respond(&server, chat(r#"{"route":"billing"}"#, 1, 1)).await;
     let route: Route = client(&server, Provider::OpenAi)
         .extract("I was charged twice")
         .await
@@ -240,10 +227,7 @@ async fn non_object_roots_are_asked_for_wrapped_and_unwrapped() {
     // A grammar server gets the wrapped schema too; a model that skips the wrapper and
     // answers with the bare value is still read.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(r#""technical""#, 1, 1)))
-        .mount(&server)
-        .await;
+    respond(&server, chat(r#""technical""#, 1, 1)).await;
     let route: Route = builder(&server, Provider::LlamaCpp)
         .build()
         .unwrap()

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use factum::{Client, ErrorKind, Provider};
-use factum_tests::http::{KEY, Person, builder, capture_logs, chat, client, raw_server};
+use factum_tests::http::{
+    KEY, Person, builder, capture_logs, chat, client, raw_server, respond, respond_in_order,
+};
 use serde_json::json;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn the_key_never_appears_in_debug_display_errors_or_logs() {
@@ -14,17 +15,14 @@ async fn the_key_never_appears_in_debug_display_errors_or_logs() {
 
     let server = MockServer::start().await;
     // A server that echoes the key back in its error body, first retryable then fatal.
-    Mock::given(method("POST"))
-        .respond_with(
+    respond_in_order(
+        &server,
+        [
             ResponseTemplate::new(500).set_body_string(format!("upstream failed for key {KEY}")),
-        )
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_string(format!("invalid api key: {KEY}")))
-        .mount(&server)
-        .await;
+            ResponseTemplate::new(401).set_body_string(format!("invalid api key: {KEY}")),
+        ],
+    )
+    .await;
     let builder = builder(&server, Provider::Dria);
     let client = builder.clone().build().unwrap();
     let error = client.extract::<Person>("John").await.unwrap_err();
@@ -82,10 +80,7 @@ async fn garbage_bodies_are_typed_errors() {
     ];
     for (body, what) in cases {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(body))
-            .mount(&server)
-            .await;
+        respond(&server, ResponseTemplate::new(200).set_body_string(body)).await;
         let error = client(&server, Provider::Dria)
             .extract::<Person>("John")
             .await
@@ -108,10 +103,7 @@ async fn odd_but_valid_shapes_become_attempt_failures() {
         json!({}),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(&body))
-            .mount(&server)
-            .await;
+        respond(&server, ResponseTemplate::new(200).set_body_json(&body)).await;
         let error = client(&server, Provider::Dria)
             .extract::<Person>("John")
             .await
@@ -142,10 +134,7 @@ async fn hostile_model_text_never_panics() {
     ];
     for content in contents {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(chat(content, 1, 1)))
-            .mount(&server)
-            .await;
+        respond(&server, chat(content, 1, 1)).await;
         let result = client(&server, Provider::OpenAi)
             .extraction::<Person>("John")
             .max_retries(0)
@@ -160,10 +149,7 @@ async fn hostile_model_text_never_panics() {
 async fn body_over_the_cap_is_a_typed_error() {
     let server = MockServer::start().await;
     let huge = "x".repeat(64 * 1024);
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(&huge, 1, 1)))
-        .mount(&server)
-        .await;
+    respond(&server, chat(&huge, 1, 1)).await;
     let client = builder(&server, Provider::Dria)
         .body_limit(16 * 1024)
         .build()

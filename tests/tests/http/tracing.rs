@@ -2,32 +2,22 @@
 //! model call inside it, with the fields an operator needs and no secrets.
 
 use factum::Provider;
-use factum_tests::http::{KEY, Person, capture_logs, chat, client};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use factum_tests::http::{KEY, Person, capture_logs, chat, client, respond_in_order};
+use wiremock::MockServer;
 
 #[tokio::test]
 async fn spans_per_extraction_and_per_attempt() {
     let (logs, guard) = capture_logs(tracing::Level::DEBUG);
 
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"{"name": "John Doe", "age": 200, "email": null}"#,
-            5,
-            5,
-        )))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"{"name": "John Doe", "age": 30, "email": null}"#,
-            5,
-            5,
-        )))
-        .mount(&server)
-        .await;
+    respond_in_order(
+        &server,
+        [
+            chat(r#"{"name": "John Doe", "age": 200, "email": null}"#, 5, 5),
+            chat(r#"{"name": "John Doe", "age": 30, "email": null}"#, 5, 5),
+        ],
+    )
+    .await;
     let out = client(&server, Provider::Dria)
         .extraction::<Person>("John Doe, 30")
         .send()
