@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use factum::{ErrorKind, Provider};
+use factum::{ClientBuilder, ErrorKind, Provider};
 use factum_tests::http::{
     JOHN_JSON, Person, bodies, builder, chat, client, http_ok, john, raw_server, respond,
     respond_in_order,
@@ -303,8 +303,8 @@ async fn connection_refused_is_a_transport_error() {
     assert_eq!(error.kind(), ErrorKind::Transport, "{error:?}");
 }
 
-#[tokio::test]
-async fn slow_server_times_out_per_attempt() {
+/// A server that takes 5 s to answer, and a Dria client builder for it.
+async fn slow_server() -> (MockServer, ClientBuilder) {
     let server = MockServer::start().await;
     respond(
         &server,
@@ -313,7 +313,14 @@ async fn slow_server_times_out_per_attempt() {
             .set_delay(Duration::from_secs(5)),
     )
     .await;
-    let client = builder(&server, Provider::Dria)
+    let builder = builder(&server, Provider::Dria);
+    (server, builder)
+}
+
+#[tokio::test]
+async fn slow_server_times_out_per_attempt() {
+    let (server, builder) = slow_server().await;
+    let client = builder
         .timeout(Duration::from_millis(200))
         .transport_retries(1)
         .build()
@@ -332,15 +339,8 @@ async fn slow_server_times_out_per_attempt() {
 
 #[tokio::test]
 async fn overall_deadline_ends_the_call() {
-    let server = MockServer::start().await;
-    respond(
-        &server,
-        ResponseTemplate::new(200)
-            .set_body_json(chat(JOHN_JSON, 1, 1))
-            .set_delay(Duration::from_secs(5)),
-    )
-    .await;
-    let client = builder(&server, Provider::Dria)
+    let (_server, builder) = slow_server().await;
+    let client = builder
         .timeout(Duration::from_secs(60))
         .deadline(Duration::from_millis(300))
         .build()
