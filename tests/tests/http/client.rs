@@ -41,6 +41,17 @@ async fn extracts_a_person_with_usage_attempts_and_node_id() {
     assert_eq!(out.model, "qwen3.5:9b");
 }
 
+/// The request fields Dria documents.
+const DRIA_FIELDS: [&str; 7] = [
+    "model",
+    "messages",
+    "max_tokens",
+    "temperature",
+    "stream",
+    "timeout_secs",
+    "response_format",
+];
+
 #[tokio::test]
 async fn dria_request_carries_only_documented_fields() {
     let server = MockServer::start().await;
@@ -59,16 +70,7 @@ async fn dria_request_carries_only_documented_fields() {
         .collect();
     for key in &keys {
         assert!(
-            [
-                "model",
-                "messages",
-                "max_tokens",
-                "temperature",
-                "stream",
-                "timeout_secs",
-                "response_format"
-            ]
-            .contains(key),
+            DRIA_FIELDS.contains(key),
             "undocumented field `{key}` sent to Dria"
         );
     }

@@ -32,55 +32,69 @@ async fn each_provider_gets_its_own_response_format() {
         }
         match provider {
             Provider::OpenAi | Provider::OpenRouter | Provider::Groq => {
-                assert_eq!(format["type"], "json_schema", "{provider}");
-                assert_eq!(format["json_schema"]["strict"], true, "{provider}");
-                let schema = &format["json_schema"]["schema"];
-                assert_eq!(
-                    schema["additionalProperties"], false,
-                    "{provider}: strict closes objects"
-                );
-                assert_eq!(
-                    schema["required"],
-                    json!(["name", "age", "email"]),
-                    "{provider}"
-                );
+                assert_strict_json_schema(provider, format);
             }
             Provider::Dria
             | Provider::LlamaCpp
             | Provider::Ollama
             | Provider::Vllm
-            | Provider::Custom => {
-                assert_eq!(format["type"], "json_schema", "{provider}");
-                assert_eq!(format["json_schema"]["name"], "Person");
-                assert!(
-                    format["json_schema"].get("strict").is_none(),
-                    "{provider}: no strict"
-                );
-                let expected = factum::schema::<Person>()
-                    .for_dialect(factum::Dialect::LlamaCpp)
-                    .unwrap();
-                assert_eq!(&format["json_schema"]["schema"], expected, "{provider}");
-            }
-            Provider::LlamaCppPython => {
-                assert_eq!(format["type"], "json_object");
-                assert!(format["schema"].is_object());
-                assert!(format.get("json_schema").is_none());
-            }
-            Provider::DeepSeek => {
-                assert_eq!(format, &json!({"type": "json_object"}));
-                let system = &message_texts(&body)[0].1;
-                assert!(
-                    system.contains("json"),
-                    "DeepSeek needs the word json in the prompt: {system}"
-                );
-                assert!(
-                    system.contains("age"),
-                    "the schema is described in the prompt"
-                );
-            }
+            | Provider::Custom => assert_json_schema(provider, format),
+            Provider::LlamaCppPython => assert_json_object_with_schema(format),
+            Provider::DeepSeek => assert_json_object_and_schema_in_prompt(format, &body),
             _ => unreachable!("a provider without a test: {provider}"),
         }
     }
+}
+
+/// `json_schema` with `strict`: the objects closed and every property required.
+fn assert_strict_json_schema(provider: Provider, format: &Value) {
+    assert_eq!(format["type"], "json_schema", "{provider}");
+    assert_eq!(format["json_schema"]["strict"], true, "{provider}");
+    let schema = &format["json_schema"]["schema"];
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "{provider}: strict closes objects"
+    );
+    assert_eq!(
+        schema["required"],
+        json!(["name", "age", "email"]),
+        "{provider}"
+    );
+}
+
+/// `json_schema` without `strict`, in the llama.cpp dialect.
+fn assert_json_schema(provider: Provider, format: &Value) {
+    assert_eq!(format["type"], "json_schema", "{provider}");
+    assert_eq!(format["json_schema"]["name"], "Person");
+    assert!(
+        format["json_schema"].get("strict").is_none(),
+        "{provider}: no strict"
+    );
+    let expected = factum::schema::<Person>()
+        .for_dialect(factum::Dialect::LlamaCpp)
+        .unwrap();
+    assert_eq!(&format["json_schema"]["schema"], expected, "{provider}");
+}
+
+/// llama-cpp-python's `json_object` with a `schema` beside it.
+fn assert_json_object_with_schema(format: &Value) {
+    assert_eq!(format["type"], "json_object");
+    assert!(format["schema"].is_object());
+    assert!(format.get("json_schema").is_none());
+}
+
+/// DeepSeek's bare `json_object`, with the schema described in the system prompt.
+fn assert_json_object_and_schema_in_prompt(format: &Value, body: &Value) {
+    assert_eq!(format, &json!({"type": "json_object"}));
+    let system = &message_texts(body)[0].1;
+    assert!(
+        system.contains("json"),
+        "DeepSeek needs the word json in the prompt: {system}"
+    );
+    assert!(
+        system.contains("age"),
+        "the schema is described in the prompt"
+    );
 }
 
 #[tokio::test]

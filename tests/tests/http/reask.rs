@@ -5,6 +5,7 @@ use factum_tests::http::{
     JOHN_JSON, Person, bodies, chat, client, john, message_texts, respond, respond_in_order,
 };
 use serde::Deserialize;
+use serde_json::Value;
 use wiremock::MockServer;
 
 const TOO_OLD: &str = r#"{"name":"John Doe","age":200,"email":"john@example.com"}"#;
@@ -59,15 +60,12 @@ async fn range_violation_is_fixed_on_the_reask() {
 async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
     let server = MockServer::start().await;
     let wrong_type = r#"{"name":"John Doe","age":"thirty"}"#;
-    respond_in_order(
-        &server,
-        [
-            chat(TOO_OLD, 10, 10),
-            chat(wrong_type, 10, 10),
-            chat(TOO_OLD, 10, 10),
-        ],
-    )
-    .await;
+    let replies = [
+        chat(TOO_OLD, 10, 10),
+        chat(wrong_type, 10, 10),
+        chat(TOO_OLD, 10, 10),
+    ];
+    respond_in_order(&server, replies).await;
     let error = client(&server, Provider::Dria)
         .extraction::<Person>(INPUT)
         .send()
@@ -93,8 +91,12 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
             .iter()
             .all(|a| matches!(a.failure, Some(AttemptFailure::Violations(_))))
     );
+    assert_prompts_change_and_history_is_bounded(&bodies(&server).await, wrong_type);
+}
 
-    let sent = bodies(&server).await;
+/// The three requests of an extraction whose second reply was `wrong_type`: no prompt
+/// repeats the one before it, and the third carries only the latest failure.
+fn assert_prompts_change_and_history_is_bounded(sent: &[Value], wrong_type: &str) {
     assert_eq!(sent.len(), 3);
     // Dria samples with a fixed seed: identical requests would repeat the same output.
     assert_ne!(sent[0]["messages"], sent[1]["messages"]);

@@ -15,6 +15,12 @@ fn success() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 10, 10))
 }
 
+/// A client builder for `server` with no per-attempt timeout and no deadline: under
+/// paused time an idle runtime jumps to the next timer, and these would be it.
+fn untimed(server: &MockServer, provider: Provider) -> ClientBuilder {
+    builder(server, provider).timeout(None).deadline(None)
+}
+
 #[tokio::test(start_paused = true)]
 async fn retry_after_seconds_is_honoured() {
     let server = MockServer::start().await;
@@ -28,12 +34,7 @@ async fn retry_after_seconds_is_honoured() {
         ],
     )
     .await;
-    // No per-attempt timer: with paused time, an idle runtime jumps to the next timer.
-    let client = builder(&server, Provider::Dria)
-        .timeout(None)
-        .deadline(None)
-        .build()
-        .unwrap();
+    let client = untimed(&server, Provider::Dria).build().unwrap();
     let start = Instant::now();
     let out = client.extraction::<Person>("John").send().await.unwrap();
     let waited = start.elapsed();
@@ -59,11 +60,7 @@ async fn retry_after_ms_and_http_dates_are_honoured() {
         ],
     )
     .await;
-    let client = builder(&server, Provider::Dria)
-        .timeout(None)
-        .deadline(None)
-        .build()
-        .unwrap();
+    let client = untimed(&server, Provider::Dria).build().unwrap();
     let start = Instant::now();
     client.extract::<Person>("John").await.unwrap();
     assert!(
@@ -82,11 +79,7 @@ async fn retry_after_ms_and_http_dates_are_honoured() {
         ],
     )
     .await;
-    let client = builder(&server, Provider::OpenRouter)
-        .timeout(None)
-        .deadline(None)
-        .build()
-        .unwrap();
+    let client = untimed(&server, Provider::OpenRouter).build().unwrap();
     let start = Instant::now();
     client.extract::<Person>("John").await.unwrap();
     // The date has whole-second precision.
@@ -102,9 +95,7 @@ async fn backoff_grows_exponentially_without_retry_after() {
     let server = MockServer::start().await;
     let error = ResponseTemplate::new(500);
     respond_in_order(&server, [error.clone(), error.clone(), error, success()]).await;
-    let client = builder(&server, Provider::Custom)
-        .timeout(None)
-        .deadline(None)
+    let client = untimed(&server, Provider::Custom)
         .backoff(Duration::from_millis(400), Duration::from_secs(10))
         .build()
         .unwrap();
@@ -165,41 +156,45 @@ async fn retryable_status_gives_up_after_transport_retries_with_the_plain_text_m
     assert_eq!(bodies(&server).await.len(), 3);
 }
 
+/// Statuses that are never retried, even with `x-should-retry: true`: each with its body,
+/// the provider that sends it, and the message read from it.
+const FATAL: [(u16, &str, Provider, &str); 6] = [
+    (
+        400,
+        "bad params: max_tokens",
+        Provider::Dria,
+        "bad params: max_tokens",
+    ),
+    (401, "invalid api key", Provider::Dria, "invalid api key"),
+    (
+        402,
+        "Payment required: top up your credits",
+        Provider::Dria,
+        "Payment required: top up your credits",
+    ),
+    (
+        403,
+        r#"{"error":{"message":"forbidden","type":"permission_error","code":null}}"#,
+        Provider::OpenAi,
+        "forbidden",
+    ),
+    (
+        404,
+        r#"{"error":{"code":404,"message":"model not found","type":"not_found_error"}}"#,
+        Provider::LlamaCpp,
+        "model not found",
+    ),
+    (
+        422,
+        r#"{"detail":"unprocessable"}"#,
+        Provider::Custom,
+        "unprocessable",
+    ),
+];
+
 #[tokio::test]
 async fn fatal_statuses_are_not_retried() {
-    for (status, body, provider, message) in [
-        (
-            400,
-            "bad params: max_tokens",
-            Provider::Dria,
-            "bad params: max_tokens",
-        ),
-        (401, "invalid api key", Provider::Dria, "invalid api key"),
-        (
-            402,
-            "Payment required: top up your credits",
-            Provider::Dria,
-            "Payment required: top up your credits",
-        ),
-        (
-            403,
-            r#"{"error":{"message":"forbidden","type":"permission_error","code":null}}"#,
-            Provider::OpenAi,
-            "forbidden",
-        ),
-        (
-            404,
-            r#"{"error":{"code":404,"message":"model not found","type":"not_found_error"}}"#,
-            Provider::LlamaCpp,
-            "model not found",
-        ),
-        (
-            422,
-            r#"{"detail":"unprocessable"}"#,
-            Provider::Custom,
-            "unprocessable",
-        ),
-    ] {
+    for (status, body, provider, message) in FATAL {
         let server = MockServer::start().await;
         respond(
             &server,

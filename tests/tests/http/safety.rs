@@ -9,12 +9,9 @@ use factum_tests::http::{
 use serde_json::json;
 use wiremock::{MockServer, ResponseTemplate};
 
-#[tokio::test]
-async fn the_key_never_appears_in_debug_display_errors_or_logs() {
-    let (logs, guard) = capture_logs(tracing::Level::TRACE);
-
+/// A server that echoes the key back in its error body, first retryable then fatal.
+async fn key_echoing_server() -> MockServer {
     let server = MockServer::start().await;
-    // A server that echoes the key back in its error body, first retryable then fatal.
     respond_in_order(
         &server,
         [
@@ -23,6 +20,14 @@ async fn the_key_never_appears_in_debug_display_errors_or_logs() {
         ],
     )
     .await;
+    server
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_debug_display_errors_or_logs() {
+    let (logs, guard) = capture_logs(tracing::Level::TRACE);
+
+    let server = key_echoing_server().await;
     let builder = builder(&server, Provider::Dria);
     let client = builder.clone().build().unwrap();
     let error = client.extract::<Person>("John").await.unwrap_err();

@@ -27,14 +27,8 @@ async fn spans_per_extraction_and_per_attempt() {
     assert_eq!(out.attempts.len(), 2);
 
     let text = logs.text();
-    let failed: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("attempt failed"))
-        .collect();
-    let succeeded: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("attempt succeeded"))
-        .collect();
+    let failed = lines_with(&text, "attempt failed");
+    let succeeded = lines_with(&text, "attempt succeeded");
     assert_eq!(failed.len(), 1, "{text}");
     assert_eq!(succeeded.len(), 1, "{text}");
     // Each event sits in the extraction span and in its own attempt span.
@@ -54,4 +48,9 @@ async fn spans_per_extraction_and_per_attempt() {
         failed[0]
     );
     assert!(!text.contains(KEY), "the key leaked into the logs");
+}
+
+/// The lines of `text` that contain `needle`.
+fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.contains(needle)).collect()
 }
