@@ -1,4 +1,5 @@
 //! Shared helpers for the integration tests.
 
+pub mod http;
 pub mod strict;
 pub mod zoo;

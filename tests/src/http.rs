@@ -1,7 +1,11 @@
-//! Shared pieces of the loopback HTTP tests: types, reply bodies, client presets.
+//! Support for the loopback HTTP tests (`tests/tests/http/`): the extracted types, chat
+//! reply bodies, client presets pointed at a wiremock server, a raw TCP server for
+//! replies wiremock cannot send, and captured `tracing` output.
 
-// Each http_* test binary uses a different subset of these helpers.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    clippy::missing_panics_doc,
+    reason = "test support: every panic here is the failure of the test that called it"
+)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -12,8 +16,10 @@ use std::time::Duration;
 use factum::{Client, ClientBuilder, Extract, Provider};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wiremock::MockServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// The API key every test client sends; no text the crate produces may contain it.
 pub const KEY: &str = "dkn_live_SECRET_0123456789abcdef";
 
 /// A person mentioned in the text.
@@ -31,12 +37,17 @@ pub struct Person {
 /// How a support ticket should be routed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Extract)]
 #[serde(rename_all = "snake_case")]
+#[allow(
+    missing_docs,
+    reason = "doc comments on the variants would become schema descriptions"
+)]
 pub enum Route {
     Billing,
     Technical,
     Other,
 }
 
+/// The person [`JOHN_JSON`] describes.
 pub fn john() -> Person {
     Person {
         name: "John Doe".into(),
@@ -45,6 +56,7 @@ pub fn john() -> Person {
     }
 }
 
+/// [`john`] as the model writes him.
 pub const JOHN_JSON: &str = r#"{"name":"John Doe","age":30,"email":"john@example.com"}"#;
 
 /// A chat completion body with `content`, `finish_reason` "stop" and the given usage.
@@ -74,6 +86,48 @@ pub fn chat_finish(content: &str, finish: &str, completion_tokens: u64) -> Value
     body
 }
 
+/// What a mocked server answers with: a chat body ([`chat`]) sent as 200 JSON, or any
+/// wiremock [`ResponseTemplate`].
+pub trait Reply {
+    /// The response the server sends.
+    fn into_response(self) -> ResponseTemplate;
+}
+
+impl Reply for Value {
+    fn into_response(self) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(self)
+    }
+}
+
+impl Reply for ResponseTemplate {
+    fn into_response(self) -> ResponseTemplate {
+        self
+    }
+}
+
+/// Answers every `POST /v1/chat/completions` to `server` with `reply`.
+pub async fn respond(server: &MockServer, reply: impl Reply) {
+    respond_in_order(server, [reply]).await;
+}
+
+/// Answers the `POST /v1/chat/completions` requests to `server` with `replies`, one each
+/// in order; the last one repeats.
+pub async fn respond_in_order<R: Reply>(server: &MockServer, replies: impl IntoIterator<Item = R>) {
+    let mut replies = replies.into_iter().peekable();
+    while let Some(reply) = replies.next() {
+        let mock = Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(reply.into_response());
+        // wiremock tries the mocks in the order they were mounted, skipping used-up ones.
+        let mock = if replies.peek().is_some() {
+            mock.up_to_n_times(1)
+        } else {
+            mock
+        };
+        mock.mount(server).await;
+    }
+}
+
 /// A client builder for `server` with fast backoff and a key.
 pub fn builder(server: &MockServer, provider: Provider) -> ClientBuilder {
     Client::builder()
@@ -93,6 +147,7 @@ pub fn builder(server: &MockServer, provider: Provider) -> ClientBuilder {
         )
 }
 
+/// [`builder`], built.
 pub fn client(server: &MockServer, provider: Provider) -> Client {
     builder(server, provider).build().expect("client builds")
 }
@@ -193,6 +248,7 @@ pub fn http_ok(body: &Value) -> Vec<u8> {
 pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl Logs {
+    /// Everything captured so far, as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }

@@ -1,35 +1,23 @@
 //! Tracing: one `factum.extract` span per extraction and one `factum.attempt` span per
 //! model call inside it, with the fields an operator needs and no secrets.
 
-mod http_support;
-
 use factum::Provider;
-use http_support::{KEY, Person, capture_logs, chat, client};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use factum_tests::http::{KEY, Person, capture_logs, chat, client, respond_in_order};
+use wiremock::MockServer;
 
 #[tokio::test]
 async fn spans_per_extraction_and_per_attempt() {
     let (logs, guard) = capture_logs(tracing::Level::DEBUG);
 
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"{"name": "John Doe", "age": 200, "email": null}"#,
-            5,
-            5,
-        )))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"{"name": "John Doe", "age": 30, "email": null}"#,
-            5,
-            5,
-        )))
-        .mount(&server)
-        .await;
+    respond_in_order(
+        &server,
+        [
+            chat(r#"{"name": "John Doe", "age": 200, "email": null}"#, 5, 5),
+            chat(r#"{"name": "John Doe", "age": 30, "email": null}"#, 5, 5),
+        ],
+    )
+    .await;
     let out = client(&server, Provider::Dria)
         .extraction::<Person>("John Doe, 30")
         .send()
@@ -39,14 +27,8 @@ async fn spans_per_extraction_and_per_attempt() {
     assert_eq!(out.attempts.len(), 2);
 
     let text = logs.text();
-    let failed: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("attempt failed"))
-        .collect();
-    let succeeded: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("attempt succeeded"))
-        .collect();
+    let failed = lines_with(&text, "attempt failed");
+    let succeeded = lines_with(&text, "attempt succeeded");
     assert_eq!(failed.len(), 1, "{text}");
     assert_eq!(succeeded.len(), 1, "{text}");
     // Each event sits in the extraction span and in its own attempt span.
@@ -66,4 +48,9 @@ async fn spans_per_extraction_and_per_attempt() {
         failed[0]
     );
     assert!(!text.contains(KEY), "the key leaked into the logs");
+}
+
+/// The lines of `text` that contain `needle`.
+fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.contains(needle)).collect()
 }

@@ -1,19 +1,16 @@
 //! Provider profiles: the request shape each server gets, and the mode step-down.
 
-mod http_support;
-
 use factum::{Mode, Provider};
-use http_support::{JOHN_JSON, Person, Route, bodies, builder, chat, client, john, message_texts};
+use factum_tests::http::{
+    JOHN_JSON, Person, Route, bodies, builder, chat, client, john, message_texts, respond,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn sent_for(provider: Provider) -> Value {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 1, 1)))
-        .mount(&server)
-        .await;
+    respond(&server, chat(JOHN_JSON, 1, 1)).await;
     let person: Person = client(&server, provider).extract("John").await.unwrap();
     assert_eq!(person, john());
     bodies(&server).await.remove(0)
@@ -35,55 +32,69 @@ async fn each_provider_gets_its_own_response_format() {
         }
         match provider {
             Provider::OpenAi | Provider::OpenRouter | Provider::Groq => {
-                assert_eq!(format["type"], "json_schema", "{provider}");
-                assert_eq!(format["json_schema"]["strict"], true, "{provider}");
-                let schema = &format["json_schema"]["schema"];
-                assert_eq!(
-                    schema["additionalProperties"], false,
-                    "{provider}: strict closes objects"
-                );
-                assert_eq!(
-                    schema["required"],
-                    json!(["name", "age", "email"]),
-                    "{provider}"
-                );
+                assert_strict_json_schema(provider, format);
             }
             Provider::Dria
             | Provider::LlamaCpp
             | Provider::Ollama
             | Provider::Vllm
-            | Provider::Custom => {
-                assert_eq!(format["type"], "json_schema", "{provider}");
-                assert_eq!(format["json_schema"]["name"], "Person");
-                assert!(
-                    format["json_schema"].get("strict").is_none(),
-                    "{provider}: no strict"
-                );
-                let expected = factum::schema::<Person>()
-                    .for_dialect(factum::Dialect::LlamaCpp)
-                    .unwrap();
-                assert_eq!(&format["json_schema"]["schema"], expected, "{provider}");
-            }
-            Provider::LlamaCppPython => {
-                assert_eq!(format["type"], "json_object");
-                assert!(format["schema"].is_object());
-                assert!(format.get("json_schema").is_none());
-            }
-            Provider::DeepSeek => {
-                assert_eq!(format, &json!({"type": "json_object"}));
-                let system = &message_texts(&body)[0].1;
-                assert!(
-                    system.contains("json"),
-                    "DeepSeek needs the word json in the prompt: {system}"
-                );
-                assert!(
-                    system.contains("age"),
-                    "the schema is described in the prompt"
-                );
-            }
+            | Provider::Custom => assert_json_schema(provider, format),
+            Provider::LlamaCppPython => assert_json_object_with_schema(format),
+            Provider::DeepSeek => assert_json_object_and_schema_in_prompt(format, &body),
             _ => unreachable!("a provider without a test: {provider}"),
         }
     }
+}
+
+/// `json_schema` with `strict`: the objects closed and every property required.
+fn assert_strict_json_schema(provider: Provider, format: &Value) {
+    assert_eq!(format["type"], "json_schema", "{provider}");
+    assert_eq!(format["json_schema"]["strict"], true, "{provider}");
+    let schema = &format["json_schema"]["schema"];
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "{provider}: strict closes objects"
+    );
+    assert_eq!(
+        schema["required"],
+        json!(["name", "age", "email"]),
+        "{provider}"
+    );
+}
+
+/// `json_schema` without `strict`, in the llama.cpp dialect.
+fn assert_json_schema(provider: Provider, format: &Value) {
+    assert_eq!(format["type"], "json_schema", "{provider}");
+    assert_eq!(format["json_schema"]["name"], "Person");
+    assert!(
+        format["json_schema"].get("strict").is_none(),
+        "{provider}: no strict"
+    );
+    let expected = factum::schema::<Person>()
+        .for_dialect(factum::Dialect::LlamaCpp)
+        .unwrap();
+    assert_eq!(&format["json_schema"]["schema"], expected, "{provider}");
+}
+
+/// llama-cpp-python's `json_object` with a `schema` beside it.
+fn assert_json_object_with_schema(format: &Value) {
+    assert_eq!(format["type"], "json_object");
+    assert!(format["schema"].is_object());
+    assert!(format.get("json_schema").is_none());
+}
+
+/// DeepSeek's bare `json_object`, with the schema described in the system prompt.
+fn assert_json_object_and_schema_in_prompt(format: &Value, body: &Value) {
+    assert_eq!(format, &json!({"type": "json_object"}));
+    let system = &message_texts(body)[0].1;
+    assert!(
+        system.contains("json"),
+        "DeepSeek needs the word json in the prompt: {system}"
+    );
+    assert!(
+        system.contains("age"),
+        "the schema is described in the prompt"
+    );
 }
 
 #[tokio::test]
@@ -141,10 +152,7 @@ async fn deepseek_style_rejection_steps_down_to_prompt_only() {
         })))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 5, 5)))
-        .mount(&server)
-        .await;
+    respond(&server, chat(JOHN_JSON, 5, 5)).await;
     let client = client(&server, Provider::OpenAi);
     let out = client.extraction::<Person>("John").send().await.unwrap();
     assert_eq!(out.attempts[0].mode, Mode::PromptOnly);
@@ -168,12 +176,11 @@ async fn deepseek_style_rejection_steps_down_to_prompt_only() {
 #[tokio::test]
 async fn non_schema_400_is_not_a_step_down() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_string("bad params: max_tokens must be positive"),
-        )
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        ResponseTemplate::new(400).set_body_string("bad params: max_tokens must be positive"),
+    )
+    .await;
     let client = client(&server, Provider::Dria);
     let error = client.extract::<Person>("John").await.unwrap_err();
     assert_eq!(
@@ -190,12 +197,13 @@ async fn non_schema_400_is_not_a_step_down() {
 #[tokio::test]
 async fn openrouter_wrapped_errors_show_the_upstream_text() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+    respond(
+        &server,
+        ResponseTemplate::new(403).set_body_json(json!({
             "error": {"code": 403, "message": "Provider returned error", "metadata": {"raw": "key limit reached", "provider_name": "OpenAI"}}
-        })))
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     let error = client(&server, Provider::OpenRouter)
         .extract::<Person>("John")
         .await
@@ -209,14 +217,7 @@ async fn openrouter_wrapped_errors_show_the_upstream_text() {
 #[tokio::test]
 async fn non_object_roots_are_asked_for_wrapped_and_unwrapped() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"{"route":"billing"}"#,
-            1,
-            1,
-        )))
-        .mount(&server)
-        .await;
+    respond(&server, chat(r#"{"route":"billing"}"#, 1, 1)).await;
     let route: Route = client(&server, Provider::OpenAi)
         .extract("I was charged twice")
         .await
@@ -240,10 +241,7 @@ async fn non_object_roots_are_asked_for_wrapped_and_unwrapped() {
     // A grammar server gets the wrapped schema too; a model that skips the wrapper and
     // answers with the bare value is still read.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(r#""technical""#, 1, 1)))
-        .mount(&server)
-        .await;
+    respond(&server, chat(r#""technical""#, 1, 1)).await;
     let route: Route = builder(&server, Provider::LlamaCpp)
         .build()
         .unwrap()

@@ -2,28 +2,18 @@
 //! output a small model writes (prose, fences, single quotes, `"30"`, wrong-case enums)
 //! succeeds on the first call, and the attempt says which repairs were applied.
 
-mod http_support;
-
 use factum::parse::RepairKind;
 use factum::{AttemptFailure, Extract, Leniency, Provider};
-use http_support::{Person, bodies, chat, client, john};
+use factum_tests::http::{Person, bodies, chat, client, john, respond, respond_in_order};
 use serde::Deserialize;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn serve(server: &MockServer, content: &str) {
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(content, 20, 30)))
-        .mount(server)
-        .await;
-}
+use wiremock::MockServer;
 
 const SLOPPY: &str = "Sure! Here is the person:\n```json\n{'name': 'John Doe', 'age': \"30\", email: 'john@example.com',}\n```\nLet me know if you need more.";
 
 #[tokio::test]
 async fn sloppy_output_is_repaired_without_a_reask() {
     let server = MockServer::start().await;
-    serve(&server, SLOPPY).await;
+    respond(&server, chat(SLOPPY, 20, 30)).await;
     let out = client(&server, Provider::LlamaCpp)
         .extraction::<Person>("John Doe, john@example.com, 30")
         .send()
@@ -56,7 +46,7 @@ async fn sloppy_output_is_repaired_without_a_reask() {
 #[tokio::test]
 async fn strict_leniency_refuses_the_same_output_and_reasks() {
     let server = MockServer::start().await;
-    serve(&server, SLOPPY).await;
+    respond(&server, chat(SLOPPY, 20, 30)).await;
     let error = client(&server, Provider::LlamaCpp)
         .extraction::<Person>("John Doe, john@example.com, 30")
         .leniency(Leniency::Exact)
@@ -85,7 +75,7 @@ enum Urgency {
 #[tokio::test]
 async fn enum_values_are_matched_through_case_and_punctuation() {
     let server = MockServer::start().await;
-    serve(&server, "The answer is \"In-Progress\".").await;
+    respond(&server, chat("The answer is \"In-Progress\".", 20, 30)).await;
     let out = client(&server, Provider::LlamaCpp)
         .extraction::<Urgency>("ticket text")
         .send()
@@ -103,18 +93,20 @@ async fn enum_values_are_matched_through_case_and_punctuation() {
 #[tokio::test]
 async fn a_value_that_would_need_guessing_goes_to_the_reask_with_its_path() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"{"name": "John Doe", "age": "thirty", "email": null}"#,
-            20,
-            30,
-        )))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    serve(
+    respond_in_order(
         &server,
-        r#"{"name": "John Doe", "age": 30, "email": "john@example.com"}"#,
+        [
+            chat(
+                r#"{"name": "John Doe", "age": "thirty", "email": null}"#,
+                20,
+                30,
+            ),
+            chat(
+                r#"{"name": "John Doe", "age": 30, "email": "john@example.com"}"#,
+                20,
+                30,
+            ),
+        ],
     )
     .await;
     let out = client(&server, Provider::LlamaCpp)

@@ -1,21 +1,11 @@
 //! Lists, optional values and plain values extract too: `extract::<Vec<Person>>` for
 //! "every person in the text", `Option<T>` for "maybe none", `bool` for a yes/no answer.
 
-mod http_support;
-
 use factum::{AttemptFailure, Dialect, Extract, Provider};
-use http_support::{Person, bodies, chat, client, john};
+use factum_tests::http::{Person, bodies, chat, client, john, respond, respond_in_order};
 use serde::Deserialize;
 use serde_json::json;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn serve(server: &MockServer, content: &str) {
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(content, 5, 5)))
-        .mount(server)
-        .await;
-}
+use wiremock::MockServer;
 
 #[test]
 fn list_schemas_are_arrays_wrapped_under_a_name() {
@@ -46,7 +36,7 @@ async fn a_list_is_extracted_wrapped_or_bare() {
         .unwrap()
         .to_owned();
     let people = r#"[{"name": "John Doe", "age": 30, "email": "john@example.com"}, {"name": "Mary Jones", "age": 45, "email": null}]"#;
-    serve(&server, &format!(r#"{{"{key}": {people}}}"#)).await;
+    respond(&server, chat(&format!(r#"{{"{key}": {people}}}"#), 5, 5)).await;
     let out: Vec<Person> = client(&server, Provider::LlamaCpp)
         .extract("John Doe (30, john@example.com) and Mary Jones, 45")
         .await
@@ -62,7 +52,7 @@ async fn a_list_is_extracted_wrapped_or_bare() {
 
     // A model that answers with the bare array is read as well.
     let server = MockServer::start().await;
-    serve(&server, people).await;
+    respond(&server, chat(people, 5, 5)).await;
     let out: Vec<Person> = client(&server, Provider::LlamaCpp)
         .extract("…")
         .await
@@ -73,18 +63,20 @@ async fn a_list_is_extracted_wrapped_or_bare() {
 #[tokio::test]
 async fn list_elements_are_validated_with_their_index() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(
-            r#"[{"name": "A", "age": 30, "email": null}, {"name": "B", "age": 200, "email": null}]"#,
-            5,
-            5,
-        )))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    serve(
+    respond_in_order(
         &server,
-        r#"[{"name": "A", "age": 30, "email": null}, {"name": "B", "age": 20, "email": null}]"#,
+        [
+            chat(
+                r#"[{"name": "A", "age": 30, "email": null}, {"name": "B", "age": 200, "email": null}]"#,
+                5,
+                5,
+            ),
+            chat(
+                r#"[{"name": "A", "age": 30, "email": null}, {"name": "B", "age": 20, "email": null}]"#,
+                5,
+                5,
+            ),
+        ],
     )
     .await;
     let out = client(&server, Provider::LlamaCpp)
@@ -129,7 +121,7 @@ fn user_validators_run_inside_lists_and_options() {
 async fn plain_values_and_absent_values() {
     let server = MockServer::start().await;
     let key = factum::schema::<bool>().envelope_key().unwrap().to_owned();
-    serve(&server, &format!(r#"{{"{key}": "yes"}}"#)).await;
+    respond(&server, chat(&format!(r#"{{"{key}": "yes"}}"#), 5, 5)).await;
     let spam: bool = client(&server, Provider::LlamaCpp)
         .extract("WIN A PRIZE NOW")
         .await
@@ -137,7 +129,7 @@ async fn plain_values_and_absent_values() {
     assert!(spam);
 
     let server = MockServer::start().await;
-    serve(&server, "null").await;
+    respond(&server, chat("null", 5, 5)).await;
     let nobody: Option<Person> = client(&server, Provider::LlamaCpp)
         .extract("The weather is nice.")
         .await

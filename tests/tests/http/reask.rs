@@ -1,34 +1,20 @@
 //! The re-ask loop: feedback content, bounded history, usage and the token budget.
 
-mod http_support;
-
 use factum::{AttemptFailure, ErrorKind, Extract, Provider, Usage};
-use http_support::{JOHN_JSON, Person, bodies, chat, client, john, message_texts};
+use factum_tests::http::{
+    JOHN_JSON, Person, bodies, chat, client, john, message_texts, respond, respond_in_order,
+};
 use serde::Deserialize;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use serde_json::Value;
+use wiremock::MockServer;
 
 const TOO_OLD: &str = r#"{"name":"John Doe","age":200,"email":"john@example.com"}"#;
 const INPUT: &str = "John Doe, john@example.com, 30 years old";
 
-async fn replies(server: &MockServer, contents: &[(&str, u64)]) {
-    // wiremock matches mounts in order; each mock serves once, the last repeats.
-    for (i, (content, tokens)) in contents.iter().enumerate() {
-        let mock = Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(chat(content, *tokens, 10)));
-        let mock = if i + 1 < contents.len() {
-            mock.up_to_n_times(1)
-        } else {
-            mock
-        };
-        mock.mount(server).await;
-    }
-}
-
 #[tokio::test]
 async fn range_violation_is_fixed_on_the_reask() {
     let server = MockServer::start().await;
-    replies(&server, &[(TOO_OLD, 100), (JOHN_JSON, 130)]).await;
+    respond_in_order(&server, [chat(TOO_OLD, 100, 10), chat(JOHN_JSON, 130, 10)]).await;
     let out = client(&server, Provider::Dria)
         .extraction::<Person>(INPUT)
         .send()
@@ -74,7 +60,12 @@ async fn range_violation_is_fixed_on_the_reask() {
 async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
     let server = MockServer::start().await;
     let wrong_type = r#"{"name":"John Doe","age":"thirty"}"#;
-    replies(&server, &[(TOO_OLD, 10), (wrong_type, 10), (TOO_OLD, 10)]).await;
+    let replies = [
+        chat(TOO_OLD, 10, 10),
+        chat(wrong_type, 10, 10),
+        chat(TOO_OLD, 10, 10),
+    ];
+    respond_in_order(&server, replies).await;
     let error = client(&server, Provider::Dria)
         .extraction::<Person>(INPUT)
         .send()
@@ -100,8 +91,12 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
             .iter()
             .all(|a| matches!(a.failure, Some(AttemptFailure::Violations(_))))
     );
+    assert_prompts_change_and_history_is_bounded(&bodies(&server).await, wrong_type);
+}
 
-    let sent = bodies(&server).await;
+/// The three requests of an extraction whose second reply was `wrong_type`: no prompt
+/// repeats the one before it, and the third carries only the latest failure.
+fn assert_prompts_change_and_history_is_bounded(sent: &[Value], wrong_type: &str) {
     assert_eq!(sent.len(), 3);
     // Dria samples with a fixed seed: identical requests would repeat the same output.
     assert_ne!(sent[0]["messages"], sent[1]["messages"]);
@@ -116,7 +111,7 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
 #[tokio::test]
 async fn max_retries_bounds_the_attempts() {
     let server = MockServer::start().await;
-    replies(&server, &[(TOO_OLD, 10)]).await;
+    respond(&server, chat(TOO_OLD, 10, 10)).await;
     let error = client(&server, Provider::Dria)
         .extraction::<Person>(INPUT)
         .max_retries(0)
@@ -130,7 +125,7 @@ async fn max_retries_bounds_the_attempts() {
 #[tokio::test]
 async fn token_budget_stops_reasking() {
     let server = MockServer::start().await;
-    replies(&server, &[(TOO_OLD, 40)]).await;
+    respond(&server, chat(TOO_OLD, 40, 10)).await;
     let error = client(&server, Provider::Dria)
         .extraction::<Person>(INPUT)
         .max_retries(5)
@@ -169,9 +164,12 @@ struct Contact {
 #[tokio::test]
 async fn user_validators_run_after_the_schema_and_are_reasked() {
     let server = MockServer::start().await;
-    replies(
+    respond_in_order(
         &server,
-        &[(r#"{"name":"unknown"}"#, 10), (r#"{"name":"Ada"}"#, 10)],
+        [
+            chat(r#"{"name":"unknown"}"#, 10, 10),
+            chat(r#"{"name":"Ada"}"#, 10, 10),
+        ],
     )
     .await;
     let out = client(&server, Provider::Dria)

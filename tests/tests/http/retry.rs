@@ -1,45 +1,40 @@
 //! Transport retries: statuses, Retry-After, resets, timeouts and the deadline.
 
-mod http_support;
-
 use std::time::Duration;
 
-use factum::{ErrorKind, Provider};
-use http_support::{JOHN_JSON, Person, bodies, builder, chat, client, http_ok, john, raw_server};
+use factum::{ClientBuilder, ErrorKind, Provider};
+use factum_tests::http::{
+    JOHN_JSON, Person, bodies, builder, chat, client, http_ok, john, raw_server, respond,
+    respond_in_order,
+};
 use tokio::time::Instant;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
-/// Mounts `first` for the first `n` requests and a valid reply after.
-async fn then_ok(server: &MockServer, first: ResponseTemplate, n: u64) {
-    Mock::given(method("POST"))
-        .respond_with(first)
-        .up_to_n_times(n)
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 10, 10)))
-        .mount(server)
-        .await;
+/// The valid reply that ends a sequence of failures.
+fn success() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(chat(JOHN_JSON, 10, 10))
+}
+
+/// A client builder for `server` with no per-attempt timeout and no deadline: under
+/// paused time an idle runtime jumps to the next timer, and these would be it.
+fn untimed(server: &MockServer, provider: Provider) -> ClientBuilder {
+    builder(server, provider).timeout(None).deadline(None)
 }
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_seconds_is_honoured() {
     let server = MockServer::start().await;
-    then_ok(
+    respond_in_order(
         &server,
-        ResponseTemplate::new(429)
-            .insert_header("retry-after", "7")
-            .set_body_string("rate limited"),
-        1,
+        [
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "7")
+                .set_body_string("rate limited"),
+            success(),
+        ],
     )
     .await;
-    // No per-attempt timer: with paused time, an idle runtime jumps to the next timer.
-    let client = builder(&server, Provider::Dria)
-        .timeout(None)
-        .deadline(None)
-        .build()
-        .unwrap();
+    let client = untimed(&server, Provider::Dria).build().unwrap();
     let start = Instant::now();
     let out = client.extraction::<Person>("John").send().await.unwrap();
     let waited = start.elapsed();
@@ -57,17 +52,15 @@ async fn retry_after_seconds_is_honoured() {
 #[tokio::test(start_paused = true)]
 async fn retry_after_ms_and_http_dates_are_honoured() {
     let server = MockServer::start().await;
-    then_ok(
+    respond_in_order(
         &server,
-        ResponseTemplate::new(503).insert_header("retry-after-ms", "2500"),
-        1,
+        [
+            ResponseTemplate::new(503).insert_header("retry-after-ms", "2500"),
+            success(),
+        ],
     )
     .await;
-    let client = builder(&server, Provider::Dria)
-        .timeout(None)
-        .deadline(None)
-        .build()
-        .unwrap();
+    let client = untimed(&server, Provider::Dria).build().unwrap();
     let start = Instant::now();
     client.extract::<Person>("John").await.unwrap();
     assert!(
@@ -78,17 +71,15 @@ async fn retry_after_ms_and_http_dates_are_honoured() {
 
     let server = MockServer::start().await;
     let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
-    then_ok(
+    respond_in_order(
         &server,
-        ResponseTemplate::new(429).insert_header("retry-after", date.as_str()),
-        1,
+        [
+            ResponseTemplate::new(429).insert_header("retry-after", date.as_str()),
+            success(),
+        ],
     )
     .await;
-    let client = builder(&server, Provider::OpenRouter)
-        .timeout(None)
-        .deadline(None)
-        .build()
-        .unwrap();
+    let client = untimed(&server, Provider::OpenRouter).build().unwrap();
     let start = Instant::now();
     client.extract::<Person>("John").await.unwrap();
     // The date has whole-second precision.
@@ -102,10 +93,9 @@ async fn retry_after_ms_and_http_dates_are_honoured() {
 #[tokio::test(start_paused = true)]
 async fn backoff_grows_exponentially_without_retry_after() {
     let server = MockServer::start().await;
-    then_ok(&server, ResponseTemplate::new(500), 3).await;
-    let client = builder(&server, Provider::Custom)
-        .timeout(None)
-        .deadline(None)
+    let error = ResponseTemplate::new(500);
+    respond_in_order(&server, [error.clone(), error.clone(), error, success()]).await;
+    let client = untimed(&server, Provider::Custom)
         .backoff(Duration::from_millis(400), Duration::from_secs(10))
         .build()
         .unwrap();
@@ -120,10 +110,13 @@ async fn backoff_grows_exponentially_without_retry_after() {
 #[tokio::test]
 async fn dria_503_then_success() {
     let server = MockServer::start().await;
-    then_ok(
+    respond_in_order(
         &server,
-        ResponseTemplate::new(503).set_body_string("No nodes available for the requested model"),
-        1,
+        [
+            ResponseTemplate::new(503)
+                .set_body_string("No nodes available for the requested model"),
+            success(),
+        ],
     )
     .await;
     let out = client(&server, Provider::Dria)
@@ -138,13 +131,11 @@ async fn dria_503_then_success() {
 #[tokio::test]
 async fn retryable_status_gives_up_after_transport_retries_with_the_plain_text_message() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(503)
-                .set_body_string("No nodes available for the requested model\n"),
-        )
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        ResponseTemplate::new(503).set_body_string("No nodes available for the requested model\n"),
+    )
+    .await;
     let error = builder(&server, Provider::Dria)
         .transport_retries(2)
         .build()
@@ -165,50 +156,53 @@ async fn retryable_status_gives_up_after_transport_retries_with_the_plain_text_m
     assert_eq!(bodies(&server).await.len(), 3);
 }
 
+/// Statuses that are never retried, even with `x-should-retry: true`: each with its body,
+/// the provider that sends it, and the message read from it.
+const FATAL: [(u16, &str, Provider, &str); 6] = [
+    (
+        400,
+        "bad params: max_tokens",
+        Provider::Dria,
+        "bad params: max_tokens",
+    ),
+    (401, "invalid api key", Provider::Dria, "invalid api key"),
+    (
+        402,
+        "Payment required: top up your credits",
+        Provider::Dria,
+        "Payment required: top up your credits",
+    ),
+    (
+        403,
+        r#"{"error":{"message":"forbidden","type":"permission_error","code":null}}"#,
+        Provider::OpenAi,
+        "forbidden",
+    ),
+    (
+        404,
+        r#"{"error":{"code":404,"message":"model not found","type":"not_found_error"}}"#,
+        Provider::LlamaCpp,
+        "model not found",
+    ),
+    (
+        422,
+        r#"{"detail":"unprocessable"}"#,
+        Provider::Custom,
+        "unprocessable",
+    ),
+];
+
 #[tokio::test]
 async fn fatal_statuses_are_not_retried() {
-    for (status, body, provider, message) in [
-        (
-            400,
-            "bad params: max_tokens",
-            Provider::Dria,
-            "bad params: max_tokens",
-        ),
-        (401, "invalid api key", Provider::Dria, "invalid api key"),
-        (
-            402,
-            "Payment required: top up your credits",
-            Provider::Dria,
-            "Payment required: top up your credits",
-        ),
-        (
-            403,
-            r#"{"error":{"message":"forbidden","type":"permission_error","code":null}}"#,
-            Provider::OpenAi,
-            "forbidden",
-        ),
-        (
-            404,
-            r#"{"error":{"code":404,"message":"model not found","type":"not_found_error"}}"#,
-            Provider::LlamaCpp,
-            "model not found",
-        ),
-        (
-            422,
-            r#"{"detail":"unprocessable"}"#,
-            Provider::Custom,
-            "unprocessable",
-        ),
-    ] {
+    for (status, body, provider, message) in FATAL {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(status)
-                    .set_body_string(body)
-                    .insert_header("x-should-retry", "true"),
-            )
-            .mount(&server)
-            .await;
+        respond(
+            &server,
+            ResponseTemplate::new(status)
+                .set_body_string(body)
+                .insert_header("x-should-retry", "true"),
+        )
+        .await;
         let error = client(&server, provider)
             .extract::<Person>("x")
             .await
@@ -226,10 +220,11 @@ async fn fatal_statuses_are_not_retried() {
 #[tokio::test]
 async fn x_should_retry_overrides_the_status() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).insert_header("x-should-retry", "false"))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        ResponseTemplate::new(500).insert_header("x-should-retry", "false"),
+    )
+    .await;
     let error = client(&server, Provider::OpenAi)
         .extract::<Person>("x")
         .await
@@ -238,10 +233,12 @@ async fn x_should_retry_overrides_the_status() {
     assert_eq!(bodies(&server).await.len(), 1);
 
     let server = MockServer::start().await;
-    then_ok(
+    respond_in_order(
         &server,
-        ResponseTemplate::new(418).insert_header("x-should-retry", "true"),
-        1,
+        [
+            ResponseTemplate::new(418).insert_header("x-should-retry", "true"),
+            success(),
+        ],
     )
     .await;
     client(&server, Provider::OpenAi)
@@ -301,18 +298,24 @@ async fn connection_refused_is_a_transport_error() {
     assert_eq!(error.kind(), ErrorKind::Transport, "{error:?}");
 }
 
+/// A server that takes 5 s to answer, and a Dria client builder for it.
+async fn slow_server() -> (MockServer, ClientBuilder) {
+    let server = MockServer::start().await;
+    respond(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(chat(JOHN_JSON, 1, 1))
+            .set_delay(Duration::from_secs(5)),
+    )
+    .await;
+    let builder = builder(&server, Provider::Dria);
+    (server, builder)
+}
+
 #[tokio::test]
 async fn slow_server_times_out_per_attempt() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(chat(JOHN_JSON, 1, 1))
-                .set_delay(Duration::from_secs(5)),
-        )
-        .mount(&server)
-        .await;
-    let client = builder(&server, Provider::Dria)
+    let (server, builder) = slow_server().await;
+    let client = builder
         .timeout(Duration::from_millis(200))
         .transport_retries(1)
         .build()
@@ -331,16 +334,8 @@ async fn slow_server_times_out_per_attempt() {
 
 #[tokio::test]
 async fn overall_deadline_ends_the_call() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(chat(JOHN_JSON, 1, 1))
-                .set_delay(Duration::from_secs(5)),
-        )
-        .mount(&server)
-        .await;
-    let client = builder(&server, Provider::Dria)
+    let (_server, builder) = slow_server().await;
+    let client = builder
         .timeout(Duration::from_secs(60))
         .deadline(Duration::from_millis(300))
         .build()
@@ -354,10 +349,12 @@ async fn overall_deadline_ends_the_call() {
 #[tokio::test]
 async fn retry_after_beyond_the_deadline_fails_fast_with_the_server_error() {
     let server = MockServer::start().await;
-    then_ok(
+    respond_in_order(
         &server,
-        ResponseTemplate::new(429).insert_header("retry-after", "3600"),
-        1,
+        [
+            ResponseTemplate::new(429).insert_header("retry-after", "3600"),
+            success(),
+        ],
     )
     .await;
     let client = builder(&server, Provider::Dria)
@@ -373,10 +370,11 @@ async fn retry_after_beyond_the_deadline_fails_fast_with_the_server_error() {
 #[tokio::test]
 async fn dropping_the_future_cancels_the_request() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "1"))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        ResponseTemplate::new(503).insert_header("retry-after", "1"),
+    )
+    .await;
     let client = client(&server, Provider::Dria);
     let call = client.extract::<Person>("John");
     assert!(

@@ -1,32 +1,33 @@
 //! Safety: the key never leaks, bodies are capped, garbage never panics.
 
-mod http_support;
-
 use std::time::Duration;
 
 use factum::{Client, ErrorKind, Provider};
-use http_support::{KEY, Person, builder, capture_logs, chat, client, raw_server};
+use factum_tests::http::{
+    KEY, Person, builder, capture_logs, chat, client, raw_server, respond, respond_in_order,
+};
 use serde_json::json;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
+
+/// A server that echoes the key back in its error body, first retryable then fatal.
+async fn key_echoing_server() -> MockServer {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [
+            ResponseTemplate::new(500).set_body_string(format!("upstream failed for key {KEY}")),
+            ResponseTemplate::new(401).set_body_string(format!("invalid api key: {KEY}")),
+        ],
+    )
+    .await;
+    server
+}
 
 #[tokio::test]
 async fn the_key_never_appears_in_debug_display_errors_or_logs() {
     let (logs, guard) = capture_logs(tracing::Level::TRACE);
 
-    let server = MockServer::start().await;
-    // A server that echoes the key back in its error body, first retryable then fatal.
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(500).set_body_string(format!("upstream failed for key {KEY}")),
-        )
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_string(format!("invalid api key: {KEY}")))
-        .mount(&server)
-        .await;
+    let server = key_echoing_server().await;
     let builder = builder(&server, Provider::Dria);
     let client = builder.clone().build().unwrap();
     let error = client.extract::<Person>("John").await.unwrap_err();
@@ -84,10 +85,7 @@ async fn garbage_bodies_are_typed_errors() {
     ];
     for (body, what) in cases {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(body))
-            .mount(&server)
-            .await;
+        respond(&server, ResponseTemplate::new(200).set_body_string(body)).await;
         let error = client(&server, Provider::Dria)
             .extract::<Person>("John")
             .await
@@ -110,10 +108,7 @@ async fn odd_but_valid_shapes_become_attempt_failures() {
         json!({}),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(&body))
-            .mount(&server)
-            .await;
+        respond(&server, ResponseTemplate::new(200).set_body_json(&body)).await;
         let error = client(&server, Provider::Dria)
             .extract::<Person>("John")
             .await
@@ -144,10 +139,7 @@ async fn hostile_model_text_never_panics() {
     ];
     for content in contents {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(chat(content, 1, 1)))
-            .mount(&server)
-            .await;
+        respond(&server, chat(content, 1, 1)).await;
         let result = client(&server, Provider::OpenAi)
             .extraction::<Person>("John")
             .max_retries(0)
@@ -162,10 +154,7 @@ async fn hostile_model_text_never_panics() {
 async fn body_over_the_cap_is_a_typed_error() {
     let server = MockServer::start().await;
     let huge = "x".repeat(64 * 1024);
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat(&huge, 1, 1)))
-        .mount(&server)
-        .await;
+    respond(&server, chat(&huge, 1, 1)).await;
     let client = builder(&server, Provider::Dria)
         .body_limit(16 * 1024)
         .build()

@@ -1,0 +1,12 @@
+//! The loopback HTTP tests, one module per topic. Each test points a real client at a
+//! wiremock server (or, for replies wiremock cannot send, a raw TCP server) on 127.0.0.1;
+//! the shared pieces are in `factum_tests::http`.
+
+mod client;
+mod collections;
+mod lenient;
+mod providers;
+mod reask;
+mod retry;
+mod safety;
+mod tracing;
