@@ -12,6 +12,7 @@ mod attr;
 mod check;
 mod ctxt;
 mod expand;
+mod fallback;
 mod ty;
 
 use proc_macro::TokenStream;
@@ -49,7 +50,7 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
         Ok(()) => output,
         Err(error) => {
             let mut tokens = error.into_compile_error();
-            tokens.extend(expand::fallback(input, schemars, krate.as_ref()));
+            tokens.extend(fallback::expand(input, schemars, krate.as_ref()));
             tokens
         }
     }
