@@ -2,11 +2,11 @@
 //! `serde_derive_internals`, so serde attributes mean exactly what serde means) with our
 //! own `#[extract]` attributes beside every container, variant and field.
 
+use serde_derive_internals::Derive;
 use serde_derive_internals::ast::{Container, Data};
-use serde_derive_internals::{Ctxt, Derive};
 
 use crate::attr;
-use crate::ctxt::Errors;
+use crate::ctxt::Ctxt;
 
 pub(crate) struct Input<'a> {
     pub(crate) serde: Container<'a>,
@@ -20,57 +20,45 @@ pub(crate) enum Members {
     Enum(Vec<(attr::Member, Vec<attr::Member>)>),
 }
 
-/// Why there is nothing to expand.
-pub(crate) enum Failure {
-    /// serde rejected its own attributes; serde's derive reports that, not us.
-    Serde,
-    /// Our errors, already in `errors`.
-    Ours,
-}
-
-pub(crate) fn parse<'a>(
-    input: &'a syn::DeriveInput,
-    errors: &Errors,
-) -> Result<Input<'a>, Failure> {
+/// Reads the type: serde's view first, then our attributes beside it. `None` when there is
+/// nothing to expand: a union (our error, in `cx`), or serde rejected its own attributes,
+/// which serde's derive reports; adding ours would only repeat them, so none are read.
+pub(crate) fn parse<'a>(input: &'a syn::DeriveInput, cx: &Ctxt) -> Option<Input<'a>> {
     if let syn::Data::Union(u) = &input.data {
-        errors.spanned(
+        cx.spanned(
             u.union_token,
             "`#[derive(Extract)]` does not support unions: a model's JSON cannot say which field is set; use an enum",
         );
-        return Err(Failure::Ours);
+        return None;
     }
-    let attrs = attr::container(&input.attrs, errors);
-    let cx = Ctxt::new();
-    let serde = Container::from_ast(&cx, input, Derive::Deserialize);
-    if cx.check().is_err() {
-        return Err(Failure::Serde);
-    }
-    let Some(serde) = serde else {
-        return Err(Failure::Serde);
-    };
+    let serde_cx = serde_derive_internals::Ctxt::new();
+    let serde = Container::from_ast(&serde_cx, input, Derive::Deserialize);
+    serde_cx.check().ok()?;
+    let serde = serde?;
+    let attrs = attr::container(&input.attrs, cx);
     let members = match &serde.data {
         Data::Struct(_, fields) => Members::Struct(
             fields
                 .iter()
-                .map(|f| attr::member(&f.original.attrs, errors))
+                .map(|f| attr::member(&f.original.attrs, cx))
                 .collect(),
         ),
         Data::Enum(variants) => Members::Enum(
             variants
                 .iter()
                 .map(|v| {
-                    let own = attr::member(&v.original.attrs, errors);
+                    let own = attr::member(&v.original.attrs, cx);
                     let fields = v
                         .fields
                         .iter()
-                        .map(|f| attr::member(&f.original.attrs, errors))
+                        .map(|f| attr::member(&f.original.attrs, cx))
                         .collect();
                     (own, fields)
                 })
                 .collect(),
         ),
     };
-    Ok(Input {
+    Some(Input {
         serde,
         attrs,
         members,

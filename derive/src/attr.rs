@@ -1,14 +1,14 @@
 //! Parsing of our own `#[extract(...)]` attributes and of doc comments.
 //!
 //! Serde's attributes are serde's: they are read through `serde_derive_internals`, never
-//! here. Every problem is pushed to [`Errors`] so that one compile reports all of them.
+//! here. Every problem is pushed to [`Ctxt`](crate::ctxt::Ctxt) so that one compile reports all of them.
 
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Lit, LitStr, UnOp};
 
-use crate::ctxt::Errors;
+use crate::ctxt::Ctxt;
 
 /// A value with the span of the attribute that set it, for later diagnostics.
 pub(crate) struct WithSpan<T> {
@@ -59,6 +59,11 @@ impl Member {
     }
 }
 
+/// The attribute our keys live in.
+pub(crate) const EXTRACT: &str = "extract";
+pub(crate) const SCHEMARS: &str = "schemars";
+pub(crate) const CRATE: &str = "crate";
+
 const CONTAINER_KEYS: &str =
     "`description`, `instructions`, `example`, `validate`, `strict`, `schemars`, `crate`";
 const MEMBER_KEYS: &str =
@@ -94,9 +99,9 @@ pub(crate) fn doc(attrs: &[Attribute]) -> Option<String> {
 struct Seen(Vec<String>);
 
 impl Seen {
-    fn first(&mut self, meta: &ParseNestedMeta<'_>, key: &str, errors: &Errors) -> bool {
+    fn first(&mut self, meta: &ParseNestedMeta<'_>, key: &str, cx: &Ctxt) -> bool {
         if self.0.iter().any(|k| k == key) {
-            errors.push(syn::Error::new(
+            cx.push(syn::Error::new(
                 meta.path.span(),
                 format!("duplicate extract attribute `{key}`"),
             ));
@@ -229,46 +234,51 @@ fn example_literal(meta: &ParseNestedMeta<'_>) -> syn::Result<String> {
     }
 }
 
+/// Skips the rest of a key's tokens (`= value` or `(…)`), so the next key is read cleanly.
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: syn::Token![=] = meta.input.parse()?;
+        let _: Expr = meta.input.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        let _: proc_macro2::TokenStream = content.parse()?;
+    }
+    Ok(())
+}
+
 /// Runs `f` over every `#[extract(...)]` item, turning parse errors into diagnostics.
 fn each_extract(
     attrs: &[Attribute],
-    errors: &Errors,
+    cx: &Ctxt,
     mut f: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>,
 ) {
     for attr in attrs {
-        if !attr.path().is_ident("extract") {
+        if !attr.path().is_ident(EXTRACT) {
             continue;
         }
         if let Err(e) = attr.parse_nested_meta(|meta| {
             // An error inside one key is reported and the rest of the list still parses.
             if let Err(e) = f(&meta) {
-                errors.push(e);
-                // Skip the rest of this key's tokens so the next key is read cleanly.
-                if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Token![=] = meta.input.parse()?;
-                    let _: Expr = meta.input.parse()?;
-                } else if meta.input.peek(syn::token::Paren) {
-                    let content;
-                    syn::parenthesized!(content in meta.input);
-                    let _: proc_macro2::TokenStream = content.parse()?;
-                }
+                cx.push(e);
+                skip_value(&meta)?;
             }
             Ok(())
         }) {
-            errors.push(e);
+            cx.push(e);
         }
     }
 }
 
-pub(crate) fn container(attrs: &[Attribute], errors: &Errors) -> Container {
+pub(crate) fn container(attrs: &[Attribute], cx: &Ctxt) -> Container {
     let mut out = Container {
         description: doc(attrs),
         ..Container::default()
     };
     let mut seen = Seen(Vec::new());
-    each_extract(attrs, errors, |meta| {
+    each_extract(attrs, cx, |meta| {
         let key = key_of(meta);
-        let fresh = seen.first(meta, &key, errors);
+        let fresh = seen.first(meta, &key, cx);
         match key.as_str() {
             "description" => {
                 let value = string(meta, &key)?.value();
@@ -339,15 +349,15 @@ pub(crate) fn container(attrs: &[Attribute], errors: &Errors) -> Container {
     out
 }
 
-pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
+pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
     let mut out = Member {
         description: doc(attrs),
         ..Member::default()
     };
     let mut seen = Seen(Vec::new());
-    each_extract(attrs, errors, |meta| {
+    each_extract(attrs, cx, |meta| {
         let key = key_of(meta);
-        let fresh = seen.first(meta, &key, errors);
+        let fresh = seen.first(meta, &key, cx);
         match key.as_str() {
             "description" => {
                 let value = string(meta, &key)?.value();
@@ -357,13 +367,13 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
             }
             "example" => out.examples.push(example_literal(meta)?),
             "range" => {
-                let range = bounds(meta, "range", errors, number)?;
+                let range = bounds(meta, "range", cx, number)?;
                 if fresh {
                     out.range = Some(range);
                 }
             }
             "length" => {
-                let length = bounds(meta, "length", errors, count)?;
+                let length = bounds(meta, "length", cx, count)?;
                 if fresh {
                     out.length = Some(length);
                 }
@@ -426,7 +436,7 @@ pub(crate) fn member(attrs: &[Attribute], errors: &Errors) -> Member {
 fn bounds<T: Copy + PartialOrd + std::fmt::Display>(
     meta: &ParseNestedMeta<'_>,
     what: &str,
-    errors: &Errors,
+    cx: &Ctxt,
     parse: fn(&ParseNestedMeta<'_>, &str) -> syn::Result<T>,
 ) -> syn::Result<WithSpan<(Option<T>, Option<T>)>> {
     let span = meta.path.span();
@@ -450,7 +460,7 @@ fn bounds<T: Copy + PartialOrd + std::fmt::Display>(
             "min" => min = Some(parse(&inner, "min")?),
             "max" => max = Some(parse(&inner, "max")?),
             _ => {
-                errors.push(inner.error(format!(
+                cx.push(inner.error(format!(
                     "unknown key `{key}` in `{what}`; expected `min` or `max`"
                 )));
                 if inner.input.peek(syn::Token![=]) {

@@ -18,6 +18,8 @@ mod ty;
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
 
+use crate::ctxt::Ctxt;
+
 /// Derives `factum::Extract` and `schemars::JsonSchema` (the source schema) for a struct or
 /// enum that also derives serde's `Deserialize`. See `factum::Extract` for the attributes.
 #[proc_macro_derive(Extract, attributes(extract))]
@@ -26,32 +28,17 @@ pub fn derive_extract(input: TokenStream) -> TokenStream {
     derive(&input).into()
 }
 
+/// Parse → check → expand, or the errors with stub impls (thiserror's shape).
 fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
-    let errors = ctxt::Errors::default();
-    let parsed = ast::parse(input, &errors);
-    let (output, schemars, krate) = match &parsed {
-        Ok(parsed) => {
-            check::check(parsed, &errors);
-            (
-                expand::expand(parsed),
-                parsed.attrs.schemars.is_some(),
-                parsed.attrs.krate.clone(),
-            )
-        }
-        Err(ast::Failure::Serde) => {
-            // serde's own derive reports its attribute errors; adding ours would only
-            // repeat them. Nothing is emitted, so `Extract` is simply not implemented.
-            let _ = errors.finish();
-            return proc_macro2::TokenStream::new();
-        }
-        Err(ast::Failure::Ours) => (proc_macro2::TokenStream::new(), false, None),
-    };
-    match errors.finish() {
-        Ok(()) => output,
-        Err(error) => {
-            let mut tokens = error.into_compile_error();
-            tokens.extend(fallback::expand(input, schemars, krate.as_ref()));
-            tokens
-        }
+    let cx = Ctxt::new();
+    let parsed = ast::parse(input, &cx);
+    if let Some(parsed) = &parsed {
+        check::check(parsed, &cx);
+    }
+    match cx.check() {
+        Ok(()) => parsed
+            .map(|parsed| expand::expand(&parsed))
+            .unwrap_or_default(),
+        Err(errors) => fallback::expand(input, errors),
     }
 }
