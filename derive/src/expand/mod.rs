@@ -14,10 +14,11 @@ use syn::{Ident, parse_quote};
 
 use crate::ast::Input;
 
-pub(crate) struct Ctx<'a> {
+pub(crate) struct Codegen<'a> {
     pub(crate) input: &'a Input<'a>,
-    /// `<factum>::__private`
-    pub(crate) p: TokenStream,
+    /// `<factum>::__private`, where the support code of the expansion lives.
+    pub(crate) private: TokenStream,
+    /// The path to factum: `::factum`, or `#[extract(crate = "…")]`.
     pub(crate) krate: syn::Path,
 }
 
@@ -27,9 +28,9 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
         .krate
         .clone()
         .unwrap_or_else(|| parse_quote!(::factum));
-    let cx = Ctx {
+    let cx = Codegen {
         input,
-        p: quote!(#krate::__private),
+        private: quote!(#krate::__private),
         krate,
     };
     let json_schema = if input.attrs.schemars.is_some() {
@@ -50,7 +51,7 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     }
 }
 
-impl Ctx<'_> {
+impl Codegen<'_> {
     pub(crate) fn ident(&self) -> &Ident {
         &self.input.serde.ident
     }

@@ -7,32 +7,32 @@ use serde_derive_internals::ast::{Data, Field, Style, Variant};
 use serde_derive_internals::attr::TagType;
 use syn::Type;
 
-use super::{Ctx, opt, opt_str};
+use super::{Codegen, opt, opt_str};
 use crate::ast::Members;
 use crate::attr::Member;
 use crate::ty;
 
-impl Ctx<'_> {
+impl Codegen<'_> {
     pub(super) fn json_schema_impl(&self) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let ident = self.ident();
-        let generics = self.bounded(&[quote!(#p::JsonSchema)]);
+        let generics = self.bounded(&[quote!(#private::JsonSchema)]);
         let (impl_g, ty_g, where_c) = generics.split_for_impl();
         let base = self.input.serde.attrs.name().deserialize_name().to_owned();
         let params = self.type_params();
         let (name, id) = if params.is_empty() {
             (
-                quote!(#p::Cow::Borrowed(#base)),
-                quote!(#p::Cow::Borrowed(::core::concat!(::core::module_path!(), "::", #base))),
+                quote!(#private::Cow::Borrowed(#base)),
+                quote!(#private::Cow::Borrowed(::core::concat!(::core::module_path!(), "::", #base))),
             )
         } else {
             (
-                quote!(#p::generic_name(#base, &[#(<#params as #p::JsonSchema>::schema_name()),*])),
-                quote!(#p::Cow::Owned(::std::format!(
+                quote!(#private::generic_name(#base, &[#(<#params as #private::JsonSchema>::schema_name()),*])),
+                quote!(#private::Cow::Owned(::std::format!(
                     "{}::{}<{}>",
                     ::core::module_path!(),
                     #base,
-                    [#(<#params as #p::JsonSchema>::schema_id()),*].join(",")
+                    [#(<#params as #private::JsonSchema>::schema_id()),*].join(",")
                 ))),
             )
         };
@@ -40,11 +40,11 @@ impl Ctx<'_> {
         let body = self.schema_body();
         quote! {
             #[automatically_derived]
-            impl #impl_g #p::JsonSchema for #ident #ty_g #where_c {
-                fn schema_name() -> #p::Cow<'static, str> { #name }
-                fn schema_id() -> #p::Cow<'static, str> { #id }
+            impl #impl_g #private::JsonSchema for #ident #ty_g #where_c {
+                fn schema_name() -> #private::Cow<'static, str> { #name }
+                fn schema_id() -> #private::Cow<'static, str> { #id }
                 fn inline_schema() -> bool { #inline }
-                fn json_schema(__g: &mut #p::SchemaGenerator) -> #p::JsonSchemaDoc {
+                fn json_schema(__g: &mut #private::SchemaGenerator) -> #private::JsonSchemaDoc {
                     #body
                 }
             }
@@ -52,14 +52,14 @@ impl Ctx<'_> {
     }
 
     fn container_describe(&self, target: &TokenStream) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let description = opt_str(self.input.attrs.description.as_deref());
         let examples = &self.input.attrs.examples;
-        quote!(#p::describe(&mut #target, #description, &[#(#examples),*]);)
+        quote!(#private::describe(&mut #target, #description, &[#(#examples),*]);)
     }
 
     fn schema_body(&self) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let s = quote!(__s);
         let describe = self.container_describe(&s);
         match (&self.input.serde.data, &self.input.members) {
@@ -94,29 +94,29 @@ impl Ctx<'_> {
                 }
             }
             (Data::Struct(..), _) => quote! {
-                let mut __s = #p::null();
+                let mut __s = #private::null();
                 #describe
                 __s
             },
             (Data::Enum(variants), Members::Enum(attrs)) => self.enum_body(variants, attrs),
-            _ => quote!(#p::null()),
+            _ => quote!(#private::null()),
         }
     }
 
     /// A field's schema with its docs and constraints applied.
     fn member_schema(&self, field: &Field<'_>, attrs: &Member) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let ty = field.ty;
         let annotations = self.annotations(attrs);
         quote! {
             let mut __f = __g.subschema_for::<#ty>();
-            #p::annotate(__g, &mut __f, &#annotations);
+            #private::annotate(__g, &mut __f, &#annotations);
             __f
         }
     }
 
     fn annotations(&self, attrs: &Member) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let description = opt_str(attrs.description.as_deref());
         let examples = &attrs.examples;
         let (min, max) = attrs.range.as_ref().map_or((None, None), |r| r.value);
@@ -128,7 +128,7 @@ impl Ctx<'_> {
         let pattern = opt_str(attrs.pattern.as_ref().map(|x| x.value.as_str()));
         let format = opt_str(attrs.format.as_ref().map(|x| x.value.as_str()));
         quote! {
-            #p::Annotations {
+            #private::Annotations {
                 description: #description,
                 examples: &[#(#examples),*],
                 minimum: #minimum,
@@ -149,7 +149,7 @@ impl Ctx<'_> {
         deny_unknown: bool,
         container_default_applies: bool,
     ) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let container_default =
             container_default_applies && !self.input.serde.attrs.default().is_none();
         let mut steps = Vec::new();
@@ -168,7 +168,7 @@ impl Ctx<'_> {
                 };
                 steps.push(quote! {
                     let __f = __g.subschema_for::<#inner>();
-                    #p::flatten(&mut __s, __g, __f, #optional);
+                    #private::flatten(&mut __s, __g, __f, #optional);
                 });
                 continue;
             }
@@ -181,12 +181,12 @@ impl Ctx<'_> {
             let schema = self.member_schema(field, attrs);
             steps.push(quote! {
                 let __f = { #schema };
-                #p::property(&mut __s, #name, __f, #required);
+                #private::property(&mut __s, #name, __f, #required);
             });
         }
-        let close = deny_unknown.then(|| quote!(#p::close(&mut __s);));
+        let close = deny_unknown.then(|| quote!(#private::close(&mut __s);));
         quote! {
-            let mut __s = #p::object();
+            let mut __s = #private::object();
             #(#steps)*
             #close
             __s
@@ -194,7 +194,7 @@ impl Ctx<'_> {
     }
 
     fn enum_body(&self, variants: &[Variant<'_>], attrs: &[(Member, Vec<Member>)]) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let s = quote!(__s);
         let describe = self.container_describe(&s);
         let live: Vec<(&Variant<'_>, &(Member, Vec<Member>))> = variants
@@ -213,7 +213,7 @@ impl Ctx<'_> {
                 quote!((#name, #doc))
             });
             return quote! {
-                let mut __s = #p::unit_enum(&[#(#entries),*]);
+                let mut __s = #private::unit_enum(&[#(#entries),*]);
                 #describe
                 __s
             };
@@ -230,14 +230,14 @@ impl Ctx<'_> {
                 let examples = &own.examples;
                 quote! {{
                     let mut __v = { #branch };
-                    #p::describe(&mut __v, #description, &[#(#examples),*]);
+                    #private::describe(&mut __v, #description, &[#(#examples),*]);
                     __v
                 }}
             })
             .collect();
         let key = if any_untagged { "anyOf" } else { "oneOf" };
         quote! {
-            let mut __s = #p::union(#key, ::std::vec![#(#branches),*]);
+            let mut __s = #private::union(#key, ::std::vec![#(#branches),*]);
             #describe
             __s
         }
@@ -249,7 +249,7 @@ impl Ctx<'_> {
         fields: &[Member],
         tag: &TagType,
     ) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let name = variant.attrs.name().deserialize_name();
         let deny = self.input.serde.attrs.deny_unknown_fields();
         let content = match variant.style {
@@ -266,28 +266,28 @@ impl Ctx<'_> {
         let is_struct = matches!(variant.style, Style::Struct);
         match tag {
             TagType::External => match content {
-                None => quote!(#p::constant(#name)),
-                Some((schema, _)) => quote!(#p::externally_tagged(#name, { #schema })),
+                None => quote!(#private::constant(#name)),
+                Some((schema, _)) => quote!(#private::externally_tagged(#name, { #schema })),
             },
             TagType::Internal { tag } => match content {
-                None => quote!(#p::internally_tagged(#p::object(), #tag, #name)),
+                None => quote!(#private::internally_tagged(#private::object(), #tag, #name)),
                 Some((schema, _)) if is_struct => {
-                    quote!(#p::internally_tagged({ #schema }, #tag, #name))
+                    quote!(#private::internally_tagged({ #schema }, #tag, #name))
                 }
                 Some((_, ty)) => {
-                    quote!(#p::internally_tagged(#p::inline_object::<#ty>(__g), #tag, #name))
+                    quote!(#private::internally_tagged(#private::inline_object::<#ty>(__g), #tag, #name))
                 }
             },
             TagType::Adjacent { tag, content: key } => match content {
                 None => {
-                    quote!(#p::adjacently_tagged(#tag, #key, #name, ::core::option::Option::None))
+                    quote!(#private::adjacently_tagged(#tag, #key, #name, ::core::option::Option::None))
                 }
                 Some((schema, _)) => {
-                    quote!(#p::adjacently_tagged(#tag, #key, #name, ::core::option::Option::Some({ #schema })))
+                    quote!(#private::adjacently_tagged(#tag, #key, #name, ::core::option::Option::Some({ #schema })))
                 }
             },
             TagType::None => match content {
-                None => quote!(#p::null()),
+                None => quote!(#private::null()),
                 Some((schema, _)) => schema,
             },
         }

@@ -6,13 +6,13 @@ use quote::{quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
 
-use super::Ctx;
+use super::Codegen;
 
-impl Ctx<'_> {
+impl Codegen<'_> {
     pub(super) fn strict_impl(&self) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let ident = self.ident();
-        let generics = self.bounded(&[quote!(#p::StrictSchema)]);
+        let generics = self.bounded(&[quote!(#private::StrictSchema)]);
         let (impl_g, ty_g, where_c) = generics.split_for_impl();
         let types: Vec<&Type> = self
             .input
@@ -24,10 +24,10 @@ impl Ctx<'_> {
             .collect();
         let asserts = types
             .iter()
-            .map(|ty| quote_spanned!(ty.span()=> #p::assert_strict::<#ty>();));
+            .map(|ty| quote_spanned!(ty.span()=> #private::assert_strict::<#ty>();));
         quote! {
             #[automatically_derived]
-            impl #impl_g #p::StrictSchema for #ident #ty_g #where_c {}
+            impl #impl_g #private::StrictSchema for #ident #ty_g #where_c {}
 
             const _: () = {
                 #[allow(dead_code, clippy::extra_unused_type_parameters)]

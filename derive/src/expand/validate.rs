@@ -8,22 +8,22 @@ use serde_derive_internals::attr::TagType;
 use syn::spanned::Spanned;
 use syn::{Ident, Type, parse_quote};
 
-use super::{Ctx, opt_str};
+use super::{Codegen, opt_str};
 use crate::ast::Members;
 use crate::attr::Member;
 use crate::ty::{self, Kind};
 
-impl Ctx<'_> {
+impl Codegen<'_> {
     pub(super) fn extract_impl(&self) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let krate = &self.krate;
         let ident = self.ident();
-        let generics = self.bounded(&[quote!(#p::JsonSchema), quote!('static)]);
+        let generics = self.bounded(&[quote!(#private::JsonSchema), quote!('static)]);
         let (impl_g, ty_g, where_c) = generics.split_for_impl();
         let mut where_c = where_c.cloned().unwrap_or_else(|| parse_quote!(where));
         where_c
             .predicates
-            .push(parse_quote!(#ident #ty_g: #p::serde::de::DeserializeOwned));
+            .push(parse_quote!(#ident #ty_g: #private::serde::de::DeserializeOwned));
         let instructions = opt_str(self.input.attrs.instructions.as_deref());
         // A `static` in a generic impl would be shared by every instantiation, so only
         // non-generic types get their own cell; generic ones use the shared map.
@@ -31,7 +31,7 @@ impl Ctx<'_> {
             quote! {
                 fn schema() -> &'static #krate::Schema {
                     static __CELL: ::std::sync::OnceLock<#krate::Schema> = ::std::sync::OnceLock::new();
-                    #p::static_schema::<Self>(&__CELL)
+                    #private::static_schema::<Self>(&__CELL)
                 }
             }
         });
@@ -53,9 +53,9 @@ impl Ctx<'_> {
     }
 
     fn validate_body(&self) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         let container = self.input.attrs.validate.as_ref().map(|f| {
-            quote_spanned!(f.span()=> #p::check(#f(self), __path, ::core::option::Option::None, __out);)
+            quote_spanned!(f.span()=> #private::check(#f(self), __path, ::core::option::Option::None, __out);)
         });
         let fields = match (&self.input.serde.data, &self.input.members) {
             (Data::Struct(style, fields), Members::Struct(attrs)) => {
@@ -119,8 +119,8 @@ impl Ctx<'_> {
                         self.field_checks(field, attrs, &quote!(#binding), keyed)
                     })
                     .collect();
-                let p = &self.p;
-                let push = prefix.map(|seg| quote!(#p::push_key(__path, #seg);));
+                let private = &self.private;
+                let push = prefix.map(|seg| quote!(#private::push_key(__path, #seg);));
                 Some(quote! {
                     #pattern => {
                         let __outer = __path.len();
@@ -147,20 +147,20 @@ impl Ctx<'_> {
         access: &TokenStream,
         keyed: bool,
     ) -> TokenStream {
-        let p = &self.p;
+        let private = &self.private;
         if field.attrs.skip_deserializing() {
             return TokenStream::new();
         }
-        let nested = nested(p, field.ty, access, 0);
+        let nested = self.nested(field.ty, access, 0);
         let validator = attrs.validate.as_ref().map(|f| {
-            quote_spanned!(f.span()=> #p::check(#f(#access), __path, ::core::option::Option::None, __out);)
+            quote_spanned!(f.span()=> #private::check(#f(#access), __path, ::core::option::Option::None, __out);)
         });
         if nested.is_empty() && validator.is_none() {
             return TokenStream::new();
         }
         let push = (keyed && !field.attrs.flatten()).then(|| {
             let name = field.attrs.name().deserialize_name();
-            quote!(#p::push_key(__path, #name);)
+            quote!(#private::push_key(__path, #name);)
         });
         quote! {{
             let __len = __path.len();
@@ -172,93 +172,98 @@ impl Ctx<'_> {
     }
 }
 
-/// Nested validation for a value of type `ty` reached through `value` (an expression of
-/// type `&ty`). `Option`, `Box` and the common collections are peeled here, because the
-/// probe resolves on the concrete element type.
-fn nested(p: &TokenStream, ty: &Type, value: &TokenStream, depth: usize) -> TokenStream {
-    if depth > 4 {
-        return probe(p, value);
-    }
-    let v = format_ident!("__v{depth}");
-    let i = format_ident!("__i{depth}");
-    match ty::last_segment(ty) {
-        Some((name, Some(inner))) => match name.as_str() {
-            "Option" => {
-                let body = nested(p, inner, &quote!(#v), depth + 1);
-                if body.is_empty() {
-                    return body;
-                }
-                quote! {
-                    if let ::core::option::Option::Some(#v) = #value { #body }
-                }
-            }
-            "Box" | "Rc" | "Arc" => {
-                let body = nested(p, inner, &quote!(#v), depth + 1);
-                if body.is_empty() {
-                    return body;
-                }
-                quote! {{
-                    let #v: &#inner = &**#value;
-                    #body
-                }}
-            }
-            "Vec" | "VecDeque" | "LinkedList" => {
-                let body = nested(p, inner, &quote!(#v), depth + 1);
-                if body.is_empty() {
-                    return body;
-                }
+/// A container that nested validation looks through to reach its element type.
+enum Wrapper {
+    Option,
+    /// `Box`, `Rc`, `Arc`.
+    Pointer,
+    /// `Vec`, `VecDeque`, `LinkedList`: elements get an index segment.
+    List,
+    /// A map with string keys: values get a key segment.
+    Map,
+}
+
+/// The wrapper `ty` is and the type inside it, or `None` when `ty` is no wrapper. A map
+/// whose keys are not strings has no JSON-pointer segment for its values, so it is none.
+fn peel(ty: &Type) -> Option<(Wrapper, &Type)> {
+    let (name, Some(inner)) = ty::last_segment(ty)? else {
+        return None;
+    };
+    let wrapper = match name.as_str() {
+        "Option" => Wrapper::Option,
+        "Box" | "Rc" | "Arc" => Wrapper::Pointer,
+        "Vec" | "VecDeque" | "LinkedList" => Wrapper::List,
+        "HashMap" | "BTreeMap" if ty::kind(inner) == Kind::String => {
+            return ty::second_arg(ty).map(|value| (Wrapper::Map, value));
+        }
+        _ => return None,
+    };
+    Some((wrapper, inner))
+}
+
+impl Codegen<'_> {
+    /// Nested validation for a value of type `ty` reached through `value` (an expression of
+    /// type `&ty`). `Option`, `Box` and the common collections are peeled here, because the
+    /// probe resolves on the concrete element type.
+    fn nested(&self, ty: &Type, value: &TokenStream, depth: usize) -> TokenStream {
+        if depth > 4 {
+            return self.probe(value);
+        }
+        let Some((wrapper, inner)) = peel(ty) else {
+            return if matches!(
+                ty::kind(ty),
+                Kind::Number | Kind::String | Kind::Bool | Kind::Array | Kind::Map
+            ) {
+                TokenStream::new()
+            } else {
+                self.probe(value)
+            };
+        };
+        let v = format_ident!("__v{depth}");
+        let body = self.nested(inner, &quote!(#v), depth + 1);
+        if body.is_empty() {
+            return body;
+        }
+        let private = &self.private;
+        match wrapper {
+            Wrapper::Option => quote! {
+                if let ::core::option::Option::Some(#v) = #value { #body }
+            },
+            Wrapper::Pointer => quote! {{
+                let #v: &#inner = &**#value;
+                #body
+            }},
+            Wrapper::List => {
+                let i = format_ident!("__i{depth}");
                 quote! {
                     for (#i, #v) in ::core::iter::Iterator::enumerate(::core::iter::IntoIterator::into_iter(#value)) {
                         let __item = __path.len();
-                        #p::push_index(__path, #i);
+                        #private::push_index(__path, #i);
                         #body
                         __path.truncate(__item);
                     }
                 }
             }
-            "HashMap" | "BTreeMap" => {
-                let key_is_string = ty::kind(inner) == Kind::String;
-                let Some(value_ty) = ty::second_arg(ty) else {
-                    return TokenStream::new();
-                };
-                let body = nested(p, value_ty, &quote!(#v), depth + 1);
-                if body.is_empty() || !key_is_string {
-                    return TokenStream::new();
-                }
+            Wrapper::Map => {
                 let k = format_ident!("__k{depth}");
                 quote! {
                     for (#k, #v) in #value {
                         let __item = __path.len();
-                        #p::push_key(__path, ::core::convert::AsRef::<str>::as_ref(#k));
+                        #private::push_key(__path, ::core::convert::AsRef::<str>::as_ref(#k));
                         #body
                         __path.truncate(__item);
                     }
                 }
             }
-            _ if matches!(
-                ty::kind(ty),
-                Kind::Number | Kind::String | Kind::Bool | Kind::Array | Kind::Map
-            ) =>
-            {
-                TokenStream::new()
-            }
-            _ => probe(p, value),
-        },
-        _ if matches!(
-            ty::kind(ty),
-            Kind::Number | Kind::String | Kind::Bool | Kind::Array | Kind::Map
-        ) =>
-        {
-            TokenStream::new()
         }
-        _ => probe(p, value),
     }
-}
 
-fn probe(p: &TokenStream, value: &TokenStream) -> TokenStream {
-    quote! {{
-        #[allow(unused_imports)]
-        use #p::{ViaExtract as _, ViaNothing as _};
-        (&#p::Probe(#value)).nested(__path, __out);
-    }}
+    fn probe(&self, value: &TokenStream) -> TokenStream {
+        let private = &self.private;
+        quote! {{
+            #[allow(unused_imports)]
+            use #private::{ViaExtract as _, ViaNothing as _};
+            (&#private::Probe(#value)).nested(__path, __out);
+        }}
+    }
 }
