@@ -1,18 +1,18 @@
 //! Cross-item rules, each stated above its check. Every violation is a spanned error, and
 //! all of them are reported in one compile.
 
-use serde_derive_internals::ast::{Data, Field, Style};
+use serde_derive_internals::ast::Style;
 use syn::spanned::Spanned;
 
-use crate::ast::{Input, Members};
+use crate::ast::{Data, Field, Input};
 use crate::attr::Member;
 use crate::ctxt::Ctxt;
 use crate::ty::{self, Kind};
 
 pub(crate) fn check(input: &Input<'_>, cx: &Ctxt) {
     lifetimes(input, cx);
-    match (&input.serde.data, &input.members) {
-        (Data::Struct(style, fields), Members::Struct(attrs)) => {
+    match &input.data {
+        Data::Struct(style, fields) => {
             tuple_arity(
                 *style,
                 fields.len(),
@@ -20,28 +20,28 @@ pub(crate) fn check(input: &Input<'_>, cx: &Ctxt) {
                 "tuple structs",
                 cx,
             );
-            for (field, attrs) in fields.iter().zip(attrs) {
-                member_types(field, attrs, cx);
-                schemars_reuse(input, attrs, cx);
-            }
+            fields_fit(input, fields, cx);
         }
-        (Data::Enum(variants), Members::Enum(attrs)) => {
-            for (variant, (own, fields)) in variants.iter().zip(attrs) {
+        Data::Enum(variants) => {
+            for variant in variants {
                 tuple_arity(
-                    variant.style,
+                    variant.serde.style,
                     variant.fields.len(),
-                    &variant.ident,
+                    &variant.serde.ident,
                     "tuple variants",
                     cx,
                 );
-                variant_keys(own, cx);
-                for (field, attrs) in variant.fields.iter().zip(fields) {
-                    member_types(field, attrs, cx);
-                    schemars_reuse(input, attrs, cx);
-                }
+                variant_keys(&variant.attrs, cx);
+                fields_fit(input, &variant.fields, cx);
             }
         }
-        _ => {}
+    }
+}
+
+fn fields_fit(input: &Input<'_>, fields: &[Field<'_>], cx: &Ctxt) {
+    for field in fields {
+        member_types(field, cx);
+        schemars_reuse(input, &field.attrs, cx);
     }
 }
 
@@ -70,8 +70,9 @@ fn tuple_arity(style: Style, len: usize, ident: &syn::Ident, what: &str, cx: &Ct
 /// Constraints must fit the field's type: `range` on numbers, `length` on strings and
 /// lists, `pattern` and `format` on strings. Types the derive cannot see through (aliases,
 /// user types) are accepted and checked when the schema is validated.
-fn member_types(field: &Field<'_>, attrs: &Member, cx: &Ctxt) {
-    let kind = ty::kind(field.ty);
+fn member_types(field: &Field<'_>, cx: &Ctxt) {
+    let attrs = &field.attrs;
+    let kind = ty::kind(field.serde.ty);
     let name = field_name(field);
     if let Some(range) = &attrs.range
         && !matches!(kind, Kind::Number | Kind::Unknown)
@@ -111,10 +112,10 @@ fn member_types(field: &Field<'_>, attrs: &Member, cx: &Ctxt) {
 }
 
 fn field_name(field: &Field<'_>) -> String {
-    match &field.member {
+    match &field.serde.member {
         syn::Member::Named(ident) => format!("field `{ident}`"),
         syn::Member::Unnamed(_) => {
-            let ty = field.ty;
+            let ty = field.serde.ty;
             format!(
                 "the field of type `{}`",
                 quote::quote!(#ty).to_string().replace(' ', "")

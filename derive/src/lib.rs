@@ -31,7 +31,10 @@ pub fn derive_extract(input: TokenStream) -> TokenStream {
 /// Parse → check → expand, or the errors with stub impls (thiserror's shape).
 fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
     let cx = Ctxt::new();
-    let parsed = ast::parse(input, &cx);
+    let serde = ast::serde_view(input, &cx);
+    let parsed = serde
+        .as_ref()
+        .map(|serde| ast::Input::from_serde(serde, &cx));
     if let Some(parsed) = &parsed {
         check::check(parsed, &cx);
     }

@@ -3,12 +3,12 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use serde_derive_internals::ast::{Data, Field, Style, Variant};
+use serde_derive_internals::ast::Style;
 use serde_derive_internals::attr::TagType;
 use syn::Type;
 
 use super::{Codegen, opt, opt_str};
-use crate::ast::Members;
+use crate::ast::{Data, Field, Variant};
 use crate::attr::Member;
 use crate::ty;
 
@@ -18,24 +18,7 @@ impl Codegen<'_> {
         let ident = self.ident();
         let generics = self.bounded(&[quote!(#private::JsonSchema)]);
         let (impl_g, ty_g, where_c) = generics.split_for_impl();
-        let base = self.input.serde.attrs.name().deserialize_name().to_owned();
-        let params = self.type_params();
-        let (name, id) = if params.is_empty() {
-            (
-                quote!(#private::Cow::Borrowed(#base)),
-                quote!(#private::Cow::Borrowed(::core::concat!(::core::module_path!(), "::", #base))),
-            )
-        } else {
-            (
-                quote!(#private::generic_name(#base, &[#(<#params as #private::JsonSchema>::schema_name()),*])),
-                quote!(#private::Cow::Owned(::std::format!(
-                    "{}::{}<{}>",
-                    ::core::module_path!(),
-                    #base,
-                    [#(<#params as #private::JsonSchema>::schema_id()),*].join(",")
-                ))),
-            )
-        };
+        let (name, id) = self.schema_name_and_id();
         let inline = self.input.serde.attrs.transparent();
         let body = self.schema_body();
         quote! {
@@ -51,63 +34,84 @@ impl Codegen<'_> {
         }
     }
 
-    fn container_describe(&self, target: &TokenStream) -> TokenStream {
+    /// `schema_name` and `schema_id`: serde's name of the type, and for a generic type the
+    /// names (ids) of its arguments too, so that every instantiation gets its own.
+    fn schema_name_and_id(&self) -> (TokenStream, TokenStream) {
         let private = &self.private;
-        let description = opt_str(self.input.attrs.description.as_deref());
-        let examples = &self.input.attrs.examples;
+        let base = self.input.serde.attrs.name().deserialize_name();
+        let params = self.type_params();
+        if params.is_empty() {
+            return (
+                quote!(#private::Cow::Borrowed(#base)),
+                quote!(#private::Cow::Borrowed(::core::concat!(::core::module_path!(), "::", #base))),
+            );
+        }
+        (
+            quote!(#private::generic_name(#base, &[#(<#params as #private::JsonSchema>::schema_name()),*])),
+            quote!(#private::Cow::Owned(::std::format!(
+                "{}::{}<{}>",
+                ::core::module_path!(),
+                #base,
+                [#(<#params as #private::JsonSchema>::schema_id()),*].join(",")
+            ))),
+        )
+    }
+
+    /// A call that sets the description and examples of the schema in `target`.
+    fn describe(
+        &self,
+        target: &TokenStream,
+        description: Option<&str>,
+        examples: &[String],
+    ) -> TokenStream {
+        let private = &self.private;
+        let description = opt_str(description);
         quote!(#private::describe(&mut #target, #description, &[#(#examples),*]);)
     }
 
+    fn describe_container(&self) -> TokenStream {
+        let attrs = &self.input.attrs;
+        self.describe(&quote!(__s), attrs.description.as_deref(), &attrs.examples)
+    }
+
     fn schema_body(&self) -> TokenStream {
-        let private = &self.private;
-        let s = quote!(__s);
-        let describe = self.container_describe(&s);
-        match (&self.input.serde.data, &self.input.members) {
-            (Data::Struct(style, fields), Members::Struct(attrs))
-                if !fields.is_empty()
-                    && (matches!(style, Style::Newtype | Style::Tuple)
-                        || self.input.serde.attrs.transparent()) =>
-            {
-                // Newtypes and `#[serde(transparent)]` structs are their single field.
-                let index = fields
-                    .iter()
-                    .position(|f| !f.attrs.skip_deserializing())
-                    .unwrap_or(0);
-                let inner = self.member_schema(&fields[index], &attrs[index]);
-                quote! {
-                    let mut __s = { #inner };
-                    #describe
-                    __s
-                }
-            }
-            (Data::Struct(Style::Struct, fields), Members::Struct(attrs)) => {
-                let object = self.object(
-                    fields,
-                    attrs,
-                    self.input.serde.attrs.deny_unknown_fields(),
-                    true,
-                );
-                quote! {
-                    let mut __s = { #object };
-                    #describe
-                    __s
-                }
-            }
-            (Data::Struct(..), _) => quote! {
-                let mut __s = #private::null();
-                #describe
-                __s
-            },
-            (Data::Enum(variants), Members::Enum(attrs)) => self.enum_body(variants, attrs),
-            _ => quote!(#private::null()),
+        let content = match &self.input.data {
+            Data::Struct(style, fields) => self.struct_schema(*style, fields),
+            Data::Enum(variants) => self.enum_schema(variants),
+        };
+        let describe = self.describe_container();
+        quote! {
+            let mut __s = { #content };
+            #describe
+            __s
+        }
+    }
+
+    fn struct_schema(&self, style: Style, fields: &[Field<'_>]) -> TokenStream {
+        let serde = &self.input.serde.attrs;
+        if !fields.is_empty()
+            && (matches!(style, Style::Newtype | Style::Tuple) || serde.transparent())
+        {
+            // Newtypes and `#[serde(transparent)]` structs are their single field.
+            let field = fields
+                .iter()
+                .find(|f| !f.serde.attrs.skip_deserializing())
+                .unwrap_or(&fields[0]);
+            return self.member_schema(field);
+        }
+        if matches!(style, Style::Struct) {
+            self.object(fields, serde.deny_unknown_fields(), true)
+        } else {
+            let private = &self.private;
+            quote!(#private::null())
         }
     }
 
     /// A field's schema with its docs and constraints applied.
-    fn member_schema(&self, field: &Field<'_>, attrs: &Member) -> TokenStream {
+    fn member_schema(&self, field: &Field<'_>) -> TokenStream {
         let private = &self.private;
-        let ty = field.ty;
-        let annotations = self.annotations(attrs);
+        let ty = field.serde.ty;
+        let annotations = self.annotations(&field.attrs);
         quote! {
             let mut __f = __g.subschema_for::<#ty>();
             #private::annotate(__g, &mut __f, &#annotations);
@@ -145,45 +149,22 @@ impl Codegen<'_> {
     fn object(
         &self,
         fields: &[Field<'_>],
-        attrs: &[Member],
         deny_unknown: bool,
         container_default_applies: bool,
     ) -> TokenStream {
         let private = &self.private;
         let container_default =
             container_default_applies && !self.input.serde.attrs.default().is_none();
-        let mut steps = Vec::new();
-        for (field, attrs) in fields.iter().zip(attrs) {
-            if field.attrs.skip_deserializing() {
-                continue;
-            }
-            if field.attrs.flatten() {
-                let optional = ty::is_option(field.ty);
-                let inner: &Type = if optional {
-                    ty::last_segment(field.ty)
-                        .and_then(|(_, a)| a)
-                        .unwrap_or(field.ty)
+        let steps = fields
+            .iter()
+            .filter(|field| !field.serde.attrs.skip_deserializing())
+            .map(|field| {
+                if field.serde.attrs.flatten() {
+                    self.flattened(field)
                 } else {
-                    field.ty
-                };
-                steps.push(quote! {
-                    let __f = __g.subschema_for::<#inner>();
-                    #private::flatten(&mut __s, __g, __f, #optional);
-                });
-                continue;
-            }
-            let name = field.attrs.name().deserialize_name();
-            // serde fills a missing field from its default, and a missing `Option` with
-            // `None` unless a custom deserializer takes over.
-            let required = field.attrs.default().is_none()
-                && !container_default
-                && !(ty::is_option(field.ty) && field.attrs.deserialize_with().is_none());
-            let schema = self.member_schema(field, attrs);
-            steps.push(quote! {
-                let __f = { #schema };
-                #private::property(&mut __s, #name, __f, #required);
+                    self.property(field, container_default)
+                }
             });
-        }
         let close = deny_unknown.then(|| quote!(#private::close(&mut __s);));
         quote! {
             let mut __s = #private::object();
@@ -193,103 +174,145 @@ impl Codegen<'_> {
         }
     }
 
-    fn enum_body(&self, variants: &[Variant<'_>], attrs: &[(Member, Vec<Member>)]) -> TokenStream {
+    /// A `#[serde(flatten)]` field merged into the object being built.
+    fn flattened(&self, field: &Field<'_>) -> TokenStream {
         let private = &self.private;
-        let s = quote!(__s);
-        let describe = self.container_describe(&s);
-        let live: Vec<(&Variant<'_>, &(Member, Vec<Member>))> = variants
+        let ty = field.serde.ty;
+        let optional = ty::is_option(ty);
+        let inner: &Type = if optional {
+            ty::last_segment(ty).and_then(|(_, a)| a).unwrap_or(ty)
+        } else {
+            ty
+        };
+        quote! {
+            let __f = __g.subschema_for::<#inner>();
+            #private::flatten(&mut __s, __g, __f, #optional);
+        }
+    }
+
+    /// A named field added to the object being built.
+    fn property(&self, field: &Field<'_>, container_default: bool) -> TokenStream {
+        let private = &self.private;
+        let serde = &field.serde.attrs;
+        let name = serde.name().deserialize_name();
+        // serde fills a missing field from its default, and a missing `Option` with
+        // `None` unless a custom deserializer takes over.
+        let required = serde.default().is_none()
+            && !container_default
+            && !(ty::is_option(field.serde.ty) && serde.deserialize_with().is_none());
+        let schema = self.member_schema(field);
+        quote! {
+            let __f = { #schema };
+            #private::property(&mut __s, #name, __f, #required);
+        }
+    }
+
+    fn enum_schema(&self, variants: &[Variant<'_>]) -> TokenStream {
+        let live: Vec<&Variant<'_>> = variants
             .iter()
-            .zip(attrs)
-            .filter(|(v, _)| !v.attrs.skip_deserializing() && !v.attrs.other())
+            .filter(|v| !v.serde.attrs.skip_deserializing() && !v.serde.attrs.other())
             .collect();
         let tag = self.input.serde.attrs.tag();
         let all_unit = live
             .iter()
-            .all(|(v, _)| matches!(v.style, Style::Unit) && !v.attrs.untagged());
+            .all(|v| matches!(v.serde.style, Style::Unit) && !v.serde.attrs.untagged());
         if all_unit && matches!(tag, TagType::External) {
-            let entries = live.iter().map(|(v, (own, _))| {
-                let name = v.attrs.name().deserialize_name();
-                let doc = opt_str(own.description.as_deref());
+            let private = &self.private;
+            let entries = live.iter().map(|v| {
+                let name = v.serde.attrs.name().deserialize_name();
+                let doc = opt_str(v.attrs.description.as_deref());
                 quote!((#name, #doc))
             });
-            return quote! {
-                let mut __s = #private::unit_enum(&[#(#entries),*]);
-                #describe
-                __s
-            };
+            return quote!(#private::unit_enum(&[#(#entries),*]));
         }
+        self.union(&live, tag)
+    }
+
+    /// A `oneOf` of tagged variants, or an `anyOf` when any variant is untagged.
+    fn union(&self, live: &[&Variant<'_>], tag: &TagType) -> TokenStream {
+        let private = &self.private;
         let mut any_untagged = matches!(tag, TagType::None);
         let branches: Vec<TokenStream> = live
             .iter()
-            .map(|(v, (own, fields))| {
-                let untagged = v.attrs.untagged() || matches!(tag, TagType::None);
+            .map(|v| {
+                let untagged = v.serde.attrs.untagged() || matches!(tag, TagType::None);
                 any_untagged |= untagged;
-                let branch =
-                    self.variant_schema(v, fields, if untagged { &TagType::None } else { tag });
-                let description = opt_str(own.description.as_deref());
-                let examples = &own.examples;
+                let branch = self.variant_schema(v, if untagged { &TagType::None } else { tag });
+                let describe = self.describe(
+                    &quote!(__v),
+                    v.attrs.description.as_deref(),
+                    &v.attrs.examples,
+                );
                 quote! {{
                     let mut __v = { #branch };
-                    #private::describe(&mut __v, #description, &[#(#examples),*]);
+                    #describe
                     __v
                 }}
             })
             .collect();
         let key = if any_untagged { "anyOf" } else { "oneOf" };
-        quote! {
-            let mut __s = #private::union(#key, ::std::vec![#(#branches),*]);
-            #describe
-            __s
-        }
+        quote!(#private::union(#key, ::std::vec![#(#branches),*]))
     }
 
-    fn variant_schema(
-        &self,
-        variant: &Variant<'_>,
-        fields: &[Member],
-        tag: &TagType,
-    ) -> TokenStream {
-        let private = &self.private;
-        let name = variant.attrs.name().deserialize_name();
+    fn variant_schema(&self, variant: &Variant<'_>, tag: &TagType) -> TokenStream {
+        let name = variant.serde.attrs.name().deserialize_name();
         let deny = self.input.serde.attrs.deny_unknown_fields();
-        let content = match variant.style {
+        let content = match variant.serde.style {
             Style::Unit => None,
             Style::Newtype | Style::Tuple => variant
                 .fields
                 .first()
-                .map(|field| (self.member_schema(field, &fields[0]), field.ty)),
-            Style::Struct => Some((
-                self.object(&variant.fields, fields, deny, false),
-                variant.fields[0].ty,
-            )),
+                .map(|field| Content::Single(self.member_schema(field), field.serde.ty)),
+            Style::Struct => Some(Content::Object(self.object(&variant.fields, deny, false))),
         };
-        let is_struct = matches!(variant.style, Style::Struct);
-        match tag {
-            TagType::External => match content {
-                None => quote!(#private::constant(#name)),
-                Some((schema, _)) => quote!(#private::externally_tagged(#name, { #schema })),
-            },
-            TagType::Internal { tag } => match content {
-                None => quote!(#private::internally_tagged(#private::object(), #tag, #name)),
-                Some((schema, _)) if is_struct => {
-                    quote!(#private::internally_tagged({ #schema }, #tag, #name))
-                }
-                Some((_, ty)) => {
-                    quote!(#private::internally_tagged(#private::inline_object::<#ty>(__g), #tag, #name))
-                }
-            },
-            TagType::Adjacent { tag, content: key } => match content {
-                None => {
-                    quote!(#private::adjacently_tagged(#tag, #key, #name, ::core::option::Option::None))
-                }
-                Some((schema, _)) => {
-                    quote!(#private::adjacently_tagged(#tag, #key, #name, ::core::option::Option::Some({ #schema })))
-                }
-            },
-            TagType::None => match content {
-                None => quote!(#private::null()),
-                Some((schema, _)) => schema,
-            },
+        self.tagged(tag, name, content)
+    }
+
+    /// A variant's content in serde's tagging style `tag`.
+    fn tagged(&self, tag: &TagType, name: &str, content: Option<Content<'_>>) -> TokenStream {
+        let private = &self.private;
+        let none = quote!(::core::option::Option::None);
+        match (tag, content) {
+            (TagType::External, None) => quote!(#private::constant(#name)),
+            (TagType::External, Some(content)) => {
+                let schema = content.schema();
+                quote!(#private::externally_tagged(#name, { #schema }))
+            }
+            (TagType::Internal { tag }, None) => {
+                quote!(#private::internally_tagged(#private::object(), #tag, #name))
+            }
+            (TagType::Internal { tag }, Some(Content::Object(schema))) => {
+                quote!(#private::internally_tagged({ #schema }, #tag, #name))
+            }
+            (TagType::Internal { tag }, Some(Content::Single(_, ty))) => {
+                quote!(#private::internally_tagged(#private::inline_object::<#ty>(__g), #tag, #name))
+            }
+            (TagType::Adjacent { tag, content: key }, None) => {
+                quote!(#private::adjacently_tagged(#tag, #key, #name, #none))
+            }
+            (TagType::Adjacent { tag, content: key }, Some(content)) => {
+                let schema = content.schema();
+                quote!(#private::adjacently_tagged(#tag, #key, #name, ::core::option::Option::Some({ #schema })))
+            }
+            (TagType::None, None) => quote!(#private::null()),
+            (TagType::None, Some(content)) => content.schema(),
+        }
+    }
+}
+
+/// What a data variant holds, as schema-building code.
+enum Content<'a> {
+    /// A newtype (or one-field tuple) variant: the field's schema and its type, which
+    /// internal tagging inlines so that the tag can join its properties.
+    Single(TokenStream, &'a Type),
+    /// A struct variant's object.
+    Object(TokenStream),
+}
+
+impl Content<'_> {
+    fn schema(self) -> TokenStream {
+        match self {
+            Content::Single(schema, _) | Content::Object(schema) => schema,
         }
     }
 }

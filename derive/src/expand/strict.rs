@@ -16,11 +16,9 @@ impl Codegen<'_> {
         let (impl_g, ty_g, where_c) = generics.split_for_impl();
         let types: Vec<&Type> = self
             .input
-            .serde
-            .data
-            .all_fields()
-            .filter(|f| !f.attrs.skip_deserializing())
-            .map(|f| f.ty)
+            .fields()
+            .filter(|f| !f.serde.attrs.skip_deserializing())
+            .map(|f| f.serde.ty)
             .collect();
         let asserts = types
             .iter()

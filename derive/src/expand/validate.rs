@@ -3,14 +3,13 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use serde_derive_internals::ast::{Data, Field, Style, Variant};
+use serde_derive_internals::ast::Style;
 use serde_derive_internals::attr::TagType;
 use syn::spanned::Spanned;
 use syn::{Ident, Type, parse_quote};
 
 use super::{Codegen, opt_str};
-use crate::ast::Members;
-use crate::attr::Member;
+use crate::ast::{Data, Field, Variant};
 use crate::ty::{self, Kind};
 
 impl Codegen<'_> {
@@ -57,20 +56,16 @@ impl Codegen<'_> {
         let container = self.input.attrs.validate.as_ref().map(|f| {
             quote_spanned!(f.span()=> #private::check(#f(self), __path, ::core::option::Option::None, __out);)
         });
-        let fields = match (&self.input.serde.data, &self.input.members) {
-            (Data::Struct(style, fields), Members::Struct(attrs)) => {
+        let fields = match &self.input.data {
+            Data::Struct(style, fields) => {
                 let keyed = matches!(style, Style::Struct);
-                let steps = fields.iter().zip(attrs).map(|(field, attrs)| {
-                    let access = match &field.member {
-                        syn::Member::Named(n) => quote!(&self.#n),
-                        syn::Member::Unnamed(idx) => quote!(&self.#idx),
-                    };
-                    self.field_checks(field, attrs, &access, keyed)
+                let steps = fields.iter().map(|field| {
+                    let member = &field.serde.member;
+                    self.field_checks(field, &quote!(&self.#member), keyed)
                 });
                 quote!(#(#steps)*)
             }
-            (Data::Enum(variants), Members::Enum(attrs)) => self.enum_checks(variants, attrs),
-            _ => TokenStream::new(),
+            Data::Enum(variants) => self.enum_checks(variants),
         };
         quote! {
             let _ = (&__path, &__out);
@@ -79,58 +74,12 @@ impl Codegen<'_> {
         }
     }
 
-    fn enum_checks(
-        &self,
-        variants: &[Variant<'_>],
-        attrs: &[(Member, Vec<Member>)],
-    ) -> TokenStream {
-        let tag = self.input.serde.attrs.tag();
+    fn enum_checks(&self, variants: &[Variant<'_>]) -> TokenStream {
         let arms = variants
             .iter()
-            .zip(attrs)
-            .filter_map(|(variant, (_, fields))| {
-                if variant.fields.is_empty() || variant.attrs.skip_deserializing() {
-                    return None;
-                }
-                let ident = &variant.ident;
-                let bindings: Vec<Ident> = (0..variant.fields.len())
-                    .map(|i| format_ident!("__f{i}"))
-                    .collect();
-                let pattern = if let Style::Struct = variant.style {
-                    let members = variant.fields.iter().map(|f| &f.member);
-                    quote!(Self::#ident { #(#members: #bindings),* })
-                } else {
-                    quote!(Self::#ident(#(#bindings),*))
-                };
-                let untagged = variant.attrs.untagged() || matches!(tag, TagType::None);
-                let prefix = match tag {
-                    _ if untagged => None,
-                    TagType::External => Some(variant.attrs.name().deserialize_name().to_owned()),
-                    TagType::Adjacent { content, .. } => Some(content.clone()),
-                    TagType::Internal { .. } | TagType::None => None,
-                };
-                let keyed = matches!(variant.style, Style::Struct);
-                let checks: Vec<TokenStream> = variant
-                    .fields
-                    .iter()
-                    .zip(fields)
-                    .zip(&bindings)
-                    .map(|((field, attrs), binding)| {
-                        self.field_checks(field, attrs, &quote!(#binding), keyed)
-                    })
-                    .collect();
-                let private = &self.private;
-                let push = prefix.map(|seg| quote!(#private::push_key(__path, #seg);));
-                Some(quote! {
-                    #pattern => {
-                        let __outer = __path.len();
-                        #push
-                        #(#checks)*
-                        __path.truncate(__outer);
-                    }
-                })
-            });
+            .filter_map(|variant| self.variant_checks(variant));
         quote! {
+            // Every variant may have an arm, and then the catch-all is unreachable.
             #[allow(unreachable_patterns)]
             match self {
                 #(#arms)*
@@ -139,27 +88,71 @@ impl Codegen<'_> {
         }
     }
 
-    /// Validators and nested checks for one field; `access` is an expression of type `&T`.
-    fn field_checks(
-        &self,
-        field: &Field<'_>,
-        attrs: &Member,
-        access: &TokenStream,
-        keyed: bool,
-    ) -> TokenStream {
+    /// The match arm that checks one data variant's fields, under its JSON path.
+    fn variant_checks(&self, variant: &Variant<'_>) -> Option<TokenStream> {
+        if variant.fields.is_empty() || variant.serde.attrs.skip_deserializing() {
+            return None;
+        }
+        let ident = &variant.serde.ident;
+        let bindings: Vec<Ident> = (0..variant.fields.len())
+            .map(|i| format_ident!("__f{i}"))
+            .collect();
+        let keyed = matches!(variant.serde.style, Style::Struct);
+        let pattern = if keyed {
+            let members = variant.fields.iter().map(|f| &f.serde.member);
+            quote!(Self::#ident { #(#members: #bindings),* })
+        } else {
+            quote!(Self::#ident(#(#bindings),*))
+        };
+        let checks = variant
+            .fields
+            .iter()
+            .zip(&bindings)
+            .map(|(field, binding)| self.field_checks(field, &quote!(#binding), keyed));
         let private = &self.private;
-        if field.attrs.skip_deserializing() {
+        let push = self
+            .variant_segment(variant)
+            .map(|segment| quote!(#private::push_key(__path, #segment);));
+        Some(quote! {
+            #pattern => {
+                let __outer = __path.len();
+                #push
+                #(#checks)*
+                __path.truncate(__outer);
+            }
+        })
+    }
+
+    /// The key a variant's content sits under in serde's JSON, when there is one: the
+    /// variant's name (external tagging) or the content key (adjacent tagging).
+    fn variant_segment(&self, variant: &Variant<'_>) -> Option<String> {
+        let tag = self.input.serde.attrs.tag();
+        if variant.serde.attrs.untagged() {
+            return None;
+        }
+        match tag {
+            TagType::External => Some(variant.serde.attrs.name().deserialize_name().to_owned()),
+            TagType::Adjacent { content, .. } => Some(content.clone()),
+            TagType::Internal { .. } | TagType::None => None,
+        }
+    }
+
+    /// Validators and nested checks for one field; `access` is an expression of type `&T`.
+    fn field_checks(&self, field: &Field<'_>, access: &TokenStream, keyed: bool) -> TokenStream {
+        let private = &self.private;
+        let serde = &field.serde.attrs;
+        if serde.skip_deserializing() {
             return TokenStream::new();
         }
-        let nested = self.nested(field.ty, access, 0);
-        let validator = attrs.validate.as_ref().map(|f| {
+        let nested = self.nested(field.serde.ty, access, 0);
+        let validator = field.attrs.validate.as_ref().map(|f| {
             quote_spanned!(f.span()=> #private::check(#f(#access), __path, ::core::option::Option::None, __out);)
         });
         if nested.is_empty() && validator.is_none() {
             return TokenStream::new();
         }
-        let push = (keyed && !field.attrs.flatten()).then(|| {
-            let name = field.attrs.name().deserialize_name();
+        let push = (keyed && !serde.flatten()).then(|| {
+            let name = serde.name().deserialize_name();
             quote!(#private::push_key(__path, #name);)
         });
         quote! {{
