@@ -145,7 +145,7 @@ fn variant_keys(attrs: &Member, cx: &Ctxt) {
 /// With `#[extract(schemars)]` the schema comes from the type's own `JsonSchema` impl, so
 /// our schema constraints would be silently ignored: reject them.
 fn schemars_reuse(input: &Input<'_>, attrs: &Member, cx: &Ctxt) {
-    if input.attrs.schemars.is_some()
+    if input.attrs.schemars
         && let Some((key, span)) = attrs.field_only_span()
     {
         cx.error(

@@ -33,7 +33,7 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
         private: quote!(#krate::__private),
         krate,
     };
-    let json_schema = if input.attrs.schemars.is_some() {
+    let json_schema = if input.attrs.schemars {
         TokenStream::new()
     } else {
         cx.json_schema_impl()
