@@ -669,3 +669,34 @@ fn nested_extract_fields_are_validated_through_options_vecs_boxes_and_maps() {
     let entry: Entry = serde_json::from_value(json!({"kind": "One", "item": {"qty": 0}})).unwrap();
     assert_eq!(entry.validate().unwrap_err()[0].path, "/item/qty");
 }
+
+#[test]
+#[allow(dead_code, reason = "only the types' schemas are looked at")]
+fn const_generic_arguments_name_their_own_schemas() {
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Extract)]
+    struct Fixed<const N: usize> {
+        values: Vec<u8>,
+    }
+
+    #[derive(Deserialize, Extract)]
+    struct TwoSizes {
+        small: Fixed<1>,
+        large: Fixed<2>,
+    }
+
+    assert_eq!(factum::schema::<Fixed<1>>().name(), "Fixed_for_1");
+    assert_eq!(factum::schema::<Fixed<2>>().name(), "Fixed_for_2");
+    let two = factum::schema::<TwoSizes>().json();
+    let mut defs: Vec<&str> = two["$defs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    defs.sort_unstable();
+    assert_eq!(defs, ["Fixed_for_1", "Fixed_for_2"]);
+    assert_eq!(two["properties"]["small"]["$ref"], "#/$defs/Fixed_for_1");
+    assert_eq!(two["properties"]["large"]["$ref"], "#/$defs/Fixed_for_2");
+}

@@ -35,24 +35,37 @@ impl Codegen<'_> {
     }
 
     /// `schema_name` and `schema_id`: serde's name of the type, and for a generic type the
-    /// names (ids) of its arguments too, so that every instantiation gets its own.
+    /// names (ids) of its type and then const arguments too (schemars' order), so that every
+    /// instantiation, `Fixed<1>` as `Page<Person>`, gets its own.
     fn schema_name_and_id(&self) -> (TokenStream, TokenStream) {
         let private = &self.private;
         let base = self.input.serde.attrs.name().deserialize_name();
-        let params = self.type_params();
-        if params.is_empty() {
+        let types = self.type_params();
+        let consts: Vec<TokenStream> = self
+            .input
+            .serde
+            .generics
+            .const_params()
+            .map(|c| {
+                let ident = &c.ident;
+                quote!(#private::Cow::Owned(::std::string::ToString::to_string(&#ident)))
+            })
+            .collect();
+        if types.is_empty() && consts.is_empty() {
             return (
                 quote!(#private::Cow::Borrowed(#base)),
                 quote!(#private::Cow::Borrowed(::core::concat!(::core::module_path!(), "::", #base))),
             );
         }
+        let names = quote!(#(<#types as #private::JsonSchema>::schema_name(),)* #(#consts,)*);
+        let ids = quote!(#(<#types as #private::JsonSchema>::schema_id(),)* #(#consts,)*);
         (
-            quote!(#private::generic_name(#base, &[#(<#params as #private::JsonSchema>::schema_name()),*])),
+            quote!(#private::generic_name(#base, &[#names])),
             quote!(#private::Cow::Owned(::std::format!(
                 "{}::{}<{}>",
                 ::core::module_path!(),
                 #base,
-                [#(<#params as #private::JsonSchema>::schema_id()),*].join(",")
+                [#ids].join(",")
             ))),
         )
     }
