@@ -700,3 +700,47 @@ fn const_generic_arguments_name_their_own_schemas() {
     assert_eq!(two["properties"]["small"]["$ref"], "#/$defs/Fixed_for_1");
     assert_eq!(two["properties"]["large"]["$ref"], "#/$defs/Fixed_for_2");
 }
+
+#[test]
+#[allow(dead_code, reason = "only the types' schemas are looked at")]
+fn the_envelope_key_is_the_serde_name_in_snake_case_written_at_compile_time() {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Extract)]
+    enum Sentiment {
+        Positive,
+        Negative,
+    }
+
+    /// The Rust name and the name the model is shown differ: the key follows the latter.
+    #[derive(Deserialize, Extract)]
+    #[serde(rename = "HTTPVerdict")]
+    enum Mood {
+        Good,
+        Bad,
+    }
+
+    assert_eq!(
+        factum::schema::<Sentiment>().envelope_key(),
+        Some("sentiment")
+    );
+    assert!(matches!(
+        Sentiment::envelope_key(),
+        Cow::Borrowed("sentiment")
+    ));
+    assert_eq!(factum::schema::<Mood>().name(), "HTTPVerdict");
+    assert_eq!(
+        factum::schema::<Mood>().envelope_key(),
+        Some("http_verdict")
+    );
+    assert!(matches!(
+        Mood::envelope_key(),
+        Cow::Borrowed("http_verdict")
+    ));
+    assert_eq!(
+        factum::schema::<Vec<Mood>>().envelope_key(),
+        Some("http_verdict_list")
+    );
+}

@@ -1,6 +1,7 @@
 //! The `Extract` impl: instructions, the cached schema, and `validate_into`, which runs
 //! the user's validators and recurses into nested `Extract` values with their JSON paths.
 
+use heck::ToSnakeCase as _;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use serde_derive_internals::ast::Style;
@@ -24,22 +25,13 @@ impl Codegen<'_> {
             .predicates
             .push(parse_quote!(#ident #ty_g: #private::serde::de::DeserializeOwned));
         let instructions = opt_str(self.input.attrs.instructions.as_deref());
-        // A `static` in a generic impl would be shared by every instantiation, so only
-        // non-generic types get their own cell; generic ones use the shared map.
-        let schema_fn = (!self.input.is_generic()).then(|| {
-            quote! {
-                fn schema() -> &'static #krate::Schema {
-                    static __CELL: ::std::sync::OnceLock<#krate::Schema> = ::std::sync::OnceLock::new();
-                    #private::static_schema::<Self>(&__CELL)
-                }
-            }
-        });
+        let per_type = self.per_type_items();
         let validate = self.validate_body();
         quote! {
             #[automatically_derived]
             impl #impl_g #krate::Extract for #ident #ty_g #where_c {
                 const INSTRUCTIONS: ::core::option::Option<&'static str> = #instructions;
-                #schema_fn
+                #per_type
                 fn validate_into(
                     &self,
                     __path: &mut ::std::string::String,
@@ -48,6 +40,34 @@ impl Codegen<'_> {
                     #validate
                 }
             }
+        }
+    }
+
+    /// The items only a non-generic type can have: a `static` in a generic impl would be
+    /// shared by every instantiation, and the envelope key of a generic type depends on its
+    /// arguments, so generic types keep the trait's defaults (the shared map, the schema
+    /// name). `#[extract(schemars)]` types keep the default key too, which follows the name
+    /// their own `JsonSchema` impl gives.
+    fn per_type_items(&self) -> TokenStream {
+        if self.input.is_generic() {
+            return TokenStream::new();
+        }
+        let private = &self.private;
+        let krate = &self.krate;
+        let envelope_key = (!self.input.attrs.schemars).then(|| {
+            let key = envelope_key(self.input.serde.attrs.name().deserialize_name());
+            quote! {
+                fn envelope_key() -> ::std::borrow::Cow<'static, str> {
+                    ::std::borrow::Cow::Borrowed(#key)
+                }
+            }
+        });
+        quote! {
+            fn schema() -> &'static #krate::Schema {
+                static __CELL: ::std::sync::OnceLock<#krate::Schema> = ::std::sync::OnceLock::new();
+                #private::static_schema::<Self>(&__CELL)
+            }
+            #envelope_key
         }
     }
 
@@ -162,6 +182,17 @@ impl Codegen<'_> {
             #validator
             __path.truncate(__len);
         }}
+    }
+}
+
+/// The envelope key of a type named `name` (its schema name): the name in snake case, or
+/// `value` when nothing of it is left, the rule `Extract::envelope_key`'s default follows.
+fn envelope_key(name: &str) -> String {
+    let key = name.to_snake_case();
+    if key.is_empty() {
+        "value".to_owned()
+    } else {
+        key
     }
 }
 
