@@ -17,9 +17,9 @@ pub use serde_json::{Map, Value};
 pub use std::borrow::Cow;
 
 pub use schema::{
-    Annotations, adjacently_tagged, annotate, close, constant, describe, externally_tagged,
-    flatten, generic_name, inline_object, internally_tagged, null, object, property, static_schema,
-    union, unit_enum,
+    Annotations, adjacently_tagged, annotate, close, constant, describe_container,
+    externally_tagged, flatten, generic_name, inline_object, internally_tagged, null, object,
+    property, static_schema, union, unit_enum,
 };
 pub use strict::{StrictSchema, assert_strict};
-pub use validate::{Probe, ViaExtract, ViaNothing, check, push_index, push_key};
+pub use validate::{Probe, ViaExtract, ViaNothing, push_index, push_key, run_validator};

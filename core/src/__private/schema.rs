@@ -24,19 +24,7 @@ pub struct Annotations {
     pub format: Option<&'static str>,
 }
 
-impl Annotations {
-    pub const NONE: Annotations = Annotations {
-        description: None,
-        examples: &[],
-        minimum: None,
-        maximum: None,
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        format: None,
-    };
-}
-
+/// A bound as JSON: an integer when it is whole, so that `range(min = 0)` reads `0`.
 fn number(value: f64) -> Value {
     if value.fract() == 0.0 && value.abs() < 9.0e15 {
         Value::from(value as i64)
@@ -112,18 +100,8 @@ pub fn annotate(
     } else {
         Vec::new()
     };
+    describe_container(schema, annotations.description, annotations.examples);
     let object = schema.ensure_object();
-    if let Some(description) = annotations.description {
-        object.insert("description".into(), description.into());
-    }
-    if !annotations.examples.is_empty() {
-        let examples = annotations
-            .examples
-            .iter()
-            .filter_map(|text| serde_json::from_str::<Value>(text).ok())
-            .collect();
-        object.insert("examples".into(), Value::Array(examples));
-    }
     if let Some(min) = annotations.minimum {
         object.insert("minimum".into(), number(min));
     }
@@ -228,8 +206,8 @@ pub fn close(schema: &mut JsonSchemaDoc) {
         .or_insert(Value::Bool(false));
 }
 
-/// Sets a container's description and examples.
-pub fn describe(
+/// Sets the description and examples of a type, a variant's branch or a field.
+pub fn describe_container(
     schema: &mut JsonSchemaDoc,
     description: Option<&'static str>,
     examples: &'static [&'static str],

@@ -5,7 +5,7 @@ use crate::json;
 use crate::{Extract, Violation};
 
 /// Runs one user validator and records its message at `path / segment`.
-pub fn check(
+pub fn run_validator(
     result: Result<(), String>,
     path: &mut String,
     segment: Option<&str>,

@@ -79,10 +79,10 @@ impl Codegen<'_> {
     ) -> TokenStream {
         let private = &self.private;
         let description = opt_str(description);
-        quote!(#private::describe(&mut #target, #description, &[#(#examples),*]);)
+        quote!(#private::describe_container(&mut #target, #description, &[#(#examples),*]);)
     }
 
-    fn describe_container(&self) -> TokenStream {
+    fn describe_type(&self) -> TokenStream {
         let attrs = &self.input.attrs;
         self.describe(&quote!(__s), attrs.description.as_deref(), &attrs.examples)
     }
@@ -92,7 +92,7 @@ impl Codegen<'_> {
             Data::Struct(style, fields) => self.struct_schema(*style, fields),
             Data::Enum(variants) => self.enum_schema(variants),
         };
-        let describe = self.describe_container();
+        let describe = self.describe_type();
         quote! {
             let mut __s = { #content };
             #describe

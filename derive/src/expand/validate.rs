@@ -74,7 +74,7 @@ impl Codegen<'_> {
     fn validate_body(&self) -> TokenStream {
         let private = &self.private;
         let container = self.input.attrs.validate.as_ref().map(|f| {
-            quote_spanned!(f.span()=> #private::check(#f(self), __path, ::core::option::Option::None, __out);)
+            quote_spanned!(f.span()=> #private::run_validator(#f(self), __path, ::core::option::Option::None, __out);)
         });
         let fields = match &self.input.data {
             Data::Struct(style, fields) => {
@@ -166,7 +166,7 @@ impl Codegen<'_> {
         }
         let nested = self.nested(field.serde.ty, access, 0);
         let validator = field.attrs.validate.as_ref().map(|f| {
-            quote_spanned!(f.span()=> #private::check(#f(#access), __path, ::core::option::Option::None, __out);)
+            quote_spanned!(f.span()=> #private::run_validator(#f(#access), __path, ::core::option::Option::None, __out);)
         });
         if nested.is_empty() && validator.is_none() {
             return TokenStream::new();
