@@ -248,6 +248,19 @@ impl Codegen<'_> {
         if body.is_empty() {
             return body;
         }
+        self.look_through(&wrapper, inner, value, &v, &body, depth)
+    }
+
+    /// `body`, run on the element `v` of `value`, with the element's JSON-pointer segment.
+    fn look_through(
+        &self,
+        wrapper: &Wrapper,
+        inner: &Type,
+        value: &TokenStream,
+        v: &Ident,
+        body: &TokenStream,
+        depth: usize,
+    ) -> TokenStream {
         let private = &self.private;
         match wrapper {
             Wrapper::Option => quote! {
