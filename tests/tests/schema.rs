@@ -644,7 +644,10 @@ mod nested_validation {
         One { item: Item },
     }
 
-    #[allow(clippy::trivially_copy_pass_by_ref)]
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "a field validator takes `&FieldType`"
+    )]
     fn positive(qty: &i32) -> Result<(), String> {
         if *qty > 0 {
             Ok(())
@@ -754,4 +757,31 @@ fn the_envelope_key_is_the_serde_name_in_snake_case_written_at_compile_time() {
         factum::schema::<Vec<Mood>>().envelope_key(),
         Some("http_verdict_list")
     );
+}
+
+#[test]
+#[allow(dead_code, reason = "only the types' schemas are looked at")]
+fn repeated_examples_all_reach_the_schema_and_empty_struct_variants_derive() {
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Extract)]
+    #[extract(example = r#"{"size": 1}"#, example = r#"{"size": 2}"#)]
+    struct Sized {
+        #[extract(example = 1, example = -2)]
+        size: i32,
+    }
+
+    #[derive(Deserialize, Extract)]
+    #[serde(tag = "kind")]
+    enum Signal {
+        Empty {},
+        Full { level: u8 },
+    }
+
+    let sized = factum::schema::<Sized>().json();
+    assert_eq!(sized["examples"], json!([{"size": 1}, {"size": 2}]));
+    assert_eq!(sized["properties"]["size"]["examples"], json!([1, -2]));
+    let signal = factum::schema::<Signal>().json();
+    assert_eq!(signal["oneOf"][0]["properties"]["kind"]["const"], "Empty");
+    assert_eq!(signal["oneOf"][1]["required"], json!(["kind", "level"]));
 }
