@@ -1,3 +1,6 @@
+//! The [`Extract`] trait, what `#[derive(Extract)]` implements, and its impls for lists,
+//! options, boxes and plain values.
+
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;

@@ -3,7 +3,8 @@
 //! Use it through `factum::Extract`; this crate is an implementation detail. The phases
 //! live apart, as in serde_derive and thiserror: `attr` reads our attributes, `ast` joins
 //! them with serde's view of the type, `check` states the cross-item rules, `expand`
-//! generates the code.
+//! generates the code, and `fallback` emits stub impls beside the errors. Errors gather in
+//! `ctxt`'s context, so one compile reports all of them; `ty` reads field types' syntax.
 
 extern crate proc_macro;
 

@@ -4,7 +4,11 @@
 //! nested checks, `strict` holds the OpenAI strict-mode marker. Every item the expansion
 //! names is re-exported here, so paths read `__private::NAME`.
 
-#![allow(missing_docs, clippy::missing_panics_doc)]
+#![allow(
+    missing_docs,
+    clippy::missing_panics_doc,
+    reason = "hidden support code for the derive's expansions, documented for maintainers only"
+)]
 
 mod schema;
 mod strict;

@@ -28,7 +28,7 @@ impl Codegen<'_> {
             impl #impl_g #private::StrictSchema for #ident #ty_g #where_c {}
 
             const _: () = {
-                #[allow(dead_code, clippy::extra_unused_type_parameters)]
+                #[allow(dead_code, clippy::extra_unused_type_parameters, reason = "a compile-time proof, never called; it names the type's parameters to bound them")]
                 fn __factum_strict #impl_g () #where_c {
                     #(#asserts)*
                 }

@@ -99,8 +99,7 @@ impl Codegen<'_> {
             .iter()
             .filter_map(|variant| self.variant_checks(variant));
         quote! {
-            // Every variant may have an arm, and then the catch-all is unreachable.
-            #[allow(unreachable_patterns)]
+            #[allow(unreachable_patterns, reason = "when every variant has an arm, the catch-all is unreachable")]
             match self {
                 #(#arms)*
                 _ => {}
@@ -298,7 +297,7 @@ impl Codegen<'_> {
     fn probe(&self, value: &TokenStream) -> TokenStream {
         let private = &self.private;
         quote! {{
-            #[allow(unused_imports)]
+            #[allow(unused_imports, reason = "only one of the two traits is picked for a given type")]
             use #private::{ViaExtract as _, ViaNothing as _};
             (&#private::Probe(#value)).nested(__path, __out);
         }}
