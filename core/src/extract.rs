@@ -1,3 +1,6 @@
+//! The [`Extract`] trait, what `#[derive(Extract)]` implements, and its impls for lists,
+//! options, boxes and plain values.
+
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
@@ -43,9 +46,15 @@ pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
     }
 
     /// The key a non-object root is asked for under (see [`Schema::envelope_key`]): the
-    /// type's name in snake case. The derive gives the Rust type's name (`Sentiment` →
-    /// `sentiment`); `Vec<T>` gives `{T's key}_list`, plain values `answer`. A hand-written
-    /// impl gets its schema name in snake case.
+    /// type's schema name in snake case, so that it agrees with the name the model is shown.
+    ///
+    /// For a derived type that name is serde's: the Rust name (`Sentiment` → `sentiment`),
+    /// or the container's `#[serde(rename = "…")]` (`#[serde(rename = "Verdict")]` →
+    /// `verdict`), which is how to choose another key. The derive writes the key out at
+    /// compile time; generic types and `#[extract(schemars)]` types keep this default, which
+    /// computes the same rule from [`schemars::JsonSchema::schema_name`]. `Vec<T>` gives
+    /// `{T's key}_list`, plain values `answer`, a hand-written impl its schema name in snake
+    /// case.
     fn envelope_key() -> Cow<'static, str> {
         Cow::Owned(crate::schema::envelope_key_for(&Self::schema_name()))
     }

@@ -1,3 +1,6 @@
+//! [`Schema`], a type's source schema with its lowered dialects, prompt and validator, the
+//! per-type cache behind [`schema`], and the envelope of non-object roots.
+
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::fmt;

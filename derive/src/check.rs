@@ -1,55 +1,55 @@
 //! Cross-item rules, each stated above its check. Every violation is a spanned error, and
 //! all of them are reported in one compile.
 
-use serde_derive_internals::ast::{Data, Field, Style};
+use serde_derive_internals::ast::Style;
 use syn::spanned::Spanned;
 
-use crate::ast::{Input, Members};
+use crate::ast::{Data, Field, Input};
 use crate::attr::Member;
-use crate::ctxt::Errors;
+use crate::ctxt::Ctxt;
 use crate::ty::{self, Kind};
 
-pub(crate) fn check(input: &Input<'_>, errors: &Errors) {
-    lifetimes(input, errors);
-    match (&input.serde.data, &input.members) {
-        (Data::Struct(style, fields), Members::Struct(attrs)) => {
+pub(crate) fn check(input: &Input<'_>, cx: &Ctxt) {
+    lifetimes(input, cx);
+    match &input.data {
+        Data::Struct(style, fields) => {
             tuple_arity(
                 *style,
                 fields.len(),
                 &input.serde.ident,
                 "tuple structs",
-                errors,
+                cx,
             );
-            for (field, attrs) in fields.iter().zip(attrs) {
-                member_types(field, attrs, errors);
-                schemars_reuse(input, attrs, errors);
-            }
+            fields_fit(input, fields, cx);
         }
-        (Data::Enum(variants), Members::Enum(attrs)) => {
-            for (variant, (own, fields)) in variants.iter().zip(attrs) {
+        Data::Enum(variants) => {
+            for variant in variants {
                 tuple_arity(
-                    variant.style,
+                    variant.serde.style,
                     variant.fields.len(),
-                    &variant.ident,
+                    &variant.serde.ident,
                     "tuple variants",
-                    errors,
+                    cx,
                 );
-                variant_keys(own, errors);
-                for (field, attrs) in variant.fields.iter().zip(fields) {
-                    member_types(field, attrs, errors);
-                    schemars_reuse(input, attrs, errors);
-                }
+                variant_keys(&variant.attrs, cx);
+                fields_fit(input, &variant.fields, cx);
             }
         }
-        _ => {}
+    }
+}
+
+fn fields_fit(input: &Input<'_>, fields: &[Field<'_>], cx: &Ctxt) {
+    for field in fields {
+        member_types(field, cx);
+        schemars_reuse(input, &field.attrs, cx);
     }
 }
 
 /// An extracted value is deserialized from an owned reply and cached for the whole
 /// process, so it cannot borrow: no lifetime parameters.
-fn lifetimes(input: &Input<'_>, errors: &Errors) {
+fn lifetimes(input: &Input<'_>, cx: &Ctxt) {
     if let Some(lt) = input.serde.generics.lifetimes().next() {
-        errors.spanned(
+        cx.spanned(
             lt,
             "`#[derive(Extract)]` types own their data: lifetime parameters are not supported (use `String` instead of `&str`)",
         );
@@ -58,9 +58,9 @@ fn lifetimes(input: &Input<'_>, errors: &Errors) {
 
 /// A JSON array of positional values has no field names or docs for the model to follow,
 /// and neither OpenAI strict mode nor llama.cpp handles tuple schemas well: only newtypes.
-fn tuple_arity(style: Style, len: usize, ident: &syn::Ident, what: &str, errors: &Errors) {
+fn tuple_arity(style: Style, len: usize, ident: &syn::Ident, what: &str, cx: &Ctxt) {
     if matches!(style, Style::Tuple) && len > 1 {
-        errors.spanned(
+        cx.spanned(
             ident,
             format!("`#[derive(Extract)]` does not support {what} with more than one field: a model cannot tell positional values apart; use named fields"),
         );
@@ -70,51 +70,52 @@ fn tuple_arity(style: Style, len: usize, ident: &syn::Ident, what: &str, errors:
 /// Constraints must fit the field's type: `range` on numbers, `length` on strings and
 /// lists, `pattern` and `format` on strings. Types the derive cannot see through (aliases,
 /// user types) are accepted and checked when the schema is validated.
-fn member_types(field: &Field<'_>, attrs: &Member, errors: &Errors) {
-    let kind = ty::kind(field.ty);
+fn member_types(field: &Field<'_>, cx: &Ctxt) {
+    let attrs = &field.attrs;
+    let kind = ty::kind(field.serde.ty);
     let name = field_name(field);
     if let Some(range) = &attrs.range
         && !matches!(kind, Kind::Number | Kind::Unknown)
     {
-        errors.push(syn::Error::new(
+        cx.error(
             range.span,
             format!(
                 "`range` applies to numbers, but {name} is {}",
                 kind.describe()
             ),
-        ));
+        );
     }
     if let Some(length) = &attrs.length
         && !matches!(kind, Kind::String | Kind::Array | Kind::Unknown)
     {
-        errors.push(syn::Error::new(
+        cx.error(
             length.span,
             format!(
                 "`length` applies to strings and lists, but {name} is {}",
                 kind.describe()
             ),
-        ));
+        );
     }
     for (key, attr) in [("pattern", &attrs.pattern), ("format", &attrs.format)] {
         if let Some(attr) = attr
             && !matches!(kind, Kind::String | Kind::Unknown)
         {
-            errors.push(syn::Error::new(
+            cx.error(
                 attr.span,
                 format!(
                     "`{key}` applies to strings, but {name} is {}",
                     kind.describe()
                 ),
-            ));
+            );
         }
     }
 }
 
 fn field_name(field: &Field<'_>) -> String {
-    match &field.member {
+    match &field.serde.member {
         syn::Member::Named(ident) => format!("field `{ident}`"),
         syn::Member::Unnamed(_) => {
-            let ty = field.ty;
+            let ty = field.serde.ty;
             format!(
                 "the field of type `{}`",
                 quote::quote!(#ty).to_string().replace(' ', "")
@@ -124,32 +125,32 @@ fn field_name(field: &Field<'_>) -> String {
 }
 
 /// A variant is a choice, not a value: value constraints go on its fields.
-fn variant_keys(attrs: &Member, errors: &Errors) {
+fn variant_keys(attrs: &Member, cx: &Ctxt) {
     if let Some((key, span)) = attrs.field_only_span() {
-        errors.push(syn::Error::new(
+        cx.error(
             span,
             format!(
                 "`{key}` belongs on a field; on a variant only `description` and `example` apply"
             ),
-        ));
+        );
     }
     if let Some(path) = &attrs.validate {
-        errors.push(syn::Error::new(
+        cx.error(
             path.span(),
             "`validate` belongs on a field or on the type, not on a variant",
-        ));
+        );
     }
 }
 
 /// With `#[extract(schemars)]` the schema comes from the type's own `JsonSchema` impl, so
 /// our schema constraints would be silently ignored: reject them.
-fn schemars_reuse(input: &Input<'_>, attrs: &Member, errors: &Errors) {
-    if input.attrs.schemars.is_some()
+fn schemars_reuse(input: &Input<'_>, attrs: &Member, cx: &Ctxt) {
+    if input.attrs.schemars
         && let Some((key, span)) = attrs.field_only_span()
     {
-        errors.push(syn::Error::new(
+        cx.error(
             span,
             format!("`{key}` has no effect with `#[extract(schemars)]`: the schema comes from the `JsonSchema` impl; use `#[schemars({key} …)]`"),
-        ));
+        );
     }
 }

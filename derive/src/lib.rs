@@ -3,7 +3,8 @@
 //! Use it through `factum::Extract`; this crate is an implementation detail. The phases
 //! live apart, as in serde_derive and thiserror: `attr` reads our attributes, `ast` joins
 //! them with serde's view of the type, `check` states the cross-item rules, `expand`
-//! generates the code.
+//! generates the code, and `fallback` emits stub impls beside the errors. Errors gather in
+//! `ctxt`'s context, so one compile reports all of them; `ty` reads field types' syntax.
 
 extern crate proc_macro;
 
@@ -12,10 +13,13 @@ mod attr;
 mod check;
 mod ctxt;
 mod expand;
+mod fallback;
 mod ty;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
+
+use crate::ctxt::Ctxt;
 
 /// Derives `factum::Extract` and `schemars::JsonSchema` (the source schema) for a struct or
 /// enum that also derives serde's `Deserialize`. See `factum::Extract` for the attributes.
@@ -25,32 +29,20 @@ pub fn derive_extract(input: TokenStream) -> TokenStream {
     derive(&input).into()
 }
 
+/// Parse → check → expand, or the errors with stub impls (thiserror's shape).
 fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
-    let errors = ctxt::Errors::default();
-    let parsed = ast::parse(input, &errors);
-    let (output, schemars, krate) = match &parsed {
-        Ok(parsed) => {
-            check::check(parsed, &errors);
-            (
-                expand::expand(parsed),
-                parsed.attrs.schemars.is_some(),
-                parsed.attrs.krate.clone(),
-            )
-        }
-        Err(ast::Failure::Serde) => {
-            // serde's own derive reports its attribute errors; adding ours would only
-            // repeat them. Nothing is emitted, so `Extract` is simply not implemented.
-            let _ = errors.finish();
-            return proc_macro2::TokenStream::new();
-        }
-        Err(ast::Failure::Ours) => (proc_macro2::TokenStream::new(), false, None),
-    };
-    match errors.finish() {
-        Ok(()) => output,
-        Err(error) => {
-            let mut tokens = error.into_compile_error();
-            tokens.extend(expand::fallback(input, schemars, krate.as_ref()));
-            tokens
-        }
+    let cx = Ctxt::new();
+    let serde = ast::serde_view(input, &cx);
+    let parsed = serde
+        .as_ref()
+        .map(|serde| ast::Input::from_serde(serde, &cx));
+    if let Some(parsed) = &parsed {
+        check::check(parsed, &cx);
+    }
+    match cx.check() {
+        Ok(()) => parsed
+            .map(|parsed| expand::expand(&parsed))
+            .unwrap_or_default(),
+        Err(errors) => fallback::expand(input, errors),
     }
 }

@@ -2,7 +2,7 @@
 //! rules ("Supported schemas" in the Structured Outputs guide, as summarised in
 //! `shared/PROVIDERS.md` §2), independently of factum's lowering code.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Keywords the strict subset accepts on a schema object.
 const ALLOWED: &[&str] = &[
@@ -74,6 +74,23 @@ fn walk(schema: &Value, path: &str, out: &mut Vec<String>, counts: &mut Counts, 
         out.push(format!("{path}: a boolean schema is not allowed"));
         return;
     };
+    keywords(object, path, out);
+    if let Some(Value::Array(values)) = object.get("enum") {
+        counts.enum_values += values.len();
+    }
+    let is_object = object.get("type").is_some_and(|t| {
+        t == "object" || t.as_array().is_some_and(|a| a.contains(&"object".into()))
+    });
+    let mut depth = depth;
+    if is_object || object.contains_key("properties") {
+        depth += 1;
+        properties(object, path, out, counts, depth);
+    }
+    children(object, path, out, counts, depth);
+}
+
+/// The keywords, types and format of one schema, checked against the documented lists.
+fn keywords(object: &Map<String, Value>, path: &str, out: &mut Vec<String>) {
     if object.contains_key("$ref") && object.len() > 1 {
         out.push(format!("{path}: `$ref` cannot have sibling keywords"));
     }
@@ -100,45 +117,55 @@ fn walk(schema: &Value, path: &str, out: &mut Vec<String>, counts: &mut Counts, 
     {
         out.push(format!("{path}: format `{format}` is not supported"));
     }
-    if let Some(Value::Array(values)) = object.get("enum") {
-        counts.enum_values += values.len();
+}
+
+/// An object schema at nesting `depth`: closed, every property required, each walked.
+fn properties(
+    object: &Map<String, Value>,
+    path: &str,
+    out: &mut Vec<String>,
+    counts: &mut Counts,
+    depth: usize,
+) {
+    if depth > 5 {
+        out.push(format!("{path}: nesting depth {depth} is over 5"));
     }
-    let is_object = object.get("type").is_some_and(|t| {
-        t == "object" || t.as_array().is_some_and(|a| a.contains(&"object".into()))
-    });
-    let mut depth = depth;
-    if is_object || object.contains_key("properties") {
-        depth += 1;
-        if depth > 5 {
-            out.push(format!("{path}: nesting depth {depth} is over 5"));
-        }
-        if object.get("additionalProperties") != Some(&Value::Bool(false)) {
+    if object.get("additionalProperties") != Some(&Value::Bool(false)) {
+        out.push(format!(
+            "{path}: objects need `additionalProperties: false`"
+        ));
+    }
+    let properties = object.get("properties").and_then(Value::as_object);
+    let required: Vec<&str> = object
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for (key, property) in properties.into_iter().flatten() {
+        counts.properties += 1;
+        if !required.contains(&key.as_str()) {
             out.push(format!(
-                "{path}: objects need `additionalProperties: false`"
+                "{path}/properties/{key}: every property must be required"
             ));
         }
-        let properties = object.get("properties").and_then(Value::as_object);
-        let required: Vec<&str> = object
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        for (key, property) in properties.into_iter().flatten() {
-            counts.properties += 1;
-            if !required.contains(&key.as_str()) {
-                out.push(format!(
-                    "{path}/properties/{key}: every property must be required"
-                ));
-            }
-            walk(
-                property,
-                &format!("{path}/properties/{key}"),
-                out,
-                counts,
-                depth,
-            );
-        }
+        walk(
+            property,
+            &format!("{path}/properties/{key}"),
+            out,
+            counts,
+            depth,
+        );
     }
+}
+
+/// The subschemas that are not properties: items, `anyOf` branches, definitions.
+fn children(
+    object: &Map<String, Value>,
+    path: &str,
+    out: &mut Vec<String>,
+    counts: &mut Counts,
+    depth: usize,
+) {
     if let Some(items) = object.get("items") {
         walk(items, &format!("{path}/items"), out, counts, depth);
     }

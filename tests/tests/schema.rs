@@ -244,7 +244,16 @@ fn dialect_errors_name_the_json_path() {
         .for_dialect(Dialect::OpenAiStrict)
         .unwrap_err();
     assert_eq!(value.path(), "/properties/payload");
+    // The llama.cpp dialect has no such limits.
+    assert!(
+        factum::schema::<Deep1>()
+            .for_dialect(Dialect::LlamaCpp)
+            .is_ok()
+    );
+}
 
+#[test]
+fn dialect_limits_on_width_enum_size_and_name_name_the_json_path() {
     let many: serde_json::Map<String, Value> = (0..101)
         .map(|i| (format!("f{i}"), json!({"type": "integer"})))
         .collect();
@@ -283,12 +292,6 @@ fn dialect_errors_name_the_json_path() {
     ));
     let long = Schema::new("x".repeat(65), json!({"type": "object"}), None);
     assert!(long.for_dialect(Dialect::OpenAiStrict).is_err());
-    // The llama.cpp dialect has no such limits.
-    assert!(
-        factum::schema::<Deep1>()
-            .for_dialect(Dialect::LlamaCpp)
-            .is_ok()
-    );
 }
 
 #[test]
@@ -356,6 +359,10 @@ fn prompts_carry_docs_constraints_choices_and_instructions() {
     assert_eq!(Schema::of::<Invoice>().prompt(), prompt);
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one sample per zoo shape, read as a table; split, it would no longer be one list"
+)]
 fn samples() -> Vec<(&'static str, Value, &'static Schema)> {
     let line = Line {
         description: "Widget".into(),
@@ -510,6 +517,10 @@ fn serialized_samples_validate_against_their_source_schema() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "a table of broken samples and their paths, checked by one loop"
+)]
 fn samples_that_break_a_constraint_are_rejected_at_the_right_path() {
     let cases: Vec<(&Schema, Value, &str)> = vec![
         (Person::schema(), json!({"name": "A", "age": 151}), "/age"),
@@ -633,7 +644,10 @@ mod nested_validation {
         One { item: Item },
     }
 
-    #[allow(clippy::trivially_copy_pass_by_ref)]
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "a field validator takes `&FieldType`"
+    )]
     fn positive(qty: &i32) -> Result<(), String> {
         if *qty > 0 {
             Ok(())
@@ -668,4 +682,106 @@ fn nested_extract_fields_are_validated_through_options_vecs_boxes_and_maps() {
 
     let entry: Entry = serde_json::from_value(json!({"kind": "One", "item": {"qty": 0}})).unwrap();
     assert_eq!(entry.validate().unwrap_err()[0].path, "/item/qty");
+}
+
+#[test]
+#[allow(dead_code, reason = "only the types' schemas are looked at")]
+fn const_generic_arguments_name_their_own_schemas() {
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Extract)]
+    struct Fixed<const N: usize> {
+        values: Vec<u8>,
+    }
+
+    #[derive(Deserialize, Extract)]
+    struct TwoSizes {
+        small: Fixed<1>,
+        large: Fixed<2>,
+    }
+
+    assert_eq!(factum::schema::<Fixed<1>>().name(), "Fixed_for_1");
+    assert_eq!(factum::schema::<Fixed<2>>().name(), "Fixed_for_2");
+    let two = factum::schema::<TwoSizes>().json();
+    let mut defs: Vec<&str> = two["$defs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    defs.sort_unstable();
+    assert_eq!(defs, ["Fixed_for_1", "Fixed_for_2"]);
+    assert_eq!(two["properties"]["small"]["$ref"], "#/$defs/Fixed_for_1");
+    assert_eq!(two["properties"]["large"]["$ref"], "#/$defs/Fixed_for_2");
+}
+
+#[test]
+#[allow(dead_code, reason = "only the types' schemas are looked at")]
+fn the_envelope_key_is_the_serde_name_in_snake_case_written_at_compile_time() {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Extract)]
+    enum Sentiment {
+        Positive,
+        Negative,
+    }
+
+    /// The Rust name and the name the model is shown differ: the key follows the latter.
+    #[derive(Deserialize, Extract)]
+    #[serde(rename = "HTTPVerdict")]
+    enum Mood {
+        Good,
+        Bad,
+    }
+
+    assert_eq!(
+        factum::schema::<Sentiment>().envelope_key(),
+        Some("sentiment")
+    );
+    assert!(matches!(
+        Sentiment::envelope_key(),
+        Cow::Borrowed("sentiment")
+    ));
+    assert_eq!(factum::schema::<Mood>().name(), "HTTPVerdict");
+    assert_eq!(
+        factum::schema::<Mood>().envelope_key(),
+        Some("http_verdict")
+    );
+    assert!(matches!(
+        Mood::envelope_key(),
+        Cow::Borrowed("http_verdict")
+    ));
+    assert_eq!(
+        factum::schema::<Vec<Mood>>().envelope_key(),
+        Some("http_verdict_list")
+    );
+}
+
+#[test]
+#[allow(dead_code, reason = "only the types' schemas are looked at")]
+fn repeated_examples_all_reach_the_schema_and_empty_struct_variants_derive() {
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Extract)]
+    #[extract(example = r#"{"size": 1}"#, example = r#"{"size": 2}"#)]
+    struct Sized {
+        #[extract(example = 1, example = -2)]
+        size: i32,
+    }
+
+    #[derive(Deserialize, Extract)]
+    #[serde(tag = "kind")]
+    enum Signal {
+        Empty {},
+        Full { level: u8 },
+    }
+
+    let sized = factum::schema::<Sized>().json();
+    assert_eq!(sized["examples"], json!([{"size": 1}, {"size": 2}]));
+    assert_eq!(sized["properties"]["size"]["examples"], json!([1, -2]));
+    let signal = factum::schema::<Signal>().json();
+    assert_eq!(signal["oneOf"][0]["properties"]["kind"]["const"], "Empty");
+    assert_eq!(signal["oneOf"][1]["required"], json!(["kind", "level"]));
 }

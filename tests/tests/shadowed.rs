@@ -1,6 +1,10 @@
 //! The expansion must not rely on the prelude: every name it uses is absolute. These
 //! shadow the usual suspects, as serde's `test_gen.rs` does.
-#![allow(dead_code, non_camel_case_types, clippy::unnecessary_wraps)]
+#![allow(
+    dead_code,
+    clippy::unnecessary_wraps,
+    reason = "the shadowing items exist only to be in scope, and the validators always pass"
+)]
 
 mod shadowed {
     struct Result;

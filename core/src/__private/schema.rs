@@ -1,18 +1,14 @@
-//! What `#[derive(Extract)]` expands to calls into this module, so that the expansion stays
-//! small and every emitted path is absolute. Nothing here is public API.
-
-#![allow(missing_docs, clippy::missing_panics_doc)]
+//! Schema builders for the derive's `JsonSchema` impl: field annotations, objects,
+//! flattening, enums in serde's four tagging styles, generic names and the schema cache.
 
 use std::sync::OnceLock;
 
-pub use schemars;
-pub use schemars::{JsonSchema, Schema as JsonSchemaDoc, SchemaGenerator};
-pub use serde;
-pub use serde_json::{Map, Value};
-pub use std::borrow::Cow;
+use schemars::{JsonSchema, Schema as JsonSchemaDoc, SchemaGenerator};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use crate::json;
-use crate::{Extract, Schema, Violation};
+use crate::{Extract, Schema};
 
 /// The constraints and docs one field, variant or container declares.
 #[derive(Clone, Copy, Default)]
@@ -28,19 +24,7 @@ pub struct Annotations {
     pub format: Option<&'static str>,
 }
 
-impl Annotations {
-    pub const NONE: Annotations = Annotations {
-        description: None,
-        examples: &[],
-        minimum: None,
-        maximum: None,
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        format: None,
-    };
-}
-
+/// A bound as JSON: an integer when it is whole, so that `range(min = 0)` reads `0`.
 fn number(value: f64) -> Value {
     if value.fract() == 0.0 && value.abs() < 9.0e15 {
         Value::from(value as i64)
@@ -116,18 +100,8 @@ pub fn annotate(
     } else {
         Vec::new()
     };
+    describe_container(schema, annotations.description, annotations.examples);
     let object = schema.ensure_object();
-    if let Some(description) = annotations.description {
-        object.insert("description".into(), description.into());
-    }
-    if !annotations.examples.is_empty() {
-        let examples = annotations
-            .examples
-            .iter()
-            .filter_map(|text| serde_json::from_str::<Value>(text).ok())
-            .collect();
-        object.insert("examples".into(), Value::Array(examples));
-    }
     if let Some(min) = annotations.minimum {
         object.insert("minimum".into(), number(min));
     }
@@ -232,8 +206,8 @@ pub fn close(schema: &mut JsonSchemaDoc) {
         .or_insert(Value::Bool(false));
 }
 
-/// Sets a container's description and examples.
-pub fn describe(
+/// Sets the description and examples of a type, a variant's branch or a field.
+pub fn describe_container(
     schema: &mut JsonSchemaDoc,
     description: Option<&'static str>,
     examples: &'static [&'static str],
@@ -380,110 +354,3 @@ pub fn generic_name(base: &str, params: &[Cow<'static, str>]) -> Cow<'static, st
     }
     Cow::Owned(format!("{base}_for_{}", params.join("_and_")))
 }
-
-// ---- validation ------------------------------------------------------------------------
-
-/// Runs one user validator and records its message at `path / segment`.
-pub fn check(
-    result: Result<(), String>,
-    path: &mut String,
-    segment: Option<&str>,
-    out: &mut Vec<Violation>,
-) {
-    if let Err(message) = result {
-        let len = path.len();
-        if let Some(segment) = segment {
-            json::push_key(path, segment);
-        }
-        out.push(Violation::new(path.clone(), message));
-        path.truncate(len);
-    }
-}
-
-/// Wraps a field for autoref-based dispatch: `(&Probe(&field)).nested(..)` picks
-/// [`ViaExtract`] when the field's type implements `Extract` and the no-op [`ViaNothing`]
-/// otherwise. Stable Rust has no specialization; this is the usual method-resolution trick.
-/// It resolves on the concrete field type, so the derive peels `Option`, `Vec` and `Box`
-/// itself and probes the element type.
-pub struct Probe<'a, T: ?Sized>(pub &'a T);
-
-pub trait ViaExtract {
-    fn nested(&self, path: &mut String, out: &mut Vec<Violation>);
-}
-
-pub trait ViaNothing {
-    fn nested(&self, path: &mut String, out: &mut Vec<Violation>);
-}
-
-impl<T: Extract> ViaExtract for Probe<'_, T> {
-    fn nested(&self, path: &mut String, out: &mut Vec<Violation>) {
-        self.0.validate_into(path, out);
-    }
-}
-
-impl<T: ?Sized> ViaNothing for &Probe<'_, T> {
-    fn nested(&self, _: &mut String, _: &mut Vec<Violation>) {}
-}
-
-/// Appends a key segment to a JSON pointer; the derive truncates it back afterwards.
-pub fn push_key(path: &mut String, key: &str) {
-    json::push_key(path, key);
-}
-
-/// Appends an array index segment to a JSON pointer.
-pub fn push_index(path: &mut String, index: usize) {
-    json::push_index(path, index);
-}
-
-// ---- strict mode ---------------------------------------------------------------------
-
-/// Field types that OpenAI strict mode can express. `#[extract(strict)]` requires it of
-/// every field type; derived types implement it when they are `strict` themselves.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be used in an `#[extract(strict)]` type: OpenAI strict mode cannot express it",
-    label = "not expressible in OpenAI strict mode",
-    note = "strict mode needs closed objects with known keys: maps (`HashMap`, `BTreeMap`) and `serde_json::Value` have open keys; a nested type must itself be `#[extract(strict)]`"
-)]
-pub trait StrictSchema {}
-
-macro_rules! strict {
-    ($($ty:ty),*) => {$(impl StrictSchema for $ty {})*};
-}
-strict!(
-    bool,
-    u8,
-    u16,
-    u32,
-    u64,
-    u128,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    i128,
-    isize,
-    f32,
-    f64,
-    char,
-    String,
-    str,
-    std::num::NonZeroU8,
-    std::num::NonZeroU16,
-    std::num::NonZeroU32,
-    std::num::NonZeroU64,
-    std::num::NonZeroI8,
-    std::num::NonZeroI16,
-    std::num::NonZeroI32,
-    std::num::NonZeroI64
-);
-impl<T: StrictSchema + ?Sized> StrictSchema for Box<T> {}
-impl<T: StrictSchema> StrictSchema for Option<T> {}
-impl<T: StrictSchema> StrictSchema for Vec<T> {}
-impl<T: StrictSchema> StrictSchema for std::collections::VecDeque<T> {}
-impl<T: StrictSchema, const N: usize> StrictSchema for [T; N] {}
-impl<T: StrictSchema + ?Sized> StrictSchema for &T {}
-impl<T: StrictSchema + ToOwned + ?Sized> StrictSchema for Cow<'_, T> {}
-
-/// Compile-time proof used by the derive for `#[extract(strict)]`.
-pub const fn assert_strict<T: StrictSchema + ?Sized>() {}
