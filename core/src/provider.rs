@@ -463,30 +463,22 @@ mod tests {
 
     #[test]
     fn infers_provider_from_host() {
-        assert_eq!(
-            Provider::from_base_url("https://inference.dria.co/v1"),
-            Provider::Dria
-        );
-        assert_eq!(
-            Provider::from_base_url("https://api.openai.com/v1"),
-            Provider::OpenAi
-        );
-        assert_eq!(
-            Provider::from_base_url("https://openrouter.ai/api/v1"),
-            Provider::OpenRouter
-        );
-        assert_eq!(
-            Provider::from_base_url("https://api.groq.com/openai/v1"),
-            Provider::Groq
-        );
-        assert_eq!(
-            Provider::from_base_url("https://api.deepseek.com"),
-            Provider::DeepSeek
-        );
-        assert_eq!(
-            Provider::from_base_url("http://localhost:11434/v1"),
-            Provider::Ollama
-        );
+        for (url, provider) in [
+            ("https://inference.dria.co/v1", Provider::Dria),
+            ("https://api.openai.com/v1", Provider::OpenAi),
+            ("https://openrouter.ai/api/v1", Provider::OpenRouter),
+            ("https://api.groq.com/openai/v1", Provider::Groq),
+            ("https://api.deepseek.com", Provider::DeepSeek),
+            ("http://localhost:11434/v1", Provider::Ollama),
+            ("https://llm.example.com/v1", Provider::Custom),
+            ("not a url", Provider::Custom),
+        ] {
+            assert_eq!(Provider::from_base_url(url), provider, "{url}");
+        }
+    }
+
+    #[test]
+    fn loopback_and_private_hosts_get_the_llama_cpp_profile() {
         for local in [
             "http://127.0.0.1:8089/v1",
             "http://localhost:8000/v1",
@@ -500,11 +492,6 @@ mod tests {
                 "{local}"
             );
         }
-        assert_eq!(
-            Provider::from_base_url("https://llm.example.com/v1"),
-            Provider::Custom
-        );
-        assert_eq!(Provider::from_base_url("not a url"), Provider::Custom);
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod openai;
 
 /// The JSON Schema dialects factum lowers the source schema to.
 ///
-/// Each server accepts a subset of JSON Schema; [`Schema::for_dialect`] gives a copy of the
+/// Each server accepts a subset of JSON Schema; [`Schema::for_dialect`](crate::Schema::for_dialect) gives a copy of the
 /// source schema that fits the subset. What the subset cannot carry moves into the
 /// description text and is still checked locally against the full source schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
