@@ -5,7 +5,20 @@ use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 
+use crate::stream::Node;
 use crate::{Schema, Violation};
+
+/// What every partial value offers: a server can forward it as JSON, a UI compare it with
+/// the last one shown.
+pub trait PartialValue:
+    std::fmt::Debug + Clone + PartialEq + serde::Serialize + Send + Sync + 'static
+{
+}
+
+impl<T> PartialValue for T where
+    T: std::fmt::Debug + Clone + PartialEq + serde::Serialize + Send + Sync + 'static
+{
+}
 
 /// A type that an LLM can be asked to fill in.
 ///
@@ -37,8 +50,20 @@ use crate::{Schema, Violation};
     note = "add `#[derive(serde::Deserialize, factum::Extract)]` to the type's definition"
 )]
 pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
+    /// The value as far as the model has written it, while a reply streams: see
+    /// [`Partial`](crate::Partial). The derive generates it with the same field names: a
+    /// `String` as its prefix so far, numbers, bools and choices only once complete,
+    /// `Option<F>` as `Option<Partial<F>>`, `Vec<F>` as `Vec<Partial<F>>`, a nested type
+    /// as `Option<Partial<S>>`.
+    type Partial: PartialValue;
+
     /// Extra instructions for the model, from `#[extract(instructions = "…")]`.
     const INSTRUCTIONS: Option<&'static str> = None;
+
+    /// The partial value `node` holds so far, or `None` when it holds nothing of this type
+    /// yet (an empty or incomplete scalar, a value of another shape).
+    #[doc(hidden)]
+    fn partial_from(node: &Node) -> Option<Self::Partial>;
 
     /// The type's cached schema; same as [`crate::schema::<Self>()`](crate::schema).
     fn schema() -> &'static Schema {
@@ -77,6 +102,15 @@ pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
 /// A list of values: "every person in the text". The schema is an array, asked for
 /// wrapped in an object (see [`Schema::envelope_key`]); each element is validated in turn.
 impl<T: Extract> Extract for Vec<T> {
+    type Partial = Vec<T::Partial>;
+
+    fn partial_from(node: &Node) -> Option<Self::Partial> {
+        match node {
+            Node::Array { items, .. } => Some(items.iter().filter_map(T::partial_from).collect()),
+            _ => None,
+        }
+    }
+
     fn envelope_key() -> Cow<'static, str> {
         Cow::Owned(format!("{}_list", T::envelope_key()))
     }
@@ -93,7 +127,13 @@ impl<T: Extract> Extract for Vec<T> {
 
 /// A value the text may not hold at all: `None` when it does not.
 impl<T: Extract> Extract for Option<T> {
+    type Partial = T::Partial;
+
     const INSTRUCTIONS: Option<&'static str> = T::INSTRUCTIONS;
+
+    fn partial_from(node: &Node) -> Option<Self::Partial> {
+        T::partial_from(node)
+    }
 
     fn envelope_key() -> Cow<'static, str> {
         T::envelope_key()
@@ -107,7 +147,13 @@ impl<T: Extract> Extract for Option<T> {
 }
 
 impl<T: Extract> Extract for Box<T> {
+    type Partial = T::Partial;
+
     const INSTRUCTIONS: Option<&'static str> = T::INSTRUCTIONS;
+
+    fn partial_from(node: &Node) -> Option<Self::Partial> {
+        T::partial_from(node)
+    }
 
     fn envelope_key() -> Cow<'static, str> {
         T::envelope_key()
@@ -118,14 +164,33 @@ impl<T: Extract> Extract for Box<T> {
     }
 }
 
-/// Plain values: a yes/no answer, a count, a name.
+/// A name, a quote: while it streams, its prefix so far.
+impl Extract for String {
+    type Partial = String;
+
+    fn partial_from(node: &Node) -> Option<String> {
+        node.as_str().map(str::to_owned)
+    }
+
+    fn envelope_key() -> Cow<'static, str> {
+        Cow::Borrowed("answer")
+    }
+}
+
+/// Plain values: a yes/no answer, a count. While they stream, they show only once whole.
 macro_rules! extract_scalar {
     ($($ty:ty),*) => {$(
         impl Extract for $ty {
+            type Partial = $ty;
+
+            fn partial_from(node: &Node) -> Option<$ty> {
+                node.complete()
+            }
+
             fn envelope_key() -> Cow<'static, str> {
                 Cow::Borrowed("answer")
             }
         }
     )*};
 }
-extract_scalar!(bool, String, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
+extract_scalar!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);

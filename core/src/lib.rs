@@ -66,6 +66,7 @@ mod schema;
 mod validate;
 
 pub mod parse;
+pub mod stream;
 
 mod attempt;
 mod client;
@@ -76,7 +77,11 @@ pub mod wire;
 pub use attempt::{Attempt, AttemptFailure, Extracted};
 pub use client::{Client, ClientBuilder, Extraction, Image, extract};
 pub use error::{Error, ErrorKind, Result};
-pub use extract::Extract;
+pub use extract::{Extract, PartialValue};
+
+/// A `T` as far as the model has written it, while its reply streams: `<T as
+/// Extract>::Partial`. See [`Extraction::stream`].
+pub type Partial<T> = <T as Extract>::Partial;
 pub use lower::{Dialect, SchemaError};
 pub use parse::Leniency;
 pub use provider::{Mode, Provider};

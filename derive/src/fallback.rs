@@ -38,7 +38,12 @@ fn stubs(input: &DeriveInput) -> TokenStream {
     quote! {
         #schema
         #[automatically_derived]
-        impl #impl_g #krate::Extract for #ident #ty_g #where_c {}
+        impl #impl_g #krate::Extract for #ident #ty_g #where_c {
+            type Partial = ();
+            fn partial_from(_: &#krate::stream::Node) -> ::core::option::Option<()> {
+                ::core::option::Option::None
+            }
+        }
     }
 }
 

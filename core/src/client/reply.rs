@@ -225,7 +225,13 @@ mod tests {
         a: i64,
     }
 
-    impl Extract for Pair {}
+    impl Extract for Pair {
+        type Partial = ();
+
+        fn partial_from(_: &crate::stream::Node) -> Option<()> {
+            None
+        }
+    }
 
     fn completion(content: Option<&str>, finish: Option<&str>, tokens: u64) -> Completion {
         Completion {

@@ -278,7 +278,13 @@ mod tests {
         }
     }
 
-    impl Extract for Broken {}
+    impl Extract for Broken {
+        type Partial = ();
+
+        fn partial_from(_: &crate::stream::Node) -> Option<()> {
+            None
+        }
+    }
 
     #[tokio::test]
     async fn a_schema_that_does_not_compile_fails_before_any_request() {

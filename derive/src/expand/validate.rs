@@ -30,7 +30,12 @@ impl Codegen<'_> {
         quote! {
             #[automatically_derived]
             impl #impl_g #krate::Extract for #ident #ty_g #where_c {
+                // Interim, until the derive generates the type's partial: the JSON so far.
+                type Partial = #private::Value;
                 const INSTRUCTIONS: ::core::option::Option<&'static str> = #instructions;
+                fn partial_from(__node: &#krate::stream::Node) -> ::core::option::Option<#private::Value> {
+                    ::core::option::Option::Some(__node.to_value_so_far())
+                }
                 #per_type
                 fn validate_into(
                     &self,
