@@ -2,8 +2,10 @@
 //! has written it; [`PartialField`] says how a field's type appears in a partial value.
 
 mod node;
+mod parser;
 
 pub use node::Node;
+pub use parser::{ItemSpan, StreamParser};
 
 use crate::{Extract, PartialValue};
 
