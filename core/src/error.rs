@@ -81,6 +81,14 @@ pub enum ErrorKind {
     Exhausted,
     /// The extraction's token budget ran out before a valid reply.
     TokenBudget,
+    /// A streamed reply broke off: the server sent an error event after its 200, or the
+    /// stream ended before the server said it had finished. Never a value.
+    Stream,
+    /// One item of a streamed list does not fit its type ([`Extraction::stream_items`]);
+    /// the item's raw text and violations are its one attempt, and the stream goes on.
+    ///
+    /// [`Extraction::stream_items`]: crate::Extraction::stream_items
+    InvalidItem,
 }
 
 /// The facts of one error, each stored once.
@@ -194,6 +202,24 @@ impl Error {
         Error::new(ErrorKind::Truncated).with_limit(u64::from(max_tokens))
     }
 
+    /// The stream ended before the server said it had finished.
+    pub(crate) fn stream_cut() -> Error {
+        Error::new(ErrorKind::Stream)
+    }
+
+    /// The server sent an error event in the middle of a stream.
+    pub(crate) fn stream_error(message: String, body: String) -> Error {
+        let mut error = Error::new(ErrorKind::Stream).with_message(message);
+        error.inner.body = Some(body);
+        error
+    }
+
+    /// One streamed item that does not fit, recorded as its own attempt.
+    pub(crate) fn invalid_item(attempt: Attempt) -> Error {
+        let usage = attempt.usage;
+        Error::new(ErrorKind::InvalidItem).with_record(vec![attempt], usage)
+    }
+
     pub(crate) fn empty() -> Error {
         Error::new(ErrorKind::Empty)
     }
@@ -290,7 +316,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::Http => self.inner.status.is_some_and(is_retryable_status),
-            ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Stream => true,
             _ => false,
         }
     }
@@ -323,7 +349,7 @@ impl Error {
     /// [`Http`](ErrorKind::Http) error.
     pub fn server_message(&self) -> Option<&str> {
         match self.inner.kind {
-            ErrorKind::Http => self.inner.message.as_deref(),
+            ErrorKind::Http | ErrorKind::Stream => self.inner.message.as_deref(),
             _ => None,
         }
     }
@@ -408,6 +434,14 @@ impl Error {
                 inner.limit.unwrap_or(0)
             ),
             ErrorKind::InvalidResponse => write!(f, "invalid response body: {message}"),
+            ErrorKind::Stream if inner.message.is_some() => {
+                write!(f, "the server broke off the stream: {message}")
+            }
+            ErrorKind::Stream => f.write_str("the stream ended before the server finished"),
+            ErrorKind::InvalidItem => {
+                f.write_str("a streamed item does not fit its type")?;
+                last_failure(f, &inner.attempts)
+            }
             _ => f.write_str("transport error"),
         }
     }

@@ -75,7 +75,9 @@ mod provider;
 pub mod wire;
 
 pub use attempt::{Attempt, AttemptFailure, Extracted};
-pub use client::{Client, ClientBuilder, Extraction, Image, extract};
+pub use client::{
+    Client, ClientBuilder, Extraction, ExtractionStream, Image, ItemStream, StreamEvent, extract,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use extract::{Extract, PartialValue};
 
@@ -86,6 +88,7 @@ pub use lower::{Dialect, SchemaError};
 pub use parse::Leniency;
 pub use provider::{Mode, Provider};
 pub use schema::{Schema, schema};
+pub use stream::Runaway;
 pub use validate::Violation;
 pub use wire::Usage;
 

@@ -279,6 +279,24 @@ impl Provider {
         http_timeout.map(|t| t.saturating_sub(DRIA_TIMEOUT_MARGIN).as_secs().max(1))
     }
 
+    /// `stream_options` for a streaming request: usage in a last chunk, for the servers
+    /// that accept the field. Dria gets only its documented fields.
+    pub(crate) fn stream_options(self) -> Option<crate::wire::StreamOptions> {
+        matches!(
+            self,
+            Provider::OpenAi
+                | Provider::OpenRouter
+                | Provider::Groq
+                | Provider::DeepSeek
+                | Provider::Vllm
+                | Provider::LlamaCpp
+                | Provider::Ollama
+        )
+        .then_some(crate::wire::StreamOptions {
+            include_usage: true,
+        })
+    }
+
     /// Whether error bodies are plain text (Dria) rather than JSON.
     pub(crate) fn plain_text_errors(self) -> bool {
         self == Provider::Dria

@@ -31,12 +31,50 @@ pub(crate) struct ChatRequest {
     /// Whether to stream the reply as server-sent events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) stream: Option<bool>,
+    /// With `stream`: ask for usage in the last chunk, for servers that accept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) stream_options: Option<StreamOptions>,
     /// Dria only: how long the router may wait for a node, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) timeout_secs: Option<u64>,
     /// How the server should constrain the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) response_format: Option<ResponseFormat>,
+}
+
+/// `stream_options` of a streaming request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StreamOptions {
+    /// Send the usage in a last chunk with no choices.
+    pub(crate) include_usage: bool,
+}
+
+/// One `data:` event of a streamed chat completion.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub(crate) struct ChatChunk {
+    /// The chunk's choices; factum reads the first. The usage chunk has none.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub(crate) choices: Vec<ChunkChoice>,
+    /// Token counts, in the last chunk.
+    #[serde(default)]
+    pub(crate) usage: Option<Usage>,
+    /// Dria's non-standard metadata.
+    #[serde(default)]
+    pub(crate) metadata: Option<Metadata>,
+    /// An error reported after the 200 (OpenAI, vLLM and OpenRouter send `{"error": …}`).
+    #[serde(default)]
+    pub(crate) error: Option<Value>,
+}
+
+/// One choice of a streamed chunk.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub(crate) struct ChunkChoice {
+    /// What this chunk adds.
+    #[serde(default)]
+    pub(crate) delta: Option<ResponseMessage>,
+    /// Why generation stopped, in the choice's last chunk.
+    #[serde(default)]
+    pub(crate) finish_reason: Option<String>,
 }
 
 /// Who wrote a message.

@@ -268,7 +268,7 @@ impl ClientBuilder {
         let transport = self.http_transport(provider, &base_url)?;
         Ok(Client {
             inner: Arc::new(Inner {
-                transport: Box::new(transport),
+                transport: Arc::new(transport),
                 base_url,
                 model,
                 listed_model: OnceLock::new(),

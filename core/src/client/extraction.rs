@@ -7,6 +7,7 @@ use tracing::Instrument as _;
 use super::run::{Call, Run};
 use super::{Client, Image, Leniency, request};
 use crate::provider::Mode;
+use crate::stream::Runaway;
 use crate::wire::Message;
 use crate::{Extract, Extracted, Result, Schema};
 
@@ -42,6 +43,7 @@ pub struct Extraction<T> {
     messages: Vec<Message>,
     leniency: Option<Leniency>,
     mode: Option<Mode>,
+    runaway: Option<Runaway>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -74,6 +76,7 @@ impl<T: Extract> Extraction<T> {
             messages: Vec::new(),
             leniency: None,
             mode: None,
+            runaway: None,
             _type: PhantomData,
         }
     }
@@ -142,6 +145,14 @@ impl<T: Extract> Extraction<T> {
         self
     }
 
+    /// When a streamed reply ([`stream`](Extraction::stream),
+    /// [`stream_items`](Extraction::stream_items)) is cut before the server ends it: see
+    /// [`Runaway`]; the default cuts loops and long trailing text.
+    pub fn runaway(mut self, limits: Runaway) -> Extraction<T> {
+        self.runaway = Some(limits);
+        self
+    }
+
     /// Runs the extraction.
     ///
     /// Each model call's reply is classified (refusal, truncation, empty, `<think>`
@@ -167,6 +178,12 @@ impl<T: Extract> Extraction<T> {
     ///
     /// Dropping the future cancels the request in flight; no task is left running.
     pub async fn send(self) -> Result<Extracted<T>> {
+        let (run, span) = self.into_run().await?;
+        run.drive().instrument(span).await
+    }
+
+    /// The run of this extraction and its `factum.extract` span, with the model resolved.
+    pub(crate) async fn into_run(self) -> Result<(Run<T>, tracing::Span)> {
         let schema = T::schema();
         let model = match &self.model {
             Some(model) => model.clone(),
@@ -181,11 +198,16 @@ impl<T: Extract> Extraction<T> {
             total_tokens = tracing::field::Empty,
         );
         let call = self.call(schema, model);
-        Run::<T>::new(call).drive().instrument(span).await
+        Ok((Run::new(call), span))
+    }
+
+    /// The runaway guard a streamed reply is watched with.
+    pub(crate) fn runaway_limits(&self) -> Runaway {
+        self.runaway.unwrap_or_default()
     }
 
     /// Resolves the options against the client's defaults, once for every attempt.
-    fn call(&self, schema: &'static Schema, model: String) -> Call<'_> {
+    fn call(&self, schema: &'static Schema, model: String) -> Call {
         let inner = &*self.client.inner;
         let tag = request::delimiter(&self.text);
         let system = request::system_prompt(schema, self.instructions.as_deref(), &tag);
@@ -199,7 +221,7 @@ impl<T: Extract> Extraction<T> {
             &self.images,
         ));
         Call {
-            inner,
+            client: self.client.clone(),
             schema,
             mode: inner.start_mode(&model, self.mode),
             model,

@@ -13,10 +13,14 @@ use futures_util::StreamExt as _;
 use reqwest::header::{self, HeaderMap};
 use tokio::time::Instant;
 
+use std::sync::Arc;
+
 use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream};
 
 use super::ApiKey;
-use super::transport::{Completion, Transport};
+use super::sse;
+use super::transport::{Completion, Delta, Transport};
 use crate::error::is_retryable_status;
 use crate::provider::Provider;
 use crate::wire::{ChatRequest, ChatResponse};
@@ -63,8 +67,38 @@ impl Transport for HttpTransport {
     ) -> BoxFuture<'a, Result<Completion>> {
         Box::pin(async move {
             let body = Bytes::from(serde_json::to_vec(request).map_err(Error::encode)?);
-            send(self, body, deadline).await.map(Completion::from)
+            match send(self, body, deadline, false).await? {
+                Reply::Response(response) => Ok(Completion::from(response)),
+                Reply::Stream(_) => Err(Error::invalid_response(
+                    "a buffered request was answered as a stream".to_owned(),
+                    String::new(),
+                )),
+            }
         })
+    }
+
+    fn stream(
+        self: Arc<Self>,
+        request: ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxStream<'static, Result<Delta>> {
+        let opened = async move {
+            let body = Bytes::from(serde_json::to_vec(&request).map_err(Error::encode)?);
+            match send(&self, body, deadline, true).await? {
+                Reply::Stream(response) => Ok(sse::deltas(response, &self, deadline)),
+                // A server that ignores `stream` answers whole: hand that over in one piece.
+                Reply::Response(response) => {
+                    let deltas = Completion::from(response).into_deltas();
+                    Ok(stream::iter(deltas.into_iter().map(Ok)).boxed())
+                }
+            }
+        };
+        stream::once(opened)
+            .flat_map(|opened| match opened {
+                Ok(deltas) => deltas,
+                Err(e) => stream::iter([Err(e)]).boxed(),
+            })
+            .boxed()
     }
 
     fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
@@ -157,10 +191,11 @@ async fn send(
     inner: &HttpTransport,
     body: Bytes,
     deadline: Option<Instant>,
-) -> Result<ChatResponse> {
+    open: bool,
+) -> Result<Reply> {
     let mut retry = 0u32;
     loop {
-        let (error, delay) = match send_once(inner, body.clone(), deadline).await {
+        let (error, delay) = match send_once(inner, body.clone(), deadline, open).await {
             Ok(Outcome::Response(response)) => return Ok(response),
             Ok(Outcome::Retry { error, delay }) => (error, delay),
             Err(error) => return Err(error),
@@ -190,8 +225,15 @@ async fn send(
     }
 }
 
-enum Outcome {
+/// What a successful exchange gives: a whole chat completion, or, for a streaming
+/// request, the open response whose body is the event stream.
+enum Reply {
     Response(ChatResponse),
+    Stream(reqwest::Response),
+}
+
+enum Outcome {
+    Response(Reply),
     Retry {
         error: Error,
         delay: Option<Duration>,
@@ -202,8 +244,9 @@ async fn send_once(
     inner: &HttpTransport,
     body: Bytes,
     deadline: Option<Instant>,
+    open: bool,
 ) -> Result<Outcome> {
-    let result = match timed_exchange(inner, body, deadline).await {
+    let result = match timed_exchange(inner, body, deadline, open).await {
         Ok(result) => result,
         Err(Ended::Deadline) => return Err(Error::deadline(inner.deadline.unwrap_or_default())),
         Err(Ended::Timeout) => {
@@ -212,7 +255,8 @@ async fn send_once(
         }
     };
     match result {
-        Ok((status, headers, bytes)) => judge(inner, status, &headers, &bytes),
+        Ok((_, _, Exchanged::Open(response))) => Ok(Outcome::Response(Reply::Stream(response))),
+        Ok((status, headers, Exchanged::Whole(bytes))) => judge(inner, status, &headers, &bytes),
         Err(Exchange::Reqwest(e)) if !e.is_builder() => Ok(Outcome::Retry {
             error: Error::transport(e),
             delay: None,
@@ -234,15 +278,16 @@ async fn timed_exchange(
     inner: &HttpTransport,
     body: Bytes,
     deadline: Option<Instant>,
-) -> std::result::Result<std::result::Result<(u16, HeaderMap, Vec<u8>), Exchange>, Ended> {
+    open: bool,
+) -> std::result::Result<std::result::Result<(u16, HeaderMap, Exchanged), Exchange>, Ended> {
     let attempt_end = inner.timeout.map(|t| Instant::now() + t);
     let (end, ended) = match (attempt_end, deadline) {
         (Some(a), Some(d)) if d <= a => (d, Ended::Deadline),
         (Some(a), _) => (a, Ended::Timeout),
         (None, Some(d)) => (d, Ended::Deadline),
-        (None, None) => return Ok(exchange(inner, body).await),
+        (None, None) => return Ok(exchange(inner, body, open).await),
     };
-    tokio::time::timeout_at(end, exchange(inner, body))
+    tokio::time::timeout_at(end, exchange(inner, body, open))
         .await
         .map_err(|_| ended)
 }
@@ -252,7 +297,7 @@ fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) 
     let key = inner.api_key.as_ref().map(|k| k.0.as_str());
     if (200..300).contains(&status) {
         return match serde_json::from_slice::<ChatResponse>(bytes) {
-            Ok(response) => Ok(Outcome::Response(response)),
+            Ok(response) => Ok(Outcome::Response(Reply::Response(response))),
             Err(e) => Err(Error::invalid_response(
                 redact(&e.to_string(), key),
                 redact(&body_text(bytes), key),
@@ -286,16 +331,31 @@ enum Exchange {
     TooLarge,
 }
 
-/// Sends the request and reads the body, at most `inner.body_limit` bytes.
+/// A response's body: read whole, or left open for a streaming request that succeeded.
+enum Exchanged {
+    Whole(Vec<u8>),
+    Open(reqwest::Response),
+}
+
+/// Sends the request and reads the body, at most `inner.body_limit` bytes; with `open`, a
+/// 2xx response is handed back unread, for its event stream.
 async fn exchange(
     inner: &HttpTransport,
     body: Bytes,
-) -> std::result::Result<(u16, HeaderMap, Vec<u8>), Exchange> {
+    open: bool,
+) -> std::result::Result<(u16, HeaderMap, Exchanged), Exchange> {
     let mut request = inner
         .http
         .post(&inner.endpoint)
         .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT, "application/json")
+        .header(
+            header::ACCEPT,
+            if open {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        )
         .body(body);
     if let Some(key) = &inner.api_key {
         // bearer_auth marks the header sensitive, so reqwest and hyper never log it.
@@ -307,7 +367,18 @@ async fn exchange(
         .map_err(|e| Exchange::Reqwest(e.without_url()))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let limit = inner.body_limit;
+    if open && response.status().is_success() {
+        return Ok((status, headers, Exchanged::Open(response)));
+    }
+    let body = read_body(response, inner.body_limit).await?;
+    Ok((status, headers, Exchanged::Whole(body)))
+}
+
+/// The whole body, at most `limit` bytes.
+async fn read_body(
+    response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, Exchange> {
     if response
         .content_length()
         .is_some_and(|len| len > limit as u64)
@@ -323,7 +394,7 @@ async fn exchange(
         }
         buffer.extend_from_slice(&chunk);
     }
-    Ok((status, headers, buffer))
+    Ok(buffer)
 }
 
 /// Replaces every occurrence of the API key in server-supplied text.

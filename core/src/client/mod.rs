@@ -17,11 +17,14 @@ mod reask;
 mod reply;
 mod request;
 mod run;
+mod sse;
+mod stream;
 mod transport;
 
 pub use builder::ClientBuilder;
 pub use extraction::Extraction;
 pub use image::Image;
+pub use stream::{ExtractionStream, ItemStream, StreamEvent};
 
 /// A client for an OpenAI-compatible `/v1/chat/completions` server (Dria by default).
 ///
@@ -59,7 +62,7 @@ const _: fn() = || {
 /// The shared state of a client and its clones: the defaults of every extraction, and the
 /// transport their attempts go through.
 pub(crate) struct Inner {
-    pub(crate) transport: Box<dyn Transport>,
+    pub(crate) transport: Arc<dyn Transport>,
     pub(crate) base_url: String,
     /// The model configured, or the provider's default for a hosted provider; `None` when
     /// it comes from the server's own list (see [`Inner::resolve_model`]).

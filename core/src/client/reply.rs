@@ -72,7 +72,10 @@ fn at_token_limit(completion: &Completion, max_tokens: u32) -> bool {
     completion
         .usage
         .is_some_and(|u| u.completion_tokens >= u64::from(max_tokens))
-        || completion.finish_reason.as_deref() == Some("length")
+        || matches!(
+            completion.finish_reason.as_deref(),
+            Some("length" | crate::stream::RUNAWAY)
+        )
 }
 
 /// Whether the reply holds anything to parse: not a refusal, not blocked, not empty (or
@@ -170,7 +173,7 @@ fn every_violation(text: &str, schema: &Schema) -> Option<Vec<Violation>> {
 
 /// From a parsed value to a `T`: validate against the full source schema, deserialize with
 /// paths, then run the type's validators.
-fn finish<T: Extract>(schema: &Schema, value: Value) -> Result<T, AttemptFailure> {
+pub(crate) fn finish<T: Extract>(schema: &Schema, value: Value) -> Result<T, AttemptFailure> {
     schema
         .validate(&value)
         .map_err(AttemptFailure::Violations)?;

@@ -8,18 +8,18 @@ use std::marker::PhantomData;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
-use super::Inner;
 use super::reask::Reask;
 use super::reply::{self, Asked};
 use super::transport::Completion;
+use super::{Client, Inner};
 use crate::parse::Leniency;
 use crate::provider::Mode;
 use crate::wire::{ChatRequest, Message, Usage};
 use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema};
 
 /// What one extraction resolved once, before its first attempt.
-pub(crate) struct Call<'a> {
-    pub(crate) inner: &'a Inner,
+pub(crate) struct Call {
+    pub(crate) client: Client,
     pub(crate) schema: &'static Schema,
     pub(crate) model: String,
     pub(crate) leniency: Leniency,
@@ -35,8 +35,8 @@ pub(crate) struct Call<'a> {
 }
 
 /// One extraction in progress: the call, and what changes between its attempts.
-pub(crate) struct Run<'a, T> {
-    call: Call<'a>,
+pub(crate) struct Run<T> {
+    call: Call,
     mode: Mode,
     reask: Reask,
     attempts: Vec<Attempt>,
@@ -46,8 +46,14 @@ pub(crate) struct Run<'a, T> {
     _type: PhantomData<fn() -> T>,
 }
 
-impl<'a, T: Extract> Run<'a, T> {
-    pub(crate) fn new(call: Call<'a>) -> Run<'a, T> {
+/// What a reply led to: the value, or a re-ask after the attempt that failed.
+pub(crate) enum Judged<T> {
+    Done(Extracted<T>),
+    Reask(Attempt),
+}
+
+impl<T: Extract> Run<T> {
+    pub(crate) fn new(call: Call) -> Run<T> {
         Run {
             mode: call.mode,
             reask: Reask::first(call.max_tokens),
@@ -62,38 +68,94 @@ impl<'a, T: Extract> Run<'a, T> {
     /// Runs attempts until one gives a `T`, or until the re-asks, the budget or the
     /// transport give out.
     pub(crate) async fn drive(mut self) -> Result<Extracted<T>> {
-        self.span = tracing::Span::current();
-        self.call.schema.check().map_err(Error::schema)?;
+        self.start()?;
         loop {
-            self.check_budget()?;
-            let span = tracing::debug_span!(
-                "factum.attempt",
-                attempt = self.attempts.len() + 1,
-                mode = %self.mode,
-                max_tokens = self.reask.max_tokens,
-            );
-            let completion = match self.send().instrument(span.clone()).await {
-                Ok(completion) => completion,
-                Err(e) if e.is_schema_rejection() => {
-                    self.step_down(e)?;
-                    continue;
+            let request = self.next_request()?;
+            let span = self.attempt_span();
+            let transport = &self.inner().transport;
+            let sent = transport
+                .complete(&request, self.call.deadline)
+                .instrument(span.clone())
+                .await;
+            match sent {
+                Ok(completion) => {
+                    if let Judged::Done(out) = self.judge(completion, &span).await? {
+                        return Ok(out);
+                    }
                 }
-                Err(e) if e.is_context_overflow() => {
-                    self.overflowed(e)?;
-                    continue;
-                }
-                Err(e) => return Err(self.record(e)),
-            };
-            let (attempt, outcome) = reply::read::<T>(completion, self.asked());
-            match outcome {
-                Ok(value) => return Ok(span.in_scope(|| self.succeed(attempt, value))),
-                Err(failure) => {
-                    let room = match failure {
-                        AttemptFailure::Truncated => self.room(attempt.usage).await,
-                        _ => None,
-                    };
-                    span.in_scope(|| self.fail(attempt, &failure, room))?;
-                }
+                Err(e) => self.fault(e)?,
+            }
+        }
+    }
+
+    /// Before the first attempt: the extraction's span, and a schema that compiles.
+    pub(crate) fn start(&mut self) -> Result<()> {
+        self.span = tracing::Span::current();
+        self.call.schema.check().map_err(Error::schema)
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.call.client.inner
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.call.deadline
+    }
+
+    pub(crate) fn schema(&self) -> &'static Schema {
+        self.call.schema
+    }
+
+    /// What the next attempt is asked with.
+    pub(crate) fn asking(&self) -> Asked<'static> {
+        self.asked()
+    }
+
+    /// The next attempt's request, once the budget allows one.
+    pub(crate) fn next_request(&mut self) -> Result<ChatRequest> {
+        self.check_budget()?;
+        Ok(self.request())
+    }
+
+    /// The span of the attempt about to be sent.
+    pub(crate) fn attempt_span(&self) -> tracing::Span {
+        tracing::debug_span!(
+            "factum.attempt",
+            attempt = self.attempts.len() + 1,
+            mode = %self.mode,
+            max_tokens = self.reask.max_tokens,
+        )
+    }
+
+    /// A transport fault: step the mode down after a schema rejection, learn the window
+    /// after a context overflow (`Ok`: send again), or end with the error and the record.
+    pub(crate) fn fault(&mut self, error: Error) -> Result<()> {
+        if error.is_schema_rejection() {
+            self.step_down(error)
+        } else if error.is_context_overflow() {
+            self.overflowed(error)
+        } else {
+            Err(self.record(error))
+        }
+    }
+
+    /// Reads a reply into an attempt, then succeeds, plans the re-ask, or fails.
+    pub(crate) async fn judge(
+        &mut self,
+        completion: Completion,
+        span: &tracing::Span,
+    ) -> Result<Judged<T>> {
+        let (attempt, outcome) = reply::read::<T>(completion, self.asked());
+        match outcome {
+            Ok(value) => Ok(Judged::Done(span.in_scope(|| self.succeed(attempt, value)))),
+            Err(failure) => {
+                let room = match failure {
+                    AttemptFailure::Truncated => self.room(attempt.usage).await,
+                    _ => None,
+                };
+                let failed = attempt.clone();
+                span.in_scope(|| self.fail(attempt, &failure, room))?;
+                Ok(Judged::Reask(failed))
             }
         }
     }
@@ -101,7 +163,7 @@ impl<'a, T: Extract> Run<'a, T> {
     /// How many completion tokens the context window leaves after a prompt of the size the
     /// last attempt had; `None` when the window is unknown.
     async fn room(&self, last: Usage) -> Option<u32> {
-        let window = self.call.inner.context_window(&self.call.model).await?;
+        let window = self.inner().context_window(&self.call.model).await?;
         let prompt = u32::try_from(last.prompt_tokens).unwrap_or(u32::MAX);
         Some(window.saturating_sub(prompt))
     }
@@ -113,7 +175,7 @@ impl<'a, T: Extract> Run<'a, T> {
     fn overflowed(&mut self, error: Error) -> Result<()> {
         let window = error.context_window();
         if let Some(window) = window {
-            self.call.inner.windows.set(&self.call.model, Some(window));
+            self.inner().windows.set(&self.call.model, Some(window));
         }
         let last = self.attempts.last();
         let prompt = last.map_or(0, |a| {
@@ -150,7 +212,7 @@ impl<'a, T: Extract> Run<'a, T> {
     /// The attempt's request: the fixed prefix, this attempt's re-ask turns, and its mode's
     /// `response_format`.
     fn request(&self) -> ChatRequest {
-        let inner = self.call.inner;
+        let inner = self.inner();
         let mut messages = Vec::with_capacity(self.call.prefix.len() + self.reask.turns.len());
         messages.extend(self.call.prefix.iter().cloned());
         messages.extend(self.reask.turns.iter().cloned());
@@ -160,6 +222,7 @@ impl<'a, T: Extract> Run<'a, T> {
             max_tokens: Some(self.reask.max_tokens),
             temperature: Some(self.call.temperature),
             stream: None,
+            stream_options: None,
             timeout_secs: inner.provider.timeout_secs(inner.timeout),
             response_format: super::request::response_format(
                 inner.provider,
@@ -167,12 +230,6 @@ impl<'a, T: Extract> Run<'a, T> {
                 self.call.schema,
             ),
         }
-    }
-
-    async fn send(&self) -> Result<Completion> {
-        let request = self.request();
-        let transport = &self.call.inner.transport;
-        transport.complete(&request, self.call.deadline).await
     }
 
     /// The server turned the `response_format` down: go one mode down the ladder and
@@ -183,7 +240,7 @@ impl<'a, T: Extract> Run<'a, T> {
         };
         tracing::warn!(from = %self.mode, to = %next, error = %error, "server rejected the response format; stepping down");
         self.mode = next;
-        self.call.inner.modes.set(&self.call.model, next);
+        self.inner().modes.set(&self.call.model, next);
         Ok(())
     }
 
@@ -211,7 +268,7 @@ impl<'a, T: Extract> Run<'a, T> {
 
     /// Records a failed attempt, then plans the re-ask, or ends the extraction: at once on
     /// a refusal, and by the last failure's kind when the re-asks are used up.
-    fn fail(
+    pub(crate) fn fail(
         &mut self,
         attempt: Attempt,
         failure: &AttemptFailure,
@@ -251,7 +308,7 @@ impl<'a, T: Extract> Run<'a, T> {
     }
 
     /// `error` with every attempt so far and their summed usage.
-    fn record(&mut self, error: Error) -> Error {
+    pub(crate) fn record(&mut self, error: Error) -> Error {
         error.with_record(std::mem::take(&mut self.attempts), self.usage)
     }
 }

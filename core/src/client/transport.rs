@@ -6,12 +6,14 @@
 //! stream of deltas, an in-process model, and a scripted double for tests.
 
 use std::fmt;
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt as _};
 use tokio::time::Instant;
 
-use crate::Result;
 use crate::wire::{ChatRequest, ChatResponse, Usage};
+use crate::{Error, Result};
 
 /// One way of running a model call. Crate-internal for now.
 ///
@@ -34,13 +36,33 @@ use crate::wire::{ChatRequest, ChatResponse, Usage};
 ///   [`Deadline`](crate::ErrorKind::Deadline) error.
 /// - **The request as sent.** `request.max_tokens`, `temperature` and `response_format`
 ///   are honoured or knowingly dropped; a transport never retries with a changed request.
-pub(crate) trait Transport: fmt::Debug + Send + Sync {
+pub(crate) trait Transport: fmt::Debug + Send + Sync + 'static {
     /// Runs one model call and returns its complete reply.
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,
         deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>>;
+
+    /// Runs one model call as a stream of [`Delta`]s, as the model writes its reply.
+    ///
+    /// The stream ends after a [`Delta::Finish`]; a stream that ends before one is a fault
+    /// (an `Err` item), never a value. Dropping the stream cancels the call. The default
+    /// runs [`complete`](Transport::complete) and hands its reply over in one piece, so a
+    /// transport that cannot stream still drives the streaming pipeline.
+    fn stream(
+        self: Arc<Self>,
+        request: ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxStream<'static, Result<Delta>> {
+        let once = async move {
+            match self.complete(&request, deadline).await {
+                Ok(completion) => completion.into_deltas().into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            }
+        };
+        stream::once(once).flat_map(stream::iter).boxed()
+    }
 
     /// The models the server serves, when it can say (`GET /v1/models`); `None` when it
     /// cannot. Used only when no model is configured.
@@ -83,6 +105,85 @@ impl From<ChatResponse> for Completion {
             finish_reason: choice.finish_reason,
             usage: response.usage,
             node_id: response.metadata.and_then(|m| m.node_id),
+        }
+    }
+}
+
+impl Completion {
+    /// The reply as the deltas a stream would have carried.
+    pub(crate) fn into_deltas(self) -> Vec<Delta> {
+        let mut deltas = Vec::new();
+        deltas.extend(self.node_id.map(Delta::NodeId));
+        deltas.extend(self.content.map(Delta::Content));
+        deltas.extend(self.refusal.map(Delta::Refusal));
+        deltas.extend(self.usage.map(Delta::Usage));
+        deltas.push(Delta::Finish(self.finish_reason));
+        deltas
+    }
+}
+
+/// One piece of a streamed reply.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Delta {
+    /// More reply text.
+    Content(String),
+    /// More refusal text.
+    Refusal(String),
+    /// The call's token counts.
+    Usage(Usage),
+    /// The Dria node that serves the call.
+    NodeId(String),
+    /// Generation stopped, with the server's reason if it gave one. Last.
+    Finish(Option<String>),
+}
+
+/// Gathers a stream's deltas into the [`Completion`] a buffered call would have returned.
+#[derive(Debug, Default)]
+pub(crate) struct Gathered {
+    completion: Completion,
+    finished: bool,
+}
+
+impl Gathered {
+    /// Adds one delta; returns the text it added, if any.
+    pub(crate) fn add(&mut self, delta: Delta) -> Option<String> {
+        let c = &mut self.completion;
+        match delta {
+            Delta::Content(text) => {
+                c.content.get_or_insert_default().push_str(&text);
+                return Some(text);
+            }
+            Delta::Refusal(text) => c.refusal.get_or_insert_default().push_str(&text),
+            Delta::Usage(usage) => c.usage = Some(usage),
+            Delta::NodeId(node) => c.node_id = Some(node),
+            Delta::Finish(reason) => {
+                // Some servers send the reason in one chunk and an empty one after it.
+                if reason.is_some() || c.finish_reason.is_none() {
+                    c.finish_reason = reason;
+                }
+                self.finished = true;
+            }
+        }
+        None
+    }
+
+    /// The text so far.
+    pub(crate) fn text(&self) -> &str {
+        self.completion.content.as_deref().unwrap_or_default()
+    }
+
+    /// The reply, cut by factum (`reason`, e.g. a runaway) before the server finished.
+    pub(crate) fn cut(mut self, reason: &str) -> Completion {
+        self.completion.finish_reason = Some(reason.to_owned());
+        self.completion
+    }
+
+    /// The reply, once the stream ended: a fault when it ended before the server finished.
+    pub(crate) fn end(self) -> Result<Completion> {
+        if self.finished {
+            Ok(self.completion)
+        } else {
+            Err(Error::stream_cut())
         }
     }
 }

@@ -1,9 +1,12 @@
 //! Streaming: replies read as they are written. [`Node`] is a JSON value as far as the model
 //! has written it; [`PartialField`] says how a field's type appears in a partial value.
 
+mod guard;
 mod node;
 mod parser;
 
+pub use guard::Runaway;
+pub(crate) use guard::{Cut, Guard, RUNAWAY};
 pub use node::Node;
 pub use parser::{ItemSpan, StreamParser};
 

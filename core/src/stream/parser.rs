@@ -48,6 +48,8 @@ pub struct StreamParser {
     offset: usize,
     /// Where each item of an array at depth 1 or 2 began and ended.
     items: Vec<ItemSpan>,
+    /// Where the root value closed.
+    closed_at: Option<usize>,
     /// The root value closed.
     closed: bool,
     /// The text is not plain JSON past this point: the preview is frozen.
@@ -82,8 +84,10 @@ enum Open {
     },
     Object {
         state: Member,
-        /// The key of the member being read.
+        /// The key of the member being read, until its value begins.
         key: Option<String>,
+        /// The key of the member whose value is being read.
+        member: Option<String>,
     },
 }
 
@@ -111,6 +115,8 @@ enum Scalar {
         escape: Escape,
         /// A `\uD8xx` high surrogate waiting for its low half.
         high: Option<u32>,
+        /// Where the string's opening quote sits.
+        start: usize,
     },
     Number {
         text: String,
@@ -186,6 +192,12 @@ impl StreamParser {
         self.root.as_ref()
     }
 
+    /// The value so far as last synced (the string being read may lag behind); for
+    /// readers that only look at complete parts.
+    pub fn snapshot_ref(&self) -> Option<&Node> {
+        self.root.as_ref()
+    }
+
     /// Whether the root value closed: anything after it is trailing text.
     pub fn is_closed(&self) -> bool {
         self.closed
@@ -206,16 +218,30 @@ impl StreamParser {
         &self.items
     }
 
-    /// The path of keys to the value being read (the root is `[]`), for limits that
-    /// depend on where a string sits.
-    pub fn depth(&self) -> usize {
-        self.stack.len()
+    /// Where the root value closed, once it did: the text after it is trailing.
+    pub fn closed_at(&self) -> Option<usize> {
+        self.closed_at
     }
 
-    /// The length in bytes of the string being read, if one is.
-    pub fn open_string_len(&self) -> Option<usize> {
+    /// Where the value being read sits: for each open container, the member's key (`Some`)
+    /// or an array item (`None`). Limits that depend on the schema look it up from here.
+    pub fn path(&self) -> impl Iterator<Item = Option<&str>> {
+        self.stack.iter().map(|open| match open {
+            Open::Object { member, .. } => member.as_deref(),
+            Open::Array { .. } => None,
+        })
+    }
+
+    /// The string value being read, if one is: where its quote opened, and its length so
+    /// far in bytes. Keys are not values.
+    pub fn open_string(&self) -> Option<(usize, usize)> {
         match &self.scalar {
-            Scalar::String { text, .. } => Some(text.len()),
+            Scalar::String {
+                text,
+                start,
+                is_key: false,
+                ..
+            } => Some((*start, text.len())),
             _ => None,
         }
     }
@@ -331,6 +357,7 @@ impl StreamParser {
             let open = Open::Object {
                 state: Member::Key,
                 key: None,
+                member: None,
             };
             (node, open)
         } else {
@@ -372,8 +399,9 @@ impl StreamParser {
     fn place(&mut self, node: Node) {
         let depth = self.stack.len();
         let key = match self.stack.last_mut() {
-            Some(Open::Object { key, state }) => {
+            Some(Open::Object { key, state, member }) => {
                 *state = Member::Next;
+                member.clone_from(key);
                 key.take()
             }
             _ => None,
@@ -429,7 +457,10 @@ impl StreamParser {
     fn value_done(&mut self, end: usize) {
         let depth = self.stack.len();
         match self.stack.last_mut() {
-            None => self.closed = true,
+            None => {
+                self.closed = true;
+                self.closed_at = Some(end);
+            }
             Some(Open::Array { item_start, .. }) => {
                 let start = *item_start;
                 if depth <= 2 {
@@ -485,6 +516,7 @@ impl StreamParser {
             is_key,
             escape: Escape::None,
             high: None,
+            start: position,
         };
         self.synced = false;
     }
@@ -538,7 +570,7 @@ impl StreamParser {
         };
         let depth = self.stack.len();
         if is_key {
-            if let Some(Open::Object { state, key }) = self.stack.last_mut() {
+            if let Some(Open::Object { state, key, .. }) = self.stack.last_mut() {
                 *key = Some(text);
                 *state = Member::Colon;
             }

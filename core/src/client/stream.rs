@@ -1,0 +1,582 @@
+//! Streaming extractions: [`Extraction::stream`] and [`Extraction::stream_items`]. They
+//! drive the same [`Run`] as `send()` (request, transport, judge, re-ask); only the reply
+//! arrives as deltas, which feed a [`StreamParser`] for typed partial values, the item
+//! stream and the runaway guard. When a reply ends, the whole text is judged by the full
+//! pipeline, so streaming never accepts less than `send()` would.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::FutureExt as _;
+use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
+use tracing::Instrument as _;
+
+use std::collections::VecDeque;
+
+use super::Extraction;
+use super::reply::Asked;
+use super::run::{Judged, Run};
+use super::transport::{Completion, Delta, Gathered};
+use crate::stream::{Cut, Guard, Node, Runaway, StreamParser};
+use crate::{Attempt, Error, Extract, Extracted, Partial, Result};
+
+/// One event of a streamed extraction.
+#[non_exhaustive]
+pub enum StreamEvent<T: Extract> {
+    /// The value as far as the model has written it; sent only when something visible
+    /// changed since the last one.
+    Partial(Partial<T>),
+    /// An attempt failed and the model is asked again: the attempt, with its raw text and
+    /// why it failed. Partials that follow belong to the new attempt.
+    Reask(Attempt),
+    /// The extraction's result, validated as `send()` validates it. Last.
+    Done(Extracted<T>),
+}
+
+impl<T: Extract + fmt::Debug> fmt::Debug for StreamEvent<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamEvent::Partial(p) => f.debug_tuple("Partial").field(p).finish(),
+            StreamEvent::Reask(a) => f.debug_tuple("Reask").field(a).finish(),
+            StreamEvent::Done(out) => f.debug_tuple("Done").field(out).finish(),
+        }
+    }
+}
+
+/// The events of a streamed extraction; get it from [`Extraction::stream`].
+///
+/// It is `Unpin` and `Send`: `.next()` works without pinning, and the stream can move to a
+/// spawned task. Dropping it cancels the request in flight and closes its connection.
+#[must_use = "a stream does nothing unless polled"]
+pub struct ExtractionStream<T: Extract> {
+    events: BoxStream<'static, Result<StreamEvent<T>>>,
+}
+
+impl<T: Extract> Stream for ExtractionStream<T> {
+    type Item = Result<StreamEvent<T>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.events.poll_next_unpin(cx)
+    }
+}
+
+impl<T: Extract> fmt::Debug for ExtractionStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtractionStream")
+            .field("type", &std::any::type_name::<T>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Extract> ExtractionStream<T> {
+    /// Drives the stream to its end and returns the result, as `send()` would.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Extraction::send`].
+    pub async fn finish(mut self) -> Result<Extracted<T>> {
+        while let Some(event) = self.next().await {
+            if let StreamEvent::Done(out) = event? {
+                return Ok(out);
+            }
+        }
+        Err(Error::stream_cut())
+    }
+}
+
+/// The items of a streamed list; get it from [`Extraction::stream_items`].
+///
+/// It is `Unpin` and `Send`; dropping it cancels the request in flight.
+#[must_use = "a stream does nothing unless polled"]
+pub struct ItemStream<T: Extract> {
+    items: BoxStream<'static, Result<T>>,
+}
+
+impl<T: Extract> Stream for ItemStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.items.poll_next_unpin(cx)
+    }
+}
+
+impl<T: Extract> fmt::Debug for ItemStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ItemStream")
+            .field("type", &std::any::type_name::<T>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Extract + Send> Extraction<T> {
+    /// Runs the extraction as a stream of events: typed [`Partial`]s as the reply is
+    /// written, a [`Reask`](StreamEvent::Reask) for each failed attempt, and
+    /// [`Done`](StreamEvent::Done) with the validated result.
+    ///
+    /// The request is sent with `"stream": true`. A server or transport that does not
+    /// stream still works: its reply arrives in one piece. Replies that loop are cut early
+    /// (see [`Runaway`] and [`Extraction::runaway`]).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// use factum::StreamEvent;
+    /// use futures_util::StreamExt;
+    ///
+    /// # async fn run(client: factum::Client) -> factum::Result<()> {
+    /// let mut stream = client.extraction::<Person>("John Doe, 30").stream();
+    /// while let Some(event) = stream.next().await {
+    ///     match event? {
+    ///         StreamEvent::Partial(p) => println!("so far: {p:?}"),
+    ///         StreamEvent::Done(out) => println!("done: {:?}", out.value),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the stream closes the connection at once; nothing keeps running.
+    pub fn stream(self) -> ExtractionStream<T> {
+        let events = Driver::new(self, NoItems)
+            .events()
+            .filter_map(|event| async move {
+                match event {
+                    Event::Shown(event) => Some(Ok(event)),
+                    Event::Failed(e) => Some(Err(e)),
+                    Event::Item(_) => None,
+                }
+            });
+        ExtractionStream {
+            events: events.boxed(),
+        }
+    }
+}
+
+impl<T: Extract + Send> Extraction<Vec<T>> {
+    /// Runs a list extraction as a stream of its items: each element is yielded as a
+    /// validated `T` as soon as its closing bracket arrives. An element that does not fit
+    /// is yielded as an [`InvalidItem`](crate::ErrorKind::InvalidItem) error with its raw
+    /// text and violations, and the stream goes on. The envelope (`{"person_list": […]}`)
+    /// never reaches the caller.
+    ///
+    /// When the reply ends, the whole list is judged as `send()` judges it; items the
+    /// lenient parser recovers that the stream did not show are yielded then. A reply that
+    /// fails is re-asked only while no item has been yielded: afterwards a re-ask could
+    /// repeat or contradict what the caller already has, so the stream ends with the
+    /// error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// use futures_util::StreamExt;
+    ///
+    /// # async fn run(client: factum::Client) -> factum::Result<()> {
+    /// let mut people = client.extraction::<Vec<Person>>("John is 30. Mary is 45.").stream_items();
+    /// while let Some(person) = people.next().await {
+    ///     println!("{:?}", person?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream_items(self) -> ItemStream<T> {
+        let items = Driver::new(self, ListItems { shown: 0 })
+            .events()
+            .flat_map(|event| {
+                let items: Vec<Result<T>> = match event {
+                    Event::Item(item) => vec![item],
+                    Event::Failed(e) => vec![Err(e)],
+                    Event::Shown(StreamEvent::Done(out)) => out.value.into_iter().map(Ok).collect(),
+                    Event::Shown(_) => Vec::new(),
+                };
+                stream::iter(items)
+            });
+        ItemStream {
+            items: items.boxed(),
+        }
+    }
+}
+
+/// What the driver hands out: an event for the caller, a list item, or the error that
+/// ends the stream.
+enum Event<T: Extract, I> {
+    Shown(StreamEvent<T>),
+    Item(Result<I>),
+    Failed(Error),
+}
+
+/// What a driver watches a reply for besides partials: nothing, or a list's items.
+trait Watch<T: Extract>: Send + 'static {
+    type Item: Send + 'static;
+
+    /// Whether the caller wants partial values.
+    const PARTIALS: bool;
+
+    /// How many items were handed out.
+    fn shown(&self) -> usize;
+
+    /// The items that closed since the last look, judged.
+    fn closed(&mut self, reading: &mut Reading, asked: Asked<'_>) -> Vec<Result<Self::Item>>;
+
+    /// The result, without the items already handed out.
+    fn unshown(&self, out: Extracted<T>) -> Extracted<T>;
+}
+
+/// A plain extraction: partials only.
+struct NoItems;
+
+impl<T: Extract> Watch<T> for NoItems {
+    type Item = std::convert::Infallible;
+
+    const PARTIALS: bool = true;
+
+    fn shown(&self) -> usize {
+        0
+    }
+
+    fn closed(&mut self, _: &mut Reading, _: Asked<'_>) -> Vec<Result<Self::Item>> {
+        Vec::new()
+    }
+
+    fn unshown(&self, out: Extracted<T>) -> Extracted<T> {
+        out
+    }
+}
+
+/// A list extraction read item by item.
+struct ListItems {
+    shown: usize,
+}
+
+impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
+    type Item = I;
+
+    const PARTIALS: bool = false;
+
+    fn shown(&self) -> usize {
+        self.shown
+    }
+
+    fn closed(&mut self, reading: &mut Reading, asked: Asked<'_>) -> Vec<Result<I>> {
+        let key = asked.schema.envelope_key();
+        let text = reading.gathered.text();
+        let spans = reading.parser.items();
+        let Some(root) = reading.parser.snapshot_ref() else {
+            return Vec::new();
+        };
+        let list = open_envelope(root, key);
+        let depth = if std::ptr::eq(list, root) { 1 } else { 2 };
+        let mut out = Vec::new();
+        for span in spans.iter().filter(|s| s.depth == depth).skip(self.shown) {
+            let Some(node) = list.items().get(span.index) else {
+                break;
+            };
+            let raw = text.get(span.start..span.end).unwrap_or_default();
+            out.push(item::<I>(node, raw, asked));
+        }
+        self.shown += out.len();
+        out
+    }
+
+    fn unshown(&self, mut out: Extracted<Vec<I>>) -> Extracted<Vec<I>> {
+        let shown = self.shown.min(out.value.len());
+        out.value.drain(..shown);
+        out
+    }
+}
+
+/// One closed list item, judged as the whole list's items are: coerced to the item's
+/// schema with the extraction's leniency, validated, deserialized with paths, checked by
+/// its validators.
+fn item<I: Extract>(node: &Node, raw: &str, asked: Asked<'_>) -> Result<I> {
+    let schema = I::schema();
+    let value = node.to_value().unwrap_or_default();
+    let (outcome, repairs) = match crate::parse::coerce(value, schema.json(), asked.leniency) {
+        Ok(parsed) => (
+            super::reply::finish::<I>(schema, parsed.value),
+            parsed.repairs,
+        ),
+        Err(crate::parse::ParseError::Mismatch {
+            path,
+            expected,
+            found,
+        }) => (
+            Err(crate::AttemptFailure::Violations(vec![
+                crate::Violation::new(path, format!("expected {expected}, found {found}")),
+            ])),
+            Vec::new(),
+        ),
+        Err(e) => (
+            Err(crate::AttemptFailure::NotJson(e.to_string())),
+            Vec::new(),
+        ),
+    };
+    outcome.map_err(|failure| {
+        Error::invalid_item(Attempt {
+            raw: raw.to_owned(),
+            failure: Some(failure),
+            usage: crate::Usage::default(),
+            node_id: None,
+            mode: asked.mode,
+            repairs,
+            finish_reason: None,
+            max_tokens: asked.max_tokens,
+        })
+    })
+}
+
+enum Phase<T> {
+    Start(Box<Extraction<T>>),
+    Send,
+    Reading(Box<Reading>),
+    Over,
+}
+
+/// One attempt's reply as it streams.
+struct Reading {
+    deltas: BoxStream<'static, Result<Delta>>,
+    gathered: Gathered,
+    parser: StreamParser,
+    guard: Guard,
+    span: tracing::Span,
+    /// Bytes fed when the last partial was built.
+    built_at: usize,
+}
+
+/// What one pull of deltas gave.
+enum Pulled {
+    /// More text arrived (or nothing visible).
+    More,
+    /// The reply is over: whole, or cut by the guard.
+    Ended(Result<Completion>),
+}
+
+struct Driver<T: Extract, W: Watch<T>> {
+    run: Option<Run<T>>,
+    span: tracing::Span,
+    runaway: Runaway,
+    phase: Phase<T>,
+    watch: W,
+    /// The last partial shown.
+    shown: Option<T::Partial>,
+    /// Events of the current reply waiting to be handed out.
+    queue: VecDeque<Event<T, W::Item>>,
+}
+
+impl<T: Extract + Send, W: Watch<T>> Driver<T, W> {
+    fn new(extraction: Extraction<T>, watch: W) -> Driver<T, W> {
+        Driver {
+            run: None,
+            span: tracing::Span::none(),
+            runaway: extraction.runaway_limits(),
+            phase: Phase::Start(Box::new(extraction)),
+            watch,
+            shown: None,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The driver's events, one per step, in the extraction's span.
+    fn events(self) -> impl Stream<Item = Event<T, W::Item>> + Send + 'static {
+        stream::unfold(self, |mut driver| async move {
+            let span = driver.span.clone();
+            let event = driver.next_event().instrument(span).await?;
+            Some((event, driver))
+        })
+    }
+
+    /// The next event, or `None` once the stream is over.
+    async fn next_event(&mut self) -> Option<Event<T, W::Item>> {
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                return Some(event);
+            }
+            let step = match std::mem::replace(&mut self.phase, Phase::Over) {
+                Phase::Over => return None,
+                Phase::Start(extraction) => self.start(*extraction).await,
+                Phase::Send => self.send(),
+                Phase::Reading(reading) => self.read(reading).await,
+            };
+            if let Some(event) = step {
+                return Some(event);
+            }
+        }
+    }
+
+    async fn start(&mut self, extraction: Extraction<T>) -> Option<Event<T, W::Item>> {
+        let (mut run, span) = match extraction.into_run().await {
+            Ok(started) => started,
+            Err(e) => return Some(Event::Failed(e)),
+        };
+        let started = span.in_scope(|| run.start());
+        self.span = span;
+        self.run = Some(run);
+        match started {
+            Ok(()) => {
+                self.phase = Phase::Send;
+                None
+            }
+            Err(e) => Some(Event::Failed(e)),
+        }
+    }
+
+    fn run(&mut self) -> &mut Run<T> {
+        self.run
+            .as_mut()
+            .expect("the run begins in the start phase")
+    }
+
+    fn send(&mut self) -> Option<Event<T, W::Item>> {
+        let runaway = self.runaway;
+        let run = self.run();
+        let mut request = match run.next_request() {
+            Ok(request) => request,
+            Err(e) => return Some(Event::Failed(e)),
+        };
+        request.stream = Some(true);
+        request.stream_options = run.inner().provider.stream_options();
+        let span = run.attempt_span();
+        let transport = run.inner().transport.clone();
+        let deltas = transport.stream(request, run.deadline());
+        self.shown = None;
+        self.phase = Phase::Reading(Box::new(Reading {
+            deltas,
+            gathered: Gathered::default(),
+            parser: StreamParser::new(),
+            guard: Guard::new(runaway),
+            span,
+            built_at: 0,
+        }));
+        None
+    }
+
+    async fn read(&mut self, mut reading: Box<Reading>) -> Option<Event<T, W::Item>> {
+        let schema = self.run().schema();
+        let span = reading.span.clone();
+        let pulled = reading.pull(schema.enveloped_json()).instrument(span).await;
+        match pulled {
+            Pulled::More => {
+                self.queue_items(&mut reading);
+                let event = if W::PARTIALS {
+                    self.partial(&mut reading)
+                } else {
+                    None
+                };
+                self.phase = Phase::Reading(reading);
+                event
+            }
+            Pulled::Ended(Ok(completion)) => {
+                reading.parser.finish();
+                self.queue_items(&mut reading);
+                let span = reading.span.clone();
+                drop(reading);
+                self.judge(completion, &span).await
+            }
+            Pulled::Ended(Err(e)) => {
+                drop(reading);
+                match self.run().fault(e) {
+                    Ok(()) => {
+                        self.phase = Phase::Send;
+                        None
+                    }
+                    Err(e) => Some(Event::Failed(e)),
+                }
+            }
+        }
+    }
+
+    async fn judge(
+        &mut self,
+        completion: Completion,
+        span: &tracing::Span,
+    ) -> Option<Event<T, W::Item>> {
+        let shown = self.watch.shown();
+        match self.run().judge(completion, span).await {
+            Ok(Judged::Done(out)) => Some(Event::Shown(StreamEvent::Done(self.watch.unshown(out)))),
+            // Items already handed out cannot be taken back: no re-ask after them.
+            Ok(Judged::Reask(_)) if shown > 0 => {
+                let error = self.run().record(Error::exhausted());
+                Some(Event::Failed(error))
+            }
+            Ok(Judged::Reask(attempt)) => {
+                self.phase = Phase::Send;
+                Some(Event::Shown(StreamEvent::Reask(attempt)))
+            }
+            Err(e) => Some(Event::Failed(e)),
+        }
+    }
+
+    /// A new partial, if the reply changed visibly since the last one.
+    fn partial(&mut self, reading: &mut Reading) -> Option<Event<T, W::Item>> {
+        if reading.parser.offset() == reading.built_at {
+            return None;
+        }
+        reading.built_at = reading.parser.offset();
+        let key = self.run().schema().envelope_key();
+        let root = reading.parser.snapshot()?;
+        let partial = T::partial_from(open_envelope(root, key))?;
+        if self.shown.as_ref() == Some(&partial) {
+            return None;
+        }
+        self.shown = Some(partial.clone());
+        Some(Event::Shown(StreamEvent::Partial(partial)))
+    }
+
+    /// The list items that closed since the last look, queued for the caller.
+    fn queue_items(&mut self, reading: &mut Reading) {
+        let asked = self.run().asking();
+        let items = self.watch.closed(reading, asked);
+        self.queue.extend(items.into_iter().map(Event::Item));
+    }
+}
+
+impl Reading {
+    /// Waits for the next delta, then takes every delta already there, so that one
+    /// snapshot covers all of them; the guard may cut the reply.
+    async fn pull(&mut self, schema: &serde_json::Value) -> Pulled {
+        let first = self.deltas.next().await;
+        if let Some(ended) = self.take(first) {
+            return ended;
+        }
+        while let Some(next) = self.deltas.next().now_or_never() {
+            if let Some(ended) = self.take(next) {
+                return ended;
+            }
+        }
+        match self.guard.check(&self.parser, self.gathered.text(), schema) {
+            Some(cut) => {
+                if cut == Cut::Runaway {
+                    tracing::info!("the reply loops; cutting it");
+                }
+                let gathered = std::mem::take(&mut self.gathered);
+                Pulled::Ended(Ok(gathered.cut(cut.reason())))
+            }
+            None => Pulled::More,
+        }
+    }
+
+    /// Takes one delta; `Some` when the reply is over.
+    fn take(&mut self, next: Option<Result<Delta>>) -> Option<Pulled> {
+        match next {
+            None => Some(Pulled::Ended(std::mem::take(&mut self.gathered).end())),
+            Some(Err(e)) => Some(Pulled::Ended(Err(e))),
+            Some(Ok(delta)) => {
+                if let Some(text) = self.gathered.add(delta) {
+                    self.parser.feed(&text);
+                }
+                None
+            }
+        }
+    }
+}
+
+/// The value inside the envelope `key`, or the node itself when the model skipped it.
+fn open_envelope<'n>(root: &'n Node, key: Option<&str>) -> &'n Node {
+    match key.and_then(|key| root.get(key)) {
+        Some(inner) if root.members().len() == 1 => inner,
+        _ => root,
+    }
+}

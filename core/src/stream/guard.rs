@@ -1,0 +1,338 @@
+//! The runaway guard: small models loop (the same line or list item again and again, a
+//! string that never ends), and a streamed reply can be cut after a few hundred tokens
+//! instead of at `max_tokens`. [`Runaway`] sets the limits; the crate-internal [`Guard`]
+//! watches a reply as it streams.
+
+use serde_json::Value;
+
+use super::StreamParser;
+use crate::json;
+
+/// When a streamed reply is cut before the server finishes.
+///
+/// - **Trailing text:** the value has closed and more than `max_trailing` bytes follow.
+///   The value is kept, and judged as usual.
+/// - **A string that never ends:** it outgrows its schema's `maxLength`, or `max_string`.
+/// - **Repeats:** the same list item, or the same line, `max_repeats` times in a row.
+///
+/// The last two are recorded as a truncation (the attempt's `finish_reason` is
+/// `"factum:runaway"`), so the usual re-ask policy handles them.
+///
+/// # Examples
+///
+/// ```
+/// let guard = factum::Runaway::default().max_string(4096).max_repeats(8);
+/// # let _ = guard;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Runaway {
+    max_trailing: usize,
+    max_string: usize,
+    max_repeats: usize,
+}
+
+impl Default for Runaway {
+    /// 256 trailing bytes, strings of 32 KiB, 16 repeats.
+    fn default() -> Runaway {
+        Runaway {
+            max_trailing: 256,
+            max_string: 32 * 1024,
+            max_repeats: 16,
+        }
+    }
+}
+
+impl Runaway {
+    /// No cuts: every reply streams until the server ends it.
+    pub fn off() -> Runaway {
+        Runaway {
+            max_trailing: usize::MAX,
+            max_string: usize::MAX,
+            max_repeats: usize::MAX,
+        }
+    }
+
+    /// Cut once this many bytes follow the closed value.
+    #[must_use]
+    pub fn max_trailing(mut self, bytes: usize) -> Runaway {
+        self.max_trailing = bytes;
+        self
+    }
+
+    /// Cut a string longer than this many bytes, whatever its schema allows.
+    #[must_use]
+    pub fn max_string(mut self, bytes: usize) -> Runaway {
+        self.max_string = bytes;
+        self
+    }
+
+    /// Cut after this many identical list items, or identical lines, in a row.
+    #[must_use]
+    pub fn max_repeats(mut self, count: usize) -> Runaway {
+        self.max_repeats = count.max(2);
+        self
+    }
+}
+
+/// Why the guard cut a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cut {
+    /// The value closed and text kept coming: keep the value.
+    Trailing,
+    /// A loop: record a truncation.
+    Runaway,
+}
+
+impl Cut {
+    /// The `finish_reason` recorded on the attempt.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Cut::Trailing => "factum:trailing-text",
+            Cut::Runaway => RUNAWAY,
+        }
+    }
+}
+
+/// The `finish_reason` of a reply cut as a runaway; it reads as a truncation.
+pub(crate) const RUNAWAY: &str = "factum:runaway";
+
+/// Watches one streamed reply.
+#[derive(Debug)]
+pub(crate) struct Guard {
+    limits: Runaway,
+    /// The string whose limit was looked up (its start), and that limit.
+    string: Option<(usize, usize)>,
+    /// Items already compared.
+    items_seen: usize,
+    /// Line repeats: where the unread text starts, the last line, and its run length.
+    line_from: usize,
+    last_line: String,
+    line_run: usize,
+}
+
+impl Guard {
+    pub(crate) fn new(limits: Runaway) -> Guard {
+        Guard {
+            limits,
+            string: None,
+            items_seen: 0,
+            line_from: 0,
+            last_line: String::new(),
+            line_run: 0,
+        }
+    }
+
+    /// Whether to cut now, after `text` (the whole reply so far) was fed to `parser`.
+    /// `schema` is the schema the value is asked in (the envelope included).
+    pub(crate) fn check(
+        &mut self,
+        parser: &StreamParser,
+        text: &str,
+        schema: &Value,
+    ) -> Option<Cut> {
+        if let Some(end) = parser.closed_at() {
+            return (text.len().saturating_sub(end) > self.limits.max_trailing)
+                .then_some(Cut::Trailing);
+        }
+        (self.string_too_long(parser, schema)
+            || self.items_repeat(parser, text)
+            || self.lines_repeat(text))
+        .then_some(Cut::Runaway)
+    }
+
+    fn string_too_long(&mut self, parser: &StreamParser, schema: &Value) -> bool {
+        let Some((start, len)) = parser.open_string() else {
+            return false;
+        };
+        let limit = match self.string {
+            Some((at, limit)) if at == start => limit,
+            _ => {
+                let path: Vec<Option<String>> =
+                    parser.path().map(|step| step.map(str::to_owned)).collect();
+                let limit = max_length(schema, &path)
+                    // `maxLength` counts characters; a character is at most four bytes.
+                    .map_or(self.limits.max_string, |n| n.saturating_mul(4))
+                    .min(self.limits.max_string);
+                self.string = Some((start, limit));
+                limit
+            }
+        };
+        len > limit
+    }
+
+    fn items_repeat(&mut self, parser: &StreamParser, text: &str) -> bool {
+        let items = parser.items();
+        if items.len() == self.items_seen {
+            return false;
+        }
+        self.items_seen = items.len();
+        let n = self.limits.max_repeats;
+        if items.len() < n {
+            return false;
+        }
+        let last = &items[items.len() - n..];
+        let first = last[0];
+        let raw = |s: &super::ItemSpan| text.get(s.start..s.end);
+        last.iter()
+            .all(|s| s.depth == first.depth && raw(s) == raw(&first) && s.end > s.start + 1)
+    }
+
+    fn lines_repeat(&mut self, text: &str) -> bool {
+        let Some(unread) = text.get(self.line_from..) else {
+            return false;
+        };
+        let Some(last_newline) = unread.rfind('\n') else {
+            return false;
+        };
+        for line in unread[..last_newline].split('\n') {
+            let line = line.trim();
+            if line.len() < 4 {
+                continue;
+            }
+            if line == self.last_line {
+                self.line_run += 1;
+            } else {
+                line.clone_into(&mut self.last_line);
+                self.line_run = 1;
+            }
+        }
+        self.line_from += last_newline + 1;
+        self.line_run >= self.limits.max_repeats
+    }
+}
+
+/// The `maxLength` of the string at `path` in `schema`: each step is an object member
+/// (`Some(key)`) or an array item (`None`). `$ref`s into `$defs` and union branches are
+/// followed; `None` when the path leaves the schema or the string has no limit.
+fn max_length(schema: &Value, path: &[Option<String>]) -> Option<usize> {
+    let mut here = vec![schema];
+    for step in path {
+        here = here
+            .into_iter()
+            .flat_map(|s| branches(schema, s))
+            .filter_map(|s| match step {
+                Some(key) => s.get("properties")?.get(key),
+                None => s.get("items"),
+            })
+            .collect();
+    }
+    here.into_iter()
+        .flat_map(|s| branches(schema, s))
+        .find_map(|s| s.get("maxLength")?.as_u64())
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// A schema and what it stands for: its `$ref` target and its union branches, a few
+/// levels deep.
+fn branches<'a>(root: &'a Value, schema: &'a Value) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    let mut todo = vec![(schema, 0)];
+    while let Some((s, depth)) = todo.pop() {
+        out.push(s);
+        if depth >= 8 {
+            continue;
+        }
+        if let Some(target) = s
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(json::def_name)
+            .and_then(|name| root.get("$defs")?.get(name.as_ref()))
+        {
+            todo.push((target, depth + 1));
+        }
+        for key in ["anyOf", "oneOf", "allOf"] {
+            for branch in s.get(key).and_then(Value::as_array).into_iter().flatten() {
+                todo.push((branch, depth + 1));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn feed(text: &str) -> StreamParser {
+        let mut parser = StreamParser::new();
+        parser.feed(text);
+        parser
+    }
+
+    #[test]
+    fn max_length_follows_refs_and_unions() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"p": {"anyOf": [{"$ref": "#/$defs/P"}, {"type": "null"}]}},
+            "$defs": {"P": {"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string", "maxLength": 5}}}}}
+        });
+        let path = [Some("p".to_owned()), Some("tags".to_owned()), None];
+        assert_eq!(max_length(&schema, &path), Some(5));
+        assert_eq!(max_length(&schema, &[Some("q".to_owned())]), None);
+    }
+
+    #[test]
+    fn a_string_past_its_limit_is_a_runaway() {
+        let schema =
+            json!({"type": "object", "properties": {"s": {"type": "string", "maxLength": 2}}});
+        let text = r#"{"s": "abcdefghi"#;
+        let mut guard = Guard::new(Runaway::default());
+        assert_eq!(guard.check(&feed(text), text, &schema), Some(Cut::Runaway));
+        let short = r#"{"s": "abcdefg"#;
+        let mut guard = Guard::new(Runaway::default());
+        assert_eq!(
+            guard.check(&feed(short), short, &schema),
+            None,
+            "7 bytes may be 2 characters"
+        );
+        let ceiling = Runaway::default().max_string(3);
+        let other = r#"{"t": "abcd"#;
+        assert_eq!(
+            Guard::new(ceiling).check(&feed(other), other, &schema),
+            Some(Cut::Runaway)
+        );
+    }
+
+    #[test]
+    fn repeated_items_and_lines_are_runaways() {
+        let schema = json!({});
+        let items = format!("{{\"tags\": [{}", "\"again\", ".repeat(16));
+        let mut guard = Guard::new(Runaway::default());
+        assert_eq!(
+            guard.check(&feed(&items), &items, &schema),
+            Some(Cut::Runaway)
+        );
+        let varied = format!(
+            "{{\"n\": [{}",
+            (0..40).map(|i| i.to_string() + ", ").collect::<String>()
+        );
+        assert_eq!(
+            Guard::new(Runaway::default()).check(&feed(&varied), &varied, &schema),
+            None
+        );
+        let lines = format!("{{\"s\": \"x\"\n{}", "the same line\n".repeat(16));
+        let mut guard = Guard::new(Runaway::default());
+        assert_eq!(
+            guard.check(&feed(&lines), &lines, &schema),
+            Some(Cut::Runaway)
+        );
+    }
+
+    #[test]
+    fn trailing_text_after_the_value_is_cut_and_kept() {
+        let schema = json!({});
+        let text = format!("{{\"a\": 1}} {}", "and more ".repeat(40));
+        let mut guard = Guard::new(Runaway::default());
+        assert_eq!(
+            guard.check(&feed(&text), &text, &schema),
+            Some(Cut::Trailing)
+        );
+        let brief = "{\"a\": 1}\nDone.";
+        assert_eq!(
+            Guard::new(Runaway::default()).check(&feed(brief), brief, &schema),
+            None
+        );
+    }
+}
