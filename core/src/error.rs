@@ -579,6 +579,32 @@ mod tests {
         );
         assert!(openai.is_context_overflow());
         assert_eq!(openai.context_window(), Some(8192));
+    }
+
+    #[test]
+    fn every_server_s_context_overflow_is_recognised() {
+        // vLLM before 0.10.1 (flat), OpenAI by its code alone, OpenRouter wrapping upstream.
+        for (status, body) in [
+            (
+                400,
+                r#"{"object":"error","message":"This model's maximum context length is 2048 tokens. However, you requested 3000 tokens","code":400}"#,
+            ),
+            (
+                400,
+                r#"{"error":{"message":"Too long.","type":"invalid_request_error","code":"context_length_exceeded"}}"#,
+            ),
+            (
+                400,
+                r#"{"error":{"code":400,"message":"Provider returned error","metadata":{"raw":"prompt is too long: 9000 tokens"}}}"#,
+            ),
+        ] {
+            let error = Error::http(status, String::new(), body.into());
+            assert!(error.is_context_overflow(), "{body}");
+        }
+    }
+
+    #[test]
+    fn other_errors_are_no_context_overflow() {
         let other = Error::http(500, "internal error".into(), "{}".into());
         assert!(!other.is_context_overflow());
         let rate = Error::http(429, "maximum context length".into(), "{}".into());

@@ -1,0 +1,231 @@
+//! What a new user meets in the first hour (issue 11): a reply that outgrows the context
+//! window is a truncation that keeps every attempt, and `max_tokens` never grows past what
+//! the window holds; a local server works from `FACTUM_BASE_URL` alone.
+
+use factum::{AttemptFailure, ErrorKind, Provider};
+use factum_tests::http::{
+    JOHN_JSON, Person, Reply as _, bodies, builder, chat, client, respond_in_order, run_child_test,
+};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A reply cut off at `completion` tokens after a prompt of `prompt` tokens.
+fn truncated(prompt: u64, completion: u64) -> Value {
+    let mut body = chat(
+        r#"{"name": "John Doe", "tags": ["a", "a", "a""#,
+        prompt,
+        completion,
+    );
+    body["choices"][0]["finish_reason"] = "length".into();
+    body
+}
+
+/// llama-server's answer to a request that does not fit its context.
+fn context_exceeded() -> ResponseTemplate {
+    ResponseTemplate::new(500).set_body_json(json!({
+        "error": {"code": 500, "message": "Context size has been exceeded.", "type": "server_error"}
+    }))
+}
+
+/// Serves llama-server's `GET /props` with a context window of `n_ctx` tokens.
+async fn props(server: &MockServer, n_ctx: u32) {
+    Mock::given(method("GET"))
+        .and(path("/props"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "default_generation_settings": {"n_ctx": n_ctx, "params": {}},
+            "total_slots": 1
+        })))
+        .mount(server)
+        .await;
+}
+
+/// How many `GET`s of `url_path` the server received.
+async fn gets(server: &MockServer, url_path: &str) -> usize {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.url.path() == url_path)
+        .count()
+}
+
+fn max_tokens(bodies: &[Value]) -> Vec<u64> {
+    bodies
+        .iter()
+        .map(|b| b["max_tokens"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_context_overflow_after_a_truncation_ends_as_a_truncation_with_every_attempt() {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [truncated(1000, 2048).into_response(), context_exceeded()],
+    )
+    .await;
+    let error = client(&server, Provider::LlamaCpp)
+        .extract::<Person>("a product listing")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Truncated, "{error:?}");
+    // The 500 is not a transport fault: it was not retried, and nothing more was sent.
+    assert_eq!(max_tokens(&bodies(&server).await), [2048, 4096]);
+    assert_eq!(error.attempts().len(), 1);
+    assert_eq!(error.attempts()[0].failure, Some(AttemptFailure::Truncated));
+    assert!(error.attempts()[0].raw.contains(r#""tags": ["a", "a""#));
+    assert_eq!(error.usage().total_tokens, 3048);
+    let cause = std::error::Error::source(&error).expect("the server error is the source");
+    assert!(
+        cause.to_string().contains("Context size has been exceeded"),
+        "{cause}"
+    );
+}
+
+#[tokio::test]
+async fn max_tokens_is_capped_at_what_the_window_from_props_leaves() {
+    let server = MockServer::start().await;
+    props(&server, 4096).await;
+    respond_in_order(&server, [truncated(1000, 2048), chat(JOHN_JSON, 1000, 20)]).await;
+    let client = client(&server, Provider::LlamaCpp);
+    let out = client
+        .extraction::<Person>("John Doe, 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.attempts.len(), 2);
+    // Doubled would be 4096; the window leaves 4096 - 1000.
+    assert_eq!(max_tokens(&bodies(&server).await), [2048, 3096]);
+    assert_eq!(out.attempts[1].max_tokens, 3096);
+
+    // The window is remembered for the model: a second truncation asks /props no more.
+    server.reset().await;
+    props(&server, 4096).await;
+    respond_in_order(&server, [truncated(1000, 2048), chat(JOHN_JSON, 1000, 20)]).await;
+    client.extract::<Person>("John Doe, 30").await.unwrap();
+    assert_eq!(gets(&server, "/props").await, 0);
+    assert_eq!(max_tokens(&bodies(&server).await), [2048, 3096]);
+}
+
+#[tokio::test]
+async fn no_second_request_when_the_window_leaves_no_more_room() {
+    let server = MockServer::start().await;
+    props(&server, 3000).await;
+    respond_in_order(&server, [truncated(1000, 2048), chat(JOHN_JSON, 1000, 20)]).await;
+    let error = client(&server, Provider::LlamaCpp)
+        .extract::<Person>("a product listing")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Truncated, "{error:?}");
+    assert_eq!(error.max_tokens(), Some(2048));
+    assert_eq!(bodies(&server).await.len(), 1);
+    assert_eq!(error.attempts().len(), 1);
+    assert!(!error.attempts()[0].raw.is_empty());
+}
+
+#[tokio::test]
+async fn a_window_named_in_the_error_is_learned_and_used_once() {
+    let server = MockServer::start().await;
+    let sized = ResponseTemplate::new(400).set_body_json(json!({"error": {
+        "code": 400,
+        "message": "the request exceeds the available context size",
+        "type": "exceed_context_size_error",
+        "n_prompt_tokens": 1000,
+        "n_ctx": 4096
+    }}));
+    respond_in_order(
+        &server,
+        [
+            truncated(1000, 2048).into_response(),
+            sized,
+            chat(JOHN_JSON, 1000, 20).into_response(),
+        ],
+    )
+    .await;
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<Person>("John Doe, 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(max_tokens(&bodies(&server).await), [2048, 4096, 3096]);
+    // The refused request is no attempt: the model never answered it.
+    assert_eq!(out.attempts.len(), 2);
+}
+
+#[tokio::test]
+async fn an_http_error_on_a_later_attempt_keeps_the_earlier_attempts() {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [
+            chat(r#"{"name": "John Doe", "age": 300}"#, 10, 10).into_response(),
+            ResponseTemplate::new(503).set_body_string("No nodes available"),
+        ],
+    )
+    .await;
+    let error = builder(&server, Provider::Dria)
+        .transport_retries(1)
+        .build()
+        .unwrap()
+        .extract::<Person>("John Doe, 30")
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(error.attempts().len(), 1);
+    assert!(error.attempts()[0].raw.contains("300"));
+    assert_eq!(error.usage().total_tokens, 20);
+    assert_eq!(bodies(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn from_env_with_only_a_local_base_url_asks_the_one_model_the_server_lists() {
+    if std::env::var_os("FACTUM_TEST_CHILD").is_some() {
+        return;
+    }
+    let server = MockServer::start().await;
+    // llama-server's shape: an Ollama-style `models` list beside OpenAI's `data`.
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "models": [{"name": "smollm2.gguf", "model": "smollm2.gguf"}],
+            "object": "list",
+            "data": [{"id": "smollm2.gguf", "object": "model", "owned_by": "llamacpp"}]
+        })))
+        .mount(&server)
+        .await;
+    respond_in_order(&server, [chat(JOHN_JSON, 1, 1)]).await;
+    let url = format!("{}/v1", server.uri());
+    // The child runs on its own runtime; the mock server keeps serving from this one.
+    let handle = std::thread::spawn(move || {
+        run_child_test(
+            "first_hour::child_from_env_with_only_a_base_url",
+            &[("FACTUM_BASE_URL", url.as_str())],
+        );
+    });
+    while !handle.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    handle.join().unwrap();
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["model"], "smollm2.gguf");
+    assert_eq!(gets(&server, "/v1/models").await, 1);
+}
+
+#[test]
+fn child_from_env_with_only_a_base_url() {
+    if std::env::var_os("FACTUM_TEST_CHILD").is_none() {
+        return;
+    }
+    let client = factum::Client::from_env().expect("a local URL is enough");
+    assert_eq!(client.provider(), Provider::LlamaCpp);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let person: Person = runtime
+        .block_on(client.extract("John Doe, john@example.com, 30"))
+        .unwrap();
+    assert_eq!(person.name, "John Doe");
+    assert_eq!(client.model(), "smollm2.gguf");
+}
