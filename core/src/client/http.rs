@@ -62,8 +62,13 @@ impl Transport for HttpTransport {
         deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>> {
         Box::pin(async move {
-            let body = Bytes::from(serde_json::to_vec(request).map_err(Error::encode)?);
-            send(self, body, deadline).await.map(Completion::from)
+            let sent = match serde_json::to_vec(request) {
+                Ok(body) => send(self, Bytes::from(body), deadline).await,
+                Err(e) => Err(Error::encode(e)),
+            };
+            let key = self.api_key.as_ref().map(|k| k.0.as_str());
+            sent.map(Completion::from)
+                .map_err(|e| e.with_url(&redact(&self.endpoint, key)))
         })
     }
 

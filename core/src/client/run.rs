@@ -63,7 +63,7 @@ impl<'a, T: Extract> Run<'a, T> {
     /// transport give out.
     pub(crate) async fn drive(mut self) -> Result<Extracted<T>> {
         self.span = tracing::Span::current();
-        self.call.schema.check().map_err(Error::schema)?;
+        self.check_schema()?;
         loop {
             self.check_budget()?;
             let span = tracing::debug_span!(
@@ -96,6 +96,21 @@ impl<'a, T: Extract> Run<'a, T> {
                 }
             }
         }
+    }
+
+    /// A schema that does not compile, or that strict mode cannot express (a map), fails
+    /// before any request.
+    fn check_schema(&mut self) -> Result<()> {
+        let schema = self.call.schema;
+        let strict = self.mode == Mode::JsonSchema { strict: true };
+        let checked = schema.check().and_then(|()| {
+            if strict {
+                schema.for_dialect(crate::Dialect::OpenAiStrict).map(|_| ())
+            } else {
+                Ok(())
+            }
+        });
+        checked.map_err(|e| self.record(Error::schema(schema.name(), e)))
     }
 
     /// How many completion tokens the context window leaves after a prompt of the size the
@@ -250,9 +265,11 @@ impl<'a, T: Extract> Run<'a, T> {
         self.span.record("total_tokens", self.usage.total_tokens);
     }
 
-    /// `error` with every attempt so far and their summed usage.
+    /// `error` with every attempt so far, their summed usage, and the call it ended.
     fn record(&mut self, error: Error) -> Error {
-        error.with_record(std::mem::take(&mut self.attempts), self.usage)
+        error
+            .with_record(std::mem::take(&mut self.attempts), self.usage)
+            .in_call(&self.call.inner.base_url, &self.call.model)
     }
 }
 

@@ -239,10 +239,13 @@ async fn non_json_prose_is_reasked_and_exhausts_with_every_attempt() {
         assert!(matches!(attempt.failure, Some(AttemptFailure::NotJson(_))));
     }
     assert_eq!(bodies(&server).await.len(), 3);
-    assert!(
-        error
-            .to_string()
-            .starts_with("no valid reply after 3 attempts; last: the reply is not JSON")
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "no valid reply after 3 attempts ({}/v1, model qwen3.5:9b); last: {}",
+            server.uri(),
+            attempts[2].failure.as_ref().unwrap()
+        )
     );
 }
 

@@ -229,3 +229,49 @@ fn child_from_env_with_only_a_base_url() {
     assert_eq!(person.name, "John Doe");
     assert_eq!(client.model(), "smollm2.gguf");
 }
+
+#[tokio::test]
+async fn a_refused_connection_names_the_url_without_credentials_and_keeps_the_cause() {
+    let client = factum::Client::builder()
+        .base_url("http://user:secret@127.0.0.1:1/v1")
+        .model("m")
+        .transport_retries(0)
+        .build()
+        .unwrap();
+    let error = client.extract::<Person>("John").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport);
+    assert_eq!(
+        error.to_string(),
+        "error sending request (http://127.0.0.1:1/v1/chat/completions, model m, attempt 1)"
+    );
+    assert_eq!(error.url(), Some("http://127.0.0.1:1/v1/chat/completions"));
+    assert_eq!((error.model(), error.attempt()), (Some("m"), Some(1)));
+    let cause = std::error::Error::source(&error).expect("reqwest's error is the source");
+    assert!(!cause.to_string().contains("secret"), "{cause}");
+    assert!(!format!("{error:?}").contains("secret"), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_error_on_a_later_attempt_names_that_attempt() {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [
+            chat(r#"{"name": "John Doe", "age": 300}"#, 10, 10).into_response(),
+            ResponseTemplate::new(401).set_body_string("bad key"),
+        ],
+    )
+    .await;
+    let error = client(&server, Provider::Dria)
+        .extract::<Person>("John Doe, 30")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "server returned 401 ({}/v1/chat/completions, model qwen3.5:9b, attempt 2): bad key",
+            server.uri()
+        )
+    );
+    assert_eq!(error.attempts().len(), 1);
+}
