@@ -1,7 +1,9 @@
 //! The [`Extract`] trait, what `#[derive(Extract)]` implements, and its impls for lists,
-//! options, boxes and plain values.
+//! maps, options, boxes and plain values.
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
 use serde::de::DeserializeOwned;
 
@@ -88,6 +90,37 @@ impl<T: Extract> Extract for Vec<T> {
             item.validate_into(path, out);
             path.truncate(len);
         }
+    }
+}
+
+/// A map from names to values, "each score by subject": an object whose keys the model
+/// chooses (`additionalProperties`), each value validated under its key. OpenAI strict mode
+/// cannot express open keys, so a map is refused before sending in that mode (and at
+/// compile time under `#[extract(strict)]`); llama.cpp grammars take it.
+impl<V: Extract, S: BuildHasher + Default + 'static> Extract for HashMap<String, V, S> {
+    fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
+        validate_entries(self, path, out);
+    }
+}
+
+/// An ordered map; see the `HashMap` impl.
+impl<V: Extract> Extract for BTreeMap<String, V> {
+    fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
+        validate_entries(self, path, out);
+    }
+}
+
+/// Validates each value of a map under its key.
+fn validate_entries<'a, V: Extract>(
+    entries: impl IntoIterator<Item = (&'a String, &'a V)>,
+    path: &mut String,
+    out: &mut Vec<Violation>,
+) {
+    for (key, value) in entries {
+        let len = path.len();
+        crate::__private::push_key(path, key);
+        value.validate_into(path, out);
+        path.truncate(len);
     }
 }
 
