@@ -24,14 +24,15 @@ use crate::{Schema, Violation};
 /// | `description = "…"` | the type's description (default: its doc comment) |
 /// | `instructions = "…"` | extra instructions for the model, placed in the prompt |
 /// | `example = "…"` | a JSON example, added to the schema's `examples` |
-/// | `validate = path` | a `fn(&Self) -> Result<(), String>` run after deserializing |
+/// | `validate = path` | a `fn(&Self) -> Result<(), String>` run after deserializing, or `-> Result<(), Violation>` to point at a field ([`Violation::at`]) |
 /// | `strict` | every field type must prove at compile time that it fits OpenAI strict mode |
 /// | `schemars` | reuse the type's existing `schemars::JsonSchema` impl instead of generating one |
 /// | `crate = "…"` | the path to factum, when it is re-exported under another name |
 ///
 /// Field and variant attributes: `description`, `example`, `range(min = …, max = …)`,
 /// `length(min = …, max = …)` (strings and arrays), `pattern = "…"` (checked at compile
-/// time), `format = "…"` and `validate = path` (a `fn(&FieldType) -> Result<(), String>`).
+/// time), `format = "…"` and `validate = path` (a `fn(&FieldType) -> Result<(), String>`,
+/// or `Result<(), Violation>`).
 /// Doc comments are the descriptions. Serde's attributes mean exactly what serde means.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be extracted because it does not implement `factum::Extract`",

@@ -1,11 +1,13 @@
 //! What a new user meets in the first hour (issue 11): a reply that outgrows the context
 //! window is a truncation that keeps every attempt, and `max_tokens` never grows past what
-//! the window holds; a local server works from `FACTUM_BASE_URL` alone.
+//! the window holds; errors say what failed and where; a local server works from
+//! `FACTUM_BASE_URL` alone; validators point at fields.
 
-use factum::{AttemptFailure, ErrorKind, Provider};
+use factum::{AttemptFailure, ErrorKind, Extract, Provider, Violation};
 use factum_tests::http::{
     JOHN_JSON, Person, Reply as _, bodies, builder, chat, client, respond_in_order, run_child_test,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -274,4 +276,100 @@ async fn an_error_on_a_later_attempt_names_that_attempt() {
         )
     );
     assert_eq!(error.attempts().len(), 1);
+}
+
+/// An item in a product listing.
+#[derive(Debug, Deserialize, Extract)]
+#[extract(validate = sku_prefix)]
+struct Item {
+    /// The stock-keeping unit, as printed.
+    sku: String,
+    /// The product's name.
+    name: String,
+}
+
+/// A container validator about one field.
+fn sku_prefix(item: &Item) -> Result<(), Violation> {
+    if item.sku.starts_with("SKU-") {
+        Ok(())
+    } else {
+        Err(Violation::at("/sku", "must start with SKU-"))
+    }
+}
+
+#[test]
+fn a_validator_violation_lands_at_its_field_below_the_value_s_path() {
+    let items = vec![
+        Item {
+            sku: "SKU-1".into(),
+            name: "lamp".into(),
+        },
+        Item {
+            sku: "2".into(),
+            name: "desk".into(),
+        },
+    ];
+    let violations = items.validate().unwrap_err();
+    assert_eq!(
+        violations,
+        [Violation::new("/1/sku", "must start with SKU-")]
+    );
+    assert_eq!(violations[0].to_string(), "at /1/sku: must start with SKU-");
+}
+
+#[tokio::test]
+async fn a_validator_violation_at_a_field_is_fed_back_in_the_re_ask() {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [
+            chat(r#"{"sku": "1234", "name": "Desk lamp"}"#, 10, 10),
+            chat(r#"{"sku": "SKU-1234", "name": "Desk lamp"}"#, 10, 10),
+        ],
+    )
+    .await;
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<Item>("Desk lamp, SKU-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.value.sku.as_str(), out.value.name.as_str()),
+        ("SKU-1234", "Desk lamp")
+    );
+    assert_eq!(
+        out.attempts[0].failure,
+        Some(AttemptFailure::Violations(vec![Violation::new(
+            "/sku",
+            "must start with SKU-"
+        )]))
+    );
+    let sent = bodies(&server).await;
+    let feedback = factum_tests::http::message_texts(&sent[1]).pop().unwrap().1;
+    assert!(
+        feedback.contains("- at /sku: must start with SKU-"),
+        "{feedback}"
+    );
+}
+
+#[tokio::test]
+async fn a_validator_violation_at_a_field_is_named_in_the_error() {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [chat(r#"{"sku": "1234", "name": "Desk lamp"}"#, 10, 10)],
+    )
+    .await;
+    let error = client(&server, Provider::LlamaCpp)
+        .extraction::<Item>("Desk lamp, SKU-1234")
+        .max_retries(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("; last: at /sku: must start with SKU-"),
+        "{error}"
+    );
 }
