@@ -31,8 +31,13 @@ use crate::{Schema, Violation};
 ///
 /// Field and variant attributes: `description`, `example`, `range(min = …, max = …)`,
 /// `length(min = …, max = …)` (strings and arrays), `pattern = "…"` (checked at compile
-/// time), `format = "…"` and `validate = path` (a `fn(&FieldType) -> Result<(), String>`,
-/// or `Result<(), Violation>`).
+/// time), `format = "…"`, `allow_empty` and `validate = path` (a
+/// `fn(&FieldType) -> Result<(), String>`, or `Result<(), Violation>`).
+///
+/// A required `String` field gets `minLength: 1`, so that grammars forbid `""` and a reply
+/// with one is re-asked; `#[extract(allow_empty)]` keeps `""` allowed, and an explicit
+/// `length(min = …)` wins. An `Option<String>` the model leaves `""` (or blank) reads as
+/// `None`, recorded as a [`RepairKind::EmptyAsNull`](crate::RepairKind::EmptyAsNull) repair.
 /// Doc comments are the descriptions. Serde's attributes mean exactly what serde means.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be extracted because it does not implement `factum::Extract`",

@@ -373,3 +373,78 @@ async fn a_validator_violation_at_a_field_is_named_in_the_error() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn an_empty_required_string_is_re_asked() {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [
+            chat(r#"{"name": "", "age": 30, "email": null}"#, 10, 10),
+            chat(JOHN_JSON, 10, 10),
+        ],
+    )
+    .await;
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<Person>("John Doe, john@example.com, 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value.name, "John Doe");
+    let Some(AttemptFailure::Violations(violations)) = &out.attempts[0].failure else {
+        panic!("{:?}", out.attempts[0].failure)
+    };
+    assert_eq!(violations[0].path, "/name");
+    // The grammar forbids it too.
+    let sent = bodies(&server).await;
+    let schema = &sent[0]["response_format"]["json_schema"]["schema"];
+    assert_eq!(schema["properties"]["name"]["minLength"], 1);
+}
+
+#[tokio::test]
+async fn an_empty_optional_string_is_none_with_a_repair() {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [chat(
+            r#"{"name": "John Doe", "age": 30, "email": " "}"#,
+            10,
+            10,
+        )],
+    )
+    .await;
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<Person>("John Doe, 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value.email, None);
+    assert_eq!(out.attempts.len(), 1);
+    let repair = &out.attempts[0].repairs[0];
+    assert_eq!(repair.kind, factum::parse::RepairKind::EmptyAsNull);
+    assert_eq!(repair.path, "/email");
+}
+
+/// A note whose text may be empty.
+#[derive(Debug, Deserialize, Extract)]
+struct Note {
+    /// What the note says, if anything.
+    #[extract(allow_empty)]
+    text: String,
+}
+
+#[tokio::test]
+async fn allow_empty_keeps_an_empty_string_an_answer() {
+    assert!(
+        factum::schema::<Note>().json()["properties"]["text"]
+            .get("minLength")
+            .is_none()
+    );
+    let server = MockServer::start().await;
+    respond_in_order(&server, [chat(r#"{"text": ""}"#, 10, 10)]).await;
+    let note: Note = client(&server, Provider::LlamaCpp)
+        .extract("(blank)")
+        .await
+        .unwrap();
+    assert_eq!(note.text, "");
+}
