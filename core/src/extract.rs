@@ -37,7 +37,7 @@ use crate::{Schema, Violation};
 /// A required `String` field gets `minLength: 1`, so that grammars forbid `""` and a reply
 /// with one is re-asked; `#[extract(allow_empty)]` keeps `""` allowed, and an explicit
 /// `length(min = …)` wins. An `Option<String>` the model leaves `""` (or blank) reads as
-/// `None`, recorded as a [`RepairKind::EmptyAsNull`](crate::RepairKind::EmptyAsNull) repair.
+/// `None`, recorded as a [`RepairKind::EmptyAsNull`](crate::parse::RepairKind::EmptyAsNull) repair.
 /// Doc comments are the descriptions. Serde's attributes mean exactly what serde means.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be extracted because it does not implement `factum::Extract`",
