@@ -105,6 +105,13 @@ struct Inner {
     /// The timeout or deadline that ran out.
     after: Option<Duration>,
     path: Option<PathBuf>,
+    /// Where the call went: the endpoint of a failed request, else the base URL, without
+    /// credentials.
+    url: Option<String>,
+    /// The model asked.
+    model: Option<String>,
+    /// The number of the model call the error is about, counting from 1.
+    attempt: Option<u32>,
     source: Option<BoxError>,
     attempts: Vec<Attempt>,
     usage: Usage,
@@ -121,6 +128,9 @@ impl Error {
                 limit: None,
                 after: None,
                 path: None,
+                url: None,
+                model: None,
+                attempt: None,
                 source: None,
                 attempts: Vec::new(),
                 usage: Usage::default(),
@@ -157,8 +167,11 @@ impl Error {
         Error::new(ErrorKind::Encode).with_source(source)
     }
 
-    pub(crate) fn schema(source: SchemaError) -> Error {
-        Error::new(ErrorKind::Schema).with_source(source)
+    /// The schema of the type named `name` cannot be used.
+    pub(crate) fn schema(name: &str, source: SchemaError) -> Error {
+        Error::new(ErrorKind::Schema)
+            .with_message(name)
+            .with_source(source)
     }
 
     pub(crate) fn http(status: u16, message: String, body: String) -> Error {
@@ -242,6 +255,33 @@ impl Error {
         self.inner.attempts = attempts;
         self.inner.usage = usage;
         self
+    }
+
+    /// Names the URL the failed request went to, credentials removed, unless one is named.
+    pub(crate) fn with_url(mut self, url: &str) -> Error {
+        if self.inner.url.is_none() {
+            self.inner.url = Some(without_credentials(url));
+        }
+        self
+    }
+
+    /// Names the call the error ended: the server (unless a request's URL is named), the
+    /// model, and, after [`with_record`](Error::with_record), the attempt it is about: the
+    /// call that failed to come back, or the one that refused.
+    pub(crate) fn in_call(self, base_url: &str, model: &str) -> Error {
+        let mut error = self.with_url(base_url);
+        let done = error.inner.attempts.len() as u32;
+        error.inner.attempt = match error.inner.kind {
+            ErrorKind::Refusal => Some(done),
+            ErrorKind::Truncated
+            | ErrorKind::Empty
+            | ErrorKind::Exhausted
+            | ErrorKind::TokenBudget
+            | ErrorKind::Schema => None,
+            _ => Some(done + 1),
+        };
+        error.inner.model = Some(model.to_owned());
+        error
     }
 
     /// Whether the server turned down the request's `response_format` (a schema-related
@@ -383,6 +423,23 @@ impl Error {
         self.inner.after
     }
 
+    /// Where the call went, credentials removed: the endpoint of the request that failed,
+    /// or the server's base URL for errors about the model's answers.
+    pub fn url(&self) -> Option<&str> {
+        self.inner.url.as_deref()
+    }
+
+    /// The model the extraction asked, for errors raised once the model was known.
+    pub fn model(&self) -> Option<&str> {
+        self.inner.model.as_deref()
+    }
+
+    /// The number of the model call the error is about, counting from 1: the one that
+    /// failed to come back (transport and HTTP errors) or refused.
+    pub fn attempt(&self) -> Option<u32> {
+        self.inner.attempt
+    }
+
     /// The file an [`Image`](ErrorKind::Image) error is about.
     pub fn path(&self) -> Option<&Path> {
         self.inner.path.as_deref()
@@ -411,38 +468,40 @@ impl Error {
     fn fmt_call(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         let message = inner.message.as_deref().unwrap_or_default();
+        let at = Where(inner);
         match inner.kind {
             ErrorKind::Config => write!(f, "invalid configuration: {message}"),
             ErrorKind::Image => {
                 let path = inner.path.as_deref().unwrap_or(Path::new(""));
-                write!(f, "cannot read image `{}`", path.display())
+                write!(f, "cannot read image `{}`{at}", path.display())
             }
-            ErrorKind::Encode => f.write_str("cannot encode the request"),
-            ErrorKind::Schema => f.write_str("the schema cannot be sent"),
-            ErrorKind::Http => {
-                write!(
-                    f,
-                    "server returned {}: {message}",
-                    inner.status.unwrap_or(0)
-                )
-            }
-            ErrorKind::Timeout => write!(f, "request timed out after {:?}", Since(inner.after)),
-            ErrorKind::Deadline => write!(f, "deadline of {:?} exceeded", Since(inner.after)),
+            ErrorKind::Encode => write!(f, "cannot encode the request{at}"),
+            ErrorKind::Schema => write!(f, "the schema of `{message}` cannot be sent{at}"),
+            ErrorKind::Http => write!(
+                f,
+                "server returned {}{at}: {message}",
+                inner.status.unwrap_or(0)
+            ),
+            ErrorKind::Timeout => write!(f, "request timed out after {:?}{at}", Since(inner.after)),
+            ErrorKind::Deadline => write!(f, "deadline of {:?} exceeded{at}", Since(inner.after)),
             ErrorKind::BodyTooLarge => write!(
                 f,
-                "response body is larger than the limit of {} bytes",
+                "response body is larger than the limit of {} bytes{at}",
                 inner.limit.unwrap_or(0)
             ),
-            ErrorKind::InvalidResponse => write!(f, "invalid response body: {message}"),
+            ErrorKind::InvalidResponse => write!(f, "invalid response body{at}: {message}"),
             ErrorKind::Stream if inner.message.is_some() => {
-                write!(f, "the server broke off the stream: {message}")
+                write!(f, "the server broke off the stream{at}: {message}")
             }
-            ErrorKind::Stream => f.write_str("the stream ended before the server finished"),
+            ErrorKind::Stream => write!(f, "the stream ended before the server finished{at}"),
             ErrorKind::InvalidItem => {
-                f.write_str("a streamed item does not fit its type")?;
+                write!(f, "a streamed item does not fit its type{at}")?;
                 last_failure(f, &inner.attempts)
             }
-            _ => f.write_str("transport error"),
+            _ if self.reqwest().is_some_and(|e| e.is_body() || e.is_decode()) => {
+                write!(f, "error reading the response{at}")
+            }
+            _ => write!(f, "error sending request{at}"),
         }
     }
 
@@ -450,16 +509,17 @@ impl Error {
     fn fmt_outcome(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         let attempts = Count(inner.attempts.len());
+        let at = Where(inner);
         match inner.kind {
             ErrorKind::Refusal => write!(
                 f,
-                "the model refused: {}",
+                "the model refused{at}: {}",
                 inner.message.as_deref().unwrap_or_default()
             ),
             ErrorKind::Truncated => {
                 write!(
                     f,
-                    "the reply was cut off at {} tokens after {attempts}",
+                    "the reply was cut off at {} tokens after {attempts}{at}",
                     inner.limit.unwrap_or(0)
                 )?;
                 if inner.source.is_some() {
@@ -467,18 +527,50 @@ impl Error {
                 }
                 Ok(())
             }
-            ErrorKind::Empty => write!(f, "the model returned no content after {attempts}"),
+            ErrorKind::Empty => write!(f, "the model returned no content after {attempts}{at}"),
             ErrorKind::TokenBudget => write!(
                 f,
-                "token budget of {} exhausted after {} tokens",
+                "token budget of {} exhausted after {} tokens{at}",
                 inner.limit.unwrap_or(0),
                 inner.usage.total_tokens
             ),
             _ => {
-                write!(f, "no valid reply after {attempts}")?;
+                write!(f, "no valid reply after {attempts}{at}")?;
                 last_failure(f, &inner.attempts)
             }
         }
+    }
+}
+
+/// " (URL, model M, attempt N)": where the failed call went, with the parts known.
+struct Where<'a>(&'a Inner);
+
+impl fmt::Display for Where<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.0;
+        let parts = [
+            inner.url.clone(),
+            inner.model.as_ref().map(|m| format!("model {m}")),
+            inner.attempt.map(|n| format!("attempt {n}")),
+        ];
+        let parts: Vec<String> = parts.into_iter().flatten().collect();
+        if parts.is_empty() {
+            return Ok(());
+        }
+        write!(f, " ({})", parts.join(", "))
+    }
+}
+
+/// `url` without its user name and password; text that is no URL is kept as it is.
+fn without_credentials(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            // Setting these fails only for URLs that cannot have credentials at all.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -492,6 +584,14 @@ impl fmt::Debug for Error {
         }
         if let Some(status) = inner.status {
             out.field("status", &status);
+        }
+        for (name, value) in [("url", &inner.url), ("model", &inner.model)] {
+            if let Some(value) = value {
+                out.field(name, value);
+            }
+        }
+        if let Some(attempt) = inner.attempt {
+            out.field("attempt", &attempt);
         }
         if let Some(source) = &inner.source {
             out.field("source", source);
@@ -613,6 +713,32 @@ mod tests {
         );
         assert!(openai.is_context_overflow());
         assert_eq!(openai.context_window(), Some(8192));
+    }
+
+    #[test]
+    fn every_server_s_context_overflow_is_recognised() {
+        // vLLM before 0.10.1 (flat), OpenAI by its code alone, OpenRouter wrapping upstream.
+        for (status, body) in [
+            (
+                400,
+                r#"{"object":"error","message":"This model's maximum context length is 2048 tokens. However, you requested 3000 tokens","code":400}"#,
+            ),
+            (
+                400,
+                r#"{"error":{"message":"Too long.","type":"invalid_request_error","code":"context_length_exceeded"}}"#,
+            ),
+            (
+                400,
+                r#"{"error":{"code":400,"message":"Provider returned error","metadata":{"raw":"prompt is too long: 9000 tokens"}}}"#,
+            ),
+        ] {
+            let error = Error::http(status, String::new(), body.into());
+            assert!(error.is_context_overflow(), "{body}");
+        }
+    }
+
+    #[test]
+    fn other_errors_are_no_context_overflow() {
         let other = Error::http(500, "internal error".into(), "{}".into());
         assert!(!other.is_context_overflow());
         let rate = Error::http(429, "maximum context length".into(), "{}".into());
@@ -620,6 +746,125 @@ mod tests {
             !rate.is_context_overflow(),
             "only error statuses that mean the request"
         );
+    }
+
+    /// A failed attempt, as the run records it.
+    fn attempt(failure: AttemptFailure) -> Attempt {
+        Attempt {
+            raw: "{}".into(),
+            failure: Some(failure),
+            usage: Usage::default(),
+            node_id: None,
+            mode: crate::Mode::PromptOnly,
+            repairs: Vec::new(),
+            finish_reason: None,
+            max_tokens: 64,
+        }
+    }
+
+    /// `error` as the run ends it, after `done` failed attempts, for model `m` at a server
+    /// whose URL carries credentials.
+    fn ended(error: Error, done: usize) -> String {
+        let failure = AttemptFailure::Violations(vec![crate::Violation::new("/age", "too old")]);
+        let attempts = vec![attempt(failure); done];
+        error
+            .with_record(attempts, Usage::default())
+            .in_call("http://user:pw@127.0.0.1:8080/v1", "m")
+            .to_string()
+    }
+
+    #[test]
+    fn every_call_error_says_what_was_done_and_where() {
+        const AT: &str = "http://127.0.0.1:8080/v1/chat/completions";
+        let sent = |error: Error| ended(error.with_url(&format!("{AT}?x=1")), 1);
+        let cases = [
+            (
+                Error::http(503, "busy".into(), "busy".into()),
+                format!("server returned 503 ({AT}?x=1, model m, attempt 2): busy"),
+            ),
+            (
+                Error::timeout(Duration::from_secs(5)),
+                format!("request timed out after 5s ({AT}?x=1, model m, attempt 2)"),
+            ),
+            (
+                Error::deadline(Duration::from_secs(60)),
+                format!("deadline of 60s exceeded ({AT}?x=1, model m, attempt 2)"),
+            ),
+            (
+                Error::body_too_large(1024),
+                format!(
+                    "response body is larger than the limit of 1024 bytes ({AT}?x=1, model m, attempt 2)"
+                ),
+            ),
+            (
+                Error::invalid_response("expected `choices`".into(), "{}".into()),
+                format!("invalid response body ({AT}?x=1, model m, attempt 2): expected `choices`"),
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(sent(error), expected);
+        }
+    }
+
+    #[test]
+    fn every_error_before_sending_says_what_was_done_and_where() {
+        const AT: &str = "http://127.0.0.1:8080/v1/chat/completions";
+        let schema = SchemaError::InvalidName { name: "a b".into() };
+        let image = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        assert_eq!(
+            Error::config("no model").to_string(),
+            "invalid configuration: no model"
+        );
+        assert_eq!(
+            ended(Error::image(Path::new("a.png"), image), 1),
+            "cannot read image `a.png` (http://127.0.0.1:8080/v1, model m, attempt 2)"
+        );
+        assert_eq!(
+            ended(Error::schema("Person", schema), 0),
+            "the schema of `Person` cannot be sent (http://127.0.0.1:8080/v1, model m)"
+        );
+        let encode = serde_json::from_str::<u8>("x").unwrap_err();
+        assert_eq!(
+            ended(Error::encode(encode).with_url(AT), 0),
+            format!("cannot encode the request ({AT}, model m, attempt 1)")
+        );
+    }
+
+    #[test]
+    fn every_outcome_error_says_how_the_model_answered_and_where() {
+        const AT: &str = "(http://127.0.0.1:8080/v1, model m";
+        let cases = [
+            (
+                Error::refused("no".into()),
+                format!("the model refused {AT}, attempt 1): no"),
+            ),
+            (
+                Error::truncated(64),
+                format!("the reply was cut off at 64 tokens after 1 attempt {AT})"),
+            ),
+            (
+                Error::truncated(64).with_cause(Error::http(500, "full".into(), String::new())),
+                format!(
+                    "the reply was cut off at 64 tokens after 1 attempt {AT}); the request does \
+                     not fit the model's context window"
+                ),
+            ),
+            (
+                Error::empty(),
+                format!("the model returned no content after 1 attempt {AT})"),
+            ),
+            (
+                Error::exhausted(),
+                format!("no valid reply after 1 attempt {AT}); last: at /age: too old"),
+            ),
+            (
+                Error::budget_spent(10),
+                format!("token budget of 10 exhausted after 0 tokens {AT})"),
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(ended(error, 1), expected);
+        }
     }
 
     #[test]

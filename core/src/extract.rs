@@ -1,7 +1,9 @@
 //! The [`Extract`] trait, what `#[derive(Extract)]` implements, and its impls for lists,
-//! options, boxes and plain values.
+//! maps, options, boxes and plain values.
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
 use serde::de::DeserializeOwned;
 
@@ -35,14 +37,20 @@ impl<T> PartialValue for T where
 /// | `description = "…"` | the type's description (default: its doc comment) |
 /// | `instructions = "…"` | extra instructions for the model, placed in the prompt |
 /// | `example = "…"` | a JSON example, added to the schema's `examples` |
-/// | `validate = path` | a `fn(&Self) -> Result<(), String>` run after deserializing |
+/// | `validate = path` | a `fn(&Self) -> Result<(), String>` run after deserializing, or `-> Result<(), Violation>` to point at a field ([`Violation::at`]) |
 /// | `strict` | every field type must prove at compile time that it fits OpenAI strict mode |
 /// | `schemars` | reuse the type's existing `schemars::JsonSchema` impl instead of generating one |
 /// | `crate = "…"` | the path to factum, when it is re-exported under another name |
 ///
 /// Field and variant attributes: `description`, `example`, `range(min = …, max = …)`,
 /// `length(min = …, max = …)` (strings and arrays), `pattern = "…"` (checked at compile
-/// time), `format = "…"` and `validate = path` (a `fn(&FieldType) -> Result<(), String>`).
+/// time), `format = "…"`, `allow_empty` and `validate = path` (a
+/// `fn(&FieldType) -> Result<(), String>`, or `Result<(), Violation>`).
+///
+/// A required `String` field gets `minLength: 1`, so that grammars forbid `""` and a reply
+/// with one is re-asked; `#[extract(allow_empty)]` keeps `""` allowed, and an explicit
+/// `length(min = …)` wins. An `Option<String>` the model leaves `""` (or blank) reads as
+/// `None`, recorded as a [`RepairKind::EmptyAsNull`](crate::parse::RepairKind::EmptyAsNull) repair.
 /// Doc comments are the descriptions. Serde's attributes mean exactly what serde means.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be extracted because it does not implement `factum::Extract`",
@@ -122,6 +130,63 @@ impl<T: Extract> Extract for Vec<T> {
             item.validate_into(path, out);
             path.truncate(len);
         }
+    }
+}
+
+/// A map from names to values, "each score by subject": an object whose keys the model
+/// chooses (`additionalProperties`), each value validated under its key. OpenAI strict mode
+/// cannot express open keys, so a map is refused before sending in that mode (and at
+/// compile time under `#[extract(strict)]`); llama.cpp grammars take it.
+impl<V: Extract, S: BuildHasher + Default + 'static> Extract for HashMap<String, V, S> {
+    /// Entries so far, in key order.
+    type Partial = BTreeMap<String, V::Partial>;
+
+    fn partial_from(node: &Node) -> Option<Self::Partial> {
+        partial_entries::<V>(node)
+    }
+
+    fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
+        validate_entries(self, path, out);
+    }
+}
+
+/// An ordered map; see the `HashMap` impl.
+impl<V: Extract> Extract for BTreeMap<String, V> {
+    type Partial = BTreeMap<String, V::Partial>;
+
+    fn partial_from(node: &Node) -> Option<Self::Partial> {
+        partial_entries::<V>(node)
+    }
+
+    fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
+        validate_entries(self, path, out);
+    }
+}
+
+/// The entries of an object so far whose values hold something.
+fn partial_entries<V: Extract>(node: &Node) -> Option<BTreeMap<String, V::Partial>> {
+    match node {
+        Node::Object { members, .. } => Some(
+            members
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), V::partial_from(v)?)))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Validates each value of a map under its key.
+fn validate_entries<'a, V: Extract>(
+    entries: impl IntoIterator<Item = (&'a String, &'a V)>,
+    path: &mut String,
+    out: &mut Vec<Violation>,
+) {
+    for (key, value) in entries {
+        let len = path.len();
+        crate::__private::push_key(path, key);
+        value.validate_into(path, out);
+        path.truncate(len);
     }
 }
 

@@ -52,8 +52,14 @@
 //!
 //! # Features
 //!
-//! factum has no optional features yet; schemars' own features (`chrono04`, `uuid1`,
-//! `url2`, …) make those crates' types usable as fields.
+//! Each makes a crate's types usable as fields, by turning on schemars' support for them
+//! (so a user does not depend on schemars by hand); all are off by default.
+//!
+//! | feature | field types | schemars feature |
+//! |---|---|---|
+//! | `chrono` | `chrono::NaiveDate`, `DateTime<Utc>`, … (`format: date`, `date-time`) | `chrono04` |
+//! | `uuid` | `uuid::Uuid` (`format: uuid`) | `uuid1` |
+//! | `url` | `url::Url` (`format: uri`) | `url2` |
 
 pub use factum_derive::Extract;
 pub use schemars::JsonSchema;

@@ -322,6 +322,8 @@ fn size_bounds(object: &Map<String, Value>, notes: &mut Vec<String>) {
             }
         };
         match (get(lo), get(hi)) {
+            // What every required `String` gets: said in two words.
+            (Some(a), None) if lo == "minLength" && a == "1" => notes.push("not empty".into()),
             (Some(a), Some(b)) if a == b => notes.push(format!("exactly {a} {}", plural(&a))),
             (Some(a), Some(b)) => notes.push(format!("{a} to {b} {unit}s")),
             (Some(a), None) => notes.push(format!("at least {a} {}", plural(&a))),

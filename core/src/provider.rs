@@ -22,7 +22,13 @@ const DRIA_TIMEOUT_MARGIN: Duration = Duration::from_secs(10);
 /// The kind of server a [`Client`](crate::Client) talks to.
 ///
 /// [`Client::from_env`](crate::Client::from_env) reads it from `FACTUM_PROVIDER`, or infers
-/// it from the base URL's host ([`Provider::from_base_url`]).
+/// it from the base URL's host ([`Provider::from_base_url`]): a loopback or private-network
+/// host gets [`LlamaCpp`](Provider::LlamaCpp)'s profile, which fits every local server.
+///
+/// `FACTUM_PROVIDER` accepts each provider's [`name`](Provider::name): `dria`, `openai`,
+/// `ollama`, `llamacpp`, `llamacpp-python`, `vllm`, `openrouter`, `groq`, `deepseek` and
+/// `custom`. Case, `-`, `_`, `.` and spaces are ignored, so `llama.cpp` and `LlamaCpp` work
+/// too, and `llama-server` names `llamacpp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Provider {
@@ -396,9 +402,11 @@ impl FromStr for Provider {
             "deepseek" => Provider::DeepSeek,
             "custom" => Provider::Custom,
             _ => {
+                let names: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
+                let (last, rest) = names.split_last().unwrap_or((&"", &[]));
                 return Err(Error::config(format!(
-                    "unknown provider `{s}` (expected dria, openai, ollama, llamacpp, \
-                     llamacpp-python, vllm, openrouter, groq, deepseek or custom)"
+                    "unknown provider `{s}` (expected {} or {last})",
+                    rest.join(", ")
                 )));
             }
         })
@@ -518,7 +526,12 @@ mod tests {
             assert_eq!(p.name().parse::<Provider>().unwrap(), p);
         }
         assert_eq!("llama.cpp".parse::<Provider>().unwrap(), Provider::LlamaCpp);
-        assert!("nope".parse::<Provider>().is_err());
+        let error = "nope".parse::<Provider>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration: unknown provider `nope` (expected dria, openai, ollama, \
+             llamacpp, llamacpp-python, vllm, openrouter, groq, deepseek or custom)"
+        );
     }
 
     #[test]

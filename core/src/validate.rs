@@ -23,6 +23,45 @@ impl Violation {
             message: message.into(),
         }
     }
+
+    /// A violation at `path` below the value a validator checks, for a validator that
+    /// returns `Result<(), Violation>`: `Violation::at("/sku", "must start with SKU-")` on
+    /// a type's validator points at its `sku` field. The path is a JSON pointer relative to
+    /// the validated value (`""` for the value itself); factum puts the value's own path in
+    /// front, so the re-ask feedback and the error name the field.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use factum::Violation;
+    ///
+    /// struct Item { sku: String }
+    ///
+    /// fn check(item: &Item) -> Result<(), Violation> {
+    ///     if item.sku.starts_with("SKU-") {
+    ///         Ok(())
+    ///     } else {
+    ///         Err(Violation::at("/sku", "must start with SKU-"))
+    ///     }
+    /// }
+    /// # assert_eq!(check(&Item { sku: "x".into() }).unwrap_err().to_string(), "at /sku: must start with SKU-");
+    /// ```
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Violation {
+        Violation::new(path, message)
+    }
+}
+
+impl From<String> for Violation {
+    /// A validator's plain message: a violation at the validated value itself.
+    fn from(message: String) -> Violation {
+        Violation::new("", message)
+    }
+}
+
+impl From<&str> for Violation {
+    fn from(message: &str) -> Violation {
+        Violation::new("", message)
+    }
 }
 
 impl fmt::Display for Violation {

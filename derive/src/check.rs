@@ -68,7 +68,7 @@ fn tuple_arity(style: Style, len: usize, ident: &syn::Ident, what: &str, cx: &Ct
 }
 
 /// Constraints must fit the field's type: `range` on numbers, `length` on strings and
-/// lists, `pattern` and `format` on strings. Types the derive cannot see through (aliases,
+/// lists, `pattern`, `format` and `allow_empty` on strings. Types the derive cannot see through (aliases,
 /// user types) are accepted and checked when the schema is validated.
 fn member_types(field: &Field<'_>, cx: &Ctxt) {
     let attrs = &field.attrs;
@@ -96,12 +96,22 @@ fn member_types(field: &Field<'_>, cx: &Ctxt) {
             ),
         );
     }
-    for (key, attr) in [("pattern", &attrs.pattern), ("format", &attrs.format)] {
-        if let Some(attr) = attr
+    string_keys(attrs, kind, &name, cx);
+}
+
+/// `pattern`, `format` and `allow_empty` say what a string looks like.
+fn string_keys(attrs: &Member, kind: Kind, name: &str, cx: &Ctxt) {
+    let spans = [
+        ("pattern", attrs.pattern.as_ref().map(|p| p.span)),
+        ("format", attrs.format.as_ref().map(|f| f.span)),
+        ("allow_empty", attrs.allow_empty),
+    ];
+    for (key, span) in spans {
+        if let Some(span) = span
             && !matches!(kind, Kind::String | Kind::Unknown)
         {
             cx.error(
-                attr.span,
+                span,
                 format!(
                     "`{key}` applies to strings, but {name} is {}",
                     kind.describe()

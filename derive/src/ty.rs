@@ -73,6 +73,11 @@ pub(crate) fn second_arg(ty: &Type) -> Option<&Type> {
         .nth(1)
 }
 
+/// Whether `ty` is `String` itself (not an `Option` or another wrapper of it).
+pub(crate) fn is_string(ty: &Type) -> bool {
+    matches!(last_segment(ty), Some((name, None)) if name == "String")
+}
+
 pub(crate) fn is_option(ty: &Type) -> bool {
     matches!(last_segment(ty), Some((name, Some(_))) if name == "Option")
 }

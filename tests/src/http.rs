@@ -152,13 +152,15 @@ pub fn client(server: &MockServer, provider: Provider) -> Client {
     builder(server, provider).build().expect("client builds")
 }
 
-/// The JSON bodies of every request the server received, in order.
+/// The JSON bodies of every `POST` the server received, in order (the `GET`s of
+/// `/v1/models` and `/props` carry none).
 pub async fn bodies(server: &MockServer) -> Vec<Value> {
     server
         .received_requests()
         .await
         .unwrap_or_default()
         .iter()
+        .filter(|r| r.method.as_str() == "POST")
         .map(|r| serde_json::from_slice(&r.body).expect("request body is JSON"))
         .collect()
 }
@@ -183,6 +185,41 @@ pub fn message_texts(body: &Value) -> Vec<(String, String)> {
             (role, text)
         })
         .collect()
+}
+
+/// Runs the test named `name` (its path below the test crate's root, such as
+/// `client::child_from_env`) in a fresh process of the current test binary, with the
+/// `FACTUM_*` variables cleared, `vars` set and `FACTUM_TEST_CHILD=1`: the environment is
+/// process-wide, and setting it in-process would race with the other tests. The child
+/// test returns at once unless `FACTUM_TEST_CHILD` is set.
+pub fn run_child_test(name: &str, vars: &[(&str, &str)]) {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args(["--exact", name, "--nocapture", "--test-threads=1"]);
+    for name in [
+        "FACTUM_API_KEY",
+        "DRIA_API_KEY",
+        "FACTUM_BASE_URL",
+        "FACTUM_MODEL",
+        "FACTUM_PROVIDER",
+    ] {
+        command.env_remove(name);
+    }
+    command.env("FACTUM_TEST_CHILD", "1");
+    for (k, v) in vars {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child test did not run: {stdout}"
+    );
 }
 
 /// A raw HTTP server on 127.0.0.1 that answers connection `i` with `responses[i]` (the

@@ -4,19 +4,26 @@
 use crate::json;
 use crate::{Extract, Violation};
 
-/// Runs one user validator and records its message at `path / segment`.
-pub fn run_validator(
-    result: Result<(), String>,
+/// Runs one user validator and records its failure at `path / segment`: a plain message
+/// at the validated value, a [`Violation`] at its own path below it.
+pub fn run_validator<E: Into<Violation>>(
+    result: Result<(), E>,
     path: &mut String,
     segment: Option<&str>,
     out: &mut Vec<Violation>,
 ) {
-    if let Err(message) = result {
+    if let Err(error) = result {
+        let violation = error.into();
         let len = path.len();
         if let Some(segment) = segment {
             json::push_key(path, segment);
         }
-        out.push(Violation::new(path.clone(), message));
+        let relative = violation.path.trim_end_matches('/');
+        if !relative.is_empty() && !relative.starts_with('/') {
+            path.push('/');
+        }
+        path.push_str(relative);
+        out.push(Violation::new(path.clone(), violation.message));
         path.truncate(len);
     }
 }

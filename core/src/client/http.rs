@@ -66,13 +66,18 @@ impl Transport for HttpTransport {
         deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>> {
         Box::pin(async move {
-            let body = Bytes::from(serde_json::to_vec(request).map_err(Error::encode)?);
-            match send(self, body, deadline, false).await? {
-                Reply::Response(response) => Ok(Completion::from(response)),
-                Reply::Stream(_) => Err(Error::invalid_response(
+            let key = self.api_key.as_ref().map(|k| k.0.as_str());
+            let sent = match serde_json::to_vec(request) {
+                Ok(body) => send(self, Bytes::from(body), deadline, false).await,
+                Err(e) => Err(Error::encode(e)),
+            };
+            match sent {
+                Ok(Reply::Response(response)) => Ok(Completion::from(response)),
+                Ok(Reply::Stream(_)) => Err(Error::invalid_response(
                     "a buffered request was answered as a stream".to_owned(),
                     String::new(),
                 )),
+                Err(e) => Err(e.with_url(&redact(&self.endpoint, key))),
             }
         })
     }

@@ -177,12 +177,18 @@ impl Client {
     ///
     /// - `FACTUM_API_KEY`, or else `DRIA_API_KEY`: the API key (sent as a bearer token);
     /// - `FACTUM_BASE_URL`: the server (default: Dria, `https://inference.dria.co/v1`);
-    /// - `FACTUM_MODEL`: the model (default on Dria: `qwen3.5:9b`);
-    /// - `FACTUM_PROVIDER`: the [`Provider`] (default: inferred from the base URL's host).
+    /// - `FACTUM_MODEL`: the model (default on Dria: `qwen3.5:9b`; for a local server, the
+    ///   one model its `GET /v1/models` lists);
+    /// - `FACTUM_PROVIDER`: the [`Provider`], one of `dria`, `openai`, `ollama`, `llamacpp`,
+    ///   `llamacpp-python`, `vllm`, `openrouter`, `groq`, `deepseek`, `custom` (default:
+    ///   inferred from the base URL's host; a loopback or private-network host is `llamacpp`).
+    ///
+    /// `FACTUM_BASE_URL=http://127.0.0.1:8080/v1` alone is enough for llama-server, vLLM,
+    /// Ollama or LM Studio serving one model.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Config`](crate::ErrorKind::Config)(crate::Error::Config) when a variable is invalid or a hosted
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when a variable is invalid or a hosted
     /// provider has no key.
     pub fn from_env() -> Result<Client> {
         ClientBuilder::from_env().build()

@@ -83,8 +83,9 @@ pub(crate) fn response_format(
     let lowered = match dialect.map(|d| schema.for_dialect(d)) {
         Some(Ok(lowered)) => Some(lowered),
         Some(Err(e)) => {
-            // Strict mode falls back to a non-strict request: the server gets the source
-            // schema and the reply is still checked locally against it.
+            // The run refuses a schema strict mode cannot take before it sends anything;
+            // any other dialect falls back to the source schema, and the reply is still
+            // checked locally against it.
             tracing::debug!(error = %e, "schema does not lower; sending the source schema");
             None
         }

@@ -91,7 +91,7 @@ impl<T: Extract> Run<T> {
     /// Before the first attempt: the extraction's span, and a schema that compiles.
     pub(crate) fn start(&mut self) -> Result<()> {
         self.span = tracing::Span::current();
-        self.call.schema.check().map_err(Error::schema)
+        self.check_schema()
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -158,6 +158,21 @@ impl<T: Extract> Run<T> {
                 Ok(Judged::Reask(failed))
             }
         }
+    }
+
+    /// A schema that does not compile, or that strict mode cannot express (a map), fails
+    /// before any request.
+    fn check_schema(&mut self) -> Result<()> {
+        let schema = self.call.schema;
+        let strict = self.mode == Mode::JsonSchema { strict: true };
+        let checked = schema.check().and_then(|()| {
+            if strict {
+                schema.for_dialect(crate::Dialect::OpenAiStrict).map(|_| ())
+            } else {
+                Ok(())
+            }
+        });
+        checked.map_err(|e| self.record(Error::schema(schema.name(), e)))
     }
 
     /// How many completion tokens the context window leaves after a prompt of the size the
@@ -307,9 +322,11 @@ impl<T: Extract> Run<T> {
         self.span.record("total_tokens", self.usage.total_tokens);
     }
 
-    /// `error` with every attempt so far and their summed usage.
+    /// `error` with every attempt so far, their summed usage, and the call it ended.
     pub(crate) fn record(&mut self, error: Error) -> Error {
-        error.with_record(std::mem::take(&mut self.attempts), self.usage)
+        error
+            .with_record(std::mem::take(&mut self.attempts), self.usage)
+            .in_call(&self.call.client.inner.base_url, &self.call.model)
     }
 }
 

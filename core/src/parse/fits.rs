@@ -111,6 +111,14 @@ fn admits(key: &str, keyword: &Value, value: &Value, root: &Value, depth: usize)
     match key {
         "type" => match keyword {
             Value::String(t) => type_matches(value, t),
+            // A blank string where `null` is allowed too may become `null`
+            // (`RepairKind::EmptyAsNull`): coercion decides.
+            Value::Array(ts) if value.as_str().is_some_and(|v| v.trim().is_empty()) => {
+                !ts.iter().any(|t| t == "null")
+                    && ts
+                        .iter()
+                        .any(|t| t.as_str().is_some_and(|t| type_matches(value, t)))
+            }
             Value::Array(ts) => ts
                 .iter()
                 .any(|t| t.as_str().is_some_and(|t| type_matches(value, t))),

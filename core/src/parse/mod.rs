@@ -38,6 +38,7 @@
 //! | Integral float to integer (`30.0`) | no | yes | yes |
 //! | Boolean from a word (`"yes"`, `"Off"`, `"1"`) or from `1`/`0` | no | yes | yes |
 //! | `null` from `"null"`/`"none"`/`"nil"` | no | yes | yes |
+//! | `null` from an empty or blank string where `["string", "null"]` is expected (an `Option<String>`) | no | yes | yes |
 //! | Enum or `const` value matched through case, accents, spaces and punctuation (`"In-Progress"` → `"in_progress"`) | no | yes | yes |
 //! | Object key matched through case and punctuation (`"First Name"` → `first_name`) | no | yes | yes |
 //! | A single value where an array is expected becomes a one-element array | no | yes | yes |

@@ -136,6 +136,9 @@ pub enum RepairKind {
     SingleToArray,
     /// A missing required property whose schema allows `null` became `null`.
     MissingOptionalAsNull,
+    /// An empty or blank string where the schema allows a string or `null` became `null`:
+    /// an optional text the model left empty is absent, not an answer.
+    EmptyAsNull,
     /// A key the schema does not allow was dropped.
     DroppedExtraKey,
     /// A key was matched to a property through case or punctuation.
@@ -200,6 +203,7 @@ const MEANING_KEPT: &[RepairKind] = &[
     K::BoolFromString,
     K::BoolFromNumber,
     K::NullFromString,
+    K::EmptyAsNull,
     K::EnumFuzzyMatch,
     K::DroppedExtraKey,
     K::RenamedKey,

@@ -33,6 +33,7 @@ pub(crate) const RANGE: &str = "range";
 pub(crate) const LENGTH: &str = "length";
 pub(crate) const PATTERN: &str = "pattern";
 pub(crate) const FORMAT: &str = "format";
+pub(crate) const ALLOW_EMPTY: &str = "allow_empty";
 const MIN: &str = "min";
 const MAX: &str = "max";
 
@@ -54,6 +55,7 @@ const MEMBER_KEYS: &[&str] = &[
     LENGTH,
     PATTERN,
     FORMAT,
+    ALLOW_EMPTY,
     VALIDATE,
 ];
 
@@ -82,6 +84,8 @@ pub(crate) struct Member {
     pub(crate) length: Option<WithSpan<(Option<u64>, Option<u64>)>>,
     pub(crate) pattern: Option<WithSpan<String>>,
     pub(crate) format: Option<WithSpan<String>>,
+    /// `allow_empty`: a required `String` may be `""` (no `minLength: 1`).
+    pub(crate) allow_empty: Option<Span>,
     pub(crate) validate: Option<syn::Path>,
 }
 
@@ -93,6 +97,7 @@ impl Member {
             (LENGTH, self.length.as_ref().map(|l| l.span)),
             (PATTERN, self.pattern.as_ref().map(|p| p.span)),
             (FORMAT, self.format.as_ref().map(|f| f.span)),
+            (ALLOW_EMPTY, self.allow_empty),
         ]
         .into_iter()
         .find_map(|(key, span)| Some((key, span?)))
@@ -275,6 +280,7 @@ struct MemberSlots<'c> {
     length: Attr<'c, WithSpan<(Option<u64>, Option<u64>)>>,
     pattern: Attr<'c, WithSpan<String>>,
     format: Attr<'c, WithSpan<String>>,
+    allow_empty: Attr<'c, Span>,
     validate: Attr<'c, syn::Path>,
 }
 
@@ -297,6 +303,10 @@ impl MemberSlots<'_> {
                     },
                 );
             }
+            ALLOW_EMPTY => {
+                flag(meta, key)?;
+                self.allow_empty.set(span, span);
+            }
             VALIDATE => self.validate.set(span, path_value(meta, key)?),
             _ => return Err(Place::Member.misplaced(meta, key)),
         }
@@ -312,6 +322,7 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         length: Attr::none(cx, LENGTH),
         pattern: Attr::none(cx, PATTERN),
         format: Attr::none(cx, FORMAT),
+        allow_empty: Attr::none(cx, ALLOW_EMPTY),
         validate: Attr::none(cx, VALIDATE),
     };
     each_extract(attrs, cx, |meta, key| slots.read(meta, key, cx));
@@ -322,6 +333,7 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         length: slots.length.get(),
         pattern: slots.pattern.get(),
         format: slots.format.get(),
+        allow_empty: slots.allow_empty.get(),
         validate: slots.validate.get(),
     }
 }

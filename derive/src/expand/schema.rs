@@ -110,7 +110,7 @@ impl Codegen<'_> {
                 .iter()
                 .find(|f| !f.serde.attrs.skip_deserializing())
                 .unwrap_or(&fields[0]);
-            return self.member_schema(field);
+            return self.member_schema(field, true);
         }
         if matches!(style, Style::Struct) {
             self.object(fields, serde.deny_unknown_fields(), true)
@@ -120,11 +120,20 @@ impl Codegen<'_> {
         }
     }
 
-    /// A field's schema with its docs and constraints applied.
-    fn member_schema(&self, field: &Field<'_>) -> TokenStream {
+    /// A field's schema with its docs and constraints applied. A `String` the value needs
+    /// (`required`) gets `minLength: 1` unless the field says `allow_empty` or sets its own
+    /// length: an empty string is no answer, and grammars then forbid it. A `pattern` or
+    /// `format` already says what the text looks like (and llama.cpp then ignores lengths).
+    fn member_schema(&self, field: &Field<'_>, required: bool) -> TokenStream {
         let private = &self.private;
         let ty = field.serde.ty;
-        let annotations = self.annotations(&field.attrs);
+        let attrs = &field.attrs;
+        let non_empty = required
+            && ty::is_string(ty)
+            && attrs.allow_empty.is_none()
+            && attrs.pattern.is_none()
+            && attrs.format.is_none();
+        let annotations = self.annotations(&field.attrs, non_empty);
         quote! {
             let mut __f = __g.subschema_for::<#ty>();
             #private::annotate(__g, &mut __f, &#annotations);
@@ -132,12 +141,13 @@ impl Codegen<'_> {
         }
     }
 
-    fn annotations(&self, attrs: &Member) -> TokenStream {
+    fn annotations(&self, attrs: &Member, non_empty: bool) -> TokenStream {
         let private = &self.private;
         let description = opt_str(attrs.description.as_deref());
         let examples = &attrs.examples;
         let (min, max) = attrs.range.as_ref().map_or((None, None), |r| r.value);
         let (min_len, max_len) = attrs.length.as_ref().map_or((None, None), |l| l.value);
+        let min_len = min_len.or(non_empty.then_some(1));
         let minimum = opt(min.map(|v| quote!(#v)));
         let maximum = opt(max.map(|v| quote!(#v)));
         let min_length = opt(min_len.map(|v| quote!(#v)));
@@ -213,7 +223,7 @@ impl Codegen<'_> {
         let required = serde.default().is_none()
             && !container_default
             && !(ty::is_option(field.serde.ty) && serde.deserialize_with().is_none());
-        let schema = self.member_schema(field);
+        let schema = self.member_schema(field, required);
         quote! {
             let __f = { #schema };
             #private::property(&mut __s, #name, __f, #required);
@@ -275,7 +285,7 @@ impl Codegen<'_> {
             Style::Newtype | Style::Tuple => variant
                 .fields
                 .first()
-                .map(|field| Content::Single(self.member_schema(field), field.serde.ty)),
+                .map(|field| Content::Single(self.member_schema(field, true), field.serde.ty)),
             Style::Struct => Some(Content::Object(self.object(&variant.fields, deny, false))),
         };
         self.tagged(tag, name, content)

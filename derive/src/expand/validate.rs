@@ -21,9 +21,14 @@ impl Codegen<'_> {
         let generics = self.bounded(&[quote!(#private::JsonSchema), quote!('static)]);
         let (impl_g, ty_g, where_c) = generics.split_for_impl();
         let mut where_c = where_c.cloned().unwrap_or_else(|| parse_quote!(where));
-        where_c
-            .predicates
-            .push(parse_quote!(#ident #ty_g: #private::serde::de::DeserializeOwned));
+        // A generic type deserializes only for some arguments, which the bound selects. On
+        // any other type the bound would be trivially false without `Deserialize`, failing
+        // the impl at every use site as well; left out, the missing derive is one error.
+        if self.input.is_generic() {
+            where_c
+                .predicates
+                .push(parse_quote!(#ident #ty_g: #private::serde::de::DeserializeOwned));
+        }
         let instructions = opt_str(self.input.attrs.instructions.as_deref());
         let per_type = self.per_type_items();
         let validate = self.validate_body();

@@ -4,7 +4,7 @@ use factum::wire::Message;
 use factum::{AttemptFailure, Client, ErrorKind, Image, Provider, Usage};
 use factum_tests::http::{
     JOHN_JSON, KEY, Person, bodies, chat, chat_finish, client, john, message_texts, respond,
-    respond_in_order,
+    respond_in_order, run_child_test,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
@@ -239,10 +239,13 @@ async fn non_json_prose_is_reasked_and_exhausts_with_every_attempt() {
         assert!(matches!(attempt.failure, Some(AttemptFailure::NotJson(_))));
     }
     assert_eq!(bodies(&server).await.len(), 3);
-    assert!(
-        error
-            .to_string()
-            .starts_with("no valid reply after 3 attempts; last: the reply is not JSON")
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "no valid reply after 3 attempts ({}/v1, model qwen3.5:9b); last: {}",
+            server.uri(),
+            attempts[2].failure.as_ref().unwrap()
+        )
     );
 }
 
@@ -405,40 +408,11 @@ fn builder_validates_configuration() {
     assert_eq!(local.base_url(), "http://127.0.0.1:11434/v1");
 }
 
-/// Runs the test `child` of this module in a fresh process of this test binary with `vars`
-/// set: the environment is process-wide, and setting it in-process would race with the
-/// other tests.
+/// Runs the test `child` of this module in a fresh process (see [`run_child_test`]).
 fn run_child(child: &str, vars: &[(&str, &str)]) {
     // A test's name is its path below the crate root: `client::child_from_env`.
     let (_crate, module) = module_path!().split_once("::").unwrap();
-    let name = format!("{module}::{child}");
-    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
-    command.args(["--exact", &name, "--nocapture", "--test-threads=1"]);
-    for name in [
-        "FACTUM_API_KEY",
-        "DRIA_API_KEY",
-        "FACTUM_BASE_URL",
-        "FACTUM_MODEL",
-        "FACTUM_PROVIDER",
-    ] {
-        command.env_remove(name);
-    }
-    command.env("FACTUM_TEST_CHILD", "1");
-    for (k, v) in vars {
-        command.env(k, v);
-    }
-    let output = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stdout,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        stdout.contains("1 passed"),
-        "the child test did not run: {stdout}"
-    );
+    run_child_test(&format!("{module}::{child}"), vars);
 }
 
 #[test]

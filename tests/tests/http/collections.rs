@@ -1,5 +1,8 @@
-//! Lists, optional values and plain values extract too: `extract::<Vec<Person>>` for
-//! "every person in the text", `Option<T>` for "maybe none", `bool` for a yes/no answer.
+//! Lists, maps, optional values and plain values extract too: `extract::<Vec<Person>>` for
+//! "every person in the text", `HashMap<String, V>` for "each value by name", `Option<T>`
+//! for "maybe none", `bool` for a yes/no answer.
+
+use std::collections::{BTreeMap, HashMap};
 
 use factum::{AttemptFailure, Dialect, Extract, Provider};
 use factum_tests::http::{Person, bodies, chat, client, john, respond, respond_in_order};
@@ -135,4 +138,119 @@ async fn plain_values_and_absent_values() {
         .await
         .unwrap();
     assert_eq!(nobody, None);
+}
+
+/// Scores by subject, as a report gives them.
+#[derive(Debug, PartialEq, Deserialize, Extract)]
+struct Report {
+    /// The pupil's name.
+    pupil: String,
+    /// Each subject's score, out of 100.
+    scores: HashMap<String, u32>,
+}
+
+#[test]
+fn maps_are_open_objects_and_refused_by_strict_mode() {
+    let schema = factum::schema::<Report>();
+    let scores = &schema.json()["properties"]["scores"];
+    assert_eq!(scores["type"], "object");
+    assert_eq!(scores["additionalProperties"]["type"], "integer");
+    let llama = schema.for_dialect(Dialect::LlamaCpp).unwrap();
+    assert_eq!(
+        llama["properties"]["scores"]["additionalProperties"]["type"],
+        "integer"
+    );
+    let error = schema.for_dialect(Dialect::OpenAiStrict).unwrap_err();
+    assert_eq!(error.path(), "/properties/scores");
+    // A map root is an object already: no envelope.
+    assert_eq!(
+        factum::schema::<BTreeMap<String, Person>>().envelope_key(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_map_is_extracted_as_a_field_and_as_the_root() {
+    let server = MockServer::start().await;
+    respond(
+        &server,
+        chat(
+            r#"{"pupil": "Ann", "scores": {"maths": 90, "art": "75"}}"#,
+            5,
+            5,
+        ),
+    )
+    .await;
+    let report: Report = client(&server, Provider::LlamaCpp)
+        .extract("Ann: maths 90, art 75")
+        .await
+        .unwrap();
+    assert_eq!(report.scores["maths"], 90);
+    assert_eq!(report.scores["art"], 75);
+
+    let server = MockServer::start().await;
+    respond(&server, chat(r#"{"red": "stop", "green": "go"}"#, 5, 5)).await;
+    let lights: HashMap<String, String> = client(&server, Provider::LlamaCpp)
+        .extract("red means stop, green means go")
+        .await
+        .unwrap();
+    assert_eq!(lights.len(), 2);
+    assert_eq!(lights["green"], "go");
+    let body = &bodies(&server).await[0];
+    let sent = &body["response_format"]["json_schema"]["schema"];
+    assert_eq!(sent["type"], "object");
+    assert_eq!(sent["additionalProperties"]["type"], "string");
+}
+
+#[tokio::test]
+async fn map_values_are_validated_under_their_key() {
+    let server = MockServer::start().await;
+    respond_in_order(
+        &server,
+        [
+            chat(
+                r#"{"john": {"name": "John Doe", "age": 300, "email": null}}"#,
+                5,
+                5,
+            ),
+            chat(
+                r#"{"john": {"name": "John Doe", "age": 30, "email": null}}"#,
+                5,
+                5,
+            ),
+        ],
+    )
+    .await;
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<BTreeMap<String, Person>>("John Doe, 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value["john"].age, 30);
+    let Some(AttemptFailure::Violations(violations)) = &out.attempts[0].failure else {
+        panic!("{:?}", out.attempts[0].failure)
+    };
+    assert_eq!(violations[0].path, "/john/age");
+}
+
+#[tokio::test]
+async fn a_map_under_openai_strict_mode_is_refused_before_sending() {
+    let server = MockServer::start().await;
+    respond(&server, chat(r#"{"pupil": "Ann", "scores": {}}"#, 5, 5)).await;
+    let error = client(&server, Provider::OpenAi)
+        .extract::<Report>("Ann: maths 90")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), factum::ErrorKind::Schema, "{error:?}");
+    assert!(bodies(&server).await.is_empty());
+    let source = std::error::Error::source(&error).unwrap();
+    let schema_error = source.downcast_ref::<factum::SchemaError>().unwrap();
+    assert_eq!(schema_error.path(), "/properties/scores");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the schema of `Report` cannot be sent ({}/v1, model qwen3.5:9b)",
+            server.uri()
+        )
+    );
 }

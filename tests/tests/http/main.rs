@@ -4,6 +4,7 @@
 
 mod client;
 mod collections;
+mod first_hour;
 mod lenient;
 mod providers;
 mod reask;

@@ -185,7 +185,11 @@ async fn non_schema_400_is_not_a_step_down() {
     let error = client.extract::<Person>("John").await.unwrap_err();
     assert_eq!(
         error.to_string(),
-        "server returned 400: bad params: max_tokens must be positive"
+        format!(
+            "server returned 400 ({}/v1/chat/completions, model qwen3.5:9b, attempt 1): \
+             bad params: max_tokens must be positive",
+            server.uri()
+        )
     );
     assert_eq!(bodies(&server).await.len(), 1);
     assert_eq!(
@@ -210,7 +214,11 @@ async fn openrouter_wrapped_errors_show_the_upstream_text() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "server returned 403: Provider returned error: key limit reached"
+        format!(
+            "server returned 403 ({}/v1/chat/completions, model qwen3.5:9b, attempt 1): \
+             Provider returned error: key limit reached",
+            server.uri()
+        )
     );
 }
 

@@ -147,7 +147,11 @@ async fn retryable_status_gives_up_after_transport_retries_with_the_plain_text_m
     assert!(error.is_retryable());
     assert_eq!(
         error.to_string(),
-        "server returned 503: No nodes available for the requested model"
+        format!(
+            "server returned 503 ({}/v1/chat/completions, model qwen3.5:9b, attempt 1): \
+             No nodes available for the requested model",
+            server.uri()
+        )
     );
     assert_eq!(
         error.raw_body(),
@@ -271,7 +275,7 @@ async fn connection_reset_mid_body_is_retried() {
 async fn connection_reset_mid_body_surfaces_as_transport_error() {
     let (url, served) = raw_server(vec![cut_response()]);
     let client = factum::Client::builder()
-        .base_url(url)
+        .base_url(&url)
         .provider(Provider::LlamaCpp)
         .transport_retries(1)
         .backoff(Duration::from_millis(1), Duration::from_millis(2))
@@ -281,6 +285,10 @@ async fn connection_reset_mid_body_surfaces_as_transport_error() {
     assert_eq!(error.kind(), ErrorKind::Transport, "{error:?}");
     assert!(error.is_retryable());
     assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        error.to_string(),
+        format!("error reading the response ({url}/chat/completions, model default, attempt 1)")
+    );
 }
 
 #[tokio::test]
@@ -289,13 +297,17 @@ async fn connection_refused_is_a_transport_error() {
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     drop(listener);
     let client = factum::Client::builder()
-        .base_url(url)
+        .base_url(&url)
         .model("m")
         .transport_retries(0)
         .build()
         .unwrap();
     let error = client.extract::<Person>("John").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport, "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!("error sending request ({url}/chat/completions, model m, attempt 1)")
+    );
 }
 
 /// A server that takes 5 s to answer, and a Dria client builder for it.

@@ -55,10 +55,12 @@ async fn the_key_never_appears_in_debug_display_errors_or_logs() {
     // The checks above looked at real text, not at empty strings.
     assert!(seen[0].1.contains("[redacted]"));
     assert!(seen[1].1.contains("[redacted]"));
-    assert_eq!(
-        error.to_string(),
-        "server returned 401: invalid api key: [redacted]"
+    let expected = format!(
+        "server returned 401 ({}/v1/chat/completions, model qwen3.5:9b, attempt 1): \
+         invalid api key: [redacted]",
+        server.uri()
     );
+    assert_eq!(error.to_string(), expected);
     assert!(seen[5].1.contains("factum.extract"), "logs: {}", seen[5].1);
     assert!(
         seen[5].1.contains("retrying"),
@@ -166,7 +168,11 @@ async fn body_over_the_cap_is_a_typed_error() {
     );
     assert_eq!(
         error.to_string(),
-        "response body is larger than the limit of 16384 bytes"
+        format!(
+            "response body is larger than the limit of 16384 bytes \
+             ({}/v1/chat/completions, model qwen3.5:9b, attempt 1)",
+            server.uri()
+        )
     );
 }
 

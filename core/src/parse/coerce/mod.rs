@@ -226,6 +226,18 @@ impl<'s> Coercer<'s> {
         if let [only] = types.as_slice() {
             return self.typed(value, only, s, depth, repairs);
         }
+        if self.allows(Leniency::Standard)
+            && types.contains(&"null")
+            && types.contains(&"string")
+            && value.as_str().is_some_and(|text| text.trim().is_empty())
+        {
+            self.note(
+                repairs,
+                RepairKind::EmptyAsNull,
+                format!("read {value} as null"),
+            );
+            return Ok(Value::Null);
+        }
         if let Some(exact) = types.iter().find(|t| type_matches(&value, t)) {
             return self.typed(value, exact, s, depth, repairs);
         }
@@ -370,6 +382,22 @@ mod tests {
             Err(ParseError::Mismatch { path, .. }) => path,
             other => panic!("expected a mismatch, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_empty_optional_string_is_null() {
+        let optional = json!({"type": ["string", "null"]});
+        for blank in ["", "  \n"] {
+            assert_eq!(
+                ok(json!(blank), &optional, Leniency::Standard),
+                (json!(null), vec![RepairKind::EmptyAsNull])
+            );
+            assert_eq!(ok(json!(blank), &optional, Leniency::Exact).0, json!(blank));
+        }
+        assert_eq!(ok(json!("x"), &optional, Leniency::Standard).1, []);
+        // A required string keeps its empty value for the schema to judge.
+        let required = json!({"type": "string"});
+        assert_eq!(ok(json!(""), &required, Leniency::Standard).0, json!(""));
     }
 
     #[test]
