@@ -52,8 +52,9 @@
 //!
 //! # Features
 //!
-//! factum has no optional features yet; schemars' own features (`chrono04`, `uuid1`,
-//! `url2`, …) make those crates' types usable as fields.
+//! `chrono`, `uuid` and `url` make those crates' types usable as fields: their schemas
+//! (through schemars' `chrono04`, `uuid1` and `url2`) and their partial values while a
+//! reply streams.
 
 pub use factum_derive::Extract;
 pub use schemars::JsonSchema;

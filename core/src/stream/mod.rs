@@ -5,12 +5,17 @@ mod node;
 
 pub use node::Node;
 
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+use serde_json::Value;
+
 use crate::{Extract, PartialValue};
 
 /// How a field's type appears in a typed partial value (`Partial<T>`), while a reply
-/// streams. Every [`Extract`] type has it (its own `Partial`); implement it for a foreign
-/// field type that is read only once whole, as factum does for the types of its `chrono`,
-/// `uuid` and `url` features.
+/// streams. Every [`Extract`] type has it (its own `Partial`), and so do
+/// `serde_json::Value`, maps with `String` keys, and the types of factum's `chrono`, `uuid`
+/// and `url` features (read only once whole); implement it for another foreign field type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no partial form for streaming",
     label = "a field of this type cannot appear in the type's `Partial`",
@@ -24,6 +29,9 @@ pub trait PartialField {
     fn partial_from(node: &Node) -> Option<Self::Partial>;
 }
 
+// Not recommended in diagnostics: for a field type that is neither `Extract` nor
+// `PartialField`, the error names `PartialField` (with its note) instead of `Extract`.
+#[diagnostic::do_not_recommend]
 impl<T: Extract> PartialField for T {
     type Partial = T::Partial;
 
@@ -31,3 +39,74 @@ impl<T: Extract> PartialField for T {
         T::partial_from(node)
     }
 }
+
+/// Free-form JSON: the value so far, strings as their prefix.
+impl PartialField for Value {
+    type Partial = Value;
+
+    fn partial_from(node: &Node) -> Option<Value> {
+        Some(node.to_value_so_far())
+    }
+}
+
+/// The entries of an object so far, each value as its partial.
+fn entries<V: PartialField, M: FromIterator<(String, V::Partial)>>(node: &Node) -> Option<M> {
+    match node {
+        Node::Object { members, .. } => Some(
+            members
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), V::partial_from(v)?)))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// A map with string keys: the entries so far, each value as its partial.
+impl<V, S> PartialField for HashMap<String, V, S>
+where
+    V: PartialField,
+    S: BuildHasher + Default + Clone + Send + Sync + 'static,
+{
+    type Partial = HashMap<String, V::Partial, S>;
+
+    fn partial_from(node: &Node) -> Option<Self::Partial> {
+        entries::<V, _>(node)
+    }
+}
+
+/// A map with string keys: the entries so far, each value as its partial.
+impl<V: PartialField> PartialField for BTreeMap<String, V> {
+    type Partial = BTreeMap<String, V::Partial>;
+
+    fn partial_from(node: &Node) -> Option<Self::Partial> {
+        entries::<V, _>(node)
+    }
+}
+
+/// Foreign values (dates, identifiers, links): shown only once whole, since a prefix of
+/// one is no value of the type.
+#[cfg(any(feature = "chrono", feature = "uuid", feature = "url"))]
+macro_rules! partial_once_whole {
+    ($($ty:ty),*) => {$(
+        impl PartialField for $ty {
+            type Partial = $ty;
+
+            fn partial_from(node: &Node) -> Option<$ty> {
+                node.complete()
+            }
+        }
+    )*};
+}
+#[cfg(feature = "chrono")]
+partial_once_whole!(
+    chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::FixedOffset>,
+    chrono::NaiveDate,
+    chrono::NaiveTime,
+    chrono::NaiveDateTime
+);
+#[cfg(feature = "uuid")]
+partial_once_whole!(uuid::Uuid);
+#[cfg(feature = "url")]
+partial_once_whole!(url::Url);
