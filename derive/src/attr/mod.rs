@@ -16,7 +16,8 @@ use syn::{Attribute, Expr, ExprLit, Lit};
 use crate::ctxt::Ctxt;
 pub(crate) use value::skip_value;
 use value::{
-    bounds, count, example_literal, flag, json_example, key_of, number, path_value, pattern, string,
+    bounds, count, example_literal, flag, json_example, key_of, number, path_value, pattern,
+    stream, string,
 };
 
 /// The attribute our keys live in.
@@ -33,6 +34,7 @@ pub(crate) const RANGE: &str = "range";
 pub(crate) const LENGTH: &str = "length";
 pub(crate) const PATTERN: &str = "pattern";
 pub(crate) const FORMAT: &str = "format";
+pub(crate) const STREAM: &str = "stream";
 const MIN: &str = "min";
 const MAX: &str = "max";
 
@@ -55,6 +57,7 @@ const MEMBER_KEYS: &[&str] = &[
     PATTERN,
     FORMAT,
     VALIDATE,
+    STREAM,
 ];
 
 /// A value with the span of the attribute that set it, for later diagnostics.
@@ -74,6 +77,15 @@ pub(crate) struct Container {
     pub(crate) schemars: bool,
 }
 
+/// How a field shows in the type's partial value, from `#[extract(stream(...))]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    /// `stream(done)`: the field shows only once its value is complete.
+    Done,
+    /// `stream(skip)`: the field is left out of the partial.
+    Skip,
+}
+
 /// Field and variant attributes.
 pub(crate) struct Member {
     pub(crate) description: Option<String>,
@@ -83,6 +95,7 @@ pub(crate) struct Member {
     pub(crate) pattern: Option<WithSpan<String>>,
     pub(crate) format: Option<WithSpan<String>>,
     pub(crate) validate: Option<syn::Path>,
+    pub(crate) stream: Option<WithSpan<Stream>>,
 }
 
 impl Member {
@@ -93,6 +106,7 @@ impl Member {
             (LENGTH, self.length.as_ref().map(|l| l.span)),
             (PATTERN, self.pattern.as_ref().map(|p| p.span)),
             (FORMAT, self.format.as_ref().map(|f| f.span)),
+            (STREAM, self.stream.as_ref().map(|s| s.span)),
         ]
         .into_iter()
         .find_map(|(key, span)| Some((key, span?)))
@@ -276,6 +290,7 @@ struct MemberSlots<'c> {
     pattern: Attr<'c, WithSpan<String>>,
     format: Attr<'c, WithSpan<String>>,
     validate: Attr<'c, syn::Path>,
+    stream: Attr<'c, WithSpan<Stream>>,
 }
 
 impl MemberSlots<'_> {
@@ -298,6 +313,11 @@ impl MemberSlots<'_> {
                 );
             }
             VALIDATE => self.validate.set(span, path_value(meta, key)?),
+            STREAM => {
+                if let Some(value) = stream(meta, cx)? {
+                    self.stream.set(span, WithSpan { value, span });
+                }
+            }
             _ => return Err(Place::Member.misplaced(meta, key)),
         }
         Ok(())
@@ -313,6 +333,7 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         pattern: Attr::none(cx, PATTERN),
         format: Attr::none(cx, FORMAT),
         validate: Attr::none(cx, VALIDATE),
+        stream: Attr::none(cx, STREAM),
     };
     each_extract(attrs, cx, |meta, key| slots.read(meta, key, cx));
     Member {
@@ -323,5 +344,6 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         pattern: slots.pattern.get(),
         format: slots.format.get(),
         validate: slots.validate.get(),
+        stream: slots.stream.get(),
     }
 }
