@@ -52,6 +52,13 @@ impl<T> PartialValue for T where
 /// `length(min = …)` wins. An `Option<String>` the model leaves `""` (or blank) reads as
 /// `None`, recorded as a [`RepairKind::EmptyAsNull`](crate::parse::RepairKind::EmptyAsNull) repair.
 /// Doc comments are the descriptions. Serde's attributes mean exactly what serde means.
+///
+/// Field attributes for the type's partial value, while a reply streams:
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `stream(done)` | the field shows only once its value is complete (a string not as a prefix), as BAML's `@stream.done` |
+/// | `stream(skip)` | the field is left out of the partial (for a field type with no `PartialField`) |
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be extracted because it does not implement `factum::Extract`",
     label = "this type needs `#[derive(factum::Extract)]`",
@@ -62,7 +69,8 @@ pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
     /// [`Partial`](crate::Partial). The derive generates it with the same field names: a
     /// `String` as its prefix so far, numbers, bools and choices only once complete,
     /// `Option<F>` as `Option<Partial<F>>`, `Vec<F>` as `Vec<Partial<F>>`, a nested type
-    /// as `Option<Partial<S>>`.
+    /// as `Option<Partial<S>>`, an enum as `{Ident}Partial` with the same variants, known
+    /// once its tag is.
     type Partial: PartialValue;
 
     /// Extra instructions for the model, from `#[extract(instructions = "…")]`.

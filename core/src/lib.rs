@@ -53,7 +53,8 @@
 //! # Features
 //!
 //! Each makes a crate's types usable as fields, by turning on schemars' support for them
-//! (so a user does not depend on schemars by hand); all are off by default.
+//! (so a user does not depend on schemars by hand), and by giving their partial values
+//! while a reply streams; all are off by default.
 //!
 //! | feature | field types | schemars feature |
 //! |---|---|---|

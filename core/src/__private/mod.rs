@@ -1,8 +1,9 @@
 //! What `#[derive(Extract)]` expands to calls into this module, so that the expansion stays
 //! small and every emitted path is absolute. Nothing here is public API. It mirrors the
 //! derive's `expand/`: `schema` builds the source schema, `validate` runs validators and
-//! nested checks, `strict` holds the OpenAI strict-mode marker. Every item the expansion
-//! names is re-exported here, so paths read `__private::NAME`.
+//! nested checks, `partial` reads partial values while a reply streams, `strict` holds the
+//! OpenAI strict-mode marker. Every item the expansion names is re-exported here, so paths
+//! read `__private::NAME`.
 
 #![allow(
     missing_docs,
@@ -10,6 +11,7 @@
     reason = "hidden support code for the derive's expansions, documented for maintainers only"
 )]
 
+mod partial;
 mod schema;
 mod strict;
 mod validate;
@@ -20,6 +22,9 @@ pub use serde;
 pub use serde_json::{Map, Value};
 pub use std::borrow::Cow;
 
+pub use partial::{
+    assert_partial, content_or_empty, done, external, list, member, open_object, tag,
+};
 pub use schema::{
     Annotations, adjacently_tagged, annotate, close, constant, describe_container,
     externally_tagged, flatten, generic_name, inline_object, internally_tagged, null, object,

@@ -10,12 +10,14 @@ pub(crate) use guard::{Cut, Guard, RUNAWAY};
 pub use node::Node;
 pub use parser::{ItemSpan, StreamParser};
 
+use serde_json::Value;
+
 use crate::{Extract, PartialValue};
 
 /// How a field's type appears in a typed partial value (`Partial<T>`), while a reply
-/// streams. Every [`Extract`] type has it (its own `Partial`); implement it for a foreign
-/// field type that is read only once whole, as factum does for the types of its `chrono`,
-/// `uuid` and `url` features.
+/// streams. Every [`Extract`] type has it (its own `Partial`), and so do
+/// `serde_json::Value`, maps with `String` keys, and the types of factum's `chrono`, `uuid`
+/// and `url` features (read only once whole); implement it for another foreign field type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no partial form for streaming",
     label = "a field of this type cannot appear in the type's `Partial`",
@@ -29,6 +31,9 @@ pub trait PartialField {
     fn partial_from(node: &Node) -> Option<Self::Partial>;
 }
 
+// Not recommended in diagnostics: for a field type that is neither `Extract` nor
+// `PartialField`, the error names `PartialField` (with its note) instead of `Extract`.
+#[diagnostic::do_not_recommend]
 impl<T: Extract> PartialField for T {
     type Partial = T::Partial;
 
@@ -36,3 +41,40 @@ impl<T: Extract> PartialField for T {
         T::partial_from(node)
     }
 }
+
+/// Free-form JSON: the value so far, strings as their prefix.
+impl PartialField for Value {
+    type Partial = Value;
+
+    fn partial_from(node: &Node) -> Option<Value> {
+        Some(node.to_value_so_far())
+    }
+}
+
+/// Foreign values (dates, identifiers, links) extract as plain values, and stream only
+/// once whole, since a prefix of one is no value of the type. As `Extract` types they also
+/// work as roots and inside lists and maps.
+#[cfg(any(feature = "chrono", feature = "uuid", feature = "url"))]
+macro_rules! partial_once_whole {
+    ($($ty:ty),*) => {$(
+        impl Extract for $ty {
+            type Partial = $ty;
+
+            fn partial_from(node: &Node) -> Option<$ty> {
+                node.complete()
+            }
+        }
+    )*};
+}
+#[cfg(feature = "chrono")]
+partial_once_whole!(
+    chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::FixedOffset>,
+    chrono::NaiveDate,
+    chrono::NaiveTime,
+    chrono::NaiveDateTime
+);
+#[cfg(feature = "uuid")]
+partial_once_whole!(uuid::Uuid);
+#[cfg(feature = "url")]
+partial_once_whole!(url::Url);

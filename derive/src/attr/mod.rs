@@ -16,7 +16,8 @@ use syn::{Attribute, Expr, ExprLit, Lit};
 use crate::ctxt::Ctxt;
 pub(crate) use value::skip_value;
 use value::{
-    bounds, count, example_literal, flag, json_example, key_of, number, path_value, pattern, string,
+    bounds, count, example_literal, flag, json_example, key_of, number, path_value, pattern,
+    stream, string,
 };
 
 /// The attribute our keys live in.
@@ -34,6 +35,7 @@ pub(crate) const LENGTH: &str = "length";
 pub(crate) const PATTERN: &str = "pattern";
 pub(crate) const FORMAT: &str = "format";
 pub(crate) const ALLOW_EMPTY: &str = "allow_empty";
+pub(crate) const STREAM: &str = "stream";
 const MIN: &str = "min";
 const MAX: &str = "max";
 
@@ -57,6 +59,7 @@ const MEMBER_KEYS: &[&str] = &[
     FORMAT,
     ALLOW_EMPTY,
     VALIDATE,
+    STREAM,
 ];
 
 /// A value with the span of the attribute that set it, for later diagnostics.
@@ -76,6 +79,15 @@ pub(crate) struct Container {
     pub(crate) schemars: bool,
 }
 
+/// How a field shows in the type's partial value, from `#[extract(stream(...))]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    /// `stream(done)`: the field shows only once its value is complete.
+    Done,
+    /// `stream(skip)`: the field is left out of the partial.
+    Skip,
+}
+
 /// Field and variant attributes.
 pub(crate) struct Member {
     pub(crate) description: Option<String>,
@@ -87,6 +99,7 @@ pub(crate) struct Member {
     /// `allow_empty`: a required `String` may be `""` (no `minLength: 1`).
     pub(crate) allow_empty: Option<Span>,
     pub(crate) validate: Option<syn::Path>,
+    pub(crate) stream: Option<WithSpan<Stream>>,
 }
 
 impl Member {
@@ -98,6 +111,7 @@ impl Member {
             (PATTERN, self.pattern.as_ref().map(|p| p.span)),
             (FORMAT, self.format.as_ref().map(|f| f.span)),
             (ALLOW_EMPTY, self.allow_empty),
+            (STREAM, self.stream.as_ref().map(|s| s.span)),
         ]
         .into_iter()
         .find_map(|(key, span)| Some((key, span?)))
@@ -282,6 +296,7 @@ struct MemberSlots<'c> {
     format: Attr<'c, WithSpan<String>>,
     allow_empty: Attr<'c, Span>,
     validate: Attr<'c, syn::Path>,
+    stream: Attr<'c, WithSpan<Stream>>,
 }
 
 impl MemberSlots<'_> {
@@ -308,6 +323,11 @@ impl MemberSlots<'_> {
                 self.allow_empty.set(span, span);
             }
             VALIDATE => self.validate.set(span, path_value(meta, key)?),
+            STREAM => {
+                if let Some(value) = stream(meta, cx)? {
+                    self.stream.set(span, WithSpan { value, span });
+                }
+            }
             _ => return Err(Place::Member.misplaced(meta, key)),
         }
         Ok(())
@@ -324,6 +344,7 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         format: Attr::none(cx, FORMAT),
         allow_empty: Attr::none(cx, ALLOW_EMPTY),
         validate: Attr::none(cx, VALIDATE),
+        stream: Attr::none(cx, STREAM),
     };
     each_extract(attrs, cx, |meta, key| slots.read(meta, key, cx));
     Member {
@@ -335,5 +356,6 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         format: slots.format.get(),
         allow_empty: slots.allow_empty.get(),
         validate: slots.validate.get(),
+        stream: slots.stream.get(),
     }
 }

@@ -5,7 +5,7 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, UnOp};
 
-use super::{EXAMPLE, MAX, MIN, PATTERN, WithSpan};
+use super::{EXAMPLE, MAX, MIN, PATTERN, STREAM, Stream, WithSpan};
 use crate::ctxt::Ctxt;
 
 pub(super) fn key_of(meta: &ParseNestedMeta<'_>) -> String {
@@ -139,6 +139,47 @@ pub(super) fn pattern(meta: &ParseNestedMeta<'_>) -> syn::Result<WithSpan<String
         value: lit.value(),
         span: lit.span(),
     })
+}
+
+/// `stream(done)` or `stream(skip)`. An unknown mode is reported and gives `None`.
+pub(super) fn stream(meta: &ParseNestedMeta<'_>, cx: &Ctxt) -> syn::Result<Option<Stream>> {
+    let expects = || {
+        meta.error(format!(
+            "`{STREAM}` expects `{STREAM}(done)` or `{STREAM}(skip)`"
+        ))
+    };
+    let empty = meta.input.peek(syn::token::Paren) && {
+        let fork = meta.input.fork();
+        let content;
+        syn::parenthesized!(content in fork);
+        content.is_empty()
+    };
+    if !meta.input.peek(syn::token::Paren) || empty {
+        return Err(expects());
+    }
+    let mut modes = Vec::new();
+    meta.parse_nested_meta(|inner| {
+        let key = key_of(&inner);
+        let mode = match key.as_str() {
+            "done" => Stream::Done,
+            "skip" => Stream::Skip,
+            _ => {
+                cx.push(inner.error(format!(
+                    "unknown key `{key}` in `{STREAM}`; expected `done` or `skip`"
+                )));
+                return skip_value(&inner);
+            }
+        };
+        if !(inner.input.is_empty() || inner.input.peek(syn::Token![,])) {
+            return Err(inner.error(format!("`{key}` takes no value: write `{STREAM}({key})`")));
+        }
+        if !modes.is_empty() {
+            cx.push(inner.error(format!("`{STREAM}` takes one of `done` and `skip`")));
+        }
+        modes.push(mode);
+        Ok(())
+    })?;
+    Ok(modes.first().copied())
 }
 
 /// Skips the rest of a key's tokens (`= value` or `(…)`), so the next key is read cleanly.

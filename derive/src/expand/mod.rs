@@ -1,9 +1,11 @@
-//! Code generation: the `Extract`, `JsonSchema` and strict-marker impls of one type.
+//! Code generation: the `Extract`, `JsonSchema` and strict-marker impls of one type, and
+//! its partial type.
 //! Every emitted path is absolute (`::core::…`, `<factum>::__private::…`) so the expansion
 //! never depends on what the user's module has in scope. The phases of the output live
-//! apart: `schema` (the `JsonSchema` impl), `validate` (the `Extract` impl and its checks)
-//! and `strict` (`#[extract(strict)]`).
+//! apart: `schema` (the `JsonSchema` impl), `validate` (the `Extract` impl and its checks),
+//! `partial` (the partial type and how it is read) and `strict` (`#[extract(strict)]`).
 
+mod partial;
 mod schema;
 mod strict;
 mod validate;
@@ -38,6 +40,9 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     } else {
         cx.json_schema_impl()
     };
+    // The partial first: its proof reports a field type without a partial form before
+    // the impls that need one do.
+    let partial = cx.partial_type();
     let extract = cx.extract_impl();
     let strict = if input.attrs.strict {
         cx.strict_impl()
@@ -46,6 +51,7 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     };
     quote! {
         #json_schema
+        #partial
         #extract
         #strict
     }

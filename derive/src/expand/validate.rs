@@ -1,5 +1,6 @@
-//! The `Extract` impl: instructions, the cached schema, and `validate_into`, which runs
-//! the user's validators and recurses into nested `Extract` values with their JSON paths.
+//! The `Extract` impl: instructions, the cached schema, the partial's items (from
+//! `partial`), and `validate_into`, which runs the user's validators and recurses into
+//! nested `Extract` values with their JSON paths.
 
 use heck::ToSnakeCase as _;
 use proc_macro2::TokenStream;
@@ -29,18 +30,16 @@ impl Codegen<'_> {
                 .predicates
                 .push(parse_quote!(#ident #ty_g: #private::serde::de::DeserializeOwned));
         }
+        where_c.predicates.extend(self.partial_bounds());
+        let partial = self.partial_items();
         let instructions = opt_str(self.input.attrs.instructions.as_deref());
         let per_type = self.per_type_items();
         let validate = self.validate_body();
         quote! {
             #[automatically_derived]
             impl #impl_g #krate::Extract for #ident #ty_g #where_c {
-                // Interim, until the derive generates the type's partial: the JSON so far.
-                type Partial = #private::Value;
                 const INSTRUCTIONS: ::core::option::Option<&'static str> = #instructions;
-                fn partial_from(__node: &#krate::stream::Node) -> ::core::option::Option<#private::Value> {
-                    ::core::option::Option::Some(__node.to_value_so_far())
-                }
+                #partial
                 #per_type
                 fn validate_into(
                     &self,
