@@ -2,5 +2,6 @@
 
 pub mod http;
 pub mod prefix;
+pub mod sse;
 pub mod strict;
 pub mod zoo;

@@ -17,8 +17,10 @@ pub struct Script {
     /// The body, in the pieces it is written in.
     pub pieces: Vec<Vec<u8>>,
     /// After the pieces, keep the connection open (sending keep-alive comments) until the
-    /// client closes it, then report on [`SseServer::gone`].
+    /// client closes it, then report on [`SseServer::gone_within`].
     pub hold: bool,
+    /// The pause after each piece (default 1 ms).
+    pub gap: Option<Duration>,
 }
 
 impl Script {
@@ -26,7 +28,7 @@ impl Script {
     pub fn whole(body: &[u8]) -> Script {
         Script {
             pieces: vec![body.to_vec()],
-            hold: false,
+            ..Script::default()
         }
     }
 
@@ -34,7 +36,19 @@ impl Script {
     pub fn split_at(body: &[u8], at: usize) -> Script {
         Script {
             pieces: vec![body[..at].to_vec(), body[at..].to_vec()],
-            hold: false,
+            ..Script::default()
+        }
+    }
+
+    /// Each SSE event of `body` its own piece, `gap` apart: a reply as a model writes it.
+    pub fn paced(body: &str, gap: Duration) -> Script {
+        Script {
+            pieces: body
+                .split_inclusive("\n\n")
+                .map(|e| e.as_bytes().to_vec())
+                .collect(),
+            gap: Some(gap),
+            ..Script::default()
         }
     }
 }
@@ -57,7 +71,10 @@ impl SseServer {
     /// When no loopback port can be bound.
     pub fn start(scripts: Vec<Script>) -> SseServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let url = format!("http://{}/v1", listener.local_addr().expect("local address"));
+        let url = format!(
+            "http://{}/v1",
+            listener.local_addr().expect("local address")
+        );
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (tell, gone) = mpsc::channel();
         let seen = requests.clone();
@@ -107,7 +124,7 @@ fn answer(stream: &mut TcpStream, script: &Script, tell: &Sender<()>) {
             return;
         }
         // Give the client a chance to read each piece on its own.
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(script.gap.unwrap_or(Duration::from_millis(1)));
     }
     if script.hold {
         // Until the client goes: a keep-alive comment every 10 ms fails once it has.

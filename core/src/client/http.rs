@@ -372,7 +372,10 @@ async fn exchange(
         .map_err(|e| Exchange::Reqwest(e.without_url()))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    if open && response.status().is_success() {
+    // A server that ignores `stream` answers with a whole JSON body: read it as such.
+    let is_stream =
+        header_str(&headers, "content-type").is_some_and(|t| t.starts_with("text/event-stream"));
+    if open && is_stream && response.status().is_success() {
         return Ok((status, headers, Exchanged::Open(response)));
     }
     let body = read_body(response, inner.body_limit).await?;

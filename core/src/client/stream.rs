@@ -219,7 +219,16 @@ trait Watch<T: Extract>: Send + 'static {
     fn shown(&self) -> usize;
 
     /// The items that closed since the last look, judged.
-    fn closed(&mut self, reading: &mut Reading, asked: Asked<'_>) -> Vec<Result<Self::Item>>;
+    fn closed(
+        &mut self,
+        reading: &mut Reading,
+        text: &str,
+        asked: Asked<'_>,
+    ) -> Vec<Result<Self::Item>>;
+
+    /// Whether a failed reply failed only in items already handed out (each as an error
+    /// of its own), so the stream can end without another error.
+    fn only_in_shown(&self, failed: &Attempt) -> bool;
 
     /// The result, without the items already handed out.
     fn unshown(&self, out: Extracted<T>) -> Extracted<T>;
@@ -237,8 +246,12 @@ impl<T: Extract> Watch<T> for NoItems {
         0
     }
 
-    fn closed(&mut self, _: &mut Reading, _: Asked<'_>) -> Vec<Result<Self::Item>> {
+    fn closed(&mut self, _: &mut Reading, _: &str, _: Asked<'_>) -> Vec<Result<Self::Item>> {
         Vec::new()
+    }
+
+    fn only_in_shown(&self, _: &Attempt) -> bool {
+        false
     }
 
     fn unshown(&self, out: Extracted<T>) -> Extracted<T> {
@@ -260,9 +273,8 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
         self.shown
     }
 
-    fn closed(&mut self, reading: &mut Reading, asked: Asked<'_>) -> Vec<Result<I>> {
+    fn closed(&mut self, reading: &mut Reading, text: &str, asked: Asked<'_>) -> Vec<Result<I>> {
         let key = asked.schema.envelope_key();
-        let text = reading.gathered.text();
         let spans = reading.parser.items();
         let Some(root) = reading.parser.snapshot_ref() else {
             return Vec::new();
@@ -279,6 +291,18 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
         }
         self.shown += out.len();
         out
+    }
+
+    fn only_in_shown(&self, failed: &Attempt) -> bool {
+        let Some(crate::AttemptFailure::Violations(violations)) = &failed.failure else {
+            return false;
+        };
+        violations.iter().all(|v| {
+            let index = v.path.trim_start_matches('/').split('/').next();
+            index
+                .and_then(|i| i.parse::<usize>().ok())
+                .is_some_and(|i| i < self.shown)
+        })
     }
 
     fn unshown(&self, mut out: Extracted<Vec<I>>) -> Extracted<Vec<I>> {
@@ -400,8 +424,9 @@ impl<T: Extract + Send, W: Watch<T>> Driver<T, W> {
                 Phase::Send => self.send(),
                 Phase::Reading(reading) => self.read(reading).await,
             };
+            // What the step queued (items, a last partial) comes before what it returned.
             if let Some(event) = step {
-                return Some(event);
+                self.queue.push_back(event);
             }
         }
     }
@@ -459,18 +484,15 @@ impl<T: Extract + Send, W: Watch<T>> Driver<T, W> {
         let pulled = reading.pull(schema.enveloped_json()).instrument(span).await;
         match pulled {
             Pulled::More => {
-                self.queue_items(&mut reading);
-                let event = if W::PARTIALS {
-                    self.partial(&mut reading)
-                } else {
-                    None
-                };
+                let text = reading.gathered.text().to_owned();
+                self.show(&mut reading, &text);
                 self.phase = Phase::Reading(reading);
-                event
+                None
             }
             Pulled::Ended(Ok(completion)) => {
                 reading.parser.finish();
-                self.queue_items(&mut reading);
+                let text = completion.content.clone().unwrap_or_default();
+                self.show(&mut reading, &text);
                 let span = reading.span.clone();
                 drop(reading);
                 self.judge(completion, &span).await
@@ -496,6 +518,8 @@ impl<T: Extract + Send, W: Watch<T>> Driver<T, W> {
         let shown = self.watch.shown();
         match self.run().judge(completion, span).await {
             Ok(Judged::Done(out)) => Some(Event::Shown(StreamEvent::Done(self.watch.unshown(out)))),
+            // Each bad item was its own error: the list is over.
+            Ok(Judged::Reask(failed)) if shown > 0 && self.watch.only_in_shown(&failed) => None,
             // Items already handed out cannot be taken back: no re-ask after them.
             Ok(Judged::Reask(_)) if shown > 0 => {
                 let error = self.run().record(Error::exhausted());
@@ -506,6 +530,18 @@ impl<T: Extract + Send, W: Watch<T>> Driver<T, W> {
                 Some(Event::Shown(StreamEvent::Reask(attempt)))
             }
             Err(e) => Some(Event::Failed(e)),
+        }
+    }
+
+    /// Queues what the reply shows now: the list items that closed, or a new partial.
+    fn show(&mut self, reading: &mut Reading, text: &str) {
+        let asked = self.run().asking();
+        let items = self.watch.closed(reading, text, asked);
+        self.queue.extend(items.into_iter().map(Event::Item));
+        if W::PARTIALS
+            && let Some(partial) = self.partial(reading)
+        {
+            self.queue.push_back(partial);
         }
     }
 
@@ -524,13 +560,6 @@ impl<T: Extract + Send, W: Watch<T>> Driver<T, W> {
         self.shown = Some(partial.clone());
         Some(Event::Shown(StreamEvent::Partial(partial)))
     }
-
-    /// The list items that closed since the last look, queued for the caller.
-    fn queue_items(&mut self, reading: &mut Reading) {
-        let asked = self.run().asking();
-        let items = self.watch.closed(reading, asked);
-        self.queue.extend(items.into_iter().map(Event::Item));
-    }
 }
 
 impl Reading {
@@ -538,38 +567,33 @@ impl Reading {
     /// snapshot covers all of them; the guard may cut the reply.
     async fn pull(&mut self, schema: &serde_json::Value) -> Pulled {
         let first = self.deltas.next().await;
-        if let Some(ended) = self.take(first) {
+        if let Some(ended) = self.take(first, schema) {
             return ended;
         }
         while let Some(next) = self.deltas.next().now_or_never() {
-            if let Some(ended) = self.take(next) {
+            if let Some(ended) = self.take(next, schema) {
                 return ended;
             }
         }
-        match self.guard.check(&self.parser, self.gathered.text(), schema) {
-            Some(cut) => {
-                if cut == Cut::Runaway {
-                    tracing::info!("the reply loops; cutting it");
-                }
-                let gathered = std::mem::take(&mut self.gathered);
-                Pulled::Ended(Ok(gathered.cut(cut.reason())))
-            }
-            None => Pulled::More,
-        }
+        Pulled::More
     }
 
-    /// Takes one delta; `Some` when the reply is over.
-    fn take(&mut self, next: Option<Result<Delta>>) -> Option<Pulled> {
-        match next {
-            None => Some(Pulled::Ended(std::mem::take(&mut self.gathered).end())),
-            Some(Err(e)) => Some(Pulled::Ended(Err(e))),
-            Some(Ok(delta)) => {
-                if let Some(text) = self.gathered.add(delta) {
-                    self.parser.feed(&text);
-                }
-                None
-            }
+    /// Takes one delta; `Some` when the reply is over, or cut by the guard.
+    fn take(&mut self, next: Option<Result<Delta>>, schema: &serde_json::Value) -> Option<Pulled> {
+        let text = match next {
+            None => return Some(Pulled::Ended(std::mem::take(&mut self.gathered).end())),
+            Some(Err(e)) => return Some(Pulled::Ended(Err(e))),
+            Some(Ok(delta)) => self.gathered.add(delta)?,
+        };
+        self.parser.feed(&text);
+        let cut = self
+            .guard
+            .check(&self.parser, self.gathered.text(), schema)?;
+        if cut == Cut::Runaway {
+            tracing::info!("the reply loops; cutting it");
         }
+        let gathered = std::mem::take(&mut self.gathered);
+        Some(Pulled::Ended(Ok(gathered.cut(cut.reason()))))
     }
 }
 

@@ -10,4 +10,5 @@ mod providers;
 mod reask;
 mod retry;
 mod safety;
+mod stream;
 mod tracing;
