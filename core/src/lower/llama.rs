@@ -2,7 +2,8 @@
 //! enforce: the llama.cpp pass and its helpers.
 //!
 //! `lower` keeps the `$ref`s of recursive definitions (`recursive_defs`) and inlines every
-//! other one. `Pass::run` then drops annotations, anchors patterns (`anchor`), drops the
+//! other one. `Pass::run` then drops annotations, rewrites patterns into the converter's
+//! regex subset (`lower_pattern`, see `pattern.rs`), drops the
 //! formats the converter does not know, says number bounds in words, and pushes properties
 //! that sit beside a union down into its branches (`distribute_properties`).
 
@@ -10,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{append_sentence, drop_format, ref_name};
+use super::{append_sentence, drop_format, pattern, ref_name};
 use crate::json::{compact, types};
 
 /// Formats llama.cpp's grammar converter enforces; others are skipped silently there.
@@ -149,7 +150,7 @@ impl Pass<'_> {
         for keyword in DROPPED {
             object.remove(*keyword);
         }
-        anchor_pattern(object);
+        lower_pattern(object);
         drop_format(object, FORMATS);
         describe_number_bounds(object);
         self.walk_children(object);
@@ -197,18 +198,25 @@ impl Pass<'_> {
     }
 }
 
-/// Anchors an unanchored `pattern` (see [`anchor`]) and keeps the pattern as written in the
-/// description.
-fn anchor_pattern(object: &mut Map<String, Value>) {
-    if let Some(pattern) = object
+/// Rewrites `pattern` into the converter's regex subset ([`pattern::translate`]): anchored,
+/// with `\d`, `\w`, `\s` and their negations spelled as classes. A pattern the subset cannot
+/// express is dropped and said in the description; the reply is still checked against it.
+fn lower_pattern(object: &mut Map<String, Value>) {
+    let Some(source) = object
         .get("pattern")
         .and_then(Value::as_str)
         .map(str::to_owned)
-    {
-        let anchored = anchor(&pattern);
-        if anchored != pattern {
-            append_sentence(object, &format!("Must match the pattern {pattern}."));
-            object.insert("pattern".into(), anchored.into());
+    else {
+        return;
+    };
+    match pattern::translate(&source) {
+        Ok(translated) => {
+            object.insert("pattern".into(), translated.into());
+        }
+        Err(reason) => {
+            tracing::debug!(pattern = %source, %reason, "pattern left to the description");
+            object.remove("pattern");
+            append_sentence(object, &format!("Must match the pattern {source}."));
         }
     }
 }
@@ -281,32 +289,11 @@ fn merge_into_branch(
     }
 }
 
-/// llama.cpp rejects a `pattern` without `^…$`. JSON Schema patterns match anywhere, so an
-/// unanchored one is wrapped to keep its meaning.
-fn anchor(pattern: &str) -> String {
-    let starts = pattern.starts_with('^');
-    let ends = pattern.ends_with('$') && !pattern.ends_with("\\$");
-    match (starts, ends) {
-        (true, true) => pattern.to_owned(),
-        (true, false) => format!("{pattern}.*$"),
-        (false, true) => format!("^.*{pattern}"),
-        (false, false) => format!("^.*({pattern}).*$"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn anchors_keep_meaning() {
-        assert_eq!(anchor("^a$"), "^a$");
-        assert_eq!(anchor("^a"), "^a.*$");
-        assert_eq!(anchor("a$"), "^.*a$");
-        assert_eq!(anchor("a|b"), "^.*(a|b).*$");
-    }
 
     #[test]
     fn only_definitions_that_reach_themselves_are_recursive() {
