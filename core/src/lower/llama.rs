@@ -4,15 +4,16 @@
 //! `lower` keeps the `$ref`s of recursive definitions (`recursive_defs`) and inlines every
 //! other one. `Pass::run` then drops annotations, rewrites patterns into the converter's
 //! regex subset (`lower_pattern`, see `pattern.rs`), drops the
-//! formats the converter does not know, says number bounds in words, and pushes properties
-//! that sit beside a union down into its branches (`distribute_properties`).
+//! formats the converter does not know, drops every keyword it would skip and says it in
+//! words (`ignored.rs`), and pushes properties and `type` that sit beside a union down
+//! into its branches (`distribute_properties`, `push_type_into_branches`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
 use super::{append_sentence, drop_format, pattern, ref_name};
-use crate::json::{compact, types};
+mod ignored;
 
 /// Formats llama.cpp's grammar converter enforces; others are skipped silently there.
 const FORMATS: &[&str] = &[
@@ -152,9 +153,10 @@ impl Pass<'_> {
         }
         lower_pattern(object);
         drop_format(object, FORMATS);
-        describe_number_bounds(object);
+        ignored::drop_ignored(object);
         self.walk_children(object);
         distribute_properties(object);
+        push_type_into_branches(object);
     }
 
     /// The lowered target of a `$ref` to a definition that is not recursive, carrying the
@@ -221,24 +223,14 @@ fn lower_pattern(object: &mut Map<String, Value>) {
     }
 }
 
-/// Bounds on non-integers are ignored by the converter: say them in words too.
-fn describe_number_bounds(object: &mut Map<String, Value>) {
-    if types(object).contains(&"number") {
-        for (keyword, words) in [("minimum", "At least"), ("maximum", "At most")] {
-            if let Some(bound) = object.get(keyword).map(compact) {
-                append_sentence(object, &format!("{words} {bound}."));
-            }
-        }
-    }
-}
-
 /// llama.cpp ignores `properties` that sit beside `anyOf`/`oneOf` (llama.cpp #7703): push
-/// them down into every branch instead.
+/// them down into every branch instead. With both unions present the converter reads
+/// `oneOf`.
 fn distribute_properties(object: &mut Map<String, Value>) {
-    let key = if object.contains_key("anyOf") {
-        "anyOf"
-    } else if object.contains_key("oneOf") {
+    let key = if object.contains_key("oneOf") {
         "oneOf"
+    } else if object.contains_key("anyOf") {
+        "anyOf"
     } else {
         return;
     };
@@ -257,6 +249,33 @@ fn distribute_properties(object: &mut Map<String, Value>) {
     object.remove("properties");
     object.remove("required");
     object.remove("type");
+}
+
+/// The converter reads a union alone, so a `type` beside `anyOf`/`oneOf` would be
+/// skipped: it moves into each branch that has no `type` of its own. A branch that is a
+/// `$ref`, a `const` or an `enum` is left as it is: the converter reads those alone too,
+/// and the validator still checks the outer `type`.
+fn push_type_into_branches(object: &mut Map<String, Value>) {
+    let key = if object.contains_key("oneOf") {
+        "oneOf"
+    } else if object.contains_key("anyOf") {
+        "anyOf"
+    } else {
+        return;
+    };
+    let Some(outer) = object.shift_remove("type") else {
+        return;
+    };
+    if let Some(Value::Array(branches)) = object.get_mut(key) {
+        for branch in branches.iter_mut().filter_map(Value::as_object_mut) {
+            if !["type", "$ref", "const", "enum"]
+                .iter()
+                .any(|keyword| branch.contains_key(*keyword))
+            {
+                branch.insert("type".into(), outer.clone());
+            }
+        }
+    }
 }
 
 /// Gives one branch of a union the properties and `required` names of the object around
@@ -306,5 +325,21 @@ mod tests {
         });
         let recursive = recursive_defs(defs.as_object().unwrap());
         assert_eq!(recursive, ["Ping", "Pong", "Tree"].map(String::from).into());
+    }
+
+    #[test]
+    fn a_type_beside_a_union_moves_into_the_branches() {
+        let mut union = json!({
+            "type": "string",
+            "anyOf": [{"minLength": 2}, {"const": "x"}, {"type": "null"}]
+        });
+        let Value::Object(object) = &mut union else {
+            unreachable!("an object")
+        };
+        push_type_into_branches(object);
+        assert_eq!(
+            union,
+            json!({"anyOf": [{"minLength": 2, "type": "string"}, {"const": "x"}, {"type": "null"}]})
+        );
     }
 }
