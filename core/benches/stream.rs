@@ -158,10 +158,25 @@ fn snapshots_and_peers(runs: usize) {
         text.len() >> 10,
         chunks.len()
     );
-    println!("   one serde_json parse                      {:>9.2} ms   1.00×", baseline.as_secs_f64() * 1e3);
-    println!("   stream parser, no snapshots               {:>9.2} ms {:>6.2}×", streamed.as_secs_f64() * 1e3, ratio(streamed));
-    println!("   stream parser + a typed snapshot per poll {:>9.2} ms {:>6.2}×", snapshots.as_secs_f64() * 1e3, ratio(snapshots));
-    println!("3. peers: re-parse the whole buffer per poll {:>9.2} ms {:>6.2}×", reparse.as_secs_f64() * 1e3, ratio(reparse));
+    println!(
+        "   one serde_json parse                      {:>9.2} ms   1.00×",
+        baseline.as_secs_f64() * 1e3
+    );
+    println!(
+        "   stream parser, no snapshots               {:>9.2} ms {:>6.2}×",
+        streamed.as_secs_f64() * 1e3,
+        ratio(streamed)
+    );
+    println!(
+        "   stream parser + a typed snapshot per poll {:>9.2} ms {:>6.2}×",
+        snapshots.as_secs_f64() * 1e3,
+        ratio(snapshots)
+    );
+    println!(
+        "3. peers: re-parse the whole buffer per poll {:>9.2} ms {:>6.2}×",
+        reparse.as_secs_f64() * 1e3,
+        ratio(reparse)
+    );
 }
 
 fn main() {

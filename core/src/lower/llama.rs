@@ -2,16 +2,18 @@
 //! enforce: the llama.cpp pass and its helpers.
 //!
 //! `lower` keeps the `$ref`s of recursive definitions (`recursive_defs`) and inlines every
-//! other one. `Pass::run` then drops annotations, anchors patterns (`anchor`), drops the
-//! formats the converter does not know, says number bounds in words, and pushes properties
-//! that sit beside a union down into its branches (`distribute_properties`).
+//! other one. `Pass::run` then drops annotations, rewrites patterns into the converter's
+//! regex subset (`lower_pattern`, see `pattern.rs`), drops the
+//! formats the converter does not know, drops every keyword it would skip and says it in
+//! words (`ignored.rs`), and pushes properties and `type` that sit beside a union down
+//! into its branches (`distribute_properties`, `push_type_into_branches`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{append_sentence, drop_format, ref_name};
-use crate::json::{compact, types};
+use super::{append_sentence, drop_format, pattern, ref_name};
+mod ignored;
 
 /// Formats llama.cpp's grammar converter enforces; others are skipped silently there.
 const FORMATS: &[&str] = &[
@@ -149,11 +151,12 @@ impl Pass<'_> {
         for keyword in DROPPED {
             object.remove(*keyword);
         }
-        anchor_pattern(object);
+        lower_pattern(object);
         drop_format(object, FORMATS);
-        describe_number_bounds(object);
+        ignored::drop_ignored(object);
         self.walk_children(object);
         distribute_properties(object);
+        push_type_into_branches(object);
     }
 
     /// The lowered target of a `$ref` to a definition that is not recursive, carrying the
@@ -197,40 +200,37 @@ impl Pass<'_> {
     }
 }
 
-/// Anchors an unanchored `pattern` (see [`anchor`]) and keeps the pattern as written in the
-/// description.
-fn anchor_pattern(object: &mut Map<String, Value>) {
-    if let Some(pattern) = object
+/// Rewrites `pattern` into the converter's regex subset ([`pattern::translate`]): anchored,
+/// with `\d`, `\w`, `\s` and their negations spelled as classes. A pattern the subset cannot
+/// express is dropped and said in the description; the reply is still checked against it.
+fn lower_pattern(object: &mut Map<String, Value>) {
+    let Some(source) = object
         .get("pattern")
         .and_then(Value::as_str)
         .map(str::to_owned)
-    {
-        let anchored = anchor(&pattern);
-        if anchored != pattern {
-            append_sentence(object, &format!("Must match the pattern {pattern}."));
-            object.insert("pattern".into(), anchored.into());
+    else {
+        return;
+    };
+    match pattern::translate(&source) {
+        Ok(translated) => {
+            object.insert("pattern".into(), translated.into());
         }
-    }
-}
-
-/// Bounds on non-integers are ignored by the converter: say them in words too.
-fn describe_number_bounds(object: &mut Map<String, Value>) {
-    if types(object).contains(&"number") {
-        for (keyword, words) in [("minimum", "At least"), ("maximum", "At most")] {
-            if let Some(bound) = object.get(keyword).map(compact) {
-                append_sentence(object, &format!("{words} {bound}."));
-            }
+        Err(reason) => {
+            tracing::debug!(pattern = %source, %reason, "pattern left to the description");
+            object.remove("pattern");
+            append_sentence(object, &format!("Must match the pattern {source}."));
         }
     }
 }
 
 /// llama.cpp ignores `properties` that sit beside `anyOf`/`oneOf` (llama.cpp #7703): push
-/// them down into every branch instead.
+/// them down into every branch instead. With both unions present the converter reads
+/// `oneOf`.
 fn distribute_properties(object: &mut Map<String, Value>) {
-    let key = if object.contains_key("anyOf") {
-        "anyOf"
-    } else if object.contains_key("oneOf") {
+    let key = if object.contains_key("oneOf") {
         "oneOf"
+    } else if object.contains_key("anyOf") {
+        "anyOf"
     } else {
         return;
     };
@@ -249,6 +249,33 @@ fn distribute_properties(object: &mut Map<String, Value>) {
     object.remove("properties");
     object.remove("required");
     object.remove("type");
+}
+
+/// The converter reads a union alone, so a `type` beside `anyOf`/`oneOf` would be
+/// skipped: it moves into each branch that has no `type` of its own. A branch that is a
+/// `$ref`, a `const` or an `enum` is left as it is: the converter reads those alone too,
+/// and the validator still checks the outer `type`.
+fn push_type_into_branches(object: &mut Map<String, Value>) {
+    let key = if object.contains_key("oneOf") {
+        "oneOf"
+    } else if object.contains_key("anyOf") {
+        "anyOf"
+    } else {
+        return;
+    };
+    let Some(outer) = object.shift_remove("type") else {
+        return;
+    };
+    if let Some(Value::Array(branches)) = object.get_mut(key) {
+        for branch in branches.iter_mut().filter_map(Value::as_object_mut) {
+            if !["type", "$ref", "const", "enum"]
+                .iter()
+                .any(|keyword| branch.contains_key(*keyword))
+            {
+                branch.insert("type".into(), outer.clone());
+            }
+        }
+    }
 }
 
 /// Gives one branch of a union the properties and `required` names of the object around
@@ -281,32 +308,11 @@ fn merge_into_branch(
     }
 }
 
-/// llama.cpp rejects a `pattern` without `^…$`. JSON Schema patterns match anywhere, so an
-/// unanchored one is wrapped to keep its meaning.
-fn anchor(pattern: &str) -> String {
-    let starts = pattern.starts_with('^');
-    let ends = pattern.ends_with('$') && !pattern.ends_with("\\$");
-    match (starts, ends) {
-        (true, true) => pattern.to_owned(),
-        (true, false) => format!("{pattern}.*$"),
-        (false, true) => format!("^.*{pattern}"),
-        (false, false) => format!("^.*({pattern}).*$"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn anchors_keep_meaning() {
-        assert_eq!(anchor("^a$"), "^a$");
-        assert_eq!(anchor("^a"), "^a.*$");
-        assert_eq!(anchor("a$"), "^.*a$");
-        assert_eq!(anchor("a|b"), "^.*(a|b).*$");
-    }
 
     #[test]
     fn only_definitions_that_reach_themselves_are_recursive() {
@@ -319,5 +325,21 @@ mod tests {
         });
         let recursive = recursive_defs(defs.as_object().unwrap());
         assert_eq!(recursive, ["Ping", "Pong", "Tree"].map(String::from).into());
+    }
+
+    #[test]
+    fn a_type_beside_a_union_moves_into_the_branches() {
+        let mut union = json!({
+            "type": "string",
+            "anyOf": [{"minLength": 2}, {"const": "x"}, {"type": "null"}]
+        });
+        let Value::Object(object) = &mut union else {
+            unreachable!("an object")
+        };
+        push_type_into_branches(object);
+        assert_eq!(
+            union,
+            json!({"anyOf": [{"minLength": 2, "type": "string"}, {"const": "x"}, {"type": "null"}]})
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! This module holds the dialects ([`Dialect`]), the reasons a schema cannot be lowered
 //! ([`SchemaError`]), the entry point `lower`, and the helpers both dialects share:
 //! `append_sentence`, `drop_format` and `ref_name`. Each dialect's passes live in their own
-//! file: `openai.rs` for OpenAI strict mode, `llama.rs` for llama.cpp's grammar converter.
+//! file: `openai.rs` for OpenAI strict mode, `llama.rs` for llama.cpp's grammar converter,
+//! with `pattern.rs` rewriting patterns into the converter's regex subset.
 //!
 //! Each pass only removes or rewrites what its dialect cannot carry, and moves the meaning
 //! of what it removes into the description text, so that a model that reads the schema
@@ -18,6 +19,7 @@ use crate::json::{def_name, is_numeric_format};
 
 mod llama;
 mod openai;
+mod pattern;
 
 /// The JSON Schema dialects factum lowers the source schema to.
 ///
