@@ -52,7 +52,7 @@ fn catalog(size: usize) -> String {
             "name": format!("Product \"{i}\" — café édition"),
             "price": f64::from(i) * 1.25,
             "tags": ["alpha", "beta", "x\ny"],
-            "in_stock": i % 2 == 0,
+            "in_stock": i.is_multiple_of(2),
         });
         len += product.to_string().len() + 8;
         products.push(product);
