@@ -234,7 +234,7 @@ pub fn raw_server(responses: Vec<Vec<u8>>) -> (String, Arc<AtomicUsize>) {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
             let i = served.fetch_add(1, Ordering::SeqCst);
-            read_request(&mut stream);
+            let _ = read_request(&mut stream);
             let response = &responses[i.min(responses.len() - 1)];
             let _ = stream.write_all(response);
             let _ = stream.flush();
@@ -244,27 +244,31 @@ pub fn raw_server(responses: Vec<Vec<u8>>) -> (String, Arc<AtomicUsize>) {
     (url, count)
 }
 
-/// Reads one HTTP request (headers and a Content-Length body).
-fn read_request(stream: &mut std::net::TcpStream) {
+/// Reads one HTTP request (headers and a Content-Length body) and returns its body; empty
+/// when the client went away first.
+pub fn read_request(stream: &mut std::net::TcpStream) -> Vec<u8> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        let Ok(n) = stream.read(&mut buf) else { return };
+        let Ok(n) = stream.read(&mut buf) else {
+            return Vec::new();
+        };
         if n == 0 {
-            return;
+            return Vec::new();
         }
         data.extend_from_slice(&buf[..n]);
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if data.len() >= end + 4 + length {
-                return;
-            }
+        let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if data.len() >= end + 4 + length {
+            return data[end + 4..end + 4 + length].to_vec();
         }
     }
 }

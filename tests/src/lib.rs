@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests.
 
 pub mod http;
+pub mod llama;
 pub mod prefix;
 pub mod sse;
 pub mod strict;

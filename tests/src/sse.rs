@@ -3,7 +3,7 @@
 //! HTTP chunk, flushed on its own), so a test controls where the network cuts the stream.
 //! It can hold a connection open and report when the client went away.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -104,7 +104,7 @@ impl SseServer {
 fn serve(listener: &TcpListener, scripts: &[Script], seen: &Mutex<Vec<Value>>, tell: &Sender<()>) {
     for (i, stream) in listener.incoming().enumerate() {
         let Ok(mut stream) = stream else { return };
-        let body = read_body(&mut stream);
+        let body = crate::http::read_request(&mut stream);
         if let Ok(mut seen) = seen.lock() {
             seen.push(serde_json::from_slice(&body).unwrap_or(Value::Null));
         }
@@ -149,34 +149,6 @@ fn write_chunk(stream: &mut TcpStream, piece: &[u8]) -> std::io::Result<()> {
     stream.write_all(piece)?;
     stream.write_all(b"\r\n")?;
     stream.flush()
-}
-
-/// Reads one request and returns its body (Content-Length framed).
-fn read_body(stream: &mut TcpStream) -> Vec<u8> {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let Ok(n) = stream.read(&mut buf) else {
-            return Vec::new();
-        };
-        if n == 0 {
-            return Vec::new();
-        }
-        data.extend_from_slice(&buf[..n]);
-        let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-        let length = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(0);
-        if data.len() >= end + 4 + length {
-            return data[end + 4..end + 4 + length].to_vec();
-        }
-    }
 }
 
 /// One `data:` event of a chat-completion stream.

@@ -7,49 +7,10 @@
 //! for a given build of the server and model.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use factum::{Client, Dialect, ErrorKind, Extract, Leniency, Mode, Provider};
+use factum::{Client, Dialect, ErrorKind, Extract, Leniency, Mode};
+use factum_tests::llama::{Person, client, url};
 use serde::Deserialize;
-
-fn url() -> String {
-    std::env::var("FACTUM_LLAMA_URL").unwrap_or_else(|_| "http://127.0.0.1:8089/v1".to_owned())
-}
-
-/// A client for the local server; fails loudly, with the fix, when no server answers.
-async fn client() -> Client {
-    let base = url();
-    let health = format!(
-        "{}/health",
-        base.trim_end_matches('/').trim_end_matches("/v1")
-    );
-    let up = reqwest::get(&health)
-        .await
-        .is_ok_and(|r| r.status().is_success());
-    assert!(
-        up,
-        "no llama-server answers at {base}: run `scripts/llama-server.sh start` (or `scripts/test.sh`)"
-    );
-    Client::builder()
-        .provider(Provider::LlamaCpp)
-        .base_url(base)
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap()
-}
-
-/// A person mentioned in the text.
-#[derive(Debug, PartialEq, Deserialize, Extract)]
-struct Person {
-    /// Full name, as written.
-    name: String,
-    /// Age in whole years.
-    #[extract(range(min = 0, max = 150))]
-    age: u8,
-    /// Email address, if the text gives one.
-    #[extract(format = "email")]
-    email: Option<String>,
-}
 
 #[tokio::test]
 async fn quickstart_person_in_json_schema_mode() {

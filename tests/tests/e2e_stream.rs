@@ -3,46 +3,12 @@
 //! grow as the model writes, the final value is right, usage is reported, list items
 //! arrive one by one, and the runaway guard cuts a looping reply early.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use factum::{Client, Extract, Provider, StreamEvent};
+use factum::{Extract, StreamEvent};
+use factum_tests::llama::{Person, client};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
-
-fn url() -> String {
-    std::env::var("FACTUM_LLAMA_URL").unwrap_or_else(|_| "http://127.0.0.1:8089/v1".to_owned())
-}
-
-async fn client() -> Client {
-    let base = url();
-    let health = format!("{}/health", base.trim_end_matches("/v1"));
-    let up = reqwest::get(&health)
-        .await
-        .is_ok_and(|r| r.status().is_success());
-    assert!(
-        up,
-        "no llama-server answers at {base}: run `scripts/llama-server.sh start` (or `scripts/test.sh`)"
-    );
-    Client::builder()
-        .provider(Provider::LlamaCpp)
-        .base_url(base)
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap()
-}
-
-/// A person mentioned in the text.
-#[derive(Debug, PartialEq, Deserialize, Extract)]
-struct Person {
-    /// Full name, as written.
-    name: String,
-    /// Age in whole years.
-    #[extract(range(min = 0, max = 150))]
-    age: u8,
-    /// Email address, if the text gives one.
-    #[extract(format = "email")]
-    email: Option<String>,
-}
 
 #[tokio::test]
 async fn partials_grow_and_the_final_value_is_right_with_usage() {
@@ -68,10 +34,20 @@ async fn partials_grow_and_the_final_value_is_right_with_usage() {
             email: Some("john@example.com".into()),
         }
     );
-    assert!(names.len() >= 2, "the name grew over several partials: {names:?}");
-    assert!(names.windows(2).all(|w| w[1].starts_with(w[0].as_str())), "{names:?}");
+    assert!(
+        names.len() >= 2,
+        "the name grew over several partials: {names:?}"
+    );
+    assert!(
+        names.windows(2).all(|w| w[1].starts_with(w[0].as_str())),
+        "{names:?}"
+    );
     assert_eq!(names.last().map(String::as_str), Some("John Doe"));
-    assert!(out.usage.prompt_tokens > 0 && out.usage.completion_tokens > 0, "{:?}", out.usage);
+    assert!(
+        out.usage.prompt_tokens > 0 && out.usage.completion_tokens > 0,
+        "{:?}",
+        out.usage
+    );
 }
 
 #[tokio::test]
