@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::locate::{self, MAX_CANDIDATES};
 use super::repair::push_repair;
+use super::tolerant::Reading;
 use super::{Leniency, ParseError, Parsed, Repair, RepairKind, coerce, exact_json, tolerant};
 
 /// A reply with no JSON at all may still name one of a fixed set of choices: a small model
@@ -76,7 +77,7 @@ pub(super) fn candidates(
     });
     push_prose_spans(&mut out, &text, &think);
     if leniency != Leniency::Exact {
-        let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
+        let values = tolerant::parse_document(&text, Reading::ForSchema, MAX_CANDIDATES)?;
         push_values(&mut out, values, |reps| {
             let mut all = think.clone();
             all.extend(reps);
@@ -94,7 +95,7 @@ fn fenced(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)>, P
         if let Some(value) = exact_json(fence) {
             fenced.push((value, Vec::new()));
         } else if leniency != Leniency::Exact {
-            fenced.extend(parse_fragment(fence)?);
+            fenced.extend(parse_fragment(fence, Reading::ForSchema)?);
         }
     }
     Ok(fenced)
@@ -168,7 +169,7 @@ fn ignored_others(count: usize) -> Repair {
 pub(super) fn from_fences(text: &str) -> Result<Option<(Value, Vec<Repair>)>, ParseError> {
     let mut found = Vec::new();
     for fence in locate::fences(text, MAX_CANDIDATES) {
-        for (value, mut reps) in parse_fragment(fence)? {
+        for (value, mut reps) in parse_fragment(fence, Reading::Schemaless)? {
             reps.insert(
                 0,
                 Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
@@ -180,11 +181,11 @@ pub(super) fn from_fences(text: &str) -> Result<Option<(Value, Vec<Repair>)>, Pa
 }
 
 /// Parses the text of one fence or span: plain JSON, else the repairing parser.
-fn parse_fragment(text: &str) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
+fn parse_fragment(text: &str, reading: Reading) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
     if let Some(value) = exact_json(text) {
         return Ok(vec![(value, Vec::new())]);
     }
-    tolerant::parse_document(text, true, MAX_CANDIDATES)
+    tolerant::parse_document(text, reading, MAX_CANDIDATES)
 }
 
 /// Merges several top-level values into one, the way a reader would.

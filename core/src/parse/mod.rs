@@ -207,7 +207,8 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
     let (value, reps) = if let Some(found) = found {
         found
     } else {
-        let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
+        let values =
+            tolerant::parse_document(&text, tolerant::Reading::Schemaless, MAX_CANDIDATES)?;
         combine(values).ok_or(ParseError::NoJson)?
     };
     repairs.extend(reps);

@@ -99,6 +99,9 @@ pub enum RepairKind {
     ClosedTruncated,
     /// A key without a value was dropped.
     DroppedDanglingKey,
+    /// A key written with nothing after its colon got `""` (only without a schema, in
+    /// [`parse_json`](super::parse_json)).
+    EmptyValue,
     /// Text that is not part of any value was dropped (stray words, brackets, `...`).
     DroppedJunk,
     /// A closing bracket did not match the open container.
@@ -117,6 +120,10 @@ pub enum RepairKind {
     ReopenedObject,
     /// A number was written in a non-JSON form (`.5`, `1.`, `1_000`, `+1`).
     NumberSyntax,
+    /// A number was written with thousands separators outside quotes (`-2,000.00`).
+    ThousandsSeparators,
+    /// A string was delimited by Python's triple quotes (`"""…"""`, `'''…'''`).
+    TripleQuotes,
     // --- Coercion ---
     /// A number was read from a clean string (`"30"`).
     NumberFromString,
@@ -193,6 +200,8 @@ const MEANING_KEPT: &[RepairKind] = &[
     K::PythonLiteral,
     K::UnescapedNewline,
     K::NumberSyntax,
+    K::ThousandsSeparators,
+    K::TripleQuotes,
     K::TupleAsArray,
     K::DuplicateKey,
     K::NumberFromString,
@@ -209,6 +218,7 @@ const MEANING_KEPT: &[RepairKind] = &[
 const HEURISTIC: &[RepairKind] = &[
     K::ClosedTruncated,
     K::DroppedDanglingKey,
+    K::EmptyValue,
     K::UnwrappedSingleKey,
 ];
 
