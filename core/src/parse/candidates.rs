@@ -1,63 +1,13 @@
 //! Candidate values for [`parse`](super::parse): every place in the text a value
 //! may sit (the whole text, fences, balanced spans in prose, the tolerant
-//! parser's top-level values, all of them together) and, for a reply with no
-//! JSON at all, a choice named in prose.
+//! parser's top-level values, all of them together).
 
 use serde_json::Value;
 
 use super::locate::{self, MAX_CANDIDATES};
 use super::repair::push_repair;
 use super::tolerant::Reading;
-use super::{Leniency, ParseError, Parsed, Repair, RepairKind, coerce, exact_json, tolerant};
-
-/// A reply with no JSON at all may still name one of a fixed set of choices: a small model
-/// asked to classify often answers `The answer is "In-Progress".` For schemas whose root is
-/// such a choice (a string enum or constants, not a free string), each quoted phrase and
-/// then the whole reply are tried as the value. Free-string roots are skipped: any prose
-/// would "match" them.
-pub(super) fn choice_in_prose(text: &str, schema: &Value, leniency: Leniency) -> Option<Parsed> {
-    // A string that no choice list contains: if it coerces, the root takes any string.
-    if coerce(Value::String("\u{1}".into()), schema, Leniency::Exact).is_ok() {
-        return None;
-    }
-    let (text, _) = locate::strip_think(text);
-    let mut phrases: Vec<&str> = Vec::new();
-    let mut rest: &str = &text;
-    while phrases.len() < MAX_CANDIDATES {
-        let Some(open) = rest.find(['"', '\u{201c}', '`']) else {
-            break;
-        };
-        let after = &rest[open..];
-        let quote = after.chars().next().unwrap_or('"');
-        let body = &after[quote.len_utf8()..];
-        let close_char = if quote == '\u{201c}' {
-            '\u{201d}'
-        } else {
-            quote
-        };
-        let Some(close) = body.find(close_char) else {
-            break;
-        };
-        phrases.push(&body[..close]);
-        rest = &body[close + close_char.len_utf8()..];
-    }
-    let whole = text.trim().trim_end_matches(['.', '!']);
-    if whole.len() <= 200 {
-        phrases.push(whole);
-    }
-    phrases.into_iter().find_map(|phrase| {
-        let mut parsed = coerce(Value::String(phrase.trim().to_owned()), schema, leniency).ok()?;
-        parsed.repairs.insert(
-            0,
-            Repair::new(
-                RepairKind::ExtractedFromProse,
-                "",
-                format!("took the choice {phrase:?} from prose"),
-            ),
-        );
-        Some(parsed)
-    })
-}
+use super::{Leniency, ParseError, Repair, RepairKind, exact_json, tolerant};
 
 /// Candidate values for [`parse`], most trusted first, each with the repairs
 /// that produced it.

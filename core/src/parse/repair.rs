@@ -64,6 +64,8 @@ pub enum RepairKind {
     ThinkBlockRemoved,
     /// Several top-level values were found and returned as one array.
     MultipleValues,
+    /// The whole reply, which holds no JSON, was taken as the string the root asks for.
+    ReplyAsString,
     // --- Syntax ---
     /// A string was delimited by single quotes.
     SingleQuotes,
