@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::locate::{self, MAX_CANDIDATES};
 use super::repair::push_repair;
 use super::tolerant::Reading;
-use super::{Leniency, ParseError, Repair, RepairKind, exact_json, tolerant};
+use super::{Leniency, ParseError, Repair, RepairKind, blank_trimmed_json, exact_json, tolerant};
 
 /// Candidate values for [`parse`], most trusted first, each with the repairs
 /// that produced it.
@@ -19,6 +19,12 @@ pub(super) fn candidates(
     let mut out: Vec<(Value, Vec<Repair>)> = Vec::new();
     if let Some(value) = exact_json(&text) {
         out.push((value, think));
+        return Ok(out);
+    }
+    if let Some((value, blank)) = blank_trimmed_json(&text) {
+        let mut repairs = think;
+        repairs.push(blank);
+        out.push((value, repairs));
         return Ok(out);
     }
     push_values(&mut out, fenced(&text, leniency)?, |reps| {
@@ -144,6 +150,41 @@ fn parse_fragment(text: &str, reading: Reading) -> Result<Vec<(Value, Vec<Repair
 /// followed by an array of the same shape is taken as a corrected copy of it
 /// (models streaming an answer twice); several values left become an array.
 pub(super) fn combine(values: Vec<(Value, Vec<Repair>)>) -> Option<(Value, Vec<Repair>)> {
+    let total = values.len();
+    let mut kept = kept_values(values);
+    if kept.len() <= 1 {
+        let mut only = kept.pop()?;
+        if total > 1 {
+            let detail = format!(
+                "dropped {} empty or superseded top-level value(s)",
+                total - 1
+            );
+            push_repair(
+                &mut only.1,
+                Repair::new(RepairKind::DroppedJunk, "", detail),
+            );
+        }
+        return Some(only);
+    }
+    let mut repairs = vec![Repair::new(
+        RepairKind::MultipleValues,
+        "",
+        format!("{} top-level values returned as one array", kept.len()),
+    )];
+    let mut items = Vec::with_capacity(kept.len());
+    for (i, (value, reps)) in kept.into_iter().enumerate() {
+        items.push(value);
+        for mut r in reps {
+            r.path = format!("/{i}{}", r.path);
+            push_repair(&mut repairs, r);
+        }
+    }
+    Some((Value::Array(items), repairs))
+}
+
+/// The values [`combine`] keeps: empty containers go when anything else was found, and
+/// an array followed by one of the same shape gives way to it.
+fn kept_values(values: Vec<(Value, Vec<Repair>)>) -> Vec<(Value, Vec<Repair>)> {
     let any_content = values.iter().any(|(v, _)| !is_empty_container(v));
     let mut kept: Vec<(Value, Vec<Repair>)> = Vec::new();
     for (value, repairs) in values {
@@ -161,23 +202,7 @@ pub(super) fn combine(values: Vec<(Value, Vec<Repair>)>) -> Option<(Value, Vec<R
         }
         kept.push((value, repairs));
     }
-    if kept.len() <= 1 {
-        return kept.pop();
-    }
-    let mut repairs = vec![Repair::new(
-        RepairKind::MultipleValues,
-        "",
-        format!("{} top-level values returned as one array", kept.len()),
-    )];
-    let mut items = Vec::with_capacity(kept.len());
-    for (i, (value, reps)) in kept.into_iter().enumerate() {
-        items.push(value);
-        for mut r in reps {
-            r.path = format!("/{i}{}", r.path);
-            push_repair(&mut repairs, r);
-        }
-    }
-    Some((Value::Array(items), repairs))
+    kept
 }
 
 fn is_empty_container(v: &Value) -> bool {

@@ -86,6 +86,8 @@ mod cheapest;
 mod coerce;
 mod fits;
 mod locate;
+#[cfg(test)]
+mod properties;
 mod prose;
 mod repair;
 mod tolerant;
@@ -221,6 +223,10 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
     {
         return Ok(Parsed { value, repairs });
     }
+    if let Some((value, blank)) = blank_trimmed_json(&text) {
+        repairs.push(blank);
+        return Ok(Parsed { value, repairs });
+    }
 
     let found = match from_fences(&text)? {
         Some(found) => Some(found),
@@ -339,9 +345,27 @@ pub fn coerce(value: Value, schema: &Value, leniency: Leniency) -> Result<Parsed
     coerce::coerce(value, schema, leniency)
 }
 
-/// Plain JSON of the whole (trimmed) text, as `serde_json` reads it: the fast path.
+/// Plain JSON of the whole text, as `serde_json` reads it (JSON's own whitespace
+/// around it included): the fast path.
 fn exact_json(text: &str) -> Option<Value> {
-    serde_json::from_str(text.trim()).ok()
+    serde_json::from_str(text).ok()
+}
+
+/// Plain JSON once blanks JSON does not allow (a no-break space, an ideographic space)
+/// are trimmed from around it, with the repair that says so.
+fn blank_trimmed_json(text: &str) -> Option<(Value, Repair)> {
+    let trimmed = text.trim();
+    if trimmed.len() == text.trim_matches([' ', '\t', '\n', '\r']).len() {
+        return None;
+    }
+    let value = exact_json(trimmed)?;
+    let repair = Repair::new(
+        RepairKind::DroppedJunk,
+        "",
+        "trimmed blanks that JSON does not allow",
+    )
+    .with_cost(1);
+    Some((value, repair))
 }
 
 fn check_size(text: &str) -> Result<(), ParseError> {

@@ -1294,7 +1294,16 @@ impl<'a> Parser<'a> {
 
     fn skip_ws_comments(&mut self) {
         loop {
-            self.pos = self.skip_ws_from(self.pos);
+            let from = self.pos;
+            self.pos = self.skip_ws_from(from);
+            let blanks = self.bytes.get(from..self.pos).unwrap_or_default();
+            // Blanks JSON does not allow: a no-break space, a form feed, …
+            if blanks.iter().any(|&b| b >= 0x80 || b == 0x0b || b == 0x0c) {
+                self.note(
+                    RepairKind::DroppedJunk,
+                    "dropped blanks that JSON does not allow",
+                );
+            }
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
             let end = if rest.starts_with(b"//") {
                 rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())
