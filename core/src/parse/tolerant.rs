@@ -12,7 +12,14 @@
 //! has been seen the next quote is taken as the partner rather than the end
 //! unless a new key follows. A string missing its closing quote ends at a
 //! comma followed by a quoted key, or at a closing bracket when no quote
-//! appears anywhere later in the text.
+//! appears anywhere later in the text. A single quote inside a single-quoted
+//! string is an apostrophe unless a value can end after it; Python's triple
+//! quotes delimit strings that hold quotes and newlines freely.
+//!
+//! An unquoted member value (`b: hey world, and more\n  on the next line`) runs
+//! over commas, quotes and lines up to the bracket that closes its container or
+//! the next key; a number with thousands separators (`-2,000.00`) is one number
+//! there, since a comma cannot separate two numbers inside a member.
 //!
 //! Every look-ahead is either bounded by a small constant or cached, so the
 //! whole pass stays linear in the length of the text.
