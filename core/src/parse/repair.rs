@@ -276,6 +276,10 @@ mod tests {
         assert_eq!(K::DoubledQuotes.cost(), 2);
         assert_eq!(K::StringFromBool.cost(), 2);
         assert_eq!(K::ClosedTruncated.cost(), 3);
+        assert_eq!(K::ThousandsSeparators.cost(), 1);
+        assert_eq!(K::TripleQuotes.cost(), 1);
+        assert_eq!(K::ReplyAsString.cost(), 2);
+        assert_eq!(K::EmptyValue.cost(), 3);
         let mut more = Vec::new();
         for _ in 0..=MAX_LISTED_REPAIRS {
             push_repair(&mut more, Repair::new(K::TrailingComma, "", ""));
