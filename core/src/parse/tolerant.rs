@@ -617,16 +617,8 @@ impl<'a> Parser<'a> {
         let token = self.src.get(start..end).unwrap_or_default();
         if let Some((number, fixed)) = number_from_token(token) {
             self.pos = end;
-            if ctx == Ctx::Value
-                && let Some((grouped, grouped_end)) = self.grouped_number(start, end)
-            {
-                self.pos = grouped_end;
-                let text = self.src.get(start..grouped_end).unwrap_or_default();
-                self.note(
-                    RepairKind::ThousandsSeparators,
-                    format!("read {text:?} as {grouped}"),
-                );
-                return Some(Value::Number(grouped));
+            if let Some(grouped) = self.grouped_value(ctx, start, end) {
+                return Some(grouped);
             }
             if fixed {
                 self.note(
@@ -651,10 +643,30 @@ impl<'a> Parser<'a> {
         self.parse_unquoted(ctx).map(Value::String)
     }
 
+    /// The number with thousands separators that starts at `start` (see
+    /// [`Parser::grouped_number`]), read and recorded.
+    fn grouped_value(&mut self, ctx: Ctx, start: usize, end: usize) -> Option<Value> {
+        if !matches!(ctx, Ctx::Value | Ctx::Item) {
+            return None;
+        }
+        let (grouped, grouped_end) = self.grouped_number(start, end)?;
+        let text = self.src.get(start..grouped_end).unwrap_or_default();
+        if ctx == Ctx::Item && !text.contains(",0") {
+            return None;
+        }
+        self.note(
+            RepairKind::ThousandsSeparators,
+            format!("read {text:?} as {grouped}"),
+        );
+        self.pos = grouped_end;
+        Some(Value::Number(grouped))
+    }
+
     /// `-2,000.00` as a member's value: a number token of one to three digits followed
     /// by `,ddd` groups (and an optional fraction) that end where a value ends. Commas
     /// cannot separate numbers inside an object member, so the grouping is the only
-    /// reading. Array items are left alone: `[1,234]` is two numbers.
+    /// reading. In an array `[1,234]` is two numbers, as in JSON; `[-2,000.50]` is one,
+    /// since `000.50` is no number on its own.
     fn grouped_number(&self, start: usize, end: usize) -> Option<(Number, usize)> {
         let head = self.src.get(start..end)?;
         let digits = head.trim_start_matches(['-', '+']);
@@ -1652,8 +1664,10 @@ mod tests {
             &json!({"a": -2000.0, "b": 1_234_567}),
             RepairKind::ThousandsSeparators,
         );
-        // In an array the comma separates items, as in JSON.
+        // In an array the comma separates items, as in JSON, unless a group is no
+        // number on its own.
         assert_eq!(one("[1,234, 5").0, json!([1, 234, 5]));
+        assert_eq!(one("[-2,000.50, 5").0, json!([-2000.5, 5]));
         check(
             "{\"a\": \"\"\"say \"hi\"\nnow\"\"\", \"b\": '''x'''}",
             &json!({"a": "say \"hi\"\nnow", "b": "x"}),
