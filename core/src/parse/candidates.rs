@@ -1,62 +1,13 @@
 //! Candidate values for [`parse`](super::parse): every place in the text a value
 //! may sit (the whole text, fences, balanced spans in prose, the tolerant
-//! parser's top-level values, all of them together) and, for a reply with no
-//! JSON at all, a choice named in prose.
+//! parser's top-level values, all of them together).
 
 use serde_json::Value;
 
 use super::locate::{self, MAX_CANDIDATES};
 use super::repair::push_repair;
-use super::{Leniency, ParseError, Parsed, Repair, RepairKind, coerce, exact_json, tolerant};
-
-/// A reply with no JSON at all may still name one of a fixed set of choices: a small model
-/// asked to classify often answers `The answer is "In-Progress".` For schemas whose root is
-/// such a choice (a string enum or constants, not a free string), each quoted phrase and
-/// then the whole reply are tried as the value. Free-string roots are skipped: any prose
-/// would "match" them.
-pub(super) fn choice_in_prose(text: &str, schema: &Value, leniency: Leniency) -> Option<Parsed> {
-    // A string that no choice list contains: if it coerces, the root takes any string.
-    if coerce(Value::String("\u{1}".into()), schema, Leniency::Exact).is_ok() {
-        return None;
-    }
-    let (text, _) = locate::strip_think(text);
-    let mut phrases: Vec<&str> = Vec::new();
-    let mut rest: &str = &text;
-    while phrases.len() < MAX_CANDIDATES {
-        let Some(open) = rest.find(['"', '\u{201c}', '`']) else {
-            break;
-        };
-        let after = &rest[open..];
-        let quote = after.chars().next().unwrap_or('"');
-        let body = &after[quote.len_utf8()..];
-        let close_char = if quote == '\u{201c}' {
-            '\u{201d}'
-        } else {
-            quote
-        };
-        let Some(close) = body.find(close_char) else {
-            break;
-        };
-        phrases.push(&body[..close]);
-        rest = &body[close + close_char.len_utf8()..];
-    }
-    let whole = text.trim().trim_end_matches(['.', '!']);
-    if whole.len() <= 200 {
-        phrases.push(whole);
-    }
-    phrases.into_iter().find_map(|phrase| {
-        let mut parsed = coerce(Value::String(phrase.trim().to_owned()), schema, leniency).ok()?;
-        parsed.repairs.insert(
-            0,
-            Repair::new(
-                RepairKind::ExtractedFromProse,
-                "",
-                format!("took the choice {phrase:?} from prose"),
-            ),
-        );
-        Some(parsed)
-    })
-}
+use super::tolerant::Reading;
+use super::{Leniency, ParseError, Repair, RepairKind, blank_trimmed_json, exact_json, tolerant};
 
 /// Candidate values for [`parse`], most trusted first, each with the repairs
 /// that produced it.
@@ -70,13 +21,19 @@ pub(super) fn candidates(
         out.push((value, think));
         return Ok(out);
     }
+    if let Some((value, blank)) = blank_trimmed_json(&text) {
+        let mut repairs = think;
+        repairs.push(blank);
+        out.push((value, repairs));
+        return Ok(out);
+    }
     push_values(&mut out, fenced(&text, leniency)?, |reps| {
         let fence = Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block");
         found_by(&think, fence, reps)
     });
     push_prose_spans(&mut out, &text, &think);
     if leniency != Leniency::Exact {
-        let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
+        let values = tolerant::parse_document(&text, Reading::ForSchema, MAX_CANDIDATES)?;
         push_values(&mut out, values, |reps| {
             let mut all = think.clone();
             all.extend(reps);
@@ -94,7 +51,7 @@ fn fenced(text: &str, leniency: Leniency) -> Result<Vec<(Value, Vec<Repair>)>, P
         if let Some(value) = exact_json(fence) {
             fenced.push((value, Vec::new()));
         } else if leniency != Leniency::Exact {
-            fenced.extend(parse_fragment(fence)?);
+            fenced.extend(parse_fragment(fence, Reading::ForSchema)?);
         }
     }
     Ok(fenced)
@@ -168,7 +125,7 @@ fn ignored_others(count: usize) -> Repair {
 pub(super) fn from_fences(text: &str) -> Result<Option<(Value, Vec<Repair>)>, ParseError> {
     let mut found = Vec::new();
     for fence in locate::fences(text, MAX_CANDIDATES) {
-        for (value, mut reps) in parse_fragment(fence)? {
+        for (value, mut reps) in parse_fragment(fence, Reading::Schemaless)? {
             reps.insert(
                 0,
                 Repair::new(RepairKind::FencedBlock, "", "read from a fenced code block"),
@@ -180,11 +137,11 @@ pub(super) fn from_fences(text: &str) -> Result<Option<(Value, Vec<Repair>)>, Pa
 }
 
 /// Parses the text of one fence or span: plain JSON, else the repairing parser.
-fn parse_fragment(text: &str) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
+fn parse_fragment(text: &str, reading: Reading) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
     if let Some(value) = exact_json(text) {
         return Ok(vec![(value, Vec::new())]);
     }
-    tolerant::parse_document(text, true, MAX_CANDIDATES)
+    tolerant::parse_document(text, reading, MAX_CANDIDATES)
 }
 
 /// Merges several top-level values into one, the way a reader would.
@@ -193,6 +150,41 @@ fn parse_fragment(text: &str) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
 /// followed by an array of the same shape is taken as a corrected copy of it
 /// (models streaming an answer twice); several values left become an array.
 pub(super) fn combine(values: Vec<(Value, Vec<Repair>)>) -> Option<(Value, Vec<Repair>)> {
+    let total = values.len();
+    let mut kept = kept_values(values);
+    if kept.len() <= 1 {
+        let mut only = kept.pop()?;
+        if total > 1 {
+            let detail = format!(
+                "dropped {} empty or superseded top-level value(s)",
+                total - 1
+            );
+            push_repair(
+                &mut only.1,
+                Repair::new(RepairKind::DroppedJunk, "", detail),
+            );
+        }
+        return Some(only);
+    }
+    let mut repairs = vec![Repair::new(
+        RepairKind::MultipleValues,
+        "",
+        format!("{} top-level values returned as one array", kept.len()),
+    )];
+    let mut items = Vec::with_capacity(kept.len());
+    for (i, (value, reps)) in kept.into_iter().enumerate() {
+        items.push(value);
+        for mut r in reps {
+            r.path = format!("/{i}{}", r.path);
+            push_repair(&mut repairs, r);
+        }
+    }
+    Some((Value::Array(items), repairs))
+}
+
+/// The values [`combine`] keeps: empty containers go when anything else was found, and
+/// an array followed by one of the same shape gives way to it.
+fn kept_values(values: Vec<(Value, Vec<Repair>)>) -> Vec<(Value, Vec<Repair>)> {
     let any_content = values.iter().any(|(v, _)| !is_empty_container(v));
     let mut kept: Vec<(Value, Vec<Repair>)> = Vec::new();
     for (value, repairs) in values {
@@ -210,23 +202,7 @@ pub(super) fn combine(values: Vec<(Value, Vec<Repair>)>) -> Option<(Value, Vec<R
         }
         kept.push((value, repairs));
     }
-    if kept.len() <= 1 {
-        return kept.pop();
-    }
-    let mut repairs = vec![Repair::new(
-        RepairKind::MultipleValues,
-        "",
-        format!("{} top-level values returned as one array", kept.len()),
-    )];
-    let mut items = Vec::with_capacity(kept.len());
-    for (i, (value, reps)) in kept.into_iter().enumerate() {
-        items.push(value);
-        for mut r in reps {
-            r.path = format!("/{i}{}", r.path);
-            push_repair(&mut repairs, r);
-        }
-    }
-    Some((Value::Array(items), repairs))
+    kept
 }
 
 fn is_empty_container(v: &Value) -> bool {

@@ -24,37 +24,56 @@
 //! This file holds [`Leniency`], [`Parsed`], [`ParseError`] and the three entry
 //! points. `locate` finds where JSON sits in text (`<think>` blocks, fences,
 //! balanced spans); `tolerant` is the repairing parser; `candidates` turns a
-//! text into the values [`parse`] weighs; `cheapest` picks among alternatives by
+//! text into the values [`parse`] weighs; `prose` reads a value named in a reply
+//! with no JSON; `cheapest` picks among alternatives by
 //! cost; `coerce` bends a value toward a schema, with `fits` as its read-only
 //! fast path; `repair` holds [`Repair`] and [`RepairKind`].
 //!
 //! # Leniency
 //!
+//! One rule decides the level of every repair:
+//!
+//! - **[`Standard`](Leniency::Standard)** takes a reading when the text *states* the
+//!   value and no other reading is plausible: every part of the result is something the
+//!   model wrote, only its form changes (quotes, commas, case, `"30"` for `30`,
+//!   thousands separators), and nothing it wrote is dropped or re-spelled. Where the
+//!   text can be read two ways and the schema does not decide, Standard refuses, and
+//!   the re-ask says where.
+//! - **[`Lenient`](Leniency::Lenient)** also takes readings that drop or re-spell part
+//!   of what was written (a currency or percent sign, a wrapper key, the rest of an
+//!   enum description, a number's own spelling when it becomes text, an empty string
+//!   read as absence) or that match by a fragment (an enum by prefix or substring).
+//! - **[`Exact`](Leniency::Exact)** takes plain JSON only, wherever it sits in the text.
+//!
+//! Every repair is recorded with its cost whatever the level, so a value that needed
+//! any is never returned silently.
+//!
 //! | Change | [`Exact`](Leniency::Exact) | [`Standard`](Leniency::Standard) (default) | [`Lenient`](Leniency::Lenient) |
 //! |---|---|---|---|
 //! | JSON found inside prose, fences or around `<think>` blocks | yes | yes | yes |
-//! | Syntax repairs: quotes, unquoted keys, commas, comments, Python literals, unescaped quotes and newlines, truncated output | no | yes | yes |
-//! | Number from a clean string (`"30"`, `"-2.5e3"`) | no | yes | yes |
+//! | Syntax repairs: quotes (single, typographic, doubled, Python's triple), unquoted keys and values (over several lines too), commas, comments, Python literals, unescaped quotes and newlines, apostrophes in single-quoted strings, thousands separators (`-2,000.00`), truncated output | no | yes | yes |
+//! | Number from a clean string (`"30"`, `"-2.5e3"`) or one with thousands separators (`"1,234"`) | no | yes | yes |
 //! | Integral float to integer (`30.0`) | no | yes | yes |
 //! | Boolean from a word (`"yes"`, `"Off"`, `"1"`) or from `1`/`0` | no | yes | yes |
 //! | `null` from `"null"`/`"none"`/`"nil"` | no | yes | yes |
 //! | `null` from an empty or blank string where `["string", "null"]` is expected (an `Option<String>`) | no | yes | yes |
 //! | Enum or `const` value matched through case, accents, spaces and punctuation (`"In-Progress"` → `"in_progress"`) | no | yes | yes |
+//! | A reply with no JSON that names one choice, boolean or number in its words (`**ONE** is the answer`, `The answer is true`, `12,111`); a string root takes the whole reply | no | yes | yes |
 //! | Object key matched through case and punctuation (`"First Name"` → `first_name`) | no | yes | yes |
 //! | A single value where an array is expected becomes a one-element array | no | yes | yes |
 //! | A missing *required* property whose schema allows `null` becomes `null` | no | yes | yes |
 //! | Extra keys dropped where `additionalProperties` is `false` | no | yes | yes |
 //! | A string holding JSON for an object or array schema is parsed | no | yes | yes |
 //! | Enum matched by a unique prefix or substring | no | no | yes |
-//! | Number from a formatted string: currency (`"$12.50"`), percent (`"12.5%"` → `12.5`), thousands separators (`"1,234"`) | no | no | yes |
+//! | Number from a string with a unit: currency (`"$12.50"`), percent (`"12.5%"` → `12.5`) | no | no | yes |
 //! | Unwrap an object whose single unknown key wraps the expected object (`{"person": {…}}`) | no | no | yes |
-//! | Number or boolean to its text where a string is expected | no | no | yes |
+//! | Number or boolean to its text where a string is expected (`1.50` → `"1.5"` re-spells it) | no | no | yes |
 //! | `null` from `""` or `"n/a"` | no | no | yes |
 //!
 //! Nothing is ever invented: a missing required property that does not allow
 //! `null`, a number written as words (`"thirty"`), an ambiguous number (`"1,5"`),
-//! a fractional number for an integer (`30.5`) and an enum value that matches no
-//! variant or several are all mismatches.
+//! a fractional number for an integer (`30.5`), an enum value that matches no
+//! variant or several, and prose that names two values are all mismatches.
 //!
 //! # Bounds
 //!
@@ -68,6 +87,9 @@ mod cheapest;
 mod coerce;
 mod fits;
 mod locate;
+#[cfg(test)]
+mod properties;
+mod prose;
 mod repair;
 mod tolerant;
 
@@ -76,7 +98,7 @@ pub use repair::{Repair, RepairKind};
 
 use serde_json::Value;
 
-use candidates::{candidates, choice_in_prose, combine, from_fences};
+use candidates::{candidates, combine, from_fences};
 use cheapest::{NoFit, cheapest};
 use locate::MAX_CANDIDATES;
 use repair::{display_path, total_cost};
@@ -96,11 +118,13 @@ pub enum Leniency {
     /// Plain JSON found anywhere in the text; values must already have the
     /// schema's types and exact enum spellings.
     Exact,
-    /// All syntax repairs and the coercions that cannot change meaning.
+    /// All syntax repairs and every reading of a value the text states, in the one
+    /// way it can be read.
     #[default]
     Standard,
-    /// Also the riskier coercions: enum prefixes and substrings, formatted
-    /// numbers, unwrapping a single-key wrapper, numbers as strings.
+    /// Also the readings that drop or re-spell part of what was written: enum
+    /// prefixes and substrings, numbers with a unit, unwrapping a single-key wrapper,
+    /// numbers and booleans as text, `""` as `null`.
     Lenient,
 }
 
@@ -200,6 +224,10 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
     {
         return Ok(Parsed { value, repairs });
     }
+    if let Some((value, blank)) = blank_trimmed_json(&text) {
+        repairs.push(blank);
+        return Ok(Parsed { value, repairs });
+    }
 
     let found = match from_fences(&text)? {
         Some(found) => Some(found),
@@ -208,7 +236,8 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
     let (value, reps) = if let Some(found) = found {
         found
     } else {
-        let values = tolerant::parse_document(&text, true, MAX_CANDIDATES)?;
+        let values =
+            tolerant::parse_document(&text, tolerant::Reading::Schemaless, MAX_CANDIDATES)?;
         combine(values).ok_or(ParseError::NoJson)?
     };
     repairs.extend(reps);
@@ -222,8 +251,9 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
 /// top-level value on its own and all of them together), restricted to plain
 /// JSON under [`Leniency::Exact`]. Each is coerced against `schema` (see
 /// [`coerce`]); the result with the lowest total cost wins, earlier candidates
-/// winning ties. When none fits and the root is a choice (an `enum` or `const`),
-/// a choice named in prose is tried last.
+/// winning ties. When none fits (above [`Leniency::Exact`]), a value the prose names
+/// is tried last: one choice, boolean or number in the reply's words, or, for a root
+/// that takes any string and a reply with no JSON, the whole reply.
 ///
 /// # Errors
 ///
@@ -233,7 +263,7 @@ pub fn parse_json(text: &str) -> Result<Parsed, ParseError> {
 pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, ParseError> {
     check_size(text)?;
     if let Some(value) = exact_json(text) {
-        return coerce(value, schema, leniency);
+        return exact_reply(text, value, schema, leniency);
     }
     let candidates = match candidates(text, leniency) {
         Ok(candidates) => candidates,
@@ -249,7 +279,7 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
             Ok((parsed.value, repairs))
         },
     );
-    let error = match found {
+    let (error, no_json) = match found {
         Ok(best) => {
             return Ok(Parsed {
                 value: best.value,
@@ -257,15 +287,45 @@ pub fn parse(text: &str, schema: &Value, leniency: Leniency) -> Result<Parsed, P
             });
         }
         Err(NoFit::Fatal(e)) => return Err(e),
-        Err(NoFit::Mismatch { error, .. }) => error,
-        Err(NoFit::Nothing) => ParseError::NoJson,
+        Err(NoFit::Mismatch { error, .. }) => (error, false),
+        Err(NoFit::Nothing) => (ParseError::NoJson, true),
     };
-    if leniency != Leniency::Exact
-        && let Some(choice) = choice_in_prose(text, schema, leniency)
-    {
-        return Ok(choice);
+    if leniency == Leniency::Exact {
+        return Err(error);
     }
-    Err(error)
+    prose::named_in_prose(text, schema, leniency)
+        .or_else(|| {
+            no_json
+                .then(|| prose::reply_as_string(text, schema))
+                .flatten()
+        })
+        .ok_or(error)
+}
+
+/// A reply that is plain JSON as a whole. When it does not fit, a string may still be
+/// prose that names the value (`"ONE: the first choice"`), and a bare number or boolean
+/// is, as written, the string a string root asks for.
+fn exact_reply(
+    text: &str,
+    value: Value,
+    schema: &Value,
+    leniency: Leniency,
+) -> Result<Parsed, ParseError> {
+    let prose = match &value {
+        Value::String(s) if leniency != Leniency::Exact => Some(s.clone()),
+        _ => None,
+    };
+    let scalar = matches!(value, Value::Number(_) | Value::Bool(_));
+    let error = match coerce(value, schema, leniency) {
+        Err(error @ ParseError::Mismatch { .. }) if leniency != Leniency::Exact => error,
+        other => return other,
+    };
+    let found = match prose {
+        Some(prose) => prose::named_in_prose(&prose, schema, leniency),
+        None if scalar => prose::reply_as_string(text, schema),
+        None => None,
+    };
+    found.ok_or(error)
 }
 
 /// Coerces an already parsed value to fit `schema`.
@@ -286,9 +346,27 @@ pub fn coerce(value: Value, schema: &Value, leniency: Leniency) -> Result<Parsed
     coerce::coerce(value, schema, leniency)
 }
 
-/// Plain JSON of the whole (trimmed) text, as `serde_json` reads it: the fast path.
+/// Plain JSON of the whole text, as `serde_json` reads it (JSON's own whitespace
+/// around it included): the fast path.
 fn exact_json(text: &str) -> Option<Value> {
-    serde_json::from_str(text.trim()).ok()
+    serde_json::from_str(text).ok()
+}
+
+/// Plain JSON once blanks JSON does not allow (a no-break space, an ideographic space)
+/// are trimmed from around it, with the repair that says so.
+fn blank_trimmed_json(text: &str) -> Option<(Value, Repair)> {
+    let trimmed = text.trim();
+    if trimmed.len() == text.trim_matches([' ', '\t', '\n', '\r']).len() {
+        return None;
+    }
+    let value = exact_json(trimmed)?;
+    let repair = Repair::new(
+        RepairKind::DroppedJunk,
+        "",
+        "trimmed blanks that JSON does not allow",
+    )
+    .with_cost(1);
+    Some((value, repair))
 }
 
 fn check_size(text: &str) -> Result<(), ParseError> {

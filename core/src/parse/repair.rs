@@ -64,6 +64,8 @@ pub enum RepairKind {
     ThinkBlockRemoved,
     /// Several top-level values were found and returned as one array.
     MultipleValues,
+    /// The whole reply, which holds no JSON, was taken as the string the root asks for.
+    ReplyAsString,
     // --- Syntax ---
     /// A string was delimited by single quotes.
     SingleQuotes,
@@ -99,6 +101,9 @@ pub enum RepairKind {
     ClosedTruncated,
     /// A key without a value was dropped.
     DroppedDanglingKey,
+    /// A key written with nothing after its colon got `""` (only without a schema, in
+    /// [`parse_json`](super::parse_json)).
+    EmptyValue,
     /// Text that is not part of any value was dropped (stray words, brackets, `...`).
     DroppedJunk,
     /// A closing bracket did not match the open container.
@@ -117,6 +122,10 @@ pub enum RepairKind {
     ReopenedObject,
     /// A number was written in a non-JSON form (`.5`, `1.`, `1_000`, `+1`).
     NumberSyntax,
+    /// A number was written with thousands separators outside quotes (`-2,000.00`).
+    ThousandsSeparators,
+    /// A string was delimited by Python's triple quotes (`"""…"""`, `'''…'''`).
+    TripleQuotes,
     // --- Coercion ---
     /// A number was read from a clean string (`"30"`).
     NumberFromString,
@@ -196,6 +205,8 @@ const MEANING_KEPT: &[RepairKind] = &[
     K::PythonLiteral,
     K::UnescapedNewline,
     K::NumberSyntax,
+    K::ThousandsSeparators,
+    K::TripleQuotes,
     K::TupleAsArray,
     K::DuplicateKey,
     K::NumberFromString,
@@ -213,6 +224,7 @@ const MEANING_KEPT: &[RepairKind] = &[
 const HEURISTIC: &[RepairKind] = &[
     K::ClosedTruncated,
     K::DroppedDanglingKey,
+    K::EmptyValue,
     K::UnwrappedSingleKey,
 ];
 
@@ -268,6 +280,10 @@ mod tests {
         assert_eq!(K::DoubledQuotes.cost(), 2);
         assert_eq!(K::StringFromBool.cost(), 2);
         assert_eq!(K::ClosedTruncated.cost(), 3);
+        assert_eq!(K::ThousandsSeparators.cost(), 1);
+        assert_eq!(K::TripleQuotes.cost(), 1);
+        assert_eq!(K::ReplyAsString.cost(), 2);
+        assert_eq!(K::EmptyValue.cost(), 3);
         let mut more = Vec::new();
         for _ in 0..=MAX_LISTED_REPAIRS {
             push_repair(&mut more, Repair::new(K::TrailingComma, "", ""));

@@ -12,7 +12,14 @@
 //! has been seen the next quote is taken as the partner rather than the end
 //! unless a new key follows. A string missing its closing quote ends at a
 //! comma followed by a quoted key, or at a closing bracket when no quote
-//! appears anywhere later in the text.
+//! appears anywhere later in the text. A single quote inside a single-quoted
+//! string is an apostrophe unless a value can end after it; Python's triple
+//! quotes delimit strings that hold quotes and newlines freely.
+//!
+//! An unquoted member value (`b: hey world, and more\n  on the next line`) runs
+//! over commas, quotes and lines up to the bracket that closes its container or
+//! the next key; a number with thousands separators (`-2,000.00`) is one number
+//! there, since a comma cannot separate two numbers inside a member.
 //!
 //! Every look-ahead is either bounded by a small constant or cached, so the
 //! whole pass stays linear in the length of the text.
@@ -45,6 +52,24 @@ enum Container {
 const KEY_LOOKAHEAD: usize = 256;
 /// Farthest a closing quote may be for an unquoted value to run up to it.
 const UNQUOTED_LOOKAHEAD: usize = 512;
+/// Farthest an unquoted member value may run, over lines, commas and quotes, to the
+/// end of its member.
+const UNQUOTED_SPAN: usize = 4096;
+
+/// Who reads the values, which decides the two repairs that would guess without a schema
+/// to check them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// [`parse_json`](super::parse_json): no schema follows, so a key written with no
+    /// value gets `""` (as json_repair does) and a string that is wholly a fenced JSON
+    /// block becomes that JSON, each with its repair.
+    Schemaless,
+    /// [`parse`](super::parse): the schema follows. A key with no value is dropped, so a
+    /// missing required property asks the model again instead of passing as `""`, and a
+    /// fenced block in a string stays a string (coercion parses it where the schema
+    /// wants an object or array).
+    ForSchema,
+}
 
 /// Parses every top-level value in `src`, skipping the prose between them.
 ///
@@ -53,10 +78,12 @@ const UNQUOTED_LOOKAHEAD: usize = 512;
 /// comes with its own repairs. At most `max_values` are returned.
 pub(crate) fn parse_document(
     src: &str,
-    allow_tuple: bool,
+    reading: Reading,
     max_values: usize,
 ) -> Result<Vec<(Value, Vec<Repair>)>, ParseError> {
-    Parser::new(src).document(allow_tuple, max_values)
+    let mut parser = Parser::new(src);
+    parser.schemaless = reading == Reading::Schemaless;
+    parser.document(true, max_values)
 }
 
 struct Parser<'a> {
@@ -71,6 +98,13 @@ struct Parser<'a> {
     last_dq: Option<usize>,
     last_sq: Option<usize>,
     last_smart: Option<usize>,
+    /// Start of the last `"""` and of the last `'''`: a triple quote opens a Python
+    /// string only when one of its kind comes later.
+    last_triple: [Option<usize>; 2],
+    /// Bytes the multi-line unquoted-value and fenced-string scans may still read, in all.
+    span_budget: usize,
+    /// See [`Reading::Schemaless`].
+    schemaless: bool,
     /// Cache for [`Parser::next_dq`]: `(from, next)` says the first `"` at or after
     /// `from` is at `next`; `None` before the first look-up.
     dq_cache: Option<(usize, Option<usize>)>,
@@ -89,6 +123,9 @@ impl<'a> Parser<'a> {
             last_dq: bytes.iter().rposition(|&b| b == b'"'),
             last_sq: bytes.iter().rposition(|&b| b == b'\''),
             last_smart: src.rfind(['”', '’']),
+            last_triple: [src.rfind("\"\"\""), src.rfind("'''")],
+            span_budget: src.len().saturating_mul(2).saturating_add(UNQUOTED_SPAN),
+            schemaless: false,
             dq_cache: None,
         }
     }
@@ -218,9 +255,13 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 self.parse_tuple().map(Some)
             }
-            c if is_quote(c) => Ok(self.parse_string(ctx).map(Value::String)),
+            c if is_quote(c) => Ok(self.parse_string(ctx).map(|s| self.fenced_json(s))),
             c if c.is_ascii_digit() || matches!(c, '-' | '+' | '.') || is_word_char(c) => {
                 Ok(self.parse_token(ctx))
+            }
+            // Markdown emphasis or other markup opening an unquoted value (`**Note**`).
+            '*' | '~' | '<' | '!' | '@' | '&' | '=' | '^' | '|' if ctx == Ctx::Value => {
+                Ok(self.parse_unquoted(ctx).map(Value::String))
             }
             _ => Ok(None),
         }
@@ -312,6 +353,15 @@ impl<'a> Parser<'a> {
                                 "appended an array written where a key belongs",
                             );
                         }
+                        (Some(Value::Array(items)), _) if self.bracketed_key(&items) => {
+                            let key = items.into_iter().next().unwrap_or_default();
+                            let key = key.as_str().unwrap_or_default().to_owned();
+                            self.note(
+                                RepairKind::EmptyValue,
+                                format!("read [{key:?}] as a key with no value"),
+                            );
+                            map.insert(key, Value::String(String::new()));
+                        }
                         _ => self.note(
                             RepairKind::DroppedJunk,
                             "dropped an array written where a key belongs",
@@ -397,6 +447,14 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `["name"]` where a key belongs, with nothing after it: without a schema, a key
+    /// in brackets that has no value (see [`Reading::Schemaless`]).
+    fn bracketed_key(&self, items: &[Value]) -> bool {
+        self.schemaless
+            && matches!(items, [Value::String(_)])
+            && matches!(self.next_non_ws(self.pos).0, Some(',' | '}'))
+    }
+
     fn member_value(
         &mut self,
         map: &mut Map<String, Value>,
@@ -414,6 +472,11 @@ impl<'a> Parser<'a> {
                     );
                 }
                 map.insert(key, value);
+                Ok(())
+            }
+            Ok(None) if self.schemaless && matches!(self.peek(), Some(',' | '}')) => {
+                self.note(RepairKind::EmptyValue, "gave a key with no value \"\"");
+                map.insert(key, Value::String(String::new()));
                 Ok(())
             }
             Ok(None) => {
@@ -554,6 +617,9 @@ impl<'a> Parser<'a> {
         let token = self.src.get(start..end).unwrap_or_default();
         if let Some((number, fixed)) = number_from_token(token) {
             self.pos = end;
+            if let Some(grouped) = self.grouped_value(ctx, start, end) {
+                return Some(grouped);
+            }
             if fixed {
                 self.note(
                     RepairKind::NumberSyntax,
@@ -575,6 +641,63 @@ impl<'a> Parser<'a> {
             return None;
         }
         self.parse_unquoted(ctx).map(Value::String)
+    }
+
+    /// The number with thousands separators that starts at `start` (see
+    /// [`Parser::grouped_number`]), read and recorded.
+    fn grouped_value(&mut self, ctx: Ctx, start: usize, end: usize) -> Option<Value> {
+        if !matches!(ctx, Ctx::Value | Ctx::Item) {
+            return None;
+        }
+        let (grouped, grouped_end) = self.grouped_number(start, end)?;
+        let text = self.src.get(start..grouped_end).unwrap_or_default();
+        if ctx == Ctx::Item && !text.contains(",0") {
+            return None;
+        }
+        self.note(
+            RepairKind::ThousandsSeparators,
+            format!("read {text:?} as {grouped}"),
+        );
+        self.pos = grouped_end;
+        Some(Value::Number(grouped))
+    }
+
+    /// `-2,000.00` as a member's value: a number token of one to three digits followed
+    /// by `,ddd` groups (and an optional fraction) that end where a value ends. Commas
+    /// cannot separate numbers inside an object member, so the grouping is the only
+    /// reading. In an array `[1,234]` is two numbers, as in JSON; `[-2,000.50]` is one,
+    /// since `000.50` is no number on its own.
+    fn grouped_number(&self, start: usize, end: usize) -> Option<(Number, usize)> {
+        let head = self.src.get(start..end)?;
+        let digits = head.trim_start_matches(['-', '+']);
+        if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let digit = |i: usize| self.bytes.get(i).is_some_and(u8::is_ascii_digit);
+        let mut i = end;
+        while self.bytes.get(i) == Some(&b',') && (1..=3).all(|k| digit(i + k)) && !digit(i + 4) {
+            i += 4;
+        }
+        if i == end {
+            return None;
+        }
+        if self.bytes.get(i) == Some(&b'.') && digit(i + 1) {
+            i += 1;
+            while digit(i) {
+                i += 1;
+            }
+        }
+        if self.token_end(i) != i {
+            return None;
+        }
+        let plain: String = self
+            .src
+            .get(start..i)?
+            .chars()
+            .filter(|&c| c != ',')
+            .collect();
+        let plain = plain.strip_prefix('+').unwrap_or(&plain);
+        Some((plain.parse().ok()?, i))
     }
 
     /// A closing quote just ahead, followed by the end of the value, means only
@@ -604,6 +727,11 @@ impl<'a> Parser<'a> {
     fn parse_unquoted(&mut self, ctx: Ctx) -> Option<String> {
         let start = self.pos;
         if let Some(text) = self.missing_opening_quote(ctx) {
+            return Some(text);
+        }
+        if ctx == Ctx::Value
+            && let Some(text) = self.unquoted_member(start)
+        {
             return Some(text);
         }
         // Otherwise the value runs to the next delimiter; brackets inside it
@@ -638,6 +766,101 @@ impl<'a> Parser<'a> {
         Some(text.to_owned())
     }
 
+    /// An unquoted member value that may run over lines (see
+    /// [`Parser::unquoted_value_end`]), when it has an end and some text.
+    fn unquoted_member(&mut self, start: usize) -> Option<String> {
+        let end = self.unquoted_value_end(start)?;
+        let text = self.src.get(start..end).unwrap_or_default().trim_end();
+        if text.is_empty() {
+            return None;
+        }
+        self.pos = end;
+        let lines = text.lines().count();
+        let shown = crate::json::excerpt(text, 40);
+        self.note(
+            RepairKind::UnquotedString,
+            format!("quoted {shown:?} over {lines} line(s)"),
+        );
+        Some(text.to_owned())
+    }
+
+    /// Where an unquoted member value that may run over several lines and hold commas
+    /// and quotes ends: at the `}` or `]` that closes its container, or at a comma or line
+    /// break followed by the next key (or by that bracket), or at a quoted key that
+    /// follows without a comma. Brackets inside it are kept
+    /// when they balance. `None` when no such end comes within [`UNQUOTED_SPAN`] bytes;
+    /// the value then ends at the first delimiter as before.
+    ///
+    /// All these scans together read at most [`Parser::span_budget`] bytes, so the pass
+    /// stays linear however many values fail to find an end.
+    fn unquoted_value_end(&mut self, start: usize) -> Option<usize> {
+        let span = UNQUOTED_SPAN.min(self.span_budget);
+        let limit = start.saturating_add(span).min(self.bytes.len());
+        let mut depth = 0usize;
+        // The first comma on the current line: a key later on that line ends the value
+        // there, and what lies between is stray text (`a, quick fox. "b": …`).
+        let mut comma: Option<usize> = None;
+        let mut i = start;
+        let found = loop {
+            if i >= limit {
+                break None;
+            }
+            match self.bytes[i] {
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b'}' | b']' => break Some(i),
+                // `value "key2": …`: the next member, its comma missing.
+                b'"' | b'\'' if depth == 0 && self.key_at(i) => break Some(comma.unwrap_or(i)),
+                b',' | b'\n' if depth == 0 => {
+                    if self.bytes[i] == b'\n' {
+                        comma = None;
+                    } else {
+                        comma = comma.or(Some(i));
+                    }
+                    let (next, at) = self.next_non_ws(i + 1);
+                    let ends = match next {
+                        Some('}' | ']') => self.bytes[i] == b',',
+                        Some(c) if is_quote(c) => self.key_at(at),
+                        _ => self.bare_key_at(at),
+                    };
+                    if ends {
+                        break Some(i);
+                    }
+                    // The blanks skipped hold no other end: go on from what follows them.
+                    i = at.max(i + 1);
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        };
+        self.span_budget = self.span_budget.saturating_sub(i - start);
+        found
+    }
+
+    /// An unquoted key (a word of at most [`KEY_LOOKAHEAD`] bytes) followed by a colon
+    /// on the same line starts at `at`.
+    fn bare_key_at(&self, at: usize) -> bool {
+        let mut i = at;
+        while i < at + KEY_LOOKAHEAD {
+            match self.char_at(i) {
+                Some(c) if is_word_char(c) => i += c.len_utf8(),
+                _ => break,
+            }
+        }
+        if i == at {
+            return false;
+        }
+        while i < at + 2 * KEY_LOOKAHEAD {
+            match self.bytes.get(i) {
+                Some(b' ' | b'\t') => i += 1,
+                Some(b':') => return true,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     // --- Strings ---
 
     /// Reads a quoted string. `None` means the text ended right after the
@@ -649,6 +872,9 @@ impl<'a> Parser<'a> {
     fn parse_string(&mut self, ctx: Ctx) -> Option<String> {
         let open = self.peek()?;
         self.pos += open.len_utf8();
+        if let Some(text) = self.triple_quoted(open) {
+            return Some(text);
+        }
         let closers: &[char] = match open {
             '"' => &['"'],
             '\'' => {
@@ -690,6 +916,14 @@ impl<'a> Parser<'a> {
             return None;
         }
 
+        // A value that opens a fence (`"```json {"a": 1}```"`) holds quotes of its own: it
+        // ends at the quote after the closing fence.
+        let fence_end = if ctx == Ctx::Value && open == '"' {
+            self.fenced_string_end()
+        } else {
+            None
+        };
+        let inside_fence = |at: usize| fence_end.is_some_and(|end| at < end);
         let mut out = String::new();
         let mut pairs = 0u32;
         let mut noted_quote = false;
@@ -708,14 +942,15 @@ impl<'a> Parser<'a> {
                 self.read_escape(&mut out);
                 continue;
             }
-            if closers.contains(&c) {
+            if closers.contains(&c) && !inside_fence(self.pos) {
                 let after = self.pos + c.len_utf8();
                 if doubled && self.char_at(after) == Some(c) {
                     self.pos = after + c.len_utf8();
                     break;
                 }
                 let even = !counts_pairs || pairs.is_multiple_of(2);
-                if self.quote_closes(ctx, after, even) {
+                let apostrophe = matches!(open, '\'' | '‘');
+                if self.quote_closes(ctx, after, even, apostrophe) {
                     self.pos = after;
                     break;
                 }
@@ -731,12 +966,15 @@ impl<'a> Parser<'a> {
                 self.pos = after;
                 continue;
             }
-            let ends_early = match (c, ctx) {
-                (',', Ctx::Value) => counts_pairs && self.key_follows(self.pos + 1),
-                (':', Ctx::Key) => !self.key_close_ahead(self.pos + 1),
-                ('}', Ctx::Value) | (']', Ctx::Item) => !self.quote_ahead(self.pos, open),
-                _ => false,
-            };
+            let ends_early = !inside_fence(self.pos)
+                && match (c, ctx) {
+                    (',', Ctx::Value) => {
+                        (counts_pairs || pairs > 0) && self.key_follows(self.pos + 1)
+                    }
+                    (':', Ctx::Key) => !self.key_close_ahead(self.pos + 1),
+                    ('}', Ctx::Value) | (']', Ctx::Item) => !self.quote_ahead(self.pos, open),
+                    _ => false,
+                };
             if ends_early {
                 self.note(
                     RepairKind::MissingClosingQuote,
@@ -762,10 +1000,97 @@ impl<'a> Parser<'a> {
         Some(out)
     }
 
+    /// At the start of a string value that opens a fence: the position of its closing
+    /// quote, the first `"` after the closing fence, when what follows that quote ends
+    /// the value. The scan counts against [`Parser::span_budget`].
+    fn fenced_string_end(&mut self) -> Option<usize> {
+        let rest = self.src.get(self.pos..)?;
+        if !rest.starts_with("```") {
+            return None;
+        }
+        let window = rest.len().min(self.span_budget).min(4 * UNQUOTED_SPAN);
+        let body = rest.get(3..window)?;
+        let close = body.find("```");
+        self.span_budget = self
+            .span_budget
+            .saturating_sub(close.map_or(body.len(), |c| c + 3));
+        let after_fence = self.pos + 3 + close? + 3;
+        let after_fence = after_fence
+            + self
+                .bytes
+                .get(after_fence..)?
+                .iter()
+                .take_while(|&&b| b == b'`')
+                .count();
+        let (quote, at) = self.next_non_ws(after_fence);
+        let ends = matches!(self.next_non_ws(at + 1).0, None | Some(',' | '}' | ']'));
+        (quote == Some('"') && ends).then_some(at)
+    }
+
+    /// Without a schema, a string that is wholly a fenced block of plain JSON (an object
+    /// or an array) is that JSON; anything else stays the string.
+    fn fenced_json(&mut self, text: String) -> Value {
+        if !self.schemaless || !text.starts_with("```") || !text.trim_end().ends_with("```") {
+            return Value::String(text);
+        }
+        let inner = super::locate::fences(&text, 1)
+            .first()
+            .and_then(|fence| serde_json::from_str::<Value>(fence.trim()).ok())
+            .filter(|v| v.is_object() || v.is_array());
+        match inner {
+            Some(value) => {
+                self.note(RepairKind::JsonInString, "read the fenced JSON in a string");
+                value
+            }
+            None => Value::String(text),
+        }
+    }
+
+    /// After the first quote of a Python triple-quoted string (`"""…"""`): its text,
+    /// read up to the closing triple quote with escapes as in JSON, newlines kept.
+    /// `None` (and nothing consumed) when this is not one: fewer or more than three
+    /// quotes, or no closing triple quote later in the text.
+    fn triple_quoted(&mut self, open: char) -> Option<String> {
+        let kind = match open {
+            '"' => 0,
+            '\'' => 1,
+            _ => return None,
+        };
+        let q = open as u8;
+        let body = self.pos + 2;
+        let opens = self.bytes.get(self.pos..body) == Some(&[q, q][..])
+            && self.bytes.get(body).is_some_and(|&b| b != q);
+        if !opens || self.last_triple[kind].is_none_or(|last| last < body) {
+            return None;
+        }
+        let delimiter = if kind == 0 { "\"\"\"" } else { "'''" };
+        // Found for sure (the last one is further on), and consumed: linear overall.
+        let close = body + self.src.get(body..)?.find(delimiter)?;
+        self.pos = body;
+        let mut out = String::new();
+        while self.pos < close {
+            let Some(c) = self.peek() else { break };
+            self.pos += c.len_utf8();
+            if c == '\\' {
+                self.read_escape(&mut out);
+            } else {
+                out.push(c);
+            }
+        }
+        self.pos = close + 3;
+        self.note(RepairKind::TripleQuotes, "read a triple-quoted string");
+        Some(out)
+    }
+
     /// Whether a quote just before `after` ends the string, judged by what follows it.
-    fn quote_closes(&self, ctx: Ctx, after: usize, even: bool) -> bool {
+    /// A single quote in a value or item may be an apostrophe (`'it's'`, `'a'   b'`): it
+    /// ends the string only where a value can end.
+    fn quote_closes(&self, ctx: Ctx, after: usize, even: bool, apostrophe: bool) -> bool {
         let right_after = self.char_at(after);
         let (next, at) = self.next_non_ws(after);
+        if apostrophe && matches!(ctx, Ctx::Value | Ctx::Item) {
+            return self.value_may_end(next, at);
+        }
         match ctx {
             Ctx::Top => true,
             Ctx::Key => {
@@ -786,10 +1111,26 @@ impl<'a> Parser<'a> {
                 Some(_) => even && !right_after.is_some_and(char::is_alphanumeric),
             },
             Ctx::Item => match next {
-                None | Some(',' | ']' | ')') => even,
+                // `[1, "a"b"], "k": …`: an odd quote before a `]` that closes the
+                // structure ends the item; the unescaped quote was inside it.
+                Some(']') => {
+                    even || matches!(self.next_non_ws(at + 1).0, None | Some(',' | '}' | ']'))
+                }
+                None | Some(',' | ')') => even,
                 Some(':' | '}') => true,
                 Some(_) => even && !right_after.is_some_and(char::is_alphanumeric),
             },
+        }
+    }
+
+    /// Whether `next` (at `at`) can follow a value: a delimiter, a closing bracket, a
+    /// comment, another quote (a missing comma) or an unquoted `key:`.
+    fn value_may_end(&self, next: Option<char>, at: usize) -> bool {
+        match next {
+            None | Some(',' | '}' | ']' | ')' | ':') => true,
+            Some('/') => matches!(self.bytes.get(at + 1), Some(b'/' | b'*')),
+            Some(c) if is_quote(c) => true,
+            Some(_) => self.bare_key_at(at),
         }
     }
 
@@ -972,7 +1313,16 @@ impl<'a> Parser<'a> {
 
     fn skip_ws_comments(&mut self) {
         loop {
-            self.pos = self.skip_ws_from(self.pos);
+            let from = self.pos;
+            self.pos = self.skip_ws_from(from);
+            let blanks = self.bytes.get(from..self.pos).unwrap_or_default();
+            // Blanks JSON does not allow: a no-break space, a form feed, …
+            if blanks.iter().any(|&b| b >= 0x80 || b == 0x0b || b == 0x0c) {
+                self.note(
+                    RepairKind::DroppedJunk,
+                    "dropped blanks that JSON does not allow",
+                );
+            }
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
             let end = if rest.starts_with(b"//") {
                 rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())
@@ -1155,7 +1505,7 @@ mod tests {
     use serde_json::json;
 
     fn one(src: &str) -> (Value, Vec<RepairKind>) {
-        let mut values = parse_document(src, true, 16).unwrap();
+        let mut values = parse_document(src, Reading::Schemaless, 16).unwrap();
         assert_eq!(values.len(), 1, "{src}: {values:?}");
         let (value, repairs) = values.remove(0);
         (value, repairs.into_iter().map(|r| r.kind).collect())
@@ -1308,6 +1658,62 @@ mod tests {
     }
 
     #[test]
+    fn what_models_write_that_json_does_not() {
+        check(
+            "{\"a\": -2,000.00, \"b\": 1,234,567}",
+            &json!({"a": -2000.0, "b": 1_234_567}),
+            RepairKind::ThousandsSeparators,
+        );
+        // In an array the comma separates items, as in JSON, unless a group is no
+        // number on its own.
+        assert_eq!(one("[1,234, 5").0, json!([1, 234, 5]));
+        assert_eq!(one("[-2,000.50, 5").0, json!([-2000.5, 5]));
+        check(
+            "{\"a\": \"\"\"say \"hi\"\nnow\"\"\", \"b\": '''x'''}",
+            &json!({"a": "say \"hi\"\nnow", "b": "x"}),
+            RepairKind::TripleQuotes,
+        );
+        check(
+            "{'a': 'it's here', 'b': ['x'   y' /* c */]}",
+            &json!({"a": "it's here", "b": ["x'   y"]}),
+            RepairKind::SingleQuotes,
+        );
+        check(
+            "{\"l\": [1, \"a\"b\"], \"k\": 1}",
+            &json!({"l": [1, "a\"b"], "k": 1}),
+            RepairKind::UnescapedQuote,
+        );
+        check(
+            "{a: one\n  two, b: **x, y**\n\nz \"q\" w\n}",
+            &json!({"a": "one\n  two", "b": "**x, y**\n\nz \"q\" w"}),
+            RepairKind::UnquotedString,
+        );
+        // A key later on the same line ends the value at the comma before it.
+        check(
+            "{\"k\": sic, quick fox. \"b\": 1}",
+            &json!({"k": "sic", "b": 1}),
+            RepairKind::DroppedJunk,
+        );
+    }
+
+    #[test]
+    fn without_a_schema_empty_values_and_fenced_strings_are_read() {
+        check(
+            "{\"a\": , \"b\": 1, [\"c\"] }",
+            &json!({"a": "", "b": 1, "c": ""}),
+            RepairKind::EmptyValue,
+        );
+        let fenced = "{\"k\": \"```json {\"a\": [1]}```\"}";
+        check(fenced, &json!({"k": {"a": [1]}}), RepairKind::JsonInString);
+        let for_schema = |src: &str| parse_document(src, Reading::ForSchema, 16).unwrap();
+        assert_eq!(for_schema("{\"a\": , \"b\": 1}")[0].0, json!({"b": 1}));
+        assert_eq!(
+            for_schema(fenced)[0].0,
+            json!({"k": "```json {\"a\": [1]}```"})
+        );
+    }
+
+    #[test]
     fn escapes_and_surrogates() {
         let (v, _) = one(r#"{"a": "\u00e9\ud83d\ude00\n\t\/"#);
         assert_eq!(v, json!({"a": "é😀\n\t/"}));
@@ -1328,14 +1734,14 @@ mod tests {
     fn depth_guard() {
         let deep = "[".repeat(MAX_NESTING + 1);
         assert_eq!(
-            parse_document(&deep, true, 16),
+            parse_document(&deep, Reading::Schemaless, 16),
             Err(ParseError::TooDeep { limit: MAX_NESTING })
         );
         let ok = format!("{}{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING));
-        assert!(parse_document(&ok, true, 16).is_ok());
+        assert!(parse_document(&ok, Reading::Schemaless, 16).is_ok());
         let objects = "{\"a\":".repeat(MAX_NESTING + 1);
         assert_eq!(
-            parse_document(&objects, true, 16),
+            parse_document(&objects, Reading::Schemaless, 16),
             Err(ParseError::TooDeep { limit: MAX_NESTING })
         );
     }
@@ -1358,7 +1764,7 @@ mod tests {
             "é{é:é}",
             "{\"a\":\"\u{0}\"}",
         ] {
-            let _ = parse_document(src, true, 16);
+            let _ = parse_document(src, Reading::Schemaless, 16);
         }
     }
 
@@ -1368,9 +1774,9 @@ mod tests {
         // `{`s inside it, doubling the work per level.
         let start = std::time::Instant::now();
         let src = format!("{}}}2{}", "{".repeat(60), "{{}2{{{{}{`}{}]".repeat(20));
-        let _ = parse_document(&src, true, 16);
+        let _ = parse_document(&src, Reading::Schemaless, 16);
         let fuzz = b"+{{}2{{{{}{`}{}]){\x01\x00\x00[\xf52E\x00\x00\x00\x00\x002]{}2{{{{{}{\x00{\x00\x00\x00\x00\xd7\x00\x00%4{}{{={\x000\r\r\r\r\x00\x00\x00%2{{\"\"0\re[\"{~\": ' }\r\r\x00\x00\x00%2{{{{{\"\"\"\"\"\"\"\"\x02\"\"\"\"\"\"\"\"\"\"\"\"\"\x80\x00\x00\x00\x00\"\"\"\"\"\"\"\x00*\"\"\"}{}]){2]{}2{{{{}{`}{}]){\x01\x00\x00[\xf52E\x00\x00\x00\x00\x002\"\"}{}]).-\x00\x00\x00\x00\x00k}k>}]\x00%{]";
-        let _ = parse_document(&String::from_utf8_lossy(fuzz), true, 16);
+        let _ = parse_document(&String::from_utf8_lossy(fuzz), Reading::Schemaless, 16);
         assert!(
             start.elapsed() < std::time::Duration::from_secs(2),
             "took {:?}",

@@ -175,7 +175,7 @@ fn expected(variants: &[Value]) -> String {
 
 /// Lowercase, accents folded, only letters and digits: `"In-Progress"` and
 /// `"in_progress"` both become `"inprogress"`.
-pub(super) fn normalize(s: &str) -> String {
+pub(crate) fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().flat_map(char::to_lowercase) {
         match fold_accent(c) {

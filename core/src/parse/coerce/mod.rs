@@ -13,6 +13,8 @@ mod choice;
 mod container;
 mod scalar;
 
+pub(super) use choice::normalize;
+
 use serde_json::{Map, Value};
 
 use super::cheapest::{Miss, NoFit, cheapest};

@@ -137,9 +137,10 @@ impl Coercer<'_> {
         Ok(Value::Number(integer))
     }
 
-    /// A number written as a string: clean (`"30"`, `"-2.5e3"`) from
-    /// [`Leniency::Standard`], formatted (`"$1,234.50"`, `"12.5%"`) from
-    /// [`Leniency::Lenient`]. Ambiguous forms such as `"1,5"` are refused.
+    /// A number written as a string: clean (`"30"`, `"-2.5e3"`) or with thousands
+    /// separators (`"1,234.50"`) from [`Leniency::Standard`], with a unit dropped
+    /// (`"$1,234.50"`, `"12.5%"`) from [`Leniency::Lenient`]. Ambiguous forms such as
+    /// `"1,5"` are refused.
     fn number_from_str(&self, s: &str) -> Option<(Number, RepairKind)> {
         if !self.allows(Leniency::Standard) {
             return None;
@@ -152,10 +153,9 @@ impl Coercer<'_> {
         if let Ok(n) = unsigned.parse::<Number>() {
             return Some((n, RepairKind::NumberFromString));
         }
-        if !self.allows(Leniency::Lenient) {
-            return None;
-        }
-        formatted_number(t).map(|n| (n, RepairKind::FormattedNumber))
+        let n = formatted_number(t)?;
+        (only_grouped(t) || self.allows(Leniency::Lenient))
+            .then_some((n, RepairKind::FormattedNumber))
     }
 
     pub(super) fn to_string(
@@ -273,6 +273,16 @@ fn ungrouped(int: &str) -> Option<String> {
     Some(out)
 }
 
+/// Whether `text` is a number whose only decoration is thousands separators (a sign,
+/// digits, commas and a decimal point): nothing of what it says is dropped.
+fn only_grouped(text: &str) -> bool {
+    let t = text.trim();
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    t.contains(',')
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+}
+
 fn all_digits(text: &str) -> bool {
     text.bytes().all(|b| b.is_ascii_digit())
 }
@@ -299,9 +309,14 @@ mod tests {
         assert_eq!(ok(json!(-4.0), &int, Leniency::Standard).0, json!(-4));
         assert_eq!(err_path(json!(30.5), &int, Leniency::Lenient), "");
         assert_eq!(err_path(json!(1e300), &int, Leniency::Lenient), "");
-        assert_eq!(err_path(json!("1,234"), &int, Leniency::Standard), "");
+        assert_eq!(err_path(json!("1,234"), &int, Leniency::Exact), "");
         assert_eq!(
-            ok(json!("1,234"), &int, Leniency::Lenient),
+            ok(json!("1,234"), &int, Leniency::Standard),
+            (json!(1234), vec![RepairKind::FormattedNumber])
+        );
+        assert_eq!(err_path(json!("$1,234"), &int, Leniency::Standard), "");
+        assert_eq!(
+            ok(json!("$1,234"), &int, Leniency::Lenient),
             (json!(1234), vec![RepairKind::FormattedNumber])
         );
         assert_eq!(err_path(json!("1,5"), &int, Leniency::Lenient), "");
