@@ -74,7 +74,7 @@ mod provider;
 pub mod wire;
 
 pub use attempt::{Attempt, AttemptFailure, Extracted};
-pub use client::{Client, ClientBuilder, Extraction, Image, extract};
+pub use client::{Batch, BatchItem, Client, ClientBuilder, Extraction, Image, Progress, extract};
 pub use error::{Error, ErrorKind, Result};
 pub use extract::Extract;
 pub use lower::{Dialect, SchemaError};

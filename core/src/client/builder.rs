@@ -336,6 +336,7 @@ impl ClientBuilder {
             retries: self.transport_retries,
             body_limit: self.body_limit,
             backoff: self.backoff,
+            pause: super::pause::Pause::default(),
         })
     }
 }

@@ -4,7 +4,8 @@
 //! Retried, with exponential backoff and jitter: 408, 409, 429, 5xx, connection errors
 //! and timeouts. `x-should-retry` overrides the status, except that 400, 401, 402, 403,
 //! 404 and 422 are always fatal. The delay comes from `retry-after-ms`, else
-//! `Retry-After` (seconds or an HTTP date), else the backoff.
+//! `Retry-After` (seconds or an HTTP date), else the backoff. A 429 or 503 that names a
+//! delay also holds back every new request of the client until then (see [`Pause`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -16,6 +17,7 @@ use tokio::time::Instant;
 use futures_util::future::BoxFuture;
 
 use super::ApiKey;
+use super::pause::Pause;
 use super::transport::{Completion, Transport};
 use crate::error::is_retryable_status;
 use crate::provider::Provider;
@@ -43,6 +45,8 @@ pub(crate) struct HttpTransport {
     pub(crate) retries: u32,
     pub(crate) body_limit: usize,
     pub(crate) backoff: (Duration, Duration),
+    /// The client-wide hold after a 429 or 503 with `Retry-After`.
+    pub(crate) pause: Pause,
 }
 
 impl std::fmt::Debug for HttpTransport {
@@ -160,11 +164,17 @@ async fn send(
 ) -> Result<ChatResponse> {
     let mut retry = 0u32;
     loop {
+        wait_for_pause(inner, deadline).await?;
         let (error, delay) = match send_once(inner, body.clone(), deadline).await {
             Ok(Outcome::Response(response)) => return Ok(response),
             Ok(Outcome::Retry { error, delay }) => (error, delay),
             Err(error) => return Err(error),
         };
+        if let Some(delay) = delay
+            && matches!(error.status(), Some(429 | 503))
+        {
+            inner.pause.hold_for(delay);
+        }
         if retry >= inner.retries {
             return Err(error);
         }
@@ -188,6 +198,17 @@ async fn send(
         );
         tokio::time::sleep(delay).await;
     }
+}
+
+/// Waits out the client-wide hold, or fails at once when it outlasts the deadline.
+async fn wait_for_pause(inner: &HttpTransport, deadline: Option<Instant>) -> Result<()> {
+    if let (Some(until), Some(deadline)) = (inner.pause.until(), deadline)
+        && until >= deadline
+    {
+        return Err(Error::deadline(inner.deadline.unwrap_or_default()));
+    }
+    inner.pause.wait().await;
+    Ok(())
 }
 
 enum Outcome {

@@ -4,11 +4,13 @@
 //! then succeed, re-ask, or fail.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::Inner;
+use super::limits::Limits;
 use super::reask::Reask;
 use super::reply::{self, Asked};
 use super::transport::Completion;
@@ -32,6 +34,8 @@ pub(crate) struct Call<'a> {
     /// The mode and `max_tokens` of the first attempt.
     pub(crate) mode: Mode,
     pub(crate) max_tokens: u32,
+    /// A batch's rate limits, awaited before every model call.
+    pub(crate) limits: Option<Arc<Limits>>,
 }
 
 /// One extraction in progress: the call, and what changes between its attempts.
@@ -171,8 +175,17 @@ impl<'a, T: Extract> Run<'a, T> {
 
     async fn send(&self) -> Result<Completion> {
         let request = self.request();
+        let limits = self.call.limits.as_deref();
+        let charged = match limits {
+            Some(limits) => limits.acquire(&request).await,
+            None => 0,
+        };
         let transport = &self.call.inner.transport;
-        transport.complete(&request, self.call.deadline).await
+        let completion = transport.complete(&request, self.call.deadline).await;
+        if let Some(limits) = limits {
+            limits.settle(charged, completion.as_ref().ok().and_then(|c| c.usage));
+        }
+        completion
     }
 
     /// The server turned the `response_format` down: go one mode down the ladder and
