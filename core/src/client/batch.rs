@@ -96,13 +96,10 @@ impl Client {
     /// defaults; set the batch's options, then call [`Batch::stream`].
     ///
     /// The progress total is known when the iterator's size hint is exact.
-    pub fn extract_batch<T, I>(&self, texts: I) -> Batch<T>
-    where
-        T: Extract + Send,
-        I: IntoIterator,
-        I::Item: Into<String>,
-        I::IntoIter: Send + 'static,
-    {
+    pub fn extract_batch<T: Extract + Send>(
+        &self,
+        texts: impl IntoIterator<Item: Into<String>, IntoIter: Send + 'static>,
+    ) -> Batch<T> {
         let client = self.clone();
         let items = texts
             .into_iter()
@@ -112,12 +109,10 @@ impl Client {
 
     /// A batch of extractions built with [`Client::extraction`], for per-item options
     /// (model, instructions, images, …). An item's own `max_retries` wins over the batch's.
-    pub fn batch<T, I>(&self, extractions: I) -> Batch<T>
-    where
-        T: Extract + Send,
-        I: IntoIterator<Item = Extraction<T>>,
-        I::IntoIter: Send + 'static,
-    {
+    pub fn batch<T: Extract + Send>(
+        &self,
+        extractions: impl IntoIterator<Item = Extraction<T>, IntoIter: Send + 'static>,
+    ) -> Batch<T> {
         Batch::new(self.clone(), extractions.into_iter())
     }
 }
