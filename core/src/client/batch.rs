@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -19,6 +20,7 @@ use std::task::{Context, Poll};
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, Stream, StreamExt as _};
+use tracing::Instrument as _;
 
 use super::journal::Journal;
 use super::limits::Limits;
@@ -234,6 +236,68 @@ struct Done<T> {
     result: Result<Extracted<T>>,
 }
 
+/// An item's extraction as a task of the runtime, so that replies are parsed and
+/// validated on every worker thread; aborted when dropped, so dropping the stream leaves
+/// nothing running. Outside a runtime the future runs in the stream itself.
+enum Spawned<T> {
+    Task {
+        handle: tokio::task::JoinHandle<Done<T>>,
+        index: usize,
+        key: Option<(u64, Leniency)>,
+    },
+    Local(BoxFuture<'static, Done<T>>),
+}
+
+impl<T: Extract + Send> Spawned<T> {
+    fn run(
+        index: usize,
+        key: Option<(u64, Leniency)>,
+        future: impl Future<Output = Done<T>> + Send + 'static,
+    ) -> BoxFuture<'static, Done<T>> {
+        let spawned = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => Spawned::Task {
+                handle: runtime.spawn(future),
+                index,
+                key,
+            },
+            Err(_) => Spawned::Local(future.boxed()),
+        };
+        spawned.boxed()
+    }
+}
+
+impl<T> Future for Spawned<T> {
+    type Output = Done<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Done<T>> {
+        match self.get_mut() {
+            Spawned::Local(future) => future.poll_unpin(cx),
+            Spawned::Task { handle, index, key } => {
+                match std::task::ready!(handle.poll_unpin(cx)) {
+                    Ok(done) => Poll::Ready(done),
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    // Only a runtime shutting down cancels the task before the stream drops it.
+                    Err(_) => Poll::Ready(Done {
+                        index: *index,
+                        key: *key,
+                        result: Err(Error::config(
+                            "the batch's runtime shut down during the item",
+                        )),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        if let Spawned::Task { handle, .. } = self {
+            handle.abort();
+        }
+    }
+}
+
 /// The journal, and the model items without their own are hashed with.
 struct Journaling {
     journal: std::result::Result<Journal, String>,
@@ -345,13 +409,11 @@ impl<T: Extract + Send> Engine<T> {
             }
             key = Some((hash, leniency));
         }
-        self.push(
-            async move {
-                let result = extraction.send().await;
-                Done { index, key, result }
-            }
-            .boxed(),
-        );
+        let run = async move {
+            let result = extraction.send().await;
+            Done { index, key, result }
+        };
+        self.push(Spawned::run(index, key, run.in_current_span()));
     }
 
     fn push(&mut self, item: BoxFuture<'static, Done<T>>) {
