@@ -34,8 +34,8 @@ pub(crate) struct HttpTransport {
     pub(crate) http: reqwest::Client,
     /// The base URL, without a trailing `/`.
     pub(crate) base_url: String,
-    /// `{base_url}/chat/completions`.
-    pub(crate) endpoint: String,
+    /// `{base_url}/chat/completions`, parsed once rather than on every request.
+    pub(crate) endpoint: reqwest::Url,
     pub(crate) api_key: Option<ApiKey>,
     pub(crate) provider: Provider,
     /// The per-attempt timeout.
@@ -52,7 +52,7 @@ pub(crate) struct HttpTransport {
 impl std::fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpTransport")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_str())
             .field("api_key", &self.api_key)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -314,7 +314,7 @@ async fn exchange(
 ) -> std::result::Result<(u16, HeaderMap, Vec<u8>), Exchange> {
     let mut request = inner
         .http
-        .post(&inner.endpoint)
+        .post(inner.endpoint.clone())
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, "application/json")
         .body(body);
