@@ -110,21 +110,28 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-#[tokio::main]
-async fn main() {
+/// The llama-server's base URL, when it answers its health check.
+async fn server() -> Option<String> {
     let url =
         std::env::var("FACTUM_LLAMA_URL").unwrap_or_else(|_| "http://127.0.0.1:8089/v1".to_owned());
     let health = format!(
         "{}/health",
         url.trim_end_matches('/').trim_end_matches("/v1")
     );
-    if !reqwest::get(&health)
+    let up = reqwest::get(&health)
         .await
-        .is_ok_and(|r| r.status().is_success())
-    {
+        .is_ok_and(|r| r.status().is_success());
+    if !up {
         eprintln!("peer: no llama-server at {url}; skipped (see scripts/peer-bench.sh)");
-        return;
     }
+    up.then_some(url)
+}
+
+#[tokio::main]
+async fn main() {
+    let Some(url) = server().await else {
+        return;
+    };
     let concurrency = std::env::var("PEER_CONCURRENCY")
         .ok()
         .and_then(|c| c.parse().ok())
@@ -149,6 +156,9 @@ async fn main() {
     let wall = start.elapsed();
     let mut tally = Tally::default();
     for (index, result) in &results {
+        if let Err(error) = result {
+            eprintln!("peer: factum: case {}: {error}", index + 1);
+        }
         tally.add(&cases[*index].expected, result);
     }
     println!("{}", tally.report(cases.len(), wall));
