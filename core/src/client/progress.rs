@@ -127,6 +127,10 @@ impl Tracker {
     }
 
     /// The stream ended.
+    #[cfg_attr(
+        not(feature = "progress"),
+        allow(clippy::unused_self, reason = "only the bar has something to finish")
+    )]
     pub(crate) fn end(&mut self) {
         #[cfg(feature = "progress")]
         if let Some(bar) = self.bar.take() {
