@@ -50,6 +50,41 @@
 //! assert!(schema.for_dialect(Dialect::OpenAiStrict).is_ok());
 //! ```
 //!
+//! # Batches
+//!
+//! [`Client::extract_batch`] and [`Client::batch`] run many extractions as one
+//! [`Batch`]: at most `concurrency` at once, inputs read lazily, rate limits in requests
+//! and tokens per minute, results as a stream of `(index, Result<Extracted<T>>)`, progress
+//! reports ([`Progress`]), and a journal that lets a stopped batch resume without paying
+//! twice. A 429 or 503 with `Retry-After` on any request of a client holds back every new
+//! request of that client until then.
+//!
+//! The journal (`.journal(path)`) gets one JSON line per item as it is yielded: `index`,
+//! `input_hash` (of the text, the type's schema and the model), `value` (the validated
+//! JSON) or `error` and `kind`, `usage`, and `attempts`. A line is written whole with one
+//! write; a torn last line left by a stopped program is ignored with a warning and cut off.
+//! Run again with the same inputs and journal, an item with a value line and a matching
+//! hash is neither sent nor yielded; failed items are tried again.
+//!
+//! ```no_run
+//! use futures_util::StreamExt as _;
+//! # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+//! # async fn run(client: factum::Client, texts: Vec<String>) {
+//! let mut results = client
+//!     .extract_batch::<Person>(texts)
+//!     .concurrency(16)
+//!     .requests_per_minute(600)
+//!     .journal("people.jsonl")
+//!     .stream();
+//! while let Some((index, result)) = results.next().await {
+//!     match result {
+//!         Ok(out) => println!("{index}: {:?}", out.value),
+//!         Err(error) => eprintln!("{index}: {error}"),
+//!     }
+//! }
+//! # }
+//! ```
+//!
 //! # Features
 //!
 //! Each makes a crate's types usable as fields, by turning on schemars' support for them
@@ -61,6 +96,9 @@
 //! | `chrono` | `chrono::NaiveDate`, `DateTime<Utc>`, … (`format: date`, `date-time`) | `chrono04` |
 //! | `uuid` | `uuid::Uuid` (`format: uuid`) | `uuid1` |
 //! | `url` | `url::Url` (`format: uri`) | `url2` |
+//!
+//! `progress` adds `Batch::progress_bar`, an indicatif progress bar with the done and
+//! failed counts, the rate and the ETA.
 
 pub use factum_derive::Extract;
 pub use schemars::JsonSchema;
@@ -83,7 +121,8 @@ pub mod wire;
 
 pub use attempt::{Attempt, AttemptFailure, Extracted};
 pub use client::{
-    Client, ClientBuilder, Extraction, ExtractionStream, Image, ItemStream, StreamEvent, extract,
+    Batch, BatchItem, Client, ClientBuilder, Extraction, ExtractionStream, Image, ItemStream,
+    Progress, StreamEvent, extract,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use extract::{Extract, PartialValue};

@@ -10,6 +10,7 @@
 //!
 //! [`Extraction::messages`]: crate::Extraction::messages
 
+use std::borrow::Cow;
 use std::ops::{Add, AddAssign};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -173,7 +174,7 @@ pub(crate) enum ResponseFormat {
     JsonObject {
         /// The schema, for servers that read it here (llama-cpp-python, llama-server).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<Value>,
+        schema: Option<Cow<'static, Value>>,
     },
     /// `{"type": "text"}`.
     Text,
@@ -184,8 +185,9 @@ pub(crate) enum ResponseFormat {
 pub(crate) struct JsonSchemaFormat {
     /// The schema's name (`[a-zA-Z0-9_-]{1,64}`).
     pub(crate) name: String,
-    /// The JSON Schema.
-    pub(crate) schema: Value,
+    /// The JSON Schema, borrowed from the type's cached [`Schema`](crate::Schema) rather
+    /// than copied into every request.
+    pub(crate) schema: Cow<'static, Value>,
     /// `OpenAI`'s strict flag; omitted for servers that do not honour it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) strict: Option<bool>,

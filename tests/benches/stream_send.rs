@@ -43,10 +43,19 @@ async fn buffered_against_streamed(client: &Client) {
     let (mut same, mut right) = (0, 0);
     for text in TEXTS {
         let start = Instant::now();
-        let sent = client.extraction::<Person>(text).send().await.map(|o| o.value);
+        let sent = client
+            .extraction::<Person>(text)
+            .send()
+            .await
+            .map(|o| o.value);
         buffered += start.elapsed();
         let start = Instant::now();
-        let finished = client.extraction::<Person>(text).stream().finish().await.map(|o| o.value);
+        let finished = client
+            .extraction::<Person>(text)
+            .stream()
+            .finish()
+            .await
+            .map(|o| o.value);
         streamed += start.elapsed();
         same += usize::from(sent.as_ref().ok() == finished.as_ref().ok());
         right += usize::from(finished.is_ok());

@@ -273,6 +273,45 @@ pub fn read_request(stream: &mut std::net::TcpStream) -> Vec<u8> {
     }
 }
 
+/// What a [`slow_server`] saw: requests being answered now, the most at once, and how
+/// many it answered.
+#[derive(Debug, Default)]
+pub struct Load {
+    active: AtomicUsize,
+    /// The most requests being answered at once.
+    pub peak: AtomicUsize,
+    /// Requests answered.
+    pub served: AtomicUsize,
+}
+
+/// A raw HTTP server on 127.0.0.1 that answers every request with `body` (200 JSON) after
+/// `delay`, each connection on its own thread, so that requests overlap as the client
+/// sends them. Returns its base URL and what it saw.
+pub fn slow_server(delay: Duration, body: &Value) -> (String, Arc<Load>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let load = Arc::new(Load::default());
+    let seen = load.clone();
+    let response = http_ok(body);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let (load, response) = (seen.clone(), response.clone());
+            std::thread::spawn(move || {
+                read_request(&mut stream);
+                let now = load.active.fetch_add(1, Ordering::SeqCst) + 1;
+                load.peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(delay);
+                load.active.fetch_sub(1, Ordering::SeqCst);
+                load.served.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.write_all(&response);
+                let _ = stream.flush();
+            });
+        }
+    });
+    (url, load)
+}
+
 /// A complete HTTP/1.1 200 response with a JSON body.
 pub fn http_ok(body: &Value) -> Vec<u8> {
     let body = body.to_string();

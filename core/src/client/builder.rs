@@ -328,7 +328,8 @@ impl ClientBuilder {
         Ok(HttpTransport {
             http,
             base_url: base_url.to_owned(),
-            endpoint: format!("{base_url}/chat/completions"),
+            endpoint: reqwest::Url::parse(&format!("{base_url}/chat/completions"))
+                .map_err(|e| Error::config(format!("base URL `{base_url}`: {e}")))?,
             api_key: self.api_key.clone(),
             provider,
             timeout: self.timeout,
@@ -336,6 +337,7 @@ impl ClientBuilder {
             retries: self.transport_retries,
             body_limit: self.body_limit,
             backoff: self.backoff,
+            pause: super::pause::Pause::default(),
         })
     }
 }

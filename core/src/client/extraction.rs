@@ -1,9 +1,11 @@
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
+use super::limits::Limits;
 use super::run::{Call, Run};
 use super::{Client, Image, Leniency, request};
 use crate::provider::Mode;
@@ -31,19 +33,21 @@ use crate::{Extract, Extracted, Result, Schema};
 /// ```
 #[must_use = "an extraction does nothing until `.send().await`"]
 pub struct Extraction<T> {
-    client: Client,
-    text: String,
-    model: Option<String>,
+    pub(super) client: Client,
+    pub(super) text: String,
+    pub(super) model: Option<String>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
-    max_retries: Option<u32>,
+    pub(super) max_retries: Option<u32>,
     token_budget: Option<u64>,
     instructions: Option<String>,
     images: Vec<Image>,
     messages: Vec<Message>,
-    leniency: Option<Leniency>,
+    pub(super) leniency: Option<Leniency>,
     mode: Option<Mode>,
     runaway: Option<Runaway>,
+    /// The rate limits of the batch this extraction runs in.
+    pub(super) limits: Option<Arc<Limits>>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -77,6 +81,7 @@ impl<T: Extract> Extraction<T> {
             leniency: None,
             mode: None,
             runaway: None,
+            limits: None,
             _type: PhantomData,
         }
     }
@@ -232,6 +237,7 @@ impl<T: Extract> Extraction<T> {
             deadline: inner.deadline.map(|d| Instant::now() + d),
             prefix,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
+            limits: self.limits.clone(),
         }
     }
 }

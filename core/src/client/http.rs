@@ -4,7 +4,8 @@
 //! Retried, with exponential backoff and jitter: 408, 409, 429, 5xx, connection errors
 //! and timeouts. `x-should-retry` overrides the status, except that 400, 401, 402, 403,
 //! 404 and 422 are always fatal. The delay comes from `retry-after-ms`, else
-//! `Retry-After` (seconds or an HTTP date), else the backoff.
+//! `Retry-After` (seconds or an HTTP date), else the backoff. A 429 or 503 that names a
+//! delay also holds back every new request of the client until then (see [`Pause`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -19,6 +20,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream};
 
 use super::ApiKey;
+use super::pause::Pause;
 use super::sse;
 use super::transport::{Completion, Delta, Transport};
 use crate::error::is_retryable_status;
@@ -36,8 +38,8 @@ pub(crate) struct HttpTransport {
     pub(crate) http: reqwest::Client,
     /// The base URL, without a trailing `/`.
     pub(crate) base_url: String,
-    /// `{base_url}/chat/completions`.
-    pub(crate) endpoint: String,
+    /// `{base_url}/chat/completions`, parsed once rather than on every request.
+    pub(crate) endpoint: reqwest::Url,
     pub(crate) api_key: Option<ApiKey>,
     pub(crate) provider: Provider,
     /// The per-attempt timeout.
@@ -47,12 +49,14 @@ pub(crate) struct HttpTransport {
     pub(crate) retries: u32,
     pub(crate) body_limit: usize,
     pub(crate) backoff: (Duration, Duration),
+    /// The client-wide hold after a 429 or 503 with `Retry-After`.
+    pub(crate) pause: Pause,
 }
 
 impl std::fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpTransport")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_str())
             .field("api_key", &self.api_key)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -77,7 +81,7 @@ impl Transport for HttpTransport {
                     "a buffered request was answered as a stream".to_owned(),
                     String::new(),
                 )),
-                Err(e) => Err(e.with_url(&redact(&self.endpoint, key))),
+                Err(e) => Err(e.with_url(&redact(self.endpoint.as_str(), key))),
             }
         })
     }
@@ -200,11 +204,17 @@ async fn send(
 ) -> Result<Reply> {
     let mut retry = 0u32;
     loop {
+        wait_for_pause(inner, deadline).await?;
         let (error, delay) = match send_once(inner, body.clone(), deadline, open).await {
             Ok(Outcome::Response(response)) => return Ok(response),
             Ok(Outcome::Retry { error, delay }) => (error, delay),
             Err(error) => return Err(error),
         };
+        if let Some(delay) = delay
+            && matches!(error.status(), Some(429 | 503))
+        {
+            inner.pause.hold_for(delay);
+        }
         if retry >= inner.retries {
             return Err(error);
         }
@@ -228,6 +238,17 @@ async fn send(
         );
         tokio::time::sleep(delay).await;
     }
+}
+
+/// Waits out the client-wide hold, or fails at once when it outlasts the deadline.
+async fn wait_for_pause(inner: &HttpTransport, deadline: Option<Instant>) -> Result<()> {
+    if let (Some(until), Some(deadline)) = (inner.pause.until(), deadline)
+        && until >= deadline
+    {
+        return Err(Error::deadline(inner.deadline.unwrap_or_default()));
+    }
+    inner.pause.wait().await;
+    Ok(())
 }
 
 /// What a successful exchange gives: a whole chat completion, or, for a streaming
@@ -351,7 +372,7 @@ async fn exchange(
 ) -> std::result::Result<(u16, HeaderMap, Exchanged), Exchange> {
     let mut request = inner
         .http
-        .post(&inner.endpoint)
+        .post(inner.endpoint.clone())
         .header(header::CONTENT_TYPE, "application/json")
         .header(
             header::ACCEPT,

@@ -9,10 +9,15 @@ use crate::provider::{Mode, PerModel, Provider};
 use crate::{Error, Extract, Result};
 use transport::Transport;
 
+mod batch;
 mod builder;
 mod extraction;
 mod http;
 mod image;
+mod journal;
+mod limits;
+mod pause;
+mod progress;
 mod reask;
 mod reply;
 mod request;
@@ -21,9 +26,11 @@ mod sse;
 mod stream;
 mod transport;
 
+pub use batch::{Batch, BatchItem};
 pub use builder::ClientBuilder;
 pub use extraction::Extraction;
 pub use image::Image;
+pub use progress::Progress;
 pub use stream::{ExtractionStream, ItemStream, StreamEvent};
 
 /// A client for an OpenAI-compatible `/v1/chat/completions` server (Dria by default).

@@ -1,5 +1,6 @@
 //! Builds the messages and the `response_format` of a request.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::Image;
@@ -77,7 +78,7 @@ pub(crate) fn user_message(text: &str, tag: &str, type_name: &str, images: &[Ima
 pub(crate) fn response_format(
     provider: Provider,
     mode: Mode,
-    schema: &Schema,
+    schema: &'static Schema,
 ) -> Option<ResponseFormat> {
     let dialect = provider.dialect_for(mode);
     let lowered = match dialect.map(|d| schema.for_dialect(d)) {
@@ -92,7 +93,7 @@ pub(crate) fn response_format(
         None => None,
     };
     let strict = (mode == Mode::JsonSchema { strict: true } && lowered.is_some()).then_some(true);
-    let sent = lowered.unwrap_or_else(|| schema.enveloped_json()).clone();
+    let sent = Cow::Borrowed(lowered.unwrap_or_else(|| schema.enveloped_json()));
     match mode {
         Mode::JsonSchema { .. } => Some(ResponseFormat::JsonSchema {
             json_schema: JsonSchemaFormat {
@@ -121,25 +122,22 @@ mod tests {
 
     #[test]
     fn formats_per_mode() {
-        let schema = Schema::new(
+        // Formats borrow the schema, which a type's cache keeps for the whole program.
+        let schema: &'static Schema = Box::leak(Box::new(Schema::new(
             "P",
             json!({"type": "object", "properties": {"a": {"type": "string"}}}),
             None,
-        );
-        let format = response_format(
-            Provider::LlamaCppPython,
-            Mode::JsonObjectWithSchema,
-            &schema,
-        );
+        )));
+        let format = response_format(Provider::LlamaCppPython, Mode::JsonObjectWithSchema, schema);
         let value = serde_json::to_value(format).unwrap();
         assert_eq!(value["type"], "json_object");
         assert!(value["schema"].is_object());
-        let format = response_format(Provider::Dria, Mode::JsonSchema { strict: false }, &schema);
+        let format = response_format(Provider::Dria, Mode::JsonSchema { strict: false }, schema);
         let value = serde_json::to_value(format).unwrap();
         assert_eq!(value["json_schema"]["name"], "P");
         assert!(value["json_schema"].get("strict").is_none());
         assert_eq!(
-            response_format(Provider::Custom, Mode::PromptOnly, &schema),
+            response_format(Provider::Custom, Mode::PromptOnly, schema),
             None
         );
     }

@@ -4,10 +4,12 @@
 //! then succeed, re-ask, or fail.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
+use super::limits::Limits;
 use super::reask::Reask;
 use super::reply::{self, Asked};
 use super::transport::Completion;
@@ -32,6 +34,8 @@ pub(crate) struct Call {
     /// The mode and `max_tokens` of the first attempt.
     pub(crate) mode: Mode,
     pub(crate) max_tokens: u32,
+    /// A batch's rate limits, awaited before every model call.
+    pub(crate) limits: Option<Arc<Limits>>,
 }
 
 /// One extraction in progress: the call, and what changes between its attempts.
@@ -72,11 +76,7 @@ impl<T: Extract> Run<T> {
         loop {
             let request = self.next_request()?;
             let span = self.attempt_span();
-            let transport = &self.inner().transport;
-            let sent = transport
-                .complete(&request, self.call.deadline)
-                .instrument(span.clone())
-                .await;
+            let sent = self.complete(&request).instrument(span.clone()).await;
             match sent {
                 Ok(completion) => {
                     if let Judged::Done(out) = self.judge(completion, &span).await? {
@@ -245,6 +245,22 @@ impl<T: Extract> Run<T> {
                 self.call.schema,
             ),
         }
+    }
+
+    /// Sends one attempt's request, within the batch's rate limits when it runs in one:
+    /// charged before from its estimate, corrected after from the usage reported.
+    pub(crate) async fn complete(&self, request: &ChatRequest) -> Result<Completion> {
+        let limits = self.call.limits.as_deref();
+        let charged = match limits {
+            Some(limits) => limits.acquire(request).await,
+            None => 0,
+        };
+        let transport = &self.inner().transport;
+        let completion = transport.complete(request, self.call.deadline).await;
+        if let Some(limits) = limits {
+            limits.settle(charged, completion.as_ref().ok().and_then(|c| c.usage));
+        }
+        completion
     }
 
     /// The server turned the `response_format` down: go one mode down the ladder and

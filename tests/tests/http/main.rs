@@ -2,6 +2,7 @@
 //! wiremock server (or, for replies wiremock cannot send, a raw TCP server) on 127.0.0.1;
 //! the shared pieces are in `factum_tests::http`.
 
+mod batch;
 mod client;
 mod collections;
 mod first_hour;

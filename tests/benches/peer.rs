@@ -1,0 +1,165 @@
+//! The factum side of the peer benchmark (`scripts/peer-bench.sh` runs it beside Python
+//! `instructor`): extracts the DESIGN.md `Person` from every text of
+//! `tests/data/people.jsonl` on the real llama-server and prints one JSON line with the
+//! success rate, model calls per success, prompt tokens per call (as the server counts
+//! them), exact-match accuracy per field, and wall time.
+//!
+//! ```text
+//! FACTUM_LLAMA_URL=http://127.0.0.1:8089/v1 cargo bench -p factum-tests --bench peer
+//! ```
+//!
+//! Items run one at a time (`PEER_CONCURRENCY` changes it), as the Python side does, so
+//! the wall times compare. Without a server it says so and exits successfully: it is a
+//! benchmark, not a test.
+
+#![allow(
+    clippy::missing_panics_doc,
+    reason = "a benchmark: a failure is a panic with its message"
+)]
+
+use std::time::{Duration, Instant};
+
+use factum::{Client, Extract, Provider};
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// A person mentioned in the text.
+#[derive(Debug, PartialEq, Deserialize, Extract)]
+struct Person {
+    /// Full name, as written.
+    name: String,
+    /// Age in whole years.
+    #[extract(range(min = 0, max = 150))]
+    age: u8,
+    /// Email address, if the text gives one.
+    #[extract(format = "email")]
+    email: Option<String>,
+}
+
+/// `max_tokens` on both sides: a `Person` is a few dozen tokens, and a wandering reply
+/// from the tiny model should not run on for thousands.
+const MAX_TOKENS: u32 = 256;
+
+#[derive(Deserialize)]
+struct Case {
+    text: String,
+    expected: Expected,
+}
+
+#[derive(Deserialize)]
+struct Expected {
+    name: String,
+    age: u8,
+    email: Option<String>,
+}
+
+/// What the run added up to.
+#[derive(Default)]
+struct Tally {
+    successes: usize,
+    calls: usize,
+    prompt_tokens: u64,
+    /// Exact matches of name, age and email.
+    right: [usize; 3],
+}
+
+impl Tally {
+    fn add(&mut self, expected: &Expected, result: &factum::Result<factum::Extracted<Person>>) {
+        let attempts = match result {
+            Ok(out) => &out.attempts,
+            Err(e) => e.attempts(),
+        };
+        self.calls += attempts.len();
+        self.prompt_tokens += attempts.iter().map(|a| a.usage.prompt_tokens).sum::<u64>();
+        if let Ok(out) = result {
+            self.successes += 1;
+            let p = &out.value;
+            self.right[0] += usize::from(p.name == expected.name);
+            self.right[1] += usize::from(p.age == expected.age);
+            self.right[2] += usize::from(p.email == expected.email);
+        }
+    }
+
+    fn report(&self, cases: usize, wall: Duration) -> Value {
+        let per = |n: usize, d: usize| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+        json!({
+            "system": "factum",
+            "mode": "json_schema",
+            "items": cases,
+            "success_rate": per(self.successes, cases),
+            "calls_per_success": per(self.calls, self.successes),
+            "prompt_tokens_per_call": per(self.prompt_tokens as usize, self.calls),
+            "accuracy": {
+                "name": per(self.right[0], cases),
+                "age": per(self.right[1], cases),
+                "email": per(self.right[2], cases),
+            },
+            "wall_secs": wall.as_secs_f64(),
+        })
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/people.jsonl");
+    std::fs::read_to_string(path)
+        .expect("tests/data/people.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("a case"))
+        .collect()
+}
+
+/// The llama-server's base URL, when it answers its health check.
+async fn server() -> Option<String> {
+    let url =
+        std::env::var("FACTUM_LLAMA_URL").unwrap_or_else(|_| "http://127.0.0.1:8089/v1".to_owned());
+    let health = format!(
+        "{}/health",
+        url.trim_end_matches('/').trim_end_matches("/v1")
+    );
+    let up = reqwest::get(&health)
+        .await
+        .is_ok_and(|r| r.status().is_success());
+    if !up {
+        eprintln!("peer: no llama-server at {url}; skipped (see scripts/peer-bench.sh)");
+    }
+    up.then_some(url)
+}
+
+#[tokio::main]
+async fn main() {
+    let Some(url) = server().await else {
+        return;
+    };
+    let concurrency = std::env::var("PEER_CONCURRENCY")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1);
+    let client = Client::builder()
+        .provider(Provider::LlamaCpp)
+        .base_url(url)
+        .timeout(Duration::from_secs(120))
+        .max_tokens(MAX_TOKENS)
+        .build()
+        .expect("client");
+    let cases = cases();
+    let texts: Vec<String> = cases.iter().map(|c| c.text.clone()).collect();
+    let start = Instant::now();
+    let results: Vec<_> = client
+        .extract_batch::<Person>(texts)
+        .concurrency(concurrency)
+        .max_retries(2)
+        .stream()
+        .collect()
+        .await;
+    let wall = start.elapsed();
+    let mut tally = Tally::default();
+    for (index, result) in &results {
+        if let Err(error) = result {
+            eprintln!("peer: factum: case {}: {error}", index + 1);
+        }
+        tally.add(&cases[*index].expected, result);
+    }
+    println!("{}", tally.report(cases.len(), wall));
+}
