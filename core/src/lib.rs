@@ -52,8 +52,13 @@
 //!
 //! # Features
 //!
-//! factum has no optional features yet; schemars' own features (`chrono04`, `uuid1`,
-//! `url2`, …) make those crates' types usable as fields.
+//! - `local`: runs a GGUF model in this process through llama.cpp (the `llama-cpp-2`
+//!   crate), as a Dria compute node does: [`Client::local`], [`ClientBuilder::local`], and
+//!   the grammar converter in [`local`]. The first build compiles llama.cpp (about 10
+//!   minutes on 2 cores) and needs `cmake`, `clang` and `libclang-dev`.
+//!
+//! schemars' own features (`chrono04`, `uuid1`, `url2`, …) make those crates' types usable
+//! as fields.
 
 pub use factum_derive::Extract;
 pub use schemars::JsonSchema;
@@ -72,6 +77,14 @@ mod client;
 mod error;
 mod provider;
 pub mod wire;
+
+/// The in-process backend's grammar tools (feature `local`): llama.cpp's
+/// JSON-Schema-to-GBNF converter, as Dria nodes run it, and a vocabulary to build grammar
+/// samplers over.
+#[cfg(feature = "local")]
+pub mod local {
+    pub use crate::client::local::{Vocabulary, grammar};
+}
 
 pub use attempt::{Attempt, AttemptFailure, Extracted};
 pub use client::{Client, ClientBuilder, Extraction, Image, extract};
