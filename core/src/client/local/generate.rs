@@ -22,6 +22,10 @@ use super::engine::{Engine, GrammarSource, Job};
 use crate::wire::Usage;
 use crate::{Error, ErrorKind, Result};
 
+/// The most prompt tokens decoded at once: a cancelled or late call waits at most this
+/// many tokens' decoding before it stops.
+const PROMPT_BATCH: usize = 256;
+
 /// The text generated so far, and why it ended.
 #[derive(Debug, Default)]
 struct Output {
@@ -94,11 +98,12 @@ impl Engine<'_> {
         Ok(LlamaSampler::chain_simple(chain))
     }
 
-    /// Decodes the prompt in batches of the context's size, on a cleared cache; returns
-    /// where in the last batch the logits of the prompt's last token are.
+    /// Decodes the prompt on a cleared cache, in batches of [`PROMPT_BATCH`] tokens so that
+    /// a dropped call stops between two of them; returns where in the last batch the
+    /// logits of the prompt's last token are.
     fn decode_prompt(&mut self, job: &Job, tokens: &[LlamaToken]) -> Result<i32> {
         self.ctx.clear_kv_cache();
-        let size = (self.ctx.n_batch() as usize).max(1);
+        let size = (self.ctx.n_batch() as usize).clamp(1, PROMPT_BATCH);
         let mut batch = LlamaBatch::new(size, 1);
         let last = tokens.len() - 1;
         let mut logits_at = 0;
