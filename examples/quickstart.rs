@@ -4,7 +4,7 @@
 //! `FACTUM_BASE_URL` when that is set. With neither, it runs SmolLM2-135M-Instruct in this
 //! process (the examples' default `local` feature: llama.cpp through `llama-cpp-2`, as a
 //! Dria node runs it), fetched once by `scripts/fetch-model.sh`. The first build compiles
-//! llama.cpp, which takes about 10 minutes on 2 cores.
+//! llama.cpp, which takes about 9 minutes on 2 cores.
 //!
 //! ```text
 //! cargo run --example quickstart
