@@ -53,8 +53,8 @@
 //! # Features
 //!
 //! - `local`: runs a GGUF model in this process through llama.cpp (the `llama-cpp-2`
-//!   crate), as a Dria compute node does: [`Client::local`], [`ClientBuilder::local`], and
-//!   the grammar converter in [`local`]. The first build compiles llama.cpp (about 9
+//!   crate), as a Dria compute node does: `Client::local`, `ClientBuilder::local`, and
+//!   the grammar converter in `factum::local`. The first build compiles llama.cpp (about 9
 //!   minutes on 2 cores) and needs `cmake`, `clang` and `libclang-dev`.
 //!
 //! schemars' own features (`chrono04`, `uuid1`, `url2`, …) make those crates' types usable

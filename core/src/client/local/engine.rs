@@ -17,6 +17,7 @@ use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
 use tokio::sync::oneshot;
 
 use super::super::transport::Completion;
@@ -175,6 +176,7 @@ fn serve(
         ctx,
         template,
         grammars: HashMap::new(),
+        cached: Vec::new(),
     };
     // Ends when every sender, i.e. every clone of the client, is gone.
     while let Ok(job) = jobs.recv() {
@@ -228,6 +230,8 @@ pub(super) struct Engine<'m> {
     template: LlamaChatTemplate,
     /// Each schema's grammar, or the converter's refusal, converted once.
     pub(super) grammars: HashMap<GrammarSource, std::result::Result<String, String>>,
+    /// The tokens the context's cache holds, from position 0: the last prompt and reply.
+    pub(super) cached: Vec<LlamaToken>,
 }
 
 impl Engine<'_> {

@@ -1,5 +1,5 @@
 //! One completion on the generation thread: the prompt through the chat template, decoded
-//! in batches; then one token at a time under the grammar until the value closes, the
+//! in batches after the part the cache still holds; then one token at a time under the grammar until the value closes, the
 //! model ends, `max_tokens` or the context runs out, the deadline passes, or the caller
 //! goes away.
 //!
@@ -22,9 +22,11 @@ use super::engine::{Engine, GrammarSource, Job};
 use crate::wire::Usage;
 use crate::{Error, ErrorKind, Result};
 
-/// The most prompt tokens decoded at once: a cancelled or late call waits at most this
-/// many tokens' decoding before it stops.
-const PROMPT_BATCH: usize = 256;
+/// The prompt is decoded in batches that start at multiples of this many positions. A
+/// cancelled or late call waits at most one batch before it stops. Since the batches are
+/// fixed by position, a batch the cache kept from an earlier call holds exactly what
+/// decoding it anew would: the reply does not depend on what was asked before.
+const PROMPT_BATCH: usize = 64;
 
 /// The text generated so far, and why it ended.
 #[derive(Debug, Default)]
@@ -98,27 +100,43 @@ impl Engine<'_> {
         Ok(LlamaSampler::chain_simple(chain))
     }
 
-    /// Decodes the prompt on a cleared cache, in batches of [`PROMPT_BATCH`] tokens so that
-    /// a dropped call stops between two of them; returns where in the last batch the
+    /// Decodes the prompt in [`PROMPT_BATCH`]es; returns where in the last batch the
     /// logits of the prompt's last token are.
+    ///
+    /// The whole batches of the prompt the cache already holds (most of the system
+    /// message, as a rule) are kept, as llama-server keeps its cached prefix, and only the
+    /// rest is decoded; the last token always is, for its logits.
     fn decode_prompt(&mut self, job: &Job, tokens: &[LlamaToken]) -> Result<i32> {
-        self.ctx.clear_kv_cache();
-        let size = (self.ctx.n_batch() as usize).clamp(1, PROMPT_BATCH);
+        let shared = common_prefix(&self.cached, tokens).min(tokens.len() - 1);
+        let mut keep = shared / PROMPT_BATCH * PROMPT_BATCH;
+        let trimmed = self
+            .ctx
+            .clear_kv_cache_seq(Some(0), Some(keep as u32), None);
+        if !matches!(trimmed, Ok(true)) {
+            self.ctx.clear_kv_cache();
+            keep = 0;
+        }
+        self.cached.truncate(keep);
+        let size = PROMPT_BATCH;
         let mut batch = LlamaBatch::new(size, 1);
-        let last = tokens.len() - 1;
         let mut logits_at = 0;
-        for (n, chunk) in tokens.chunks(size).enumerate() {
+        for chunk in tokens[keep..].chunks(size) {
             check(job)?;
             batch.clear();
             for (i, &token) in chunk.iter().enumerate() {
-                let pos = n * size + i;
-                batch
-                    .add(token, pos as i32, &[0], pos == last)
-                    .map_err(fault)?;
+                let pos = self.cached.len() + i;
+                let last = pos == tokens.len() - 1;
+                batch.add(token, pos as i32, &[0], last).map_err(fault)?;
                 logits_at = i as i32;
             }
             self.ctx.decode(&mut batch).map_err(fault)?;
+            self.cached.extend_from_slice(chunk);
         }
+        tracing::debug!(
+            reused = keep,
+            decoded = tokens.len() - keep,
+            "prompt decoded"
+        );
         Ok(logits_at)
     }
 
@@ -160,6 +178,7 @@ impl Engine<'_> {
             let pos = (n_prompt + output.tokens - 1) as i32;
             batch.add(token, pos, &[0], true).map_err(fault)?;
             self.ctx.decode(&mut batch).map_err(fault)?;
+            self.cached.push(token);
             logits_at = 0;
         }
         Ok(output.ended("length"))
@@ -171,6 +190,11 @@ impl Output {
         self.finish = finish;
         self
     }
+}
+
+/// How many tokens `a` and `b` share at their start.
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// The grammar of a schema given as JSON text, or why there is none.
