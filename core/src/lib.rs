@@ -99,6 +99,11 @@
 //!
 //! `progress` adds `Batch::progress_bar`, an indicatif progress bar with the done and
 //! failed counts, the rate and the ETA.
+//!
+//! `local` runs a GGUF model in this process through llama.cpp (the `llama-cpp-2` crate), as
+//! a Dria compute node does: `Client::local`, `ClientBuilder::local`, and the grammar
+//! converter in `factum::local`. The first build compiles llama.cpp (about 9 minutes on 2
+//! cores) and needs `cmake`, `clang` and `libclang-dev`.
 
 pub use factum_derive::Extract;
 pub use schemars::JsonSchema;
@@ -118,6 +123,14 @@ mod client;
 mod error;
 mod provider;
 pub mod wire;
+
+/// The in-process backend's grammar tools (feature `local`): llama.cpp's
+/// JSON-Schema-to-GBNF converter, as Dria nodes run it, and a vocabulary to build grammar
+/// samplers over.
+#[cfg(feature = "local")]
+pub mod local {
+    pub use crate::client::local::{Vocabulary, grammar};
+}
 
 pub use attempt::{Attempt, AttemptFailure, Extracted};
 pub use client::{

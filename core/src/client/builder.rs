@@ -1,8 +1,12 @@
+//! [`ClientBuilder`]: every setting of a client, its defaults, and how `build` turns them
+//! into a [`Client`] over HTTP or, with the `local` feature, over an in-process model.
+
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::http::HttpTransport;
+use super::transport::Transport;
 use super::{ApiKey, Client, Inner};
 use crate::parse::Leniency;
 use crate::provider::{Mode, PerModel, Provider};
@@ -68,6 +72,9 @@ pub struct ClientBuilder {
     token_budget: Option<u64>,
     backoff: (Duration, Duration),
     env_error: Option<String>,
+    /// The GGUF model to run in-process instead of calling a server.
+    #[cfg(feature = "local")]
+    local: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -114,6 +121,8 @@ impl ClientBuilder {
             token_budget: None,
             backoff: DEFAULT_BACKOFF,
             env_error: None,
+            #[cfg(feature = "local")]
+            local: None,
         }
     }
 
@@ -253,6 +262,46 @@ impl ClientBuilder {
         self
     }
 
+    /// Runs the GGUF model at `path` in this process instead of calling a server (feature
+    /// `local`), as a Dria compute node runs it: llama.cpp through `llama-cpp-2`, under the
+    /// grammar llama.cpp's `json_schema_to_grammar` makes of the type's
+    /// [`Dialect::LlamaCpp`](crate::Dialect) schema, first in the sampler chain. The
+    /// extraction goes through the same pipeline as over HTTP (validation against the full
+    /// schema, re-asks, the raw text of every attempt, usage in the model's own token
+    /// counts, tracing spans).
+    ///
+    /// - [`build`](ClientBuilder::build) loads the model once, on the client's own
+    ///   generation thread, and waits until it is ready; every clone of the client shares
+    ///   the model. The thread and the model go when the last clone is dropped.
+    /// - **Concurrent extractions queue**: the thread has one context and generates one
+    ///   reply at a time, in the order the calls arrive; nothing runs on the async executor.
+    /// - Temperature 0 samples greedily; above 0, top-p 0.9, the temperature and a draw
+    ///   seeded with 0, as a Dria node does. `max_tokens` and the deadline hold, and the
+    ///   reply ends on the token that closes the JSON value; dropping the call's future
+    ///   stops generation at the next token. A schema the converter rejects is an
+    ///   [`ErrorKind::Schema`](crate::ErrorKind::Schema) error, raised once, never re-asked.
+    /// - The context window is the model's trained one, at most 4096 tokens (as the
+    ///   project's llama-server); the per-attempt HTTP [`timeout`](ClientBuilder::timeout),
+    ///   the key and the base URL do not apply. The provider profile is
+    ///   [`Provider::LlamaCpp`] unless set, and the model name is the file's stem unless
+    ///   [`model`](ClientBuilder::model) is set. Images are refused: the model reads text.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn run() -> factum::Result<()> {
+    /// let client = factum::Client::builder()
+    ///     .local("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    ///     .temperature(0.0)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "local")]
+    pub fn local(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
+        self.local = Some(path.into());
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -264,11 +313,34 @@ impl ClientBuilder {
         if let Some(message) = &self.env_error {
             return Err(Error::config(message.clone()));
         }
+        #[cfg(feature = "local")]
+        if let Some(path) = &self.local {
+            let transport = super::local::LocalTransport::load(path, self.deadline)?;
+            let provider = self.provider.unwrap_or(Provider::LlamaCpp);
+            let base_url = format!("local:{}", path.display());
+            let model = Some(
+                self.model
+                    .clone()
+                    .unwrap_or_else(|| super::local::model_name(path)),
+            );
+            return Ok(self.assemble(Arc::new(transport), provider, base_url, model));
+        }
         let (provider, base_url, model) = self.target()?;
         let transport = self.http_transport(provider, &base_url)?;
-        Ok(Client {
+        Ok(self.assemble(Arc::new(transport), provider, base_url, model))
+    }
+
+    /// The client around `transport`, with the builder's defaults.
+    fn assemble(
+        self,
+        transport: Arc<dyn Transport>,
+        provider: Provider,
+        base_url: String,
+        model: Option<String>,
+    ) -> Client {
+        Client {
             inner: Arc::new(Inner {
-                transport: Arc::new(transport),
+                transport,
                 base_url,
                 model,
                 listed_model: OnceLock::new(),
@@ -284,7 +356,7 @@ impl ClientBuilder {
                 modes: PerModel::default(),
                 windows: PerModel::default(),
             }),
-        })
+        }
     }
 
     /// Which server and model: the provider (given, or inferred from the base URL), its

@@ -16,6 +16,8 @@ mod http;
 mod image;
 mod journal;
 mod limits;
+#[cfg(feature = "local")]
+pub(crate) mod local;
 mod pause;
 mod progress;
 mod reask;
@@ -199,6 +201,33 @@ impl Client {
     /// provider has no key.
     pub fn from_env() -> Result<Client> {
         ClientBuilder::from_env().build()
+    }
+
+    /// A client that runs the GGUF model at `path` in this process (feature `local`), the
+    /// way a Dria compute node runs it: llama.cpp through `llama-cpp-2`, sampling under the
+    /// grammar llama.cpp makes of the type's [`Dialect::LlamaCpp`](crate::Dialect) schema.
+    /// No key, server or network is needed.
+    ///
+    /// Same as `Client::builder().local(path).build()`; see [`ClientBuilder::local`] for
+    /// how calls are served.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the file is missing or
+    /// llama.cpp cannot load it.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// # async fn run() -> factum::Result<()> {
+    /// let client = factum::Client::local("models/SmolLM2-135M-Instruct.Q4_1.gguf")?;
+    /// let person: Person = client.extract("John Doe, john@example.com, 30").await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "local")]
+    pub fn local(path: impl Into<std::path::PathBuf>) -> Result<Client> {
+        ClientBuilder::new().local(path).build()
     }
 
     /// The server's base URL (without a trailing `/`).
