@@ -1,3 +1,6 @@
+//! [`Violation`]: one reason a value does not fit its type, at a JSON path; and the
+//! collection of a JSON Schema validator's errors into violations.
+
 use std::fmt;
 
 use serde_json::Value;

@@ -1,3 +1,6 @@
+//! [`Extraction`]: one call's options, and `send()`, which resolves them into a run of
+//! the pipeline (see `run.rs`).
+
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;

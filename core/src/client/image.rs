@@ -1,3 +1,5 @@
+//! [`Image`]: an image part for vision models, from bytes, a file or a URL.
+
 use std::fmt;
 use std::path::Path;
 
