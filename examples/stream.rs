@@ -3,7 +3,7 @@
 //!
 //! With `FACTUM_API_KEY` (or `DRIA_API_KEY`) set, it runs on the Dria inference API, or on
 //! `FACTUM_BASE_URL` when that is set. With neither, it runs on the project's local
-//! llama-server (`scripts/llama-server.sh start`).
+//! llama-server (`scripts/llama-server.sh start`), which streams token by token.
 //!
 //! ```text
 //! cargo run -p factum-examples --example stream
@@ -35,7 +35,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let client = common::client()?;
+    let client = common::streaming_client()?;
     let mut stream = client
         .extraction::<Person>("Ada Lovelace, ada@analytical.engine, 36")
         .stream();

@@ -3,9 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use factum::Client;
-#[cfg(not(feature = "local"))]
-use factum::Provider;
+use factum::{Client, Provider};
 
 /// Whether a key or a base URL points the examples at a remote server.
 fn remote_configured() -> bool {
@@ -16,6 +14,10 @@ fn remote_configured() -> bool {
 
 /// Dria or `FACTUM_BASE_URL` when configured; else SmolLM2-135M in this process (the
 /// `local` feature, on by default), or the local llama-server without that feature.
+#[allow(
+    dead_code,
+    reason = "the streaming example takes `streaming_client` instead"
+)]
 pub(crate) fn client() -> Result<Client, Box<dyn std::error::Error>> {
     if remote_configured() {
         return Ok(Client::from_env()?);
@@ -29,7 +31,17 @@ pub(crate) fn client() -> Result<Client, Box<dyn std::error::Error>> {
         Ok(Client::local(model)?)
     }
     #[cfg(not(feature = "local"))]
-    local_server_client()
+    server_client()
+}
+
+/// Dria or `FACTUM_BASE_URL` when configured; else the project's llama-server, whose replies
+/// stream token by token (the in-process model hands its reply over whole).
+#[allow(dead_code, reason = "only the examples that stream use it")]
+pub(crate) fn streaming_client() -> Result<Client, Box<dyn std::error::Error>> {
+    if remote_configured() {
+        return Ok(Client::from_env()?);
+    }
+    server_client()
 }
 
 /// SmolLM2-135M-Instruct's GGUF file, fetched once by `scripts/fetch-model.sh` (a 93 MB
@@ -50,8 +62,14 @@ fn local_model() -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
 }
 
 /// A client for the project's llama-server, started if needed.
-#[cfg(not(feature = "local"))]
-fn local_server_client() -> Result<Client, Box<dyn std::error::Error>> {
+#[cfg_attr(
+    feature = "local",
+    allow(
+        dead_code,
+        reason = "with the in-process model, only the streaming examples use it"
+    )
+)]
+fn server_client() -> Result<Client, Box<dyn std::error::Error>> {
     let url = local_llama_server()?;
     Ok(Client::builder()
         .provider(Provider::LlamaCpp)
@@ -61,7 +79,13 @@ fn local_server_client() -> Result<Client, Box<dyn std::error::Error>> {
 }
 
 /// Starts the project's llama-server and returns its base URL.
-#[cfg(not(feature = "local"))]
+#[cfg_attr(
+    feature = "local",
+    allow(
+        dead_code,
+        reason = "with the in-process model, only the streaming examples use it"
+    )
+)]
 fn local_llama_server() -> Result<String, Box<dyn std::error::Error>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/llama-server.sh");
     eprintln!("no FACTUM_API_KEY, DRIA_API_KEY or FACTUM_BASE_URL: using a local llama-server");
