@@ -19,23 +19,11 @@
 
 use std::time::{Duration, Instant};
 
-use factum::{Client, Extract, Provider};
+use factum::{Client, Provider};
+use factum_tests::llama::Person;
 use futures_util::StreamExt as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-/// A person mentioned in the text.
-#[derive(Debug, PartialEq, Deserialize, Extract)]
-struct Person {
-    /// Full name, as written.
-    name: String,
-    /// Age in whole years.
-    #[extract(range(min = 0, max = 150))]
-    age: u8,
-    /// Email address, if the text gives one.
-    #[extract(format = "email")]
-    email: Option<String>,
-}
 
 /// `max_tokens` on both sides: a `Person` is a few dozen tokens, and a wandering reply
 /// from the tiny model should not run on for thousands.

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use factum::{Client, ErrorKind, Extract, Mode, Provider};
-use serde::Deserialize;
+use factum::{Client, ErrorKind, Mode, Provider};
+use factum_tests::llama::Person;
 
 fn model_path() -> PathBuf {
     if let Some(path) = std::env::var_os("FACTUM_LOCAL_MODEL") {
@@ -35,19 +35,6 @@ fn model_path() -> PathBuf {
 fn client() -> &'static Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
     CLIENT.get_or_init(|| Client::local(model_path()).expect("the model loads"))
-}
-
-/// A person mentioned in the text.
-#[derive(Debug, PartialEq, Deserialize, Extract)]
-struct Person {
-    /// Full name, as written.
-    name: String,
-    /// Age in whole years.
-    #[extract(range(min = 0, max = 150))]
-    age: u8,
-    /// Email address, if the text gives one.
-    #[extract(format = "email")]
-    email: Option<String>,
 }
 
 #[tokio::test]
