@@ -17,7 +17,8 @@ use super::Node;
 /// Deepest nesting the preview follows; deeper text freezes it (the final parse decides).
 const MAX_PREVIEW_DEPTH: usize = 128;
 
-/// An incremental JSON parser; see the [module docs](self).
+/// An incremental JSON parser. It keeps its state between `feed` calls, so its work is
+/// linear in the text however it is cut.
 ///
 /// # Examples
 ///
