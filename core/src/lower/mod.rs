@@ -191,6 +191,24 @@ fn ref_name(object: &Map<String, Value>) -> Option<String> {
         .map(Cow::into_owned)
 }
 
+/// Constraints neither dialect can carry (strict mode refuses them, llama.cpp's converter
+/// skips them): removed, and checked after the reply.
+pub(crate) const CHECKED_AFTER: &[&str] = &[
+    "not",
+    "if",
+    "then",
+    "else",
+    "dependentRequired",
+    "dependentSchemas",
+    "patternProperties",
+    "propertyNames",
+    "contains",
+    "minContains",
+    "maxContains",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+];
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -61,23 +61,6 @@ const BOUNDS_IN_WORDS: &[(&str, &str)] = &[
     ("maxProperties", "At most {} entries."),
 ];
 
-/// Constraints strict mode does not take: removed, and checked after the reply.
-const CHECKED_AFTER: &[&str] = &[
-    "not",
-    "if",
-    "then",
-    "else",
-    "dependentRequired",
-    "dependentSchemas",
-    "patternProperties",
-    "propertyNames",
-    "contains",
-    "minContains",
-    "maxContains",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-];
-
 /// The source schema lowered to the strict subset, or why it cannot be.
 pub(super) fn lower(name: &str, source: &Value) -> Result<Value, SchemaError> {
     check_name(name)?;
@@ -212,7 +195,7 @@ fn describe_removed(object: &mut Map<String, Value>) {
         append_sentence(object, "Items must be unique.");
     }
     drop_format(object, FORMATS);
-    for keyword in CHECKED_AFTER {
+    for keyword in crate::lower::CHECKED_AFTER {
         if object.remove(*keyword).is_some() {
             append_sentence(
                 object,

@@ -44,23 +44,9 @@ const NEVER_READ: &[(&str, &str)] = &[
 ];
 
 /// Keywords the converter never reads that no short sentence says: dropped, and the
-/// description says they are checked after the reply.
-const CHECKED_AFTER: &[&str] = &[
-    "not",
-    "if",
-    "then",
-    "else",
-    "dependentRequired",
-    "dependentSchemas",
-    "patternProperties",
-    "propertyNames",
-    "contains",
-    "minContains",
-    "maxContains",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "additionalItems",
-];
+/// description says they are checked after the reply. The converter also skips
+/// `additionalItems`, which strict mode never sees.
+const CHECKED_AFTER: [&[&str]; 2] = [crate::lower::CHECKED_AFTER, &["additionalItems"]];
 
 /// Drops from one schema object every keyword the converter would skip and says it in
 /// the description. Runs after the pattern and the format are lowered, so a `pattern`
@@ -72,7 +58,7 @@ pub(super) fn drop_ignored(object: &mut Map<String, Value>) {
     if object.shift_remove("uniqueItems") == Some(Value::Bool(true)) {
         append_sentence(object, "Items must be unique.");
     }
-    for keyword in CHECKED_AFTER {
+    for keyword in CHECKED_AFTER.iter().copied().flatten() {
         if object.shift_remove(*keyword).is_some() {
             append_sentence(
                 object,
