@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::Violation;
+use crate::{Span, Violation};
 use crate::parse::Repair;
 use crate::provider::Mode;
 use crate::wire::Usage;
@@ -23,6 +23,9 @@ pub struct Extracted<T> {
     pub node_id: Option<String>,
     /// The model that was asked.
     pub model: String,
+    /// Where each string, number and bool leaf of the value is in the source text, in the
+    /// value's order (see [`crate::ground`]).
+    pub spans: Vec<Span>,
 }
 
 /// One model call of an extraction.

@@ -115,6 +115,7 @@ mod prompt;
 mod schema;
 mod validate;
 
+pub mod ground;
 pub mod parse;
 pub mod stream;
 
@@ -138,6 +139,7 @@ pub use client::{
     Progress, StreamEvent, extract,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use ground::{Match, Span};
 pub use extract::{Extract, PartialValue};
 
 /// A `T` as far as the model has written it, while its reply streams: `<T as

@@ -294,6 +294,7 @@ impl<T: Extract> Run<T> {
             attempts: std::mem::take(&mut self.attempts),
             node_id,
             model: std::mem::take(&mut self.call.model),
+            spans: Vec::new(),
         }
     }
 
