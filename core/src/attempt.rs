@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use crate::{Span, Violation};
 use crate::parse::Repair;
 use crate::provider::Mode;
 use crate::wire::Usage;
+use crate::{Span, Violation};
 
 /// The result of a successful extraction: the value and how it was obtained.
 #[derive(Debug, Clone)]

@@ -44,8 +44,15 @@ impl<T> PartialValue for T where
 ///
 /// Field and variant attributes: `description`, `example`, `range(min = …, max = …)`,
 /// `length(min = …, max = …)` (strings and arrays), `pattern = "…"` (checked at compile
-/// time), `format = "…"`, `allow_empty` and `validate = path` (a
+/// time), `format = "…"`, `allow_empty`, `grounded` and `validate = path` (a
 /// `fn(&FieldType) -> Result<(), String>`, or `Result<(), Violation>`).
+///
+/// `#[extract(grounded)]`, on a string or a list of strings, says the value must be quoted
+/// from the text: after validation the value is located in the text (see
+/// [`Extracted::spans`](crate::Extracted::spans)), and one found only fuzzily or not at all
+/// is a violation at the field's path, re-asked with the feedback that the value must be
+/// copied exactly as written. The prompt says it too. On any other field type it is a
+/// compile error.
 ///
 /// A required `String` field gets `minLength: 1`, so that grammars forbid `""` and a reply
 /// with one is re-asked; `#[extract(allow_empty)]` keeps `""` allowed, and an explicit

@@ -139,8 +139,8 @@ pub use client::{
     Progress, StreamEvent, extract,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use ground::{Match, Span};
 pub use extract::{Extract, PartialValue};
+pub use ground::{Match, Span};
 
 /// A `T` as far as the model has written it, while its reply streams: `<T as
 /// Extract>::Partial`. See [`Extraction::stream`].

@@ -334,7 +334,7 @@ fn size_bounds(object: &Map<String, Value>, notes: &mut Vec<String>) {
 }
 
 /// What the value must look like: its format (schemars' numeric formats go unsaid), its
-/// pattern, and unique items.
+/// pattern, unique items, and whether it must be quoted from the text.
 fn value_rules(object: &Map<String, Value>, notes: &mut Vec<String>) {
     if let Some(format) = object.get("format").and_then(Value::as_str)
         && !is_numeric_format(format)
@@ -346,6 +346,9 @@ fn value_rules(object: &Map<String, Value>, notes: &mut Vec<String>) {
     }
     if object.get("uniqueItems") == Some(&Value::Bool(true)) {
         notes.push("unique".into());
+    }
+    if object.get(crate::ground::GROUNDED) == Some(&Value::Bool(true)) {
+        notes.push(crate::ground::GROUNDED_NOTE.into());
     }
 }
 

@@ -97,6 +97,17 @@ fn member_types(field: &Field<'_>, cx: &Ctxt) {
         );
     }
     string_keys(attrs, kind, &name, cx);
+    if let Some(span) = attrs.grounded
+        && !ty::is_quotable(field.serde.ty)
+    {
+        cx.error(
+            span,
+            format!(
+                "`grounded` applies to strings and lists of strings (values quoted from the text), but {name} is {}",
+                ty::describe_quoted(field.serde.ty)
+            ),
+        );
+    }
 }
 
 /// `pattern`, `format` and `allow_empty` say what a string looks like.

@@ -106,3 +106,40 @@ pub(crate) fn kind(ty: &Type) -> Kind {
         },
     }
 }
+
+/// Whether a value of `ty` can be quoted from a text: a string, or a list of strings,
+/// through `Option` and pointer wrappers. Types the derive cannot see through are accepted.
+pub(crate) fn is_quotable(ty: &Type) -> bool {
+    match kind(ty) {
+        Kind::String | Kind::Unknown => true,
+        Kind::Array => {
+            element(ty).is_none_or(|item| matches!(kind(item), Kind::String | Kind::Unknown))
+        }
+        Kind::Number | Kind::Bool | Kind::Map => false,
+    }
+}
+
+/// The item type of a list type, through `Option` and pointer wrappers.
+fn element(ty: &Type) -> Option<&Type> {
+    match ungroup(ty) {
+        Type::Reference(r) => element(&r.elem),
+        Type::Array(a) => Some(&a.elem),
+        Type::Slice(s) => Some(&s.elem),
+        _ => match last_segment(ty)? {
+            (name, Some(arg))
+                if matches!(name.as_str(), "Option" | "Box" | "Rc" | "Arc" | "Cow") =>
+            {
+                element(arg)
+            }
+            (_, arg) => arg,
+        },
+    }
+}
+
+/// What a type that cannot be quoted is, for the diagnostic: `a number`, `a list of bools`.
+pub(crate) fn describe_quoted(ty: &Type) -> String {
+    match (kind(ty), element(ty)) {
+        (Kind::Array, Some(item)) => format!("a list of {}s", &kind(item).describe()[2..]),
+        (kind, _) => kind.describe().to_owned(),
+    }
+}

@@ -22,6 +22,8 @@ pub struct Annotations {
     pub max_length: Option<u64>,
     pub pattern: Option<&'static str>,
     pub format: Option<&'static str>,
+    /// `#[extract(grounded)]`: marked with the grounding keyword.
+    pub grounded: bool,
 }
 
 /// A bound as JSON: an integer when it is whole, so that `range(min = 0)` reads `0`.
@@ -128,6 +130,9 @@ pub fn annotate(
     }
     if let Some(format) = annotations.format {
         object.insert("format".into(), format.into());
+    }
+    if annotations.grounded {
+        object.insert(crate::ground::GROUNDED.into(), true.into());
     }
 }
 

@@ -239,6 +239,7 @@ impl<T: Extract> Extraction<T> {
             temperature: self.temperature.unwrap_or(inner.temperature),
             deadline: inner.deadline.map(|d| Instant::now() + d),
             prefix,
+            text: self.text.clone(),
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
             limits: self.limits.clone(),
         }

@@ -20,11 +20,11 @@ pub(crate) struct Asked<'a> {
 }
 
 /// Judges one reply: the attempt as recorded (raw text, repairs, usage; `failure` set when
-/// it failed) and the value or the failure.
+/// it failed) and the value with the JSON it was read from, or the failure.
 pub(crate) fn read<T: Extract>(
     completion: Completion,
     asked: Asked<'_>,
-) -> (Attempt, Result<T, AttemptFailure>) {
+) -> (Attempt, Result<(T, Value), AttemptFailure>) {
     let at_token_limit = at_token_limit(&completion, asked.max_tokens);
     let mut attempt = Attempt {
         raw: completion.content.unwrap_or_default(),
@@ -57,7 +57,7 @@ pub(crate) fn read<T: Extract>(
             if at_token_limit && closed {
                 return Err(AttemptFailure::Truncated);
             }
-            finish::<T>(asked.schema, value)
+            finish::<T>(asked.schema, &value).map(|typed| (typed, value))
         });
     if let Err(failure) = &outcome {
         attempt.failure = Some(failure.clone());
@@ -173,10 +173,8 @@ fn every_violation(text: &str, schema: &Schema) -> Option<Vec<Violation>> {
 
 /// From a parsed value to a `T`: validate against the full source schema, deserialize with
 /// paths, then run the type's validators.
-pub(crate) fn finish<T: Extract>(schema: &Schema, value: Value) -> Result<T, AttemptFailure> {
-    schema
-        .validate(&value)
-        .map_err(AttemptFailure::Violations)?;
+pub(crate) fn finish<T: Extract>(schema: &Schema, value: &Value) -> Result<T, AttemptFailure> {
+    schema.validate(value).map_err(AttemptFailure::Violations)?;
     let typed: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = pointer(e.path());
         AttemptFailure::Violations(vec![Violation::new(path, e.into_inner().to_string())])
@@ -255,7 +253,8 @@ mod tests {
             mode: Mode::PromptOnly,
             max_tokens: 10,
         };
-        read::<Pair>(completion, asked)
+        let (attempt, outcome) = read::<Pair>(completion, asked);
+        (attempt, outcome.map(|(pair, _)| pair))
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::{Client, Inner};
 use crate::parse::Leniency;
 use crate::provider::Mode;
 use crate::wire::{ChatRequest, Message, Usage};
-use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema};
+use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema, Span};
 
 /// What one extraction resolved once, before its first attempt.
 pub(crate) struct Call {
@@ -29,6 +29,8 @@ pub(crate) struct Call {
     pub(crate) max_retries: u32,
     pub(crate) temperature: f32,
     pub(crate) deadline: Option<Instant>,
+    /// The text the values are grounded in.
+    pub(crate) text: String,
     /// The system message, the caller's messages and the text: the same in every attempt.
     pub(crate) prefix: Vec<Message>,
     /// The mode and `max_tokens` of the first attempt.
@@ -145,18 +147,35 @@ impl<T: Extract> Run<T> {
         completion: Completion,
         span: &tracing::Span,
     ) -> Result<Judged<T>> {
-        let (attempt, outcome) = reply::read::<T>(completion, self.asked());
+        let (mut attempt, outcome) = reply::read::<T>(completion, self.asked());
+        let outcome = outcome.and_then(|(value, json)| Ok((value, self.ground(&json)?)));
         match outcome {
-            Ok(value) => Ok(Judged::Done(span.in_scope(|| self.succeed(attempt, value)))),
+            Ok((value, spans)) => Ok(Judged::Done(
+                span.in_scope(|| self.succeed(attempt, value, spans)),
+            )),
             Err(failure) => {
                 let room = match failure {
                     AttemptFailure::Truncated => self.room(attempt.usage).await,
                     _ => None,
                 };
+                attempt.failure = Some(failure.clone());
                 let failed = attempt.clone();
                 span.in_scope(|| self.fail(attempt, &failure, room))?;
                 Ok(Judged::Reask(failed))
             }
+        }
+    }
+
+    /// Where each leaf of the value is in the text; a grounded field
+    /// (`#[extract(grounded)]`) that is not there as written fails the attempt.
+    fn ground(&self, json: &serde_json::Value) -> Result<Vec<Span>, AttemptFailure> {
+        let text = &self.call.text;
+        let spans = crate::ground::spans(text, json);
+        let violations = crate::ground::violations(self.call.schema.json(), json, &spans, text);
+        if violations.is_empty() {
+            Ok(spans)
+        } else {
+            Err(AttemptFailure::Violations(violations))
         }
     }
 
@@ -284,7 +303,7 @@ impl<T: Extract> Run<T> {
         }
     }
 
-    fn succeed(&mut self, attempt: Attempt, value: T) -> Extracted<T> {
+    fn succeed(&mut self, attempt: Attempt, value: T, spans: Vec<Span>) -> Extracted<T> {
         tracing::debug!(node_id = attempt.node_id.as_deref(), "attempt succeeded");
         let node_id = attempt.node_id.clone();
         self.push(attempt);
@@ -294,7 +313,7 @@ impl<T: Extract> Run<T> {
             attempts: std::mem::take(&mut self.attempts),
             node_id,
             model: std::mem::take(&mut self.call.model),
-            spans: Vec::new(),
+            spans,
         }
     }
 

@@ -308,6 +308,7 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
     fn unshown(&self, mut out: Extracted<Vec<I>>) -> Extracted<Vec<I>> {
         let shown = self.shown.min(out.value.len());
         out.value.drain(..shown);
+        out.spans = crate::ground::drop_items(std::mem::take(&mut out.spans), shown);
         out
     }
 }
@@ -320,7 +321,7 @@ fn item<I: Extract>(node: &Node, raw: &str, asked: Asked<'_>) -> Result<I> {
     let value = node.to_value().unwrap_or_default();
     let (outcome, repairs) = match crate::parse::coerce(value, schema.json(), asked.leniency) {
         Ok(parsed) => (
-            super::reply::finish::<I>(schema, parsed.value),
+            super::reply::finish::<I>(schema, &parsed.value),
             parsed.repairs,
         ),
         Err(crate::parse::ParseError::Mismatch {

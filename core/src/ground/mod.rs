@@ -50,3 +50,513 @@ impl Span {
         self.range.clone().and_then(|r| text.get(r))
     }
 }
+
+mod choose;
+mod fuzzy;
+mod grounded;
+mod items;
+mod text;
+
+use aho_corasick::AhoCorasick;
+use serde_json::Value;
+
+pub(crate) use grounded::{GROUNDED, GROUNDED_NOTE, violations};
+pub(crate) use items::drop_items;
+use text::Folded;
+
+/// Occurrences kept per value: enough to choose among, bounded for a value that is
+/// everywhere (`"a"`, `1`).
+const MAX_OCCURRENCES: usize = 4096;
+/// Bytes of text either side of a located sibling searched by the fuzzy stage when the
+/// whole text would cost too much.
+const FUZZY_WINDOW: usize = 2048;
+
+/// Where every string, number and bool leaf of `value` is in `text`: one [`Span`] per
+/// leaf, in the value's order (nulls have none).
+///
+/// This is what an extraction's [`Extracted::spans`](crate::Extracted::spans) holds; call
+/// it directly to ground a value you have from elsewhere.
+///
+/// # Examples
+///
+/// ```
+/// use factum::{Match, ground};
+///
+/// let text = "Ada Lovelace, 36, wrote the first program.";
+/// let spans = ground::spans(text, &serde_json::json!({"name": "ada lovelace", "age": 36}));
+/// assert_eq!(spans[0].path, "/name");
+/// assert_eq!(spans[0].quality, Match::Normalized);
+/// assert_eq!(spans[0].text(text), Some("Ada Lovelace"));
+/// assert_eq!(spans[1].quality, Match::Exact);
+/// assert_eq!(spans[1].range, Some(14..16));
+/// ```
+pub fn spans(text: &str, value: &Value) -> Vec<Span> {
+    let mut leaves = Leaves::default();
+    leaves.walk(value, &mut String::new(), 0, None);
+    let mut found = Found::new(leaves.items.len());
+    exact(text, &leaves.items, &mut found);
+    numbers(text, &leaves.items, &mut found);
+    let folded = found.missing().then(|| Folded::new(text));
+    if let Some(folded) = &folded {
+        normalized(folded, &leaves.items, &mut found);
+    }
+    let groups: Vec<usize> = leaves.items.iter().map(|l| l.group).collect();
+    let mut chosen = choose::choose(&choose::Placing {
+        parents: &leaves.parents,
+        groups: &groups,
+        found: &found.ranges,
+    });
+    if let Some(folded) = &folded {
+        fuzzy(folded, &leaves, &mut found, &mut chosen);
+    }
+    leaves
+        .items
+        .into_iter()
+        .zip(chosen)
+        .zip(found.quality)
+        .map(|((leaf, range), quality)| Span {
+            path: leaf.path,
+            value: leaf.text,
+            quality: if range.is_some() {
+                quality
+            } else {
+                Match::NotFound
+            },
+            range,
+        })
+        .collect()
+}
+
+/// One leaf of the value.
+struct Leaf {
+    path: String,
+    text: String,
+    /// The value of a number leaf.
+    number: Option<f64>,
+    /// The leaf's group: the object that holds it.
+    group: usize,
+}
+
+/// The value's leaves, and its groups (objects) with their enclosing groups.
+#[derive(Default)]
+struct Leaves {
+    items: Vec<Leaf>,
+    parents: Vec<Option<usize>>,
+}
+
+impl Leaves {
+    fn walk(&mut self, value: &Value, path: &mut String, group: usize, parent: Option<usize>) {
+        if self.parents.is_empty() {
+            // The root is group 0, whatever it is.
+            self.parents.push(None);
+        }
+        let (text, number) = match value {
+            Value::Null => return,
+            Value::Object(map) => return self.object(map, path, parent),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    crate::json::push_index(path, i);
+                    self.walk(item, path, group, parent.or(Some(group)));
+                    path.truncate(len);
+                }
+                return;
+            }
+            Value::String(s) => (s.clone(), None),
+            Value::Number(n) => (n.to_string(), n.as_f64()),
+            Value::Bool(b) => (b.to_string(), None),
+        };
+        self.items.push(Leaf {
+            path: path.clone(),
+            text,
+            number,
+            group,
+        });
+    }
+
+    /// An object: the root's group 0, or a new group inside `parent`.
+    fn object(
+        &mut self,
+        map: &serde_json::Map<String, Value>,
+        path: &mut String,
+        parent: Option<usize>,
+    ) {
+        let own = if parent.is_none() {
+            0
+        } else {
+            self.parents.push(parent);
+            self.parents.len() - 1
+        };
+        for (key, item) in map {
+            let len = path.len();
+            crate::json::push_key(path, key);
+            self.walk(item, path, own, Some(own));
+            path.truncate(len);
+        }
+    }
+}
+
+/// Each leaf's occurrences so far, sorted by start, and their quality.
+struct Found {
+    ranges: Vec<Vec<Range<usize>>>,
+    quality: Vec<Match>,
+}
+
+impl Found {
+    fn new(leaves: usize) -> Found {
+        Found {
+            ranges: vec![Vec::new(); leaves],
+            quality: vec![Match::NotFound; leaves],
+        }
+    }
+
+    fn missing(&self) -> bool {
+        self.ranges.iter().any(Vec::is_empty)
+    }
+
+    fn set(&mut self, leaf: usize, mut ranges: Vec<Range<usize>>, quality: Match) {
+        ranges.sort_by_key(|r| (r.start, r.end));
+        ranges.dedup();
+        ranges.truncate(MAX_OCCURRENCES);
+        self.ranges[leaf] = ranges;
+        self.quality[leaf] = quality;
+    }
+}
+
+/// Every occurrence of each distinct pattern in `haystack`, in one pass.
+fn occurrences(patterns: &[&str], haystack: &str) -> Vec<Vec<Range<usize>>> {
+    let mut out = vec![Vec::new(); patterns.len()];
+    let Ok(automaton) = AhoCorasick::new(patterns) else {
+        return out;
+    };
+    for m in automaton.find_overlapping_iter(haystack) {
+        let slot = &mut out[m.pattern().as_usize()];
+        if slot.len() < MAX_OCCURRENCES {
+            slot.push(m.range());
+        }
+    }
+    out
+}
+
+/// Distinct non-empty patterns, and for each leaf the index of its pattern.
+fn patterns<'a>(
+    leaves: impl Iterator<Item = Option<&'a str>>,
+) -> (Vec<&'a str>, Vec<Option<usize>>) {
+    let mut distinct: Vec<&str> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    let of = leaves
+        .map(|text| {
+            let text = text.filter(|t| !t.is_empty())?;
+            Some(*index.entry(text).or_insert_with(|| {
+                distinct.push(text);
+                distinct.len() - 1
+            }))
+        })
+        .collect();
+    (distinct, of)
+}
+
+/// Strings and bools as they are written, as whole words.
+fn exact(text: &str, leaves: &[Leaf], found: &mut Found) {
+    let (distinct, of) = patterns(
+        leaves
+            .iter()
+            .map(|l| l.number.is_none().then_some(l.text.as_str())),
+    );
+    let all = occurrences(&distinct, text);
+    for (leaf, pattern) in of.into_iter().enumerate() {
+        let Some(p) = pattern else { continue };
+        let value = distinct[p];
+        let whole: Vec<Range<usize>> = all[p]
+            .iter()
+            .filter(|r| text::is_whole(text, r, value))
+            .cloned()
+            .collect();
+        if !whole.is_empty() {
+            found.set(leaf, whole, Match::Exact);
+        }
+    }
+}
+
+/// Numbers, by value: as written (`36`) is exact, with separators (`1,234.5`) normalized.
+fn numbers(text: &str, leaves: &[Leaf], found: &mut Found) {
+    if leaves.iter().all(|l| l.number.is_none()) {
+        return;
+    }
+    let written = text::numbers(text);
+    for (i, leaf) in leaves.iter().enumerate() {
+        let Some(number) = leaf.number else { continue };
+        let same =
+            |v: &Option<f64>| v.is_some_and(|v| (v - number).abs() <= 1e-9 * number.abs().max(1.0));
+        let matching: Vec<&text::Written> = written
+            .iter()
+            .filter(|w| w.values.iter().any(same))
+            .collect();
+        let exact: Vec<Range<usize>> = matching
+            .iter()
+            .filter(|w| text[w.range.clone()] == leaf.text)
+            .map(|w| w.range.clone())
+            .collect();
+        if !exact.is_empty() {
+            found.set(i, exact, Match::Exact);
+        } else if !matching.is_empty() {
+            found.set(
+                i,
+                matching.iter().map(|w| w.range.clone()).collect(),
+                Match::Normalized,
+            );
+        }
+    }
+}
+
+/// Strings and bools not found as written, in the folded text, as whole words.
+fn normalized(folded: &Folded, leaves: &[Leaf], found: &mut Found) {
+    let folded_leaves: Vec<Option<String>> = leaves
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (l.number.is_none() && found.ranges[i].is_empty()).then(|| text::fold(&l.text))
+        })
+        .collect();
+    let (distinct, of) = patterns(folded_leaves.iter().map(Option::as_deref));
+    let all = occurrences(&distinct, &folded.text);
+    for (leaf, pattern) in of.into_iter().enumerate() {
+        let Some(p) = pattern else { continue };
+        let ranges: Vec<Range<usize>> = all[p]
+            .iter()
+            .filter(|r| folded.is_word(r))
+            .map(|r| folded.original(r.clone()))
+            .collect();
+        if !ranges.is_empty() {
+            found.set(leaf, ranges, Match::Normalized);
+        }
+    }
+}
+
+/// Strings still not found, aligned by edit distance: over the whole folded text when it
+/// is small enough, else around the located leaves of the same object.
+fn fuzzy(folded: &Folded, leaves: &Leaves, found: &mut Found, chosen: &mut [Option<Range<usize>>]) {
+    let haystack = folded.text.as_bytes();
+    for (i, leaf) in leaves.items.iter().enumerate() {
+        if chosen[i].is_some() || leaf.number.is_some() {
+            continue;
+        }
+        let value = text::fold(&leaf.text);
+        if !(fuzzy::MIN_VALUE..=fuzzy::MAX_VALUE).contains(&value.len()) {
+            continue;
+        }
+        let windows = if haystack.len().saturating_mul(value.len()) <= fuzzy::CELLS_PER_VALUE {
+            std::iter::once(0..haystack.len()).collect()
+        } else {
+            sibling_windows(folded, leaves, chosen, leaf.group)
+        };
+        let best = windows
+            .into_iter()
+            .filter_map(|w| fuzzy::align(value.as_bytes(), haystack, w))
+            .max_by(|a, b| a.score.total_cmp(&b.score));
+        if let Some(best) = best {
+            // A passage that begins or ends on a folded space begins or ends on punctuation.
+            let mut range = best.range;
+            while range.start < range.end && haystack[range.start] == b' ' {
+                range.start += 1;
+            }
+            while range.end > range.start && haystack[range.end - 1] == b' ' {
+                range.end -= 1;
+            }
+            if range.is_empty() {
+                continue;
+            }
+            chosen[i] = Some(folded.original(range));
+            found.quality[i] = Match::Fuzzy(best.score);
+        }
+    }
+}
+
+/// Folded windows of [`FUZZY_WINDOW`] bytes either side of each located leaf of `group`,
+/// merged where they overlap and bounded by the cell budget.
+fn sibling_windows(
+    folded: &Folded,
+    leaves: &Leaves,
+    chosen: &[Option<Range<usize>>],
+    group: usize,
+) -> Vec<Range<usize>> {
+    let len = folded.text.len();
+    let mut windows: Vec<Range<usize>> = leaves
+        .items
+        .iter()
+        .zip(chosen)
+        .filter(|(l, _)| l.group == group)
+        .filter_map(|(_, r)| r.as_ref())
+        .map(|r| {
+            let start = folded.folded_offset(r.start);
+            start.saturating_sub(FUZZY_WINDOW)..(start + FUZZY_WINDOW).min(len)
+        })
+        .collect();
+    windows.sort_by_key(|w| w.start);
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for w in windows {
+        match merged.last_mut() {
+            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+            _ => merged.push(w),
+        }
+    }
+    merged.truncate(8);
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn one(text: &str, value: &Value) -> Span {
+        let mut spans = spans(text, value);
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        spans.remove(0)
+    }
+
+    #[test]
+    fn exact_values_point_at_their_text() {
+        let text = "Ada Lovelace (36) wrote to babbage@example.com.";
+        let spans = spans(
+            text,
+            &json!({"name": "Ada Lovelace", "age": 36, "email": "babbage@example.com", "none": null}),
+        );
+        let found: Vec<(&str, Option<&str>, Match)> = spans
+            .iter()
+            .map(|s| (s.path.as_str(), s.text(text), s.quality))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("/name", Some("Ada Lovelace"), Match::Exact),
+                ("/age", Some("36"), Match::Exact),
+                ("/email", Some("babbage@example.com"), Match::Exact),
+            ]
+        );
+        assert_eq!(spans[1].value, "36");
+    }
+
+    #[test]
+    fn normalized_values_set_case_space_punctuation_and_accents_aside() {
+        let text = "Signed:  ZOË   o'brien, on behalf of Café Müller.";
+        let span = one(text, &json!("Zoe O Brien"));
+        assert_eq!(
+            (span.text(text), span.quality),
+            (Some("ZOË   o'brien"), Match::Normalized)
+        );
+        let span = one(text, &json!("cafe muller"));
+        assert_eq!(span.text(text), Some("Café Müller"));
+        assert_eq!(span.quality, Match::Normalized);
+    }
+
+    #[test]
+    fn numbers_with_separators_are_normalized() {
+        let text = "Total due: $1,234.50 (one thousand...). Qty 136.";
+        let span = one(text, &json!(1234.5));
+        assert_eq!(
+            (span.text(text), span.quality),
+            (Some("1,234.50"), Match::Normalized)
+        );
+        // 36 is not inside 136.
+        assert_eq!(one(text, &json!(36)).quality, Match::NotFound);
+        assert_eq!(one(text, &json!(136)).quality, Match::Exact);
+    }
+
+    #[test]
+    fn a_misspelled_value_is_fuzzy() {
+        let text = "The speaker was Ada Lovelance, in London.";
+        let span = one(text, &json!("Ada Lovelace"));
+        assert_eq!(span.text(text), Some("Ada Lovelance"));
+        let Match::Fuzzy(score) = span.quality else {
+            panic!("{span:?}")
+        };
+        assert!((0.9..1.0).contains(&score), "{score}");
+    }
+
+    #[test]
+    fn an_invented_value_is_not_found() {
+        let span = one("Ada spoke first.", &json!("ada@example.com"));
+        assert_eq!((span.range, span.quality), (None, Match::NotFound));
+        // Not inside another word either.
+        assert_eq!(one("Adam spoke.", &json!("Ada")).quality, Match::NotFound);
+    }
+
+    #[test]
+    fn repeated_values_point_near_their_siblings() {
+        let text = "Bob Stone is 36. Later: Ada King, 41. Carl Diaz is 36 too.";
+        let spans = spans(
+            text,
+            &json!([{"name": "Ada King", "age": 41}, {"name": "Carl Diaz", "age": 36}, {"name": "Bob Stone", "age": 36}]),
+        );
+        let ages: Vec<usize> = spans
+            .iter()
+            .filter(|s| s.path.ends_with("/age"))
+            .map(|s| s.range.clone().unwrap().start)
+            .collect();
+        assert_eq!(
+            ages,
+            vec![
+                text.find("41").unwrap(),
+                text.rfind("36").unwrap(),
+                text.find("36").unwrap()
+            ]
+        );
+    }
+
+    #[test]
+    fn multi_byte_text_gives_char_boundary_offsets() {
+        let text = "Über allen Gipfeln — 東京の田中さん, 42 Jahre";
+        let spans = spans(
+            text,
+            &json!({"city": "東京", "name": "田中", "age": 42, "word": "uber"}),
+        );
+        for span in &spans {
+            let range = span.range.clone().unwrap();
+            assert!(text.is_char_boundary(range.start) && text.is_char_boundary(range.end));
+        }
+        let texts: Vec<Option<&str>> = spans.iter().map(|s| s.text(text)).collect();
+        assert_eq!(
+            texts,
+            vec![Some("東京"), Some("田中"), Some("42"), Some("Über")]
+        );
+        let qualities: Vec<Match> = spans.iter().map(|s| s.quality).collect();
+        assert_eq!(
+            qualities,
+            vec![Match::Exact, Match::Exact, Match::Exact, Match::Normalized]
+        );
+    }
+
+    #[test]
+    fn grounded_fields_not_in_the_text_are_violations() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "speaker": {"type": "string", "x-grounded": true},
+                "tags": {"type": "array", "items": {"type": "string"}, "x-grounded": true},
+                "topic": {"type": "string"},
+                "quote": {"$ref": "#/$defs/Quote"}
+            },
+            "$defs": {"Quote": {"type": "object", "properties": {"by": {"type": "string", "x-grounded": true}}}}
+        });
+        let text = "Ada Lovelance said: rust is fun. #rust";
+        let value = json!({"speaker": "Ada Lovelace", "tags": ["rust", "go"], "topic": "invented", "quote": {"by": "Grace"}});
+        let spans = spans(text, &value);
+        let violations = violations(&schema, &value, &spans, text);
+        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths, vec!["/speaker", "/tags/1", "/quote/by"]);
+        assert!(
+            violations[0]
+                .message
+                .contains("closest passage is \"Ada Lovelance\""),
+            "{}",
+            violations[0].message
+        );
+        assert!(
+            violations[1].message.contains("\"go\" is not in the text"),
+            "{}",
+            violations[1].message
+        );
+    }
+}

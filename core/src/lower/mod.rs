@@ -143,9 +143,29 @@ impl SchemaError {
 /// The source schema lowered to `dialect`; `name` is the schema's name, which OpenAI
 /// strict mode checks.
 pub(crate) fn lower(name: &str, source: &Value, dialect: Dialect) -> Result<Value, SchemaError> {
+    let mut source = source.clone();
+    unmark_grounded(&mut source);
     match dialect {
-        Dialect::OpenAiStrict => openai::lower(name, source),
-        Dialect::LlamaCpp => Ok(llama::lower(source)),
+        Dialect::OpenAiStrict => openai::lower(name, &source),
+        Dialect::LlamaCpp => Ok(llama::lower(&source)),
+    }
+}
+
+/// Our own `x-grounded` keyword is no server's: it goes, and the description says it.
+fn unmark_grounded(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            if object.remove(crate::ground::GROUNDED) == Some(Value::Bool(true)) {
+                let note = crate::ground::GROUNDED_NOTE;
+                let mut sentence = String::from("Must be ");
+                sentence.push_str(note);
+                sentence.push('.');
+                append_sentence(object, &sentence);
+            }
+            object.values_mut().for_each(unmark_grounded);
+        }
+        Value::Array(items) => items.iter_mut().for_each(unmark_grounded),
+        _ => {}
     }
 }
 
@@ -220,6 +240,25 @@ mod tests {
             unreachable!("a test schema is an object")
         };
         object
+    }
+
+    #[test]
+    fn the_grounded_mark_is_said_in_words_not_sent() {
+        let source = json!({
+            "type": "object",
+            "properties": {"speaker": {"type": "string", "description": "Who spoke", "x-grounded": true}},
+            "required": ["speaker"],
+            "additionalProperties": false
+        });
+        for dialect in Dialect::ALL {
+            let lowered = lower("Quote", &source, dialect).unwrap();
+            let speaker = &lowered["properties"]["speaker"];
+            assert_eq!(speaker.get("x-grounded"), None, "{dialect}: {speaker}");
+            assert_eq!(
+                speaker["description"], "Who spoke. Must be copied exactly as written in the text.",
+                "{dialect}"
+            );
+        }
     }
 
     #[test]

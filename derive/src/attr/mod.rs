@@ -36,6 +36,7 @@ pub(crate) const PATTERN: &str = "pattern";
 pub(crate) const FORMAT: &str = "format";
 pub(crate) const ALLOW_EMPTY: &str = "allow_empty";
 pub(crate) const STREAM: &str = "stream";
+pub(crate) const GROUNDED: &str = "grounded";
 const MIN: &str = "min";
 const MAX: &str = "max";
 
@@ -60,6 +61,7 @@ const MEMBER_KEYS: &[&str] = &[
     ALLOW_EMPTY,
     VALIDATE,
     STREAM,
+    GROUNDED,
 ];
 
 /// A value with the span of the attribute that set it, for later diagnostics.
@@ -100,6 +102,8 @@ pub(crate) struct Member {
     pub(crate) allow_empty: Option<Span>,
     pub(crate) validate: Option<syn::Path>,
     pub(crate) stream: Option<WithSpan<Stream>>,
+    /// `grounded`: the value must be quoted from the text.
+    pub(crate) grounded: Option<Span>,
 }
 
 impl Member {
@@ -112,6 +116,7 @@ impl Member {
             (FORMAT, self.format.as_ref().map(|f| f.span)),
             (ALLOW_EMPTY, self.allow_empty),
             (STREAM, self.stream.as_ref().map(|s| s.span)),
+            (GROUNDED, self.grounded),
         ]
         .into_iter()
         .find_map(|(key, span)| Some((key, span?)))
@@ -297,6 +302,7 @@ struct MemberSlots<'c> {
     allow_empty: Attr<'c, Span>,
     validate: Attr<'c, syn::Path>,
     stream: Attr<'c, WithSpan<Stream>>,
+    grounded: Attr<'c, Span>,
 }
 
 impl MemberSlots<'_> {
@@ -328,6 +334,10 @@ impl MemberSlots<'_> {
                     self.stream.set(span, WithSpan { value, span });
                 }
             }
+            GROUNDED => {
+                flag(meta, key)?;
+                self.grounded.set(span, span);
+            }
             _ => return Err(Place::Member.misplaced(meta, key)),
         }
         Ok(())
@@ -345,6 +355,7 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         allow_empty: Attr::none(cx, ALLOW_EMPTY),
         validate: Attr::none(cx, VALIDATE),
         stream: Attr::none(cx, STREAM),
+        grounded: Attr::none(cx, GROUNDED),
     };
     each_extract(attrs, cx, |meta, key| slots.read(meta, key, cx));
     Member {
@@ -357,5 +368,6 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         allow_empty: slots.allow_empty.get(),
         validate: slots.validate.get(),
         stream: slots.stream.get(),
+        grounded: slots.grounded.get(),
     }
 }

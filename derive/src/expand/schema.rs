@@ -154,6 +154,7 @@ impl Codegen<'_> {
         let max_length = opt(max_len.map(|v| quote!(#v)));
         let pattern = opt_str(attrs.pattern.as_ref().map(|x| x.value.as_str()));
         let format = opt_str(attrs.format.as_ref().map(|x| x.value.as_str()));
+        let grounded = attrs.grounded.is_some();
         quote! {
             #private::Annotations {
                 description: #description,
@@ -164,6 +165,7 @@ impl Codegen<'_> {
                 max_length: #max_length,
                 pattern: #pattern,
                 format: #format,
+                grounded: #grounded,
             }
         }
     }

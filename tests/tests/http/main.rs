@@ -6,6 +6,7 @@ mod batch;
 mod client;
 mod collections;
 mod first_hour;
+mod ground;
 mod lenient;
 mod providers;
 mod reask;
