@@ -7,7 +7,7 @@ use std::fmt;
 use crate::parse::Repair;
 use crate::provider::Mode;
 use crate::wire::Usage;
-use crate::{Span, Violation};
+use crate::{ChunkFailure, Span, Violation};
 
 /// The result of a successful extraction: the value and how it was obtained.
 #[derive(Debug, Clone)]
@@ -26,6 +26,10 @@ pub struct Extracted<T> {
     /// Where each string, number and bool leaf of the value is in the source text, in the
     /// value's order (see [`crate::ground`]).
     pub spans: Vec<Span>,
+    /// The chunks that failed in a [`chunked`](crate::Extraction::chunked) extraction
+    /// allowed to succeed without them ([`partial_ok`](crate::Extraction::partial_ok));
+    /// always empty otherwise.
+    pub failed_chunks: Vec<ChunkFailure>,
 }
 
 /// One model call of an extraction.

@@ -135,8 +135,8 @@ pub mod local {
 
 pub use attempt::{Attempt, AttemptFailure, Extracted};
 pub use client::{
-    Batch, BatchItem, Client, ClientBuilder, Extraction, ExtractionStream, Image, ItemStream,
-    Progress, StreamEvent, extract,
+    Batch, BatchItem, ChunkFailure, Chunking, Client, ClientBuilder, Extraction, ExtractionStream,
+    Image, ItemStream, Progress, StreamEvent, extract,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use extract::{Extract, PartialValue};

@@ -383,7 +383,11 @@ impl<T: Extract + Send> Engine<T> {
 
     /// Starts one item, or skips it when the journal holds its value.
     fn start(&mut self, index: usize, mut extraction: Extraction<T>) {
-        extraction.limits.clone_from(&self.limits);
+        // A batch without limits leaves an item's own (a chunk of an extraction that runs
+        // in a limited batch keeps that batch's).
+        if self.limits.is_some() {
+            extraction.limits.clone_from(&self.limits);
+        }
         if extraction.max_retries.is_none() {
             extraction.max_retries = self.max_retries;
         }

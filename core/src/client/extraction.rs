@@ -8,6 +8,9 @@ use std::sync::Arc;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
+use futures_util::future::BoxFuture;
+
+use super::chunk::{self, Chunking};
 use super::limits::Limits;
 use super::run::{Call, Run};
 use super::{Client, Image, Leniency, request};
@@ -51,8 +54,23 @@ pub struct Extraction<T> {
     runaway: Option<Runaway>,
     /// The rate limits of the batch this extraction runs in.
     pub(super) limits: Option<Arc<Limits>>,
+    /// Chunks, passes and whether failed chunks may be left out.
+    pub(super) plan: Plan,
+    /// What `send()` runs instead of one extraction when the plan asks for chunks or
+    /// passes: set by [`Extraction::chunked`] and its siblings, which know the item type.
+    runner: Option<Runner<T>>,
     _type: PhantomData<fn() -> T>,
 }
+
+/// How a list extraction is split: see [`Extraction::chunked`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Plan {
+    pub(super) chunking: Option<Chunking>,
+    pub(super) passes: u32,
+    pub(super) partial_ok: bool,
+}
+
+type Runner<T> = fn(Extraction<T>) -> BoxFuture<'static, Result<Extracted<T>>>;
 
 impl<T> fmt::Debug for Extraction<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -85,7 +103,34 @@ impl<T: Extract> Extraction<T> {
             mode: None,
             runaway: None,
             limits: None,
+            plan: Plan {
+                chunking: None,
+                passes: 1,
+                partial_ok: false,
+            },
+            runner: None,
             _type: PhantomData,
+        }
+    }
+
+    /// The same extraction of another text: every option but the chunk plan.
+    pub(super) fn fork(&self, text: String) -> Extraction<T> {
+        Extraction {
+            client: self.client.clone(),
+            text,
+            model: self.model.clone(),
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            max_retries: self.max_retries,
+            token_budget: self.token_budget,
+            instructions: self.instructions.clone(),
+            images: self.images.clone(),
+            messages: self.messages.clone(),
+            leniency: self.leniency,
+            mode: self.mode,
+            runaway: self.runaway,
+            limits: self.limits.clone(),
+            ..Extraction::new(self.client.clone(), String::new())
         }
     }
 
@@ -185,7 +230,10 @@ impl<T: Extract> Extraction<T> {
     /// # Cancellation
     ///
     /// Dropping the future cancels the request in flight; no task is left running.
-    pub async fn send(self) -> Result<Extracted<T>> {
+    pub async fn send(mut self) -> Result<Extracted<T>> {
+        if let Some(runner) = self.runner.take() {
+            return runner(self).await;
+        }
         let (run, span) = self.into_run().await?;
         run.drive().instrument(span).await
     }
@@ -243,5 +291,57 @@ impl<T: Extract> Extraction<T> {
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
             limits: self.limits.clone(),
         }
+    }
+}
+
+impl<I: Extract + Send> Extraction<Vec<I>> {
+    /// Extracts the list from a long text chunk by chunk: the text is cut at paragraph,
+    /// then sentence, boundaries (see [`Chunking`]), each chunk is extracted concurrently
+    /// through the batch engine (with the client's retries and backoff, and the limits of
+    /// the batch this extraction runs in), and the lists are merged in document order. An
+    /// item found in two overlapping chunks (its located values point at the same text) is
+    /// kept once, and every span points into the whole text.
+    ///
+    /// Usage and attempts are summed over every chunk and pass. A chunk that fails fails
+    /// the extraction with every attempt kept, unless [`partial_ok`](Extraction::partial_ok)
+    /// is set. Chunking applies to [`send`](Extraction::send).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// # async fn run(client: factum::Client, long_text: String) -> factum::Result<()> {
+    /// let people = client
+    ///     .extraction::<Vec<Person>>(long_text)
+    ///     .chunked(factum::Chunking::chars(4000).overlap(400))
+    ///     .passes(2)
+    ///     .send()
+    ///     .await?;
+    /// for span in &people.spans {
+    ///     println!("{} = {} at {:?}", span.path, span.value, span.range);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn chunked(mut self, chunking: Chunking) -> Extraction<Vec<I>> {
+        self.plan.chunking = Some(chunking);
+        self.runner = Some(chunk::run::<I>);
+        self
+    }
+
+    /// Runs the extraction `passes` times (on each chunk, when chunked) and merges the
+    /// lists, for recall: an item any pass finds is kept, once. Passes run at the
+    /// extraction's temperature; with 0 a deterministic server repeats itself.
+    pub fn passes(mut self, passes: u32) -> Extraction<Vec<I>> {
+        self.plan.passes = passes.max(1);
+        self.runner = Some(chunk::run::<I>);
+        self
+    }
+
+    /// Lets a chunked or multi-pass extraction succeed when some chunks fail: their errors
+    /// are in [`Extracted::failed_chunks`], their attempts in `attempts`.
+    pub fn partial_ok(mut self) -> Extraction<Vec<I>> {
+        self.plan.partial_ok = true;
+        self.runner = Some(chunk::run::<I>);
+        self
     }
 }

@@ -11,6 +11,7 @@ use transport::Transport;
 
 mod batch;
 mod builder;
+mod chunk;
 mod extraction;
 mod http;
 mod image;
@@ -30,6 +31,7 @@ mod transport;
 
 pub use batch::{Batch, BatchItem};
 pub use builder::ClientBuilder;
+pub use chunk::{ChunkFailure, Chunking};
 pub use extraction::Extraction;
 pub use image::Image;
 pub use progress::Progress;

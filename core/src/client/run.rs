@@ -314,6 +314,7 @@ impl<T: Extract> Run<T> {
             node_id,
             model: std::mem::take(&mut self.call.model),
             spans,
+            failed_chunks: Vec::new(),
         }
     }
 

@@ -3,6 +3,8 @@
 
 use factum::{AttemptFailure, ErrorKind, Extract, Match, Provider};
 use factum_tests::http::{bodies, chat, client, message_texts, respond, respond_in_order};
+use std::fmt::Write as _;
+
 use serde::Deserialize;
 use wiremock::MockServer;
 
@@ -71,8 +73,13 @@ async fn an_invented_grounded_value_is_reasked_and_the_prompt_says_so() {
             .contains("\"Charles Babbage\" is not in the text")
     );
     assert_eq!(out.spans[0].quality, Match::Exact);
+    prompt_and_feedback_say_copy_it(&server).await;
+}
 
-    let sent = bodies(&server).await;
+/// The first prompt says the field is quoted, the schema sent has no `x-grounded`, and the
+/// re-ask says to copy the value.
+async fn prompt_and_feedback_say_copy_it(server: &MockServer) {
+    let sent = bodies(server).await;
     let first = message_texts(&sent[0]);
     assert!(
         first[0].1.contains("copied exactly as written in the text"),
@@ -115,4 +122,205 @@ async fn a_grounded_value_never_found_ends_the_extraction_with_every_attempt() {
             .iter()
             .all(|a| a.raw.contains("Charles Babbage"))
     );
+}
+
+/// One person of the roster.
+#[derive(Debug, Deserialize, Extract, PartialEq, Clone)]
+struct Member {
+    /// Full name.
+    name: String,
+    /// Age in years.
+    age: u32,
+}
+
+/// Everyone in the roster, in order: (name, age).
+const ROSTER: [(&str, u32); 8] = [
+    ("Ada King", 36),
+    ("Bob Stone", 41),
+    ("Cy Young", 29),
+    ("Di Prince", 50),
+    ("Ed Norton", 36),
+    ("Flo Rida", 33),
+    ("Gus Grant", 61),
+    ("Hal Jordan", 44),
+];
+
+/// A roster of eight sentences, a paragraph break in the middle.
+fn roster() -> String {
+    let mut text = String::new();
+    for (i, (name, age)) in ROSTER.iter().enumerate() {
+        let _ = write!(text, "{name} is {age} years old. ");
+        if i == 3 {
+            text.push_str("\n\n");
+        }
+    }
+    text
+}
+
+/// A model stand-in behind the loopback server: it lists every roster person whose whole
+/// sentence is in the chunk it is sent, and fails (prose, no JSON) on chunks naming
+/// `fail_on`.
+struct Reader {
+    fail_on: Option<&'static str>,
+}
+
+impl wiremock::Respond for Reader {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let user = message_texts(&body)
+            .into_iter()
+            .find(|(role, _)| role == "user")
+            .map(|(_, text)| text)
+            .unwrap_or_default();
+        if self.fail_on.is_some_and(|name| user.contains(name)) {
+            return wiremock::ResponseTemplate::new(200).set_body_json(chat(
+                "I could not read this part.",
+                10,
+                5,
+            ));
+        }
+        let people: Vec<serde_json::Value> = ROSTER
+            .iter()
+            .filter(|(name, age)| user.contains(&format!("{name} is {age} years old.")))
+            .map(|(name, age)| serde_json::json!({"name": name, "age": age}))
+            .collect();
+        // The list goes in the envelope the schema asks for.
+        let envelope = body["response_format"]["json_schema"]["schema"]["properties"]
+            .as_object()
+            .and_then(|p| p.keys().next().cloned())
+            .expect("a list is asked for in an envelope");
+        let content = serde_json::json!({ envelope: people }).to_string();
+        wiremock::ResponseTemplate::new(200).set_body_json(chat(&content, 10, 5))
+    }
+}
+
+async fn roster_server(fail_on: Option<&'static str>) -> MockServer {
+    let server = MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(Reader { fail_on })
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_long_document_is_chunked_and_merged_with_items_on_borders_found_once() {
+    let server = roster_server(None).await;
+    let text = roster();
+    let chunking = factum::Chunking::chars(80).overlap(30);
+    let chunks = chunking.split(&text);
+    assert!(chunks.len() >= 4, "{chunks:?}");
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<Vec<Member>>(text.clone())
+        .chunked(chunking)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = out.value.iter().map(|m| m.name.as_str()).collect();
+    let expected: Vec<&str> = ROSTER.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, expected, "each person once, in document order");
+    // Some people were in two chunks: the overlap repeated them.
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), chunks.len());
+    assert_eq!(out.attempts.len(), chunks.len());
+    assert_eq!(out.usage.prompt_tokens, 10 * chunks.len() as u64);
+    let seen: usize = sent
+        .iter()
+        .map(|b| {
+            let user = &message_texts(b)[1].1;
+            ROSTER.iter().filter(|(n, _)| user.contains(n)).count()
+        })
+        .sum();
+    assert!(
+        seen > ROSTER.len(),
+        "the overlap repeats some people: {seen}"
+    );
+    roster_spans_point_into_the_whole_text(&out, &text);
+}
+
+/// Every span points into the whole text, at the value.
+fn roster_spans_point_into_the_whole_text(out: &factum::Extracted<Vec<Member>>, text: &str) {
+    assert_eq!(out.spans.len(), 2 * ROSTER.len());
+    for (i, (name, age)) in ROSTER.iter().enumerate() {
+        let name_span = &out.spans[2 * i];
+        let age_span = &out.spans[2 * i + 1];
+        assert_eq!(name_span.path, format!("/{i}/name"));
+        assert_eq!(name_span.text(text), Some(*name), "{name_span:?}");
+        assert_eq!(age_span.text(text), Some(age.to_string().as_str()));
+        // The age is the one in the person's own sentence (36 occurs twice).
+        let sentence = text.find(&format!("{name} is {age}")).unwrap();
+        assert_eq!(
+            age_span.range.clone().unwrap().start,
+            sentence + name.len() + 4
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_chunk_fails_the_extraction_with_every_attempt_kept() {
+    let server = roster_server(Some("Gus Grant")).await;
+    let text = roster();
+    let chunking = factum::Chunking::chars(80).overlap(30);
+    let error = client(&server, Provider::LlamaCpp)
+        .extraction::<Vec<Member>>(text.clone())
+        .chunked(chunking)
+        .max_retries(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Exhausted, "{error:?}");
+    let calls = bodies(&server).await.len();
+    assert_eq!(
+        error.attempts().len(),
+        calls,
+        "every attempt of every chunk is kept"
+    );
+    assert!(
+        error
+            .attempts()
+            .iter()
+            .any(|a| a.raw.contains("could not read"))
+    );
+    assert!(error.attempts().iter().any(|a| a.raw.contains("Ada King")));
+}
+
+#[tokio::test]
+async fn partial_results_keep_the_chunks_that_worked_and_report_the_others() {
+    let server = roster_server(Some("Gus Grant")).await;
+    let text = roster();
+    let chunking = factum::Chunking::chars(80).overlap(30);
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<Vec<Member>>(text.clone())
+        .chunked(chunking)
+        .max_retries(0)
+        .partial_ok()
+        .send()
+        .await
+        .unwrap();
+    assert!(!out.failed_chunks.is_empty());
+    for failure in &out.failed_chunks {
+        assert!(text[failure.range.clone()].contains("Gus Grant"));
+        assert_eq!(failure.error.kind(), ErrorKind::Exhausted);
+    }
+    let names: Vec<&str> = out.value.iter().map(|m| m.name.as_str()).collect();
+    assert!(
+        names.contains(&"Ada King") && !names.contains(&"Gus Grant"),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn passes_are_merged_for_recall_without_repeating_items() {
+    let server = roster_server(None).await;
+    let text = roster();
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<Vec<Member>>(text.clone())
+        .passes(3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bodies(&server).await.len(), 3);
+    assert_eq!(out.attempts.len(), 3);
+    assert_eq!(out.value.len(), ROSTER.len());
+    assert_eq!(out.usage.completion_tokens, 15);
 }
