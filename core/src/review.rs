@@ -30,10 +30,15 @@ h2{font-size:14px;margin:0 0 8px;text-transform:uppercase;letter-spacing:.05em;c
 .counts{margin:8px 0 0;display:flex;flex-wrap:wrap;gap:6px}
 .count{padding:1px 8px;border-radius:10px;background:#eee;font-size:13px}
 .count.zero{opacity:.45}
+.count.q-exact{background:#dcefdc}.count.q-normalized{background:#dfe8f8}
+.count.q-fuzzy{background:#fbecc8}.count.q-not-found{background:#f8d4d4}
+.count.unplaced{background:#fff;border:1px dashed #999}
 details{margin-top:8px;font-size:13px}
 main{display:flex;flex-wrap:wrap;gap:20px;padding:20px}
 .source{flex:3 1 420px;min-width:0}
-.fields{flex:2 1 300px;min-width:0}
+.fields{flex:2 1 300px;min-width:0;position:sticky;top:0;align-self:flex-start;\
+max-height:100vh;overflow:auto}
+.hint{font-size:12px;color:#777;margin:6px 0 0}
 #source{margin:0;padding:14px;background:#fff;border:1px solid #ddd;border-radius:6px;\
 white-space:pre-wrap;overflow-wrap:anywhere;font:14px/1.7 ui-monospace,monospace}
 mark.seg{color:inherit;border-radius:2px;padding:1px 0;cursor:help}
@@ -315,7 +320,14 @@ impl<'a> Page<'a> {
                 self.piece(html, at..to, &mut active);
             }
         }
-        html.push_str("</pre>\n</section>\n");
+        html.push_str("</pre>\n");
+        if self.placed.iter().any(Option::is_some) {
+            html.push_str(
+                "<p class=\"hint\">Hover a highlight for its values; an underlined passage \
+                 holds more than one.</p>\n",
+            );
+        }
+        html.push_str("</section>\n");
     }
 
     /// One piece of the text: plain when no span covers it, else a mark.
