@@ -253,6 +253,8 @@ struct Page<'a> {
     placed: Vec<Option<Range<usize>>>,
     /// Each span's palette index.
     colours: Vec<usize>,
+    /// The offset of every `\n` in the text, to number the lines of long texts quickly.
+    newlines: Vec<usize>,
 }
 
 impl<'a> Page<'a> {
@@ -266,6 +268,7 @@ impl<'a> Page<'a> {
             spans,
             placed,
             colours: colours(spans),
+            newlines: text.match_indices('\n').map(|(i, _)| i).collect(),
         }
     }
 
@@ -441,7 +444,7 @@ impl<'a> Page<'a> {
         html.push_str("<span class=\"where\">");
         match (placed, &span.range) {
             (Some(range), _) => {
-                let line = self.text[..range.start].matches('\n').count() + 1;
+                let line = self.newlines.partition_point(|&i| i < range.start) + 1;
                 let _ = write!(
                     html,
                     "line {line}, bytes {}\u{2013}{}",
