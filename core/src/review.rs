@@ -184,9 +184,16 @@ fn summary<T>(html: &mut String, out: &Extracted<T>, page: &Page<'_>) {
     if let Some(node) = &out.node_id {
         items.push(("node", node.clone()));
     }
+    if !out.failed_chunks.is_empty() {
+        items.push(("failed chunks", out.failed_chunks.len().to_string()));
+    }
     items.push(("values", out.spans.len().to_string()));
     for (name, value) in items {
-        let _ = write!(html, "<div data-item=\"{name}\"><dt>{name}</dt><dd>");
+        let _ = write!(
+            html,
+            "<div data-item=\"{}\"><dt>{name}</dt><dd>",
+            name.replace(' ', "-")
+        );
         escape_into(html, &value);
         html.push_str("</dd></div>\n");
     }
@@ -225,8 +232,34 @@ fn counts(html: &mut String, page: &Page<'_>) {
     html.push_str("</p>\n");
 }
 
-/// The reason each failed attempt was re-asked, folded away.
+/// The reason each failed attempt was re-asked, and each chunk left out of a partial
+/// result, folded away.
 fn failures<T>(html: &mut String, out: &Extracted<T>) {
+    failed_attempts(html, out);
+    if out.failed_chunks.is_empty() {
+        return;
+    }
+    html.push_str("<details open><summary>failed chunks: their values are missing</summary><ol>\n");
+    for failed in &out.failed_chunks {
+        let _ = write!(
+            html,
+            "<li class=\"failed-chunk\" data-start=\"{}\" data-end=\"{}\">chunk {} (pass {}), \
+             bytes {}\u{2013}{}: ",
+            failed.range.start,
+            failed.range.end,
+            failed.chunk,
+            failed.pass,
+            failed.range.start,
+            failed.range.end
+        );
+        escape_into(html, &failed.error.to_string());
+        html.push_str("</li>\n");
+    }
+    html.push_str("</ol></details>\n");
+}
+
+/// Each failed attempt's reason.
+fn failed_attempts<T>(html: &mut String, out: &Extracted<T>) {
     let failed: Vec<_> = out
         .attempts
         .iter()
@@ -579,6 +612,7 @@ mod tests {
             node_id: Some("0xnode".into()),
             model: "qwen3.5:9b".into(),
             spans,
+            failed_chunks: Vec::new(),
         }
     }
 
@@ -897,6 +931,23 @@ mod tests {
             assert!(page.contains(item), "{item} missing from {page}");
         }
         assert_eq!(read_source(&page).0, "text");
+    }
+
+    #[test]
+    fn failed_chunks_are_named_in_the_summary() {
+        let mut out = extracted(Vec::new());
+        out.failed_chunks.push(crate::ChunkFailure {
+            chunk: 3,
+            pass: 1,
+            range: 120..480,
+            error: std::sync::Arc::new(crate::Error::refused("<no>".into())),
+        });
+        let page = html("text", &out);
+        assert!(page.contains("<dt>failed chunks</dt><dd>1</dd>"), "{page}");
+        let item = "<li class=\"failed-chunk\" data-start=\"120\" data-end=\"480\">chunk 3 (pass 1), bytes 120\u{2013}480: ";
+        assert!(page.contains(item), "{page}");
+        assert!(page.contains("&lt;no&gt;"), "{page}");
+        assert!(!html("text", &extracted(Vec::new())).contains("failed chunks"));
     }
 
     #[test]
