@@ -5,6 +5,9 @@
 //! panel's entries as JSON in `<pre id="verdict">`, which `--dump-dom` prints; the test
 //! compares that with each span's range and `&text[range]`.
 //!
+//! The first test renders the spans grounding found; the second sets spans by hand to
+//! cover what grounding rarely yields (crossing and empty ranges, ranges out of the text).
+//!
 //! Chromium comes from `PATH` (`chromium`, Debian's package; `.ci/run` installs it). Without
 //! it the tests fail when `CI` is set and are skipped with a message otherwise.
 
@@ -257,6 +260,14 @@ async fn every_grounded_value_is_highlighted_at_its_offset() {
     let verdict = browse(&chromium, &page, "grounded");
     assert_page(TEXT, &out.spans, &verdict);
     assert!(verdict.marks > 0);
+    // José's email is nowhere in the text: listed, and marked so.
+    let invented = verdict
+        .entries
+        .iter()
+        .find(|e| e.path == "/1/email")
+        .unwrap();
+    assert!(invented.classes.contains("not-found"), "{invented:?}");
+    assert_eq!(invented.marks, 0, "{invented:?}");
 }
 
 /// Spans of [`TEXT`] set by hand over passages: path, value, the passage and which of its
