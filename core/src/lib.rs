@@ -85,6 +85,12 @@
 //! # }
 //! ```
 //!
+//! # Review pages
+//!
+//! [`review::html`] renders an [`Extracted`] over its source text as one self-contained
+//! HTML page: the text with each grounded value highlighted where it was found, and the
+//! list of values with their match quality, those not found marked.
+//!
 //! # Features
 //!
 //! Each makes a crate's types usable as fields, by turning on schemars' support for them
@@ -117,6 +123,7 @@ mod validate;
 
 pub mod ground;
 pub mod parse;
+pub mod review;
 pub mod stream;
 
 mod attempt;
