@@ -2,8 +2,9 @@
 //! distance (Sellers' semi-global alignment: the value whole, the passage anywhere).
 //!
 //! The cost is the value's length times the length of the text searched, so the search is
-//! bounded: values longer than [`MAX_VALUE`] bytes are not aligned, and a text longer than
-//! the cell budget allows is searched only in windows around the value's located siblings.
+//! bounded: values longer than [`MAX_VALUE`] bytes are not aligned, a value is searched
+//! around its located siblings when it has any, and one grounding call aligns at most
+//! [`CELLS_PER_CALL`] cells in all.
 
 use std::ops::Range;
 
@@ -13,8 +14,9 @@ pub(crate) const MAX_VALUE: usize = 256;
 pub(crate) const MIN_VALUE: usize = 4;
 /// Lowest score (1 − edits / length) reported as [`Fuzzy`](crate::Match::Fuzzy).
 pub(crate) const MIN_SCORE: f32 = 0.7;
-/// Alignment cells (value bytes × text bytes) one value may cost.
-pub(crate) const CELLS_PER_VALUE: usize = 24_000_000;
+/// Alignment cells (value bytes × text bytes) one grounding call may spend, about a
+/// tenth of a second.
+pub(crate) const CELLS_PER_CALL: usize = 64_000_000;
 
 /// The best alignment found: the folded range and its score.
 #[derive(Debug, Clone, PartialEq)]

@@ -279,34 +279,44 @@ fn exact(text: &str, leaves: &[Leaf], found: &mut Found) {
 }
 
 /// Numbers, by value: as written (`36`) is exact, with separators (`1,234.5`) normalized.
+/// The numbers written in the text are indexed by value once, so each leaf is a lookup.
 fn numbers(text: &str, leaves: &[Leaf], found: &mut Found) {
     if leaves.iter().all(|l| l.number.is_none()) {
         return;
     }
     let written = text::numbers(text);
-    for (i, leaf) in leaves.iter().enumerate() {
-        let Some(number) = leaf.number else { continue };
-        let same =
-            |v: &Option<f64>| v.is_some_and(|v| (v - number).abs() <= 1e-9 * number.abs().max(1.0));
-        let matching: Vec<&text::Written> = written
-            .iter()
-            .filter(|w| w.values.iter().any(same))
-            .collect();
-        let exact: Vec<Range<usize>> = matching
-            .iter()
-            .filter(|w| text[w.range.clone()] == leaf.text)
-            .map(|w| w.range.clone())
-            .collect();
-        if !exact.is_empty() {
-            found.set(i, exact, Match::Exact);
-        } else if !matching.is_empty() {
-            found.set(
-                i,
-                matching.iter().map(|w| w.range.clone()).collect(),
-                Match::Normalized,
-            );
+    let mut by_value: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    for (i, w) in written.iter().enumerate() {
+        for value in w.values.iter().flatten() {
+            by_value.entry(number_key(*value)).or_default().push(i);
         }
     }
+    for (i, leaf) in leaves.iter().enumerate() {
+        let Some(number) = leaf.number else { continue };
+        let Some(matching) = by_value.get(&number_key(number)) else {
+            continue;
+        };
+        let ranges = |exact: bool| -> Vec<Range<usize>> {
+            matching
+                .iter()
+                .map(|&w| written[w].range.clone())
+                .filter(|r| (text[r.clone()] == leaf.text) == exact)
+                .collect()
+        };
+        let exact = ranges(true);
+        if exact.is_empty() {
+            found.set(i, ranges(false), Match::Normalized);
+        } else {
+            found.set(i, exact, Match::Exact);
+        }
+    }
+}
+
+/// A number as a hash key: its value rounded to nine significant digits, so that `0.1`
+/// read from `0,1` and the JSON `0.1` meet, and `-0` is `0`.
+fn number_key(value: f64) -> u64 {
+    let rounded: f64 = format!("{value:.9e}").parse().unwrap_or(value);
+    (rounded + 0.0).to_bits()
 }
 
 /// Strings and bools not found as written, in the folded text, as whole words.
@@ -333,10 +343,12 @@ fn normalized(folded: &Folded, leaves: &[Leaf], found: &mut Found) {
     }
 }
 
-/// Strings still not found, aligned by edit distance: over the whole folded text when it
-/// is small enough, else around the located leaves of the same object.
+/// Strings still not found, aligned by edit distance: around the located leaves of the
+/// same object when there are any, else over the whole folded text, while the call's
+/// cell budget lasts (a leaf the budget cannot pay for stays `NotFound`).
 fn fuzzy(folded: &Folded, leaves: &Leaves, found: &mut Found, chosen: &mut [Option<Range<usize>>]) {
     let haystack = folded.text.as_bytes();
+    let mut budget = fuzzy::CELLS_PER_CALL;
     for (i, leaf) in leaves.items.iter().enumerate() {
         if chosen[i].is_some() || leaf.number.is_some() {
             continue;
@@ -345,11 +357,15 @@ fn fuzzy(folded: &Folded, leaves: &Leaves, found: &mut Found, chosen: &mut [Opti
         if !(fuzzy::MIN_VALUE..=fuzzy::MAX_VALUE).contains(&value.len()) {
             continue;
         }
-        let windows = if haystack.len().saturating_mul(value.len()) <= fuzzy::CELLS_PER_VALUE {
-            std::iter::once(0..haystack.len()).collect()
-        } else {
-            sibling_windows(folded, leaves, chosen, leaf.group)
-        };
+        let mut windows = sibling_windows(folded, leaves, chosen, leaf.group);
+        if windows.is_empty() {
+            windows.push(0..haystack.len());
+        }
+        let cells = windows.iter().map(ExactSizeIterator::len).sum::<usize>() * value.len();
+        if cells > budget {
+            continue;
+        }
+        budget -= cells;
         let best = windows
             .into_iter()
             .filter_map(|w| fuzzy::align(value.as_bytes(), haystack, w))
