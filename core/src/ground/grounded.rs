@@ -2,7 +2,7 @@
 //! derive marks their schemas with [`GROUNDED`]; after grounding, a marked string found
 //! only fuzzily or not at all is a violation at its path, which the re-ask shows the model.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
@@ -31,30 +31,91 @@ pub(crate) fn violations(
     if !mentions(schema) {
         return Vec::new();
     }
-    let mut paths = BTreeSet::new();
+    let mut paths = BTreeMap::new();
     let mut walk = Walk {
         root: schema,
         paths: &mut paths,
     };
-    walk.visit(schema, value, &mut String::new(), false, 0);
+    walk.visit(schema, value, &mut String::new(), None, 0);
     spans
         .iter()
-        .filter(|s| paths.contains(&s.path) && !s.quality.is_quoted())
-        .map(|s| Violation::new(s.path.clone(), message(s, text)))
+        .filter(|s| !s.quality.is_quoted())
+        .filter_map(|s| {
+            Some(Violation::new(
+                s.path.clone(),
+                message(s, *paths.get(&s.path)?, text),
+            ))
+        })
         .collect()
 }
 
+/// What a model can do about a grounded value that is not in the text, besides copying
+/// it as written: by the schema that carries the mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fix {
+    /// A required string: copy it.
+    Copy,
+    /// An optional one: copy it, or `null` when the text gives none.
+    NullOrCopy,
+    /// An element of a list: copy it, or leave it out of the list.
+    DropOrCopy,
+}
+
+impl Fix {
+    fn of(object: &Map<String, Value>) -> Fix {
+        if admits(object, "array") {
+            Fix::DropOrCopy
+        } else if admits(object, "null") {
+            Fix::NullOrCopy
+        } else {
+            Fix::Copy
+        }
+    }
+
+    fn advice(self) -> &'static str {
+        match self {
+            Fix::Copy => "copy the value exactly as it is written in the text",
+            Fix::NullOrCopy => {
+                "copy the value exactly as it is written in the text, or use null if the text does not give it"
+            }
+            Fix::DropOrCopy => {
+                "copy each value exactly as it is written in the text, and leave out any the text does not give"
+            }
+        }
+    }
+}
+
+/// Whether a schema admits the JSON type `ty`, by its `type` or a branch of its union.
+fn admits(object: &Map<String, Value>, ty: &str) -> bool {
+    let by_type = match object.get("type") {
+        Some(Value::String(t)) => t == ty,
+        Some(Value::Array(types)) => types.iter().any(|t| t == ty),
+        _ => false,
+    };
+    by_type
+        || ["anyOf", "oneOf"].iter().any(|key| {
+            object
+                .get(*key)
+                .and_then(Value::as_array)
+                .is_some_and(|branches| {
+                    branches
+                        .iter()
+                        .filter_map(Value::as_object)
+                        .any(|b| admits(b, ty))
+                })
+        })
+}
+
 /// The feedback for one value that is not in the text as written.
-fn message(span: &Span, text: &str) -> String {
+fn message(span: &Span, fix: Fix, text: &str) -> String {
     let value = json::excerpt(&span.value, 80);
+    let advice = fix.advice();
     match (span.quality, span.text(text)) {
         (Match::Fuzzy(_), Some(passage)) => format!(
-            "\"{value}\" is not written so in the text (the closest passage is \"{}\"); copy the value exactly as it is written in the text",
+            "\"{value}\" is not written so in the text (the closest passage is \"{}\"); {advice}",
             json::excerpt(passage, 80)
         ),
-        _ => format!(
-            "\"{value}\" is not in the text; copy the value exactly as it is written in the text, or leave it out if the text does not give it"
-        ),
+        _ => format!("\"{value}\" is not in the text; {advice}"),
     }
 }
 
@@ -69,7 +130,7 @@ fn mentions(schema: &Value) -> bool {
 
 struct Walk<'a> {
     root: &'a Value,
-    paths: &'a mut BTreeSet<String>,
+    paths: &'a mut BTreeMap<String, Fix>,
 }
 
 impl Walk<'_> {
@@ -79,7 +140,7 @@ impl Walk<'_> {
         schema: &Value,
         value: &Value,
         path: &mut String,
-        grounded: bool,
+        grounded: Option<Fix>,
         depth: usize,
     ) {
         static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
@@ -89,7 +150,11 @@ impl Walk<'_> {
         // `true` (or any non-object schema) says nothing more about the value.
         let object = schema.as_object().unwrap_or(&EMPTY);
         let root = self.root;
-        let grounded = grounded || object.get(GROUNDED) == Some(&Value::Bool(true));
+        let grounded = if object.get(GROUNDED) == Some(&Value::Bool(true)) {
+            Some(Fix::of(object))
+        } else {
+            grounded
+        };
         if let Some(target) = object
             .get("$ref")
             .and_then(Value::as_str)
@@ -105,8 +170,9 @@ impl Walk<'_> {
             }
         }
         match value {
-            Value::String(_) if grounded => {
-                self.paths.insert(path.clone());
+            Value::String(_) if grounded.is_some() => {
+                self.paths
+                    .insert(path.clone(), grounded.unwrap_or(Fix::Copy));
             }
             Value::Array(items) => self.items(object, items, path, grounded, depth),
             Value::Object(map) => self.properties(object, map, path, grounded, depth),
@@ -119,7 +185,7 @@ impl Walk<'_> {
         object: &Map<String, Value>,
         items: &[Value],
         path: &mut String,
-        grounded: bool,
+        grounded: Option<Fix>,
         depth: usize,
     ) {
         let prefix = object.get("prefixItems").and_then(Value::as_array);
@@ -140,7 +206,7 @@ impl Walk<'_> {
         object: &Map<String, Value>,
         map: &Map<String, Value>,
         path: &mut String,
-        grounded: bool,
+        grounded: Option<Fix>,
         depth: usize,
     ) {
         let properties = object.get("properties").and_then(Value::as_object);

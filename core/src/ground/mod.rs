@@ -574,5 +574,27 @@ mod tests {
             "{}",
             violations[1].message
         );
+        // What the model may do instead depends on the field: a list item can go.
+        assert!(violations[1].message.contains("leave out any"));
+        assert!(
+            violations[0]
+                .message
+                .ends_with("copy the value exactly as it is written in the text")
+        );
+    }
+
+    #[test]
+    fn an_optional_grounded_value_may_be_null_instead() {
+        let text = "Ada Lovelance said: rust is fun.";
+        let optional = json!({"type": "object", "properties": {"email": {"type": ["string", "null"], "x-grounded": true}}});
+        let value = json!({"email": "ada@example.com"});
+        let found = spans(text, &value);
+        let violations = violations(&optional, &value, &found, text);
+        assert!(
+            violations[0]
+                .message
+                .ends_with("or use null if the text does not give it"),
+            "{violations:?}"
+        );
     }
 }
