@@ -339,3 +339,28 @@ fn streams_are_unpin_and_send() {
     assert_unpin_send::<factum::ExtractionStream<Person>>();
     assert_unpin_send::<factum::ItemStream<Person>>();
 }
+
+#[tokio::test]
+async fn a_streamed_extraction_is_grounded_like_a_sent_one() {
+    let text = "Contact: John Doe (30), JOHN@example.com.";
+    let server = SseServer::start(vec![Script::whole(johns_reply().as_bytes())]);
+    let out = client(&server, Provider::LlamaCpp)
+        .extraction::<Person>(text)
+        .stream()
+        .finish()
+        .await
+        .unwrap();
+    let located: Vec<(&str, Option<&str>, factum::Match)> = out
+        .spans
+        .iter()
+        .map(|s| (s.path.as_str(), s.text(text), s.quality))
+        .collect();
+    assert_eq!(
+        located,
+        vec![
+            ("/name", Some("John Doe"), factum::Match::Exact),
+            ("/age", Some("30"), factum::Match::Exact),
+            ("/email", Some("JOHN@example.com"), factum::Match::Normalized),
+        ]
+    );
+}
