@@ -85,6 +85,41 @@
 //! # }
 //! ```
 //!
+//! # Grounding and long documents
+//!
+//! Every [`Extracted`] has [`spans`](Extracted::spans): where each string, number and bool
+//! of the value is in the text, and how closely it matches ([`Match`]); see [`ground`].
+//! `#[extract(grounded)]` on a field makes a value not in the text a violation, re-asked.
+//! A list extraction can be [`chunked`](Extraction::chunked) with [`Chunking`], run over
+//! several [`passes`](Extraction::passes), and merged into one result with spans into the
+//! whole text.
+//!
+//! ```no_run
+//! use factum::{Chunking, Extract, Match};
+//! use serde::Deserialize;
+//!
+//! /// A quotation.
+//! #[derive(Debug, Deserialize, Extract)]
+//! struct Quote {
+//!     /// Who spoke, as the text names them.
+//!     #[extract(grounded)]
+//!     speaker: String,
+//!     /// What they said.
+//!     words: String,
+//! }
+//!
+//! # async fn run(client: factum::Client, book: String) -> factum::Result<()> {
+//! let quotes = client
+//!     .extraction::<Vec<Quote>>(book.clone())
+//!     .chunked(Chunking::chars(4000).overlap(400))
+//!     .send()
+//!     .await?;
+//! for span in quotes.spans.iter().filter(|s| s.quality != Match::Exact) {
+//!     println!("{} = {:?}: {:?} at {:?}", span.path, span.value, span.quality, span.range);
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! # Review pages
 //!
 //! [`review::html`] renders an [`Extracted`] over its source text as one self-contained
