@@ -61,6 +61,41 @@ impl Tally {
     }
 }
 
+/// The qualities of every span of the plain results, and how many names or emails are not
+/// in their texts. Exact spans are checked to point at the value.
+fn tally(
+    plain: &[(usize, factum::Result<factum::Extracted<Person>>)],
+    texts: &[String],
+) -> (Tally, usize) {
+    let mut tally = Tally::default();
+    let mut invented = 0;
+    for (i, result) in plain {
+        let Ok(out) = result else { continue };
+        for span in &out.spans {
+            tally.add(span.quality);
+            if let Some(passage) = span.text(&texts[*i])
+                && span.quality == Match::Exact
+            {
+                assert_eq!(passage, span.value, "{span:?}");
+            }
+            if span.path != "/age" && !span.quality.is_quoted() {
+                invented += 1;
+            }
+        }
+    }
+    (tally, invented)
+}
+
+/// Whether an attempt failed because a grounded value was not in the text.
+fn invented_caught(attempts: &[factum::Attempt]) -> bool {
+    attempts.iter().any(|a| {
+        a.failure.as_ref().is_some_and(|f| {
+            let f = f.to_string();
+            f.contains("is not in the text") || f.contains("not written so")
+        })
+    })
+}
+
 #[tokio::test]
 async fn values_of_the_e2e_set_are_located_and_invented_ones_caught() {
     let client = client().await;
@@ -76,27 +111,13 @@ async fn values_of_the_e2e_set_are_located_and_invented_ones_caught() {
         .stream()
         .collect()
         .await;
-    let mut tally = Tally::default();
-    let mut invented = 0;
-    for (i, result) in &plain {
-        let Ok(out) = result else { continue };
-        for span in &out.spans {
-            tally.add(span.quality);
-            // A located value points at text that is the value, up to normalization.
-            if let Some(passage) = span.text(&texts[*i])
-                && span.quality == Match::Exact
-            {
-                assert_eq!(passage, span.value, "{span:?}");
-            }
-            if span.path != "/age" && !span.quality.is_quoted() {
-                invented += 1;
-            }
-        }
-    }
+    let (tally, invented) = tally(&plain, &texts);
     assert!(tally.total() > 0, "the model extracted nothing");
     let located = tally.exact + tally.normalized;
     eprintln!(
-        "grounding, plain Person: {} values: {} Exact, {} Normalized, {} Fuzzy, {} NotFound ({:.0}% located); {invented} names or emails not in the text",
+        "grounding, plain Person: {}/{} returned, {} values: {} Exact, {} Normalized, {} Fuzzy, {} NotFound ({:.0}% located); {invented} names or emails not in the text",
+        plain.iter().filter(|(_, r)| r.is_ok()).count(),
+        texts.len(),
         tally.total(),
         tally.exact,
         tally.normalized,
@@ -109,6 +130,18 @@ async fn values_of_the_e2e_set_are_located_and_invented_ones_caught() {
         "most values of the e2e set are in their texts: {tally:?}"
     );
     caught_with_grounded(&client, &texts, invented).await;
+}
+
+/// What `grounded` promises of a returned value: its name and email are in the text.
+fn every_grounded_value_is_quoted(out: &factum::Extracted<QuotedPerson>) {
+    assert!(!out.value.name.is_empty() && out.value.age <= 150);
+    assert!(out.value.email.as_deref().is_none_or(|e| e.contains('@')));
+    for span in out.spans.iter().filter(|s| s.path != "/age") {
+        assert!(
+            span.quality.is_quoted(),
+            "a grounded value came back unquoted: {span:?}"
+        );
+    }
 }
 
 /// The same texts with `grounded` on the name and email: no value that is not in the text
@@ -127,24 +160,12 @@ async fn caught_with_grounded(client: &factum::Client, texts: &[String], invente
         let attempts = match result {
             Ok(out) => {
                 returned += 1;
-                assert!(!out.value.name.is_empty() && out.value.age <= 150);
-                assert!(out.value.email.as_deref().is_none_or(|e| e.contains('@')));
-                for span in out.spans.iter().filter(|s| s.path != "/age") {
-                    assert!(
-                        span.quality.is_quoted(),
-                        "a grounded value came back unquoted: {span:?}"
-                    );
-                }
+                every_grounded_value_is_quoted(out);
                 &out.attempts
             }
             Err(error) => error.attempts(),
         };
-        let flagged = attempts.iter().any(|a| {
-            a.failure.as_ref().is_some_and(|f| {
-                f.to_string().contains("is not in the text")
-                    || f.to_string().contains("not written so")
-            })
-        });
+        let flagged = invented_caught(attempts);
         if flagged {
             caught += 1;
             if result.is_ok() {

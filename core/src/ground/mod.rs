@@ -223,9 +223,29 @@ impl Found {
     }
 }
 
-/// Every occurrence of each distinct pattern in `haystack`, in one pass.
+/// Bytes × patterns below which each pattern is searched on its own: building the
+/// automaton costs more than a few scans of a short text.
+const SCANS_OVER_AUTOMATON: usize = 64 * 1024;
+
+/// Every occurrence of each distinct pattern in `haystack`: in one pass of an
+/// Aho-Corasick automaton, or for a short text one scan per pattern.
 fn occurrences(patterns: &[&str], haystack: &str) -> Vec<Vec<Range<usize>>> {
     let mut out = vec![Vec::new(); patterns.len()];
+    if haystack.len().saturating_mul(patterns.len()) <= SCANS_OVER_AUTOMATON {
+        for (pattern, slot) in patterns.iter().zip(&mut out) {
+            let mut from = 0;
+            while let Some(at) = haystack[from..].find(pattern) {
+                let start = from + at;
+                slot.push(start..start + pattern.len());
+                // Overlapping occurrences: go on from the next char.
+                from = start + haystack[start..].chars().next().map_or(1, char::len_utf8);
+                if slot.len() == MAX_OCCURRENCES || from > haystack.len() {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
     let Ok(automaton) = AhoCorasick::new(patterns) else {
         return out;
     };
@@ -430,6 +450,26 @@ mod tests {
         let mut spans = spans(text, value);
         assert_eq!(spans.len(), 1, "{spans:?}");
         spans.remove(0)
+    }
+
+    #[test]
+    fn short_and_long_texts_find_the_same_occurrences() {
+        let short = "ana banana ana";
+        let long = short.repeat(2000);
+        let patterns = ["ana", "nan", "x"];
+        let few = occurrences(&patterns, short);
+        assert_eq!(
+            few,
+            vec![vec![0..3, 5..8, 7..10, 11..14], vec![6..9], vec![]]
+        );
+        let many = occurrences(&patterns, &long);
+        assert_eq!(many[0][..4], few[0][..]);
+        assert_eq!(many[1].len(), 2000);
+        assert_eq!(
+            many[0].len(),
+            MAX_OCCURRENCES,
+            "8000 occurrences, kept to the bound"
+        );
     }
 
     #[test]

@@ -360,7 +360,11 @@ async fn a_streamed_extraction_is_grounded_like_a_sent_one() {
         vec![
             ("/name", Some("John Doe"), factum::Match::Exact),
             ("/age", Some("30"), factum::Match::Exact),
-            ("/email", Some("JOHN@example.com"), factum::Match::Normalized),
+            (
+                "/email",
+                Some("JOHN@example.com"),
+                factum::Match::Normalized
+            ),
         ]
     );
 }
