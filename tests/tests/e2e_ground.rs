@@ -86,6 +86,21 @@ fn tally(
     (tally, invented)
 }
 
+/// Every text extracted in one ordered batch, each re-asked at most once.
+async fn extract_all<T: Extract + Send>(
+    client: &factum::Client,
+    texts: &[String],
+) -> Vec<factum::BatchItem<T>> {
+    client
+        .extract_batch::<T>(texts.to_vec())
+        .concurrency(2)
+        .max_retries(1)
+        .ordered()
+        .stream()
+        .collect()
+        .await
+}
+
 /// Whether an attempt failed because a grounded value was not in the text.
 fn invented_caught(attempts: &[factum::Attempt]) -> bool {
     attempts.iter().any(|a| {
@@ -103,14 +118,7 @@ async fn values_of_the_e2e_set_are_located_and_invented_ones_caught() {
     assert!(texts.len() >= 24);
 
     // Without `grounded`: every value comes back, located or not.
-    let plain: Vec<_> = client
-        .extract_batch::<Person>(texts.clone())
-        .concurrency(2)
-        .max_retries(1)
-        .ordered()
-        .stream()
-        .collect()
-        .await;
+    let plain: Vec<_> = extract_all::<Person>(&client, &texts).await;
     let (tally, invented) = tally(&plain, &texts);
     assert!(tally.total() > 0, "the model extracted nothing");
     let located = tally.exact + tally.normalized;
@@ -147,14 +155,7 @@ fn every_grounded_value_is_quoted(out: &factum::Extracted<QuotedPerson>) {
 /// The same texts with `grounded` on the name and email: no value that is not in the text
 /// comes back, and the first attempts that invented one are counted.
 async fn caught_with_grounded(client: &factum::Client, texts: &[String], invented: usize) {
-    let quoted: Vec<_> = client
-        .extract_batch::<QuotedPerson>(texts.to_vec())
-        .concurrency(2)
-        .max_retries(1)
-        .ordered()
-        .stream()
-        .collect()
-        .await;
+    let quoted: Vec<_> = extract_all::<QuotedPerson>(client, texts).await;
     let (mut caught, mut fixed, mut refused, mut returned) = (0, 0, 0, 0);
     for (_, result) in &quoted {
         let attempts = match result {

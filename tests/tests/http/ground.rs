@@ -21,14 +21,16 @@ struct Quote {
 const SPEECH: &str =
     "At the dinner, Mrs. Ada Lovelace rose and said that the engine might compose music.";
 
+/// A loopback server that answers every chat request with `content`.
+async fn replying(content: &str) -> MockServer {
+    let server = MockServer::start().await;
+    respond(&server, chat(content, 10, 5)).await;
+    server
+}
+
 #[tokio::test]
 async fn every_leaf_of_a_reply_is_located_in_the_text() {
-    let server = MockServer::start().await;
-    respond(
-        &server,
-        chat(r#"{"speaker":"ada lovelace","topic":"music"}"#, 10, 5),
-    )
-    .await;
+    let server = replying(r#"{"speaker":"ada lovelace","topic":"music"}"#).await;
     let out = client(&server, Provider::LlamaCpp)
         .extraction::<Quote>(SPEECH)
         .send()
@@ -102,12 +104,7 @@ async fn prompt_and_feedback_say_copy_it(server: &MockServer) {
 
 #[tokio::test]
 async fn a_grounded_value_never_found_ends_the_extraction_with_every_attempt() {
-    let server = MockServer::start().await;
-    respond(
-        &server,
-        chat(r#"{"speaker":"Charles Babbage","topic":"music"}"#, 10, 5),
-    )
-    .await;
+    let server = replying(r#"{"speaker":"Charles Babbage","topic":"music"}"#).await;
     let error = client(&server, Provider::LlamaCpp)
         .extraction::<Quote>(SPEECH)
         .max_retries(1)
