@@ -61,6 +61,24 @@ struct Recursive {
     by_name: BTreeMap<String, Recursive>,
 }
 
+#[derive(Deserialize, Extract)]
+struct Name(String);
+
+#[derive(Deserialize, Extract)]
+struct Quoted {
+    #[extract(grounded)]
+    a: String,
+    #[extract(grounded)]
+    b: Option<String>,
+    #[extract(grounded)]
+    c: Vec<String>,
+    #[extract(grounded)]
+    d: Option<Vec<String>>,
+    #[extract(grounded)]
+    e: Name,
+    f: String,
+}
+
 fn main() {
     assert_eq!(factum::schema::<Named>().json()["required"], serde_json::json!(["a"]));
     assert_eq!(factum::schema::<Newtype>().json()["minimum"], 1);
@@ -71,4 +89,9 @@ fn main() {
     assert_eq!(factum::schema::<Untagged>().json()["anyOf"].as_array().unwrap().len(), 2);
     assert_eq!(factum::schema::<Generic<Named>>().name(), "Generic_for_Named");
     assert!(factum::schema::<Recursive>().json()["$defs"].get("Recursive").is_some());
+    let quoted = &factum::schema::<Quoted>().json()["properties"];
+    for field in ["a", "b", "c", "d", "e"] {
+        assert_eq!(quoted[field]["x-grounded"], true, "{field}");
+    }
+    assert!(quoted["f"].get("x-grounded").is_none());
 }
