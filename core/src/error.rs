@@ -569,7 +569,7 @@ impl fmt::Display for Where<'_> {
 }
 
 /// `url` without its user name and password; text that is no URL is kept as it is.
-fn without_credentials(url: &str) -> String {
+pub(crate) fn without_credentials(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
             // Setting these fails only for URLs that cannot have credentials at all.

@@ -80,7 +80,13 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field(
+                "base_url",
+                &self
+                    .base_url
+                    .as_deref()
+                    .map(crate::error::without_credentials),
+            )
             .field("api_key", &self.api_key)
             .field("model", &self.model)
             .field("provider", &self.provider)

@@ -56,7 +56,10 @@ pub(crate) struct HttpTransport {
 impl std::fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpTransport")
-            .field("endpoint", &self.endpoint.as_str())
+            .field(
+                "endpoint",
+                &crate::error::without_credentials(self.endpoint.as_str()),
+            )
             .field("api_key", &self.api_key)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()

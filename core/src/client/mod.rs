@@ -167,7 +167,10 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
         f.debug_struct("Client")
-            .field("base_url", &inner.base_url)
+            .field(
+                "base_url",
+                &crate::error::without_credentials(&inner.base_url),
+            )
             .field("provider", &inner.provider)
             .field("model", &inner.model)
             .field("transport", &inner.transport)

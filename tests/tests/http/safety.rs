@@ -201,3 +201,19 @@ async fn chunked_body_over_the_cap_is_cut_while_streaming() {
         "{error:?}"
     );
 }
+
+#[test]
+fn credentials_in_the_base_url_never_appear_in_debug_output() {
+    let builder = Client::builder()
+        .provider(Provider::LlamaCpp)
+        .base_url("http://ada:hunter2@127.0.0.1:1/v1")
+        .model("m");
+    let client = builder.clone().build().unwrap();
+    for text in [format!("{builder:?}"), format!("{client:?}")] {
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(
+            text.contains("127.0.0.1:1/v1"),
+            "the URL is still shown: {text}"
+        );
+    }
+}
