@@ -8,6 +8,8 @@
 //! FACTUM_LLAMA_URL=http://127.0.0.1:8089/v1 cargo bench -p factum-tests --bench peer
 //! ```
 //!
+//! `PEER_TRACE=1` prints every attempt's raw text and failure on stderr.
+//!
 //! Items run one at a time (`PEER_CONCURRENCY` changes it), as the Python side does, so
 //! the wall times compare. Without a server it says so and exits successfully: it is a
 //! benchmark, not a test.
@@ -31,11 +33,12 @@ const MAX_TOKENS: u32 = 256;
 
 #[derive(Deserialize)]
 struct Case {
+    id: String,
     text: String,
     expected: Expected,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Expected {
     name: String,
     age: u8,
@@ -85,6 +88,35 @@ impl Tally {
             },
             "wall_secs": wall.as_secs_f64(),
         })
+    }
+}
+
+/// With `PEER_TRACE` set, one case's every attempt on stderr: its raw text and why it
+/// failed, then the value beside the expected one.
+fn trace(case: &Case, result: &factum::Result<factum::Extracted<Person>>) {
+    if std::env::var_os("PEER_TRACE").is_none() {
+        return;
+    }
+    let attempts = match result {
+        Ok(out) => &out.attempts,
+        Err(e) => e.attempts(),
+    };
+    eprintln!("peer: factum: {}: {:?}", case.id, case.text);
+    for (n, attempt) in attempts.iter().enumerate() {
+        let failure = attempt
+            .failure
+            .as_ref()
+            .map_or_else(|| "ok".to_owned(), ToString::to_string);
+        eprintln!(
+            "  attempt {}: {} prompt tokens: {:?} -> {failure}",
+            n + 1,
+            attempt.usage.prompt_tokens,
+            attempt.raw
+        );
+    }
+    match result {
+        Ok(out) => eprintln!("  value {:?}\n  expected {:?}", out.value, case.expected),
+        Err(e) => eprintln!("  error {e}"),
     }
 }
 
@@ -144,10 +176,12 @@ async fn main() {
     let wall = start.elapsed();
     let mut tally = Tally::default();
     for (index, result) in &results {
+        let case = &cases[*index];
         if let Err(error) = result {
-            eprintln!("peer: factum: case {}: {error}", index + 1);
+            eprintln!("peer: factum: {}: {error}", case.id);
         }
-        tally.add(&cases[*index].expected, result);
+        trace(case, result);
+        tally.add(&case.expected, result);
     }
     println!("{}", tally.report(cases.len(), wall));
 }
