@@ -27,8 +27,10 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// `max_tokens` on both sides: a `Person` is a few dozen tokens, and a wandering reply
-/// from the tiny model should not run on for thousands.
+/// `max_tokens` on both sides (the first attempt's: factum doubles it after a reply cut
+/// while still going somewhere): a `Person` is a few dozen tokens, and a wandering reply
+/// from the tiny model should not run on for thousands. Both sides also sample at
+/// temperature 0 and re-ask at most twice.
 const MAX_TOKENS: u32 = 256;
 
 #[derive(Deserialize)]
@@ -161,6 +163,7 @@ async fn main() {
         .base_url(url)
         .timeout(Duration::from_secs(120))
         .max_tokens(MAX_TOKENS)
+        .temperature(0.0)
         .build()
         .expect("client");
     let cases = cases();
