@@ -19,10 +19,11 @@ if ! curl -fsS "${url%/v1}/health" >/dev/null; then
   echo "no llama-server answers at $url: run scripts/llama-server.sh start" >&2
   exit 1
 fi
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import instructor' 2>/dev/null; then
-  echo "installing instructor into $venv" >&2
+# email-validator gives the instructor Person the same email check as factum's.
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import instructor, email_validator' 2>/dev/null; then
+  echo "installing instructor and email-validator into $venv" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q instructor openai
+  "$venv/bin/pip" install -q instructor openai email-validator
 fi
 
 results=$(mktemp)

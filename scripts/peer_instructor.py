@@ -6,24 +6,37 @@ one JSON line: success rate, model calls per success, prompt tokens per call (as
 counts them, every call including re-asks), exact-match accuracy per field, wall time.
 
     python peer_instructor.py MODE BASE_URL DATA_FILE
+
+The Person is the same contract as factum's (tests/src/llama.rs): the same docs, a name
+that is not empty, an age from 0 to 150, and an optional email that must be an email
+address (pydantic's EmailStr, from the email-validator package). PEER_TRACE=1 prints every
+call's raw text and every validation error on stderr.
 """
 
 import json
+import os
 import sys
 import time
 from typing import Optional
 
 import instructor
 from openai import OpenAI
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field
+
+TRACE = bool(os.environ.get("PEER_TRACE"))
 
 
 class Person(BaseModel):
     """A person mentioned in the text."""
 
-    name: str = Field(description="Full name, as written.")
+    name: str = Field(min_length=1, description="Full name, as written.")
     age: int = Field(ge=0, le=150, description="Age in whole years.")
-    email: Optional[str] = Field(default=None, description="Email address, if the text gives one.")
+    email: Optional[EmailStr] = Field(default=None, description="Email address, if the text gives one.")
+
+
+def trace(line: str) -> None:
+    if TRACE:
+        print(line, file=sys.stderr)
 
 
 def main() -> None:
@@ -35,13 +48,21 @@ def main() -> None:
     def on_response(response) -> None:
         usage = getattr(response, "usage", None)
         calls.append(getattr(usage, "prompt_tokens", 0) or 0)
+        choices = getattr(response, "choices", None) or [None]
+        content = getattr(getattr(choices[0], "message", None), "content", None)
+        trace(f"  call {len(calls)}: {calls[-1]} prompt tokens: {content!r}")
+
+    def on_parse_error(error) -> None:
+        trace(f"  -> {' '.join(str(error).split())[:300]}")
 
     client = instructor.from_openai(OpenAI(base_url=base_url, api_key="none"), mode=mode)
     client.on("completion:response", on_response)
+    client.on("parse:error", on_parse_error)
     successes = 0
     right = {"name": 0, "age": 0, "email": 0}
     start = time.monotonic()
     for case in cases:
+        trace(f"peer: {mode_name}: {case['id']}: {case['text']!r}")
         try:
             person = client.chat.completions.create(
                 model="smollm2",
@@ -56,6 +77,7 @@ def main() -> None:
             continue
         successes += 1
         expected = case["expected"]
+        trace(f"  value {person.model_dump()}\n  expected {expected}")
         right["name"] += person.name == expected["name"]
         right["age"] += person.age == expected["age"]
         right["email"] += person.email == expected["email"]

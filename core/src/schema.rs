@@ -181,7 +181,7 @@ impl Schema {
     /// gives one violation at the root.
     pub fn validate(&self, value: &Value) -> Result<(), Vec<Violation>> {
         match self.validator() {
-            Ok(validator) => validate::collect(validator, value),
+            Ok(validator) => validate::collect(validator, &self.json, value),
             Err(e) => Err(vec![Violation::new("", e.to_string())]),
         }
     }

@@ -1,7 +1,7 @@
 //! [`Violation`]: one reason a value does not fit its type, at a JSON path; and the
 //! collection of a JSON Schema validator's errors into violations.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde_json::Value;
 
@@ -80,24 +80,126 @@ impl fmt::Display for Violation {
 /// Longest instance excerpt kept in a violation message: feedback must stay compact.
 const EXCERPT: usize = 80;
 
+/// Every error of `validator` (built from `schema`) on `value`, as violations.
 pub(crate) fn collect(
     validator: &jsonschema::Validator,
+    schema: &Value,
     value: &Value,
 ) -> Result<(), Vec<Violation>> {
     let violations: Vec<Violation> = validator
         .iter_errors(value)
-        .map(|error| {
-            let path = error.instance_path().to_string();
-            let mut message = error.to_string();
-            if message.len() > EXCERPT * 3 {
-                message = crate::json::excerpt(&message, EXCERPT * 3).into_owned();
-            }
-            Violation::new(path, message)
-        })
+        .map(|error| violation(&error, schema))
         .collect();
     if violations.is_empty() {
         Ok(())
     } else {
         Err(violations)
+    }
+}
+
+/// One validator error as a violation, worded for the re-ask.
+///
+/// A format error says what the value is not (`not a valid email`) without quoting the
+/// value: the echoed reply shows it, and a re-ask without the echo should not hand the
+/// model its rejected value again. When the failing schema admits `null` (an `Option`
+/// field), the message adds that `null` is the answer where the text gives none: what a
+/// small model that invents a value for an absent field needs to read.
+fn violation(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Violation {
+    let path = error.instance_path().to_string();
+    let format = match error.kind() {
+        jsonschema::error::ValidationErrorKind::Format { format } => Some(format.as_str()),
+        _ => None,
+    };
+    let mut message = match format {
+        Some(format) => format!("not a valid {format}"),
+        None => error.to_string(),
+    };
+    if message.len() > EXCERPT * 3 {
+        message = crate::json::excerpt(&message, EXCERPT * 3).into_owned();
+    }
+    if admits_null(schema, error.schema_path().as_str()) {
+        match format {
+            Some(format) => {
+                let _ = write!(message, "; if the text gives no {format}, use null");
+            }
+            None => message.push_str("; if the text gives none, use null"),
+        }
+    }
+    Violation::new(path, message)
+}
+
+/// Whether the schema holding the keyword at `keyword` (a JSON pointer into `schema`, such
+/// as `/properties/email/format`) lists `null` among its types.
+fn admits_null(schema: &Value, keyword: &str) -> bool {
+    keyword
+        .rsplit_once('/')
+        .and_then(|(holder, _)| schema.pointer(holder))
+        .is_some_and(|holder| crate::json::types_of(holder).contains(&"null"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn violations(schema: &Value, value: &Value) -> Vec<Violation> {
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(schema)
+            .unwrap();
+        collect(&validator, schema, value).unwrap_err()
+    }
+
+    #[test]
+    fn an_optional_formatted_field_is_told_to_use_null() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "email": {"type": ["string", "null"], "format": "email"},
+                "home": {"type": "string", "format": "email"},
+                "age": {"type": ["integer", "null"], "maximum": 150}
+            }
+        });
+        let found = violations(
+            &schema,
+            &json!({"email": "Peter Novak", "home": "nowhere", "age": 200}),
+        );
+        let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert!(
+            text.contains(
+                &"at /email: not a valid email; if the text gives no email, use null".into()
+            ),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(&"at /home: not a valid email".into()),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(&"at /age: 200 is greater than the maximum of 150; if the text gives none, use null".into()),
+            "{text:?}"
+        );
+        assert!(!text.iter().any(|t| t.contains("Peter Novak")), "{text:?}");
+    }
+
+    #[test]
+    fn a_nullable_definition_behind_a_reference_is_found() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"contact": {"$ref": "#/$defs/Contact"}},
+            "$defs": {"Contact": {
+                "type": "object",
+                "properties": {"email": {"type": ["string", "null"], "format": "email"}}
+            }}
+        });
+        let found = violations(&schema, &json!({"contact": {"email": "x"}}));
+        assert_eq!(
+            found,
+            vec![Violation::new(
+                "/contact/email",
+                "not a valid email; if the text gives no email, use null"
+            )]
+        );
     }
 }

@@ -8,6 +8,8 @@
 //! FACTUM_LLAMA_URL=http://127.0.0.1:8089/v1 cargo bench -p factum-tests --bench peer
 //! ```
 //!
+//! `PEER_TRACE=1` prints every attempt's raw text and failure on stderr.
+//!
 //! Items run one at a time (`PEER_CONCURRENCY` changes it), as the Python side does, so
 //! the wall times compare. Without a server it says so and exits successfully: it is a
 //! benchmark, not a test.
@@ -25,17 +27,20 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// `max_tokens` on both sides: a `Person` is a few dozen tokens, and a wandering reply
-/// from the tiny model should not run on for thousands.
+/// `max_tokens` on both sides (the first attempt's: factum doubles it after a reply cut
+/// while still going somewhere): a `Person` is a few dozen tokens, and a wandering reply
+/// from the tiny model should not run on for thousands. Both sides also sample at
+/// temperature 0 and re-ask at most twice.
 const MAX_TOKENS: u32 = 256;
 
 #[derive(Deserialize)]
 struct Case {
+    id: String,
     text: String,
     expected: Expected,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Expected {
     name: String,
     age: u8,
@@ -88,6 +93,35 @@ impl Tally {
     }
 }
 
+/// With `PEER_TRACE` set, one case's every attempt on stderr: its raw text and why it
+/// failed, then the value beside the expected one.
+fn trace(case: &Case, result: &factum::Result<factum::Extracted<Person>>) {
+    if std::env::var_os("PEER_TRACE").is_none() {
+        return;
+    }
+    let attempts = match result {
+        Ok(out) => &out.attempts,
+        Err(e) => e.attempts(),
+    };
+    eprintln!("peer: factum: {}: {:?}", case.id, case.text);
+    for (n, attempt) in attempts.iter().enumerate() {
+        let failure = attempt
+            .failure
+            .as_ref()
+            .map_or_else(|| "ok".to_owned(), ToString::to_string);
+        eprintln!(
+            "  attempt {}: {} prompt tokens: {:?} -> {failure}",
+            n + 1,
+            attempt.usage.prompt_tokens,
+            attempt.raw
+        );
+    }
+    match result {
+        Ok(out) => eprintln!("  value {:?}\n  expected {:?}", out.value, case.expected),
+        Err(e) => eprintln!("  error {e}"),
+    }
+}
+
 fn cases() -> Vec<Case> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/people.jsonl");
     std::fs::read_to_string(path)
@@ -129,6 +163,7 @@ async fn main() {
         .base_url(url)
         .timeout(Duration::from_secs(120))
         .max_tokens(MAX_TOKENS)
+        .temperature(0.0)
         .build()
         .expect("client");
     let cases = cases();
@@ -144,10 +179,12 @@ async fn main() {
     let wall = start.elapsed();
     let mut tally = Tally::default();
     for (index, result) in &results {
+        let case = &cases[*index];
         if let Err(error) = result {
-            eprintln!("peer: factum: case {}: {error}", index + 1);
+            eprintln!("peer: factum: {}: {error}", case.id);
         }
-        tally.add(&cases[*index].expected, result);
+        trace(case, result);
+        tally.add(&case.expected, result);
     }
     println!("{}", tally.report(cases.len(), wall));
 }

@@ -3,6 +3,7 @@
 //! compact, path-level feedback.
 
 use std::fmt::Write as _;
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 
 use crate::AttemptFailure;
 use crate::wire::Message;
@@ -13,6 +14,12 @@ const MAX_ECHO: usize = 8 * 1024;
 const MAX_VIOLATIONS: usize = 20;
 /// Largest `max_tokens` a truncated reply is retried with.
 pub(crate) const MAX_TOKENS_CEILING: u32 = 16_384;
+/// Longest unit a cut reply's tail is checked for repeating, in bytes.
+const MAX_LOOP_UNIT: usize = 128;
+/// Least number of bytes a repeating tail covers before the reply counts as a loop.
+const MIN_LOOP_BYTES: usize = 256;
+/// Least number of times the unit repeats before the reply counts as a loop.
+const MIN_LOOP_REPEATS: usize = 8;
 
 /// What the attempt after a failure is sent with.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +30,8 @@ pub(crate) struct Reask {
     pub(crate) turns: Vec<Message>,
     /// The next attempt's `max_tokens`.
     pub(crate) max_tokens: u32,
+    /// A hash of the last failed reply, to tell when the model wrote the same reply again.
+    last_raw: Option<u64>,
 }
 
 impl Reask {
@@ -31,30 +40,48 @@ impl Reask {
         Reask {
             turns: Vec::new(),
             max_tokens,
+            last_raw: None,
         }
     }
 
     /// The policy. After attempt number `attempt` failed with `failure` and wrote `raw`:
     ///
-    /// - truncated: the same conversation with twice the room (up to
+    /// - truncated while repeating one unit of text: the errors without the echo and with
+    ///   the same budget, since at a fixed seed more room only makes the loop longer;
+    /// - truncated otherwise: the same conversation with twice the room (up to
     ///   [`MAX_TOKENS_CEILING`]), since the cut reply was going somewhere;
     /// - empty: a reminder to answer, with nothing to echo;
+    /// - the same reply as the attempt before: the errors without the echo, since showing
+    ///   the model its reply again already led it to copy that reply;
     /// - anything else: the failed output echoed as the assistant's turn, then the errors.
     ///
     /// Every re-ask changes the prompt or the budget: Dria samples with a fixed seed, so an
     /// identical request would repeat the same output. A refusal is never re-asked; the
     /// pipeline ends on it before asking here.
     pub(crate) fn after(&mut self, failure: &AttemptFailure, raw: &str, attempt: usize) {
+        let digest = digest(raw);
+        let repeated = self.last_raw == Some(digest);
+        self.last_raw = Some(digest);
         match failure {
-            AttemptFailure::Truncated => {
-                self.max_tokens = self
-                    .max_tokens
-                    .saturating_mul(2)
-                    .min(MAX_TOKENS_CEILING)
-                    .max(self.max_tokens);
-            }
+            AttemptFailure::Truncated => match looping(raw) {
+                Some(unit) => self.turns = vec![Message::user(looped(unit, attempt))],
+                None => {
+                    self.max_tokens = self
+                        .max_tokens
+                        .saturating_mul(2)
+                        .min(MAX_TOKENS_CEILING)
+                        .max(self.max_tokens);
+                }
+            },
             AttemptFailure::Empty => {
                 self.turns = vec![Message::user(feedback(failure, attempt))];
+            }
+            _ if repeated => {
+                let opening = format!(
+                    "Attempt {attempt} was rejected: it repeated attempt {} word for word. ",
+                    attempt.saturating_sub(1)
+                );
+                self.turns = vec![Message::user(feedback_after(opening, failure))];
             }
             _ => {
                 self.turns = vec![
@@ -66,6 +93,42 @@ impl Reask {
     }
 }
 
+/// A hash of a reply, to compare it with the next one without keeping it.
+fn digest(raw: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    raw.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The unit of text a cut reply ends by repeating (`johan_` in `"johan_johan_johan_jo`),
+/// taken where its run starts; `None` when the tail does not repeat one unit of at most
+/// [`MAX_LOOP_UNIT`] bytes at least [`MIN_LOOP_REPEATS`] times over [`MIN_LOOP_BYTES`].
+fn looping(raw: &str) -> Option<&str> {
+    let bytes = raw.as_bytes();
+    (1..=MAX_LOOP_UNIT).find_map(|period| {
+        let run = (period * MIN_LOOP_REPEATS).max(MIN_LOOP_BYTES);
+        let tail = bytes.len().checked_sub(run)?;
+        if (tail..bytes.len() - period).any(|i| bytes[i] != bytes[i + period]) {
+            return None;
+        }
+        let mut start = tail;
+        while start > 0 && bytes[start - 1] == bytes[start - 1 + period] {
+            start -= 1;
+        }
+        raw.get(start..start + period)
+    })
+}
+
+/// The user message after a reply cut off while looping on `unit`.
+fn looped(unit: &str, attempt: usize) -> String {
+    let shown = crate::json::compact(&serde_json::Value::String(unit.to_owned()));
+    format!(
+        "Attempt {attempt} was rejected. Your reply was cut off: it kept repeating {shown}. \
+         Reply again with the JSON value only; use null for optional fields the text does \
+         not give."
+    )
+}
+
 /// The assistant text echoed back in a re-ask: the failed output, cut if very long.
 pub(crate) fn echo(raw: &str) -> String {
     crate::json::excerpt(raw, MAX_ECHO).into_owned()
@@ -74,7 +137,11 @@ pub(crate) fn echo(raw: &str) -> String {
 /// The user message of a re-ask: compact, path-level errors, then what to do. It never
 /// repeats the input and never asks for more than the text supports.
 pub(crate) fn feedback(failure: &AttemptFailure, attempt: usize) -> String {
-    let mut out = format!("Attempt {attempt} was rejected. ");
+    feedback_after(format!("Attempt {attempt} was rejected. "), failure)
+}
+
+/// [`feedback`] after its first sentence, `opening`.
+fn feedback_after(mut out: String, failure: &AttemptFailure) -> String {
     match failure {
         AttemptFailure::Violations(violations) => {
             out.push_str("Your reply does not match the type:\n");
@@ -136,6 +203,78 @@ mod tests {
         let mut big = Reask::first(MAX_TOKENS_CEILING - 1);
         big.after(&AttemptFailure::Truncated, "", 1);
         assert_eq!(big.max_tokens, MAX_TOKENS_CEILING);
+    }
+
+    #[test]
+    fn a_repeated_reply_is_not_echoed_again() {
+        let failure = AttemptFailure::Violations(vec![Violation::new(
+            "/email",
+            "not a valid email; if the text gives no email, use null",
+        )]);
+        let raw = r#"{"name": "Lucy Gray", "email": "Lucy Gray@example.com"}"#;
+        let mut reask = Reask::first(256);
+        reask.after(&failure, raw, 1);
+        assert_eq!(reask.turns[0], Message::assistant(raw));
+        reask.after(&failure, raw, 2);
+        assert_eq!(reask.turns.len(), 1, "{:?}", reask.turns);
+        let crate::wire::Content::Text(text) = &reask.turns[0].content else {
+            panic!("a text message");
+        };
+        assert!(text.starts_with("Attempt 2 was rejected: it repeated attempt 1 word for word. "));
+        assert!(
+            text.contains("- at /email: not a valid email; if the text gives no email, use null")
+        );
+        assert!(!text.contains("Lucy Gray@"), "{text}");
+        // A different reply is echoed again.
+        reask.after(&failure, r#"{"name": "Lucy Gray", "email": "lucy"}"#, 3);
+        assert_eq!(reask.turns.len(), 2);
+        assert_eq!(reask.max_tokens, 256);
+    }
+
+    #[test]
+    fn a_looping_cut_reply_gets_feedback_not_room() {
+        let raw = format!(
+            r#"{{"name": "Yuki Tanaka", "email": "{}jo"#,
+            "johan_".repeat(200)
+        );
+        let mut reask = Reask::first(256);
+        reask.after(&AttemptFailure::Truncated, &raw, 1);
+        assert_eq!(reask.max_tokens, 256);
+        assert_eq!(
+            reask.turns,
+            vec![Message::user(
+                "Attempt 1 was rejected. Your reply was cut off: it kept repeating \"johan_\". \
+                 Reply again with the JSON value only; use null for optional fields the text \
+                 does not give."
+            )]
+        );
+        // A reply cut while still going somewhere gets the room instead.
+        let mut going = Reask::first(256);
+        let items: Vec<String> = (0..200).map(|i| format!("{{\"n\": {i}}}")).collect();
+        going.after(
+            &AttemptFailure::Truncated,
+            &format!("[{}", items.join(", ")),
+            1,
+        );
+        assert_eq!((going.max_tokens, going.turns.len()), (512, 0));
+    }
+
+    #[test]
+    fn loops_are_found_by_their_unit() {
+        assert_eq!(looping(&format!("x: {}ab", "abc".repeat(100))), Some("abc"));
+        assert_eq!(looping(&"\n".repeat(300)), Some("\n"));
+        assert_eq!(
+            looping(&format!("{{\"a\": \"{}", "é-".repeat(100))),
+            Some("é-")
+        );
+        // Too short a run, a unit longer than the limit, and no repetition at all.
+        assert_eq!(looping(&"ab".repeat(20)), None);
+        let long: String = (0..200u8)
+            .map(|b| char::from(b'a' + b % 26))
+            .chain(['!'])
+            .collect();
+        assert_eq!(looping(&long.repeat(10)), None);
+        assert_eq!(looping("{\"name\": \"Ada\"}"), None);
     }
 
     #[test]

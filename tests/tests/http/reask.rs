@@ -2,7 +2,8 @@
 
 use factum::{AttemptFailure, ErrorKind, Extract, Provider, Usage};
 use factum_tests::http::{
-    JOHN_JSON, Person, bodies, chat, client, john, message_texts, respond, respond_in_order,
+    JOHN_JSON, Person, bodies, chat, chat_finish, client, john, message_texts, respond,
+    respond_in_order,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -92,6 +93,69 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
             .all(|a| matches!(a.failure, Some(AttemptFailure::Violations(_))))
     );
     assert_prompts_change_and_history_is_bounded(&bodies(&server).await, wrong_type);
+}
+
+#[tokio::test]
+async fn a_reply_repeated_word_for_word_is_reasked_without_its_echo() {
+    let server = MockServer::start().await;
+    let replies = [
+        chat(TOO_OLD, 10, 10),
+        chat(TOO_OLD, 10, 10),
+        chat(JOHN_JSON, 10, 10),
+    ];
+    respond_in_order(&server, replies).await;
+    let out = client(&server, Provider::Dria)
+        .extraction::<Person>(INPUT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((out.value, out.attempts.len()), (john(), 3));
+    let sent = bodies(&server).await;
+    let second = message_texts(&sent[1]);
+    assert_eq!(second[2], ("assistant".to_owned(), TOO_OLD.to_owned()));
+    // The echo led the model to copy its reply: the third request leaves it out.
+    let third = message_texts(&sent[2]);
+    let roles: Vec<&str> = third.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(roles, ["system", "user", "user"]);
+    let feedback = &third[2].1;
+    assert!(
+        feedback.starts_with("Attempt 2 was rejected: it repeated attempt 1 word for word."),
+        "{feedback}"
+    );
+    assert!(feedback.contains("at /age: 200 is greater than the maximum of 150"));
+}
+
+#[tokio::test]
+async fn a_reply_cut_while_looping_is_reasked_with_the_same_room() {
+    let server = MockServer::start().await;
+    let looping = format!(
+        r#"{{"name":"John Doe","age":30,"email":"{}"#,
+        "john_".repeat(100)
+    );
+    let replies = [chat_finish(&looping, "length", 64), chat(JOHN_JSON, 10, 10)];
+    respond_in_order(&server, replies).await;
+    let out = client(&server, Provider::Dria)
+        .extraction::<Person>(INPUT)
+        .max_tokens(64)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.attempts[0].failure, Some(AttemptFailure::Truncated));
+    let sent = bodies(&server).await;
+    assert_eq!(
+        (
+            sent[0]["max_tokens"].as_u64(),
+            sent[1]["max_tokens"].as_u64()
+        ),
+        (Some(64), Some(64))
+    );
+    let second = message_texts(&sent[1]);
+    assert_eq!(second.len(), 3, "no echo of the loop: {second:?}");
+    assert!(
+        second[2].1.contains(r#"it kept repeating "john_""#),
+        "{:?}",
+        second[2]
+    );
 }
 
 /// The three requests of an extraction whose second reply was `wrong_type`: no prompt
