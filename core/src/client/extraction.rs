@@ -113,6 +113,17 @@ impl<T: Extract> Extraction<T> {
         }
     }
 
+    /// Why this extraction cannot stream: a chunked or multi-pass one is merged only once
+    /// every chunk is done, so it runs with `send()`; streaming the whole text instead
+    /// would quietly drop the chunking.
+    pub(super) fn unstreamable(&self) -> Option<crate::Error> {
+        self.runner.is_some().then(|| {
+            crate::Error::config(
+                "a chunked or multi-pass extraction (`chunked`, `passes`, `partial_ok`) runs with `send()`: its lists are merged once every chunk is done",
+            )
+        })
+    }
+
     /// The same extraction of another text: every option but the chunk plan.
     pub(super) fn fork(&self, text: String) -> Extraction<T> {
         Extraction {
@@ -304,7 +315,8 @@ impl<I: Extract + Send> Extraction<Vec<I>> {
     ///
     /// Usage and attempts are summed over every chunk and pass. A chunk that fails fails
     /// the extraction with every attempt kept, unless [`partial_ok`](Extraction::partial_ok)
-    /// is set. Chunking applies to [`send`](Extraction::send).
+    /// is set. Chunking applies to [`send`](Extraction::send); `stream()` and
+    /// `stream_items()` of a chunked extraction yield one `Config` error.
     ///
     /// # Examples
     ///

@@ -141,6 +141,11 @@ impl<T: Extract + Send> Extraction<T> {
     ///
     /// Dropping the stream closes the connection at once; nothing keeps running.
     pub fn stream(self) -> ExtractionStream<T> {
+        if let Some(error) = self.unstreamable() {
+            return ExtractionStream {
+                events: stream::once(async { Err(error) }).boxed(),
+            };
+        }
         let events = Driver::new(self, NoItems)
             .events()
             .filter_map(|event| async move {
@@ -183,6 +188,11 @@ impl<T: Extract + Send> Extraction<Vec<T>> {
     /// # Ok(()) }
     /// ```
     pub fn stream_items(self) -> ItemStream<T> {
+        if let Some(error) = self.unstreamable() {
+            return ItemStream {
+                items: stream::once(async { Err(error) }).boxed(),
+            };
+        }
         let items = Driver::new(self, ListItems { shown: 0 })
             .events()
             .flat_map(|event| {

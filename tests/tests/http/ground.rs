@@ -321,3 +321,23 @@ async fn passes_are_merged_for_recall_without_repeating_items() {
     assert_eq!(out.value.len(), ROSTER.len());
     assert_eq!(out.usage.completion_tokens, 15);
 }
+
+#[tokio::test]
+async fn a_chunked_extraction_refuses_to_stream_instead_of_dropping_the_chunks() {
+    use futures_util::StreamExt as _;
+    let server = roster_server(None).await;
+    let client = client(&server, Provider::LlamaCpp);
+    let chunked = || {
+        client
+            .extraction::<Vec<Member>>(roster())
+            .chunked(factum::Chunking::chars(80))
+    };
+    let events: Vec<_> = chunked().stream().collect().await;
+    assert_eq!(events.len(), 1);
+    let error = events.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config);
+    assert!(error.to_string().contains("send()"), "{error}");
+    let items: Vec<_> = chunked().stream_items().collect().await;
+    assert!(matches!(&items[..], [Err(e)] if e.kind() == ErrorKind::Config));
+    assert!(bodies(&server).await.is_empty(), "nothing was sent");
+}
