@@ -70,6 +70,7 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(5);
+    small(runs);
     for (noisy, people) in [(false, Some(1000)), (false, None), (true, None)] {
         let label = match (noisy, people) {
             (_, Some(n)) => format!("the first {n} people only, exact and normalized"),
@@ -122,4 +123,30 @@ fn measure(bytes: usize, noisy: bool, people: Option<usize>, runs: usize) -> (Du
         count(|q| *q == Match::NotFound),
     );
     (grounding, baseline)
+}
+
+/// One extraction's worth: a person from a one-line text, as every call grounds it, per
+/// call against one `serde_json` parse of the same reply.
+fn small(runs: usize) {
+    let text = "John Doe, john@example.com, 30 (#17)";
+    let reply = r#"{"name":"John Doe","age":30,"email":"john@example.com"}"#;
+    let value: Value = serde_json::from_str(reply).unwrap_or_default();
+    let calls = 20_000;
+    let grounding = best_of(runs, || {
+        for _ in 0..calls {
+            black_box(ground::spans(black_box(text), black_box(&value)));
+        }
+    });
+    let parse = best_of(runs, || {
+        for _ in 0..calls {
+            black_box(serde_json::from_str::<Value>(black_box(reply)).ok());
+        }
+    });
+    println!(
+        "one person, {} bytes of text: grounding {:.2} us a call, serde_json parse of the reply {:.2} us, ratio {:.1}x",
+        text.len(),
+        grounding.as_secs_f64() * 1e6 / f64::from(calls),
+        parse.as_secs_f64() * 1e6 / f64::from(calls),
+        grounding.as_secs_f64() / parse.as_secs_f64()
+    );
 }

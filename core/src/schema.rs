@@ -30,6 +30,9 @@ pub struct Schema {
     enveloped_json: OnceLock<Value>,
     dialects: [OnceLock<Result<Value, SchemaError>>; 2],
     validator: OnceLock<Result<jsonschema::Validator, SchemaError>>,
+    /// Whether any field is `#[extract(grounded)]`: most schemas have none, and then no
+    /// reply's value is walked for them.
+    grounded: bool,
 }
 
 impl fmt::Debug for Schema {
@@ -97,6 +100,7 @@ impl Schema {
         let name = name.into();
         let prompt = prompt::render(&name, &json, instructions);
         let envelope = (!json::is_object_schema(&json)).then(|| envelope_key_for(&name));
+        let grounded = crate::ground::mentions(&json);
         Schema {
             name,
             json,
@@ -106,7 +110,14 @@ impl Schema {
             enveloped_json: OnceLock::new(),
             dialects: [OnceLock::new(), OnceLock::new()],
             validator: OnceLock::new(),
+            grounded,
         }
+    }
+
+    /// Whether any field of the schema must be quoted from the text
+    /// (`#[extract(grounded)]`).
+    pub(crate) fn has_grounded(&self) -> bool {
+        self.grounded
     }
 
     /// The schema's name, as sent in `response_format.json_schema.name`.

@@ -120,7 +120,7 @@ fn message(span: &Span, fix: Fix, text: &str) -> String {
 }
 
 /// Whether the schema marks anything grounded at all (most schemas do not: no walk).
-fn mentions(schema: &Value) -> bool {
+pub(crate) fn mentions(schema: &Value) -> bool {
     match schema {
         Value::Object(map) => map.contains_key(GROUNDED) || map.values().any(mentions),
         Value::Array(items) => items.iter().any(mentions),

@@ -60,7 +60,7 @@ mod text;
 use aho_corasick::AhoCorasick;
 use serde_json::Value;
 
-pub(crate) use grounded::{GROUNDED, GROUNDED_NOTE, violations};
+pub(crate) use grounded::{GROUNDED, GROUNDED_NOTE, mentions, violations};
 pub(crate) use items::{drop_items, per_item, place};
 use text::Folded;
 
@@ -267,6 +267,17 @@ fn patterns<'a>(
     let of = leaves
         .map(|text| {
             let text = text.filter(|t| !t.is_empty())?;
+            // A few values are deduplicated by a scan, many through a map.
+            if distinct.len() < 32 {
+                if let Some(at) = distinct.iter().position(|d| *d == text) {
+                    return Some(at);
+                }
+                distinct.push(text);
+                if distinct.len() == 32 {
+                    index.extend(distinct.iter().enumerate().map(|(i, d)| (*d, i)));
+                }
+                return Some(distinct.len() - 1);
+            }
             Some(*index.entry(text).or_insert_with(|| {
                 distinct.push(text);
                 distinct.len() - 1
@@ -305,17 +316,24 @@ fn numbers(text: &str, leaves: &[Leaf], found: &mut Found) {
         return;
     }
     let written = text::numbers(text);
-    let mut by_value: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
-    for (i, w) in written.iter().enumerate() {
-        for value in w.values.iter().flatten() {
-            by_value.entry(number_key(*value)).or_default().push(i);
+    let numbers = leaves.iter().filter(|l| l.number.is_some()).count();
+    // A few numbers in a short text are compared directly; many are indexed by value.
+    let index = (written.len() * numbers > 1024).then(|| {
+        let mut by_value: std::collections::HashMap<u64, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, w) in written.iter().enumerate() {
+            for value in w.values.iter().flatten() {
+                by_value.entry(number_key(*value)).or_default().push(i);
+            }
         }
-    }
+        by_value
+    });
     for (i, leaf) in leaves.iter().enumerate() {
         let Some(number) = leaf.number else { continue };
-        let Some(matching) = by_value.get(&number_key(number)) else {
+        let matching = written_as(&written, index.as_ref(), number_key(number));
+        if matching.is_empty() {
             continue;
-        };
+        }
         let ranges = |exact: bool| -> Vec<Range<usize>> {
             matching
                 .iter()
@@ -332,11 +350,31 @@ fn numbers(text: &str, leaves: &[Leaf], found: &mut Found) {
     }
 }
 
-/// A number as a hash key: its value rounded to nine significant digits, so that `0.1`
-/// read from `0,1` and the JSON `0.1` meet, and `-0` is `0`.
+/// The numbers written in the text (indices into `written`) whose reading has `key`.
+fn written_as(
+    written: &[text::Written],
+    index: Option<&std::collections::HashMap<u64, Vec<usize>>>,
+    key: u64,
+) -> Vec<usize> {
+    if let Some(by_value) = index {
+        return by_value.get(&key).cloned().unwrap_or_default();
+    }
+    (0..written.len())
+        .filter(|&w| {
+            written[w]
+                .values
+                .iter()
+                .flatten()
+                .any(|v| number_key(*v) == key)
+        })
+        .collect()
+}
+
+/// A number as a key. A decimal written in the text and the same decimal in JSON parse
+/// to the same nearest double (`0,1` is read as `0.1`), so the bits are the value; `-0`
+/// is `0`.
 fn number_key(value: f64) -> u64 {
-    let rounded: f64 = format!("{value:.9e}").parse().unwrap_or(value);
-    (rounded + 0.0).to_bits()
+    (value + 0.0).to_bits()
 }
 
 /// Strings and bools not found as written, in the folded text, as whole words.

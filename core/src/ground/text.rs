@@ -177,7 +177,7 @@ fn readings(written: &str) -> [Option<f64>; 2] {
     };
     let parse = |s: String| s.parse::<f64>().ok();
     let Some(&(last_at, last)) = separators.last() else {
-        return [parse(written.to_owned()), None];
+        return [written.parse().ok(), None];
     };
     let decimal_at = |at: usize, c: char| {
         let (whole, fraction) = (&written[..at], &written[at + c.len_utf8()..]);
