@@ -9,12 +9,16 @@
 //! char into a new string: one linear pass), their ratio, and the ratio of the 1 MB time
 //! to the 256 KB time (4 for cost linear in the text; the values grow with it too).
 
+mod common;
+
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use factum::{Match, ground};
 use serde_json::{Value, json};
+
+use common::best_of;
 
 const FIRST: [&str; 8] = ["Ada", "Bob", "Cy", "Dana", "Emil", "Flo", "Gus", "Hanna"];
 const LAST: [&str; 8] = [
@@ -52,17 +56,6 @@ fn document(bytes: usize, noisy: bool) -> (String, Value) {
         i += 1;
     }
     (text, Value::Array(people))
-}
-
-fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
 }
 
 fn main() {

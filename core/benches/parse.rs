@@ -5,11 +5,15 @@
 //! Targets: `parse_json` on clean input within 1.2× `serde_json` (the exact
 //! fast path); the other rows show what repairs and coercion cost.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use factum::parse::{Leniency, parse, parse_json};
 use serde_json::{Value, json};
+
+use common::best_of;
 
 /// About 1 MB of realistic extraction output: an array of records.
 fn clean_input() -> String {
@@ -59,20 +63,6 @@ fn schema() -> Value {
             }
         }
     })
-}
-
-/// Fastest of `rounds` runs of `f`; the minimum is the least noisy estimate
-/// on a shared machine.
-fn time(rounds: u32, mut f: impl FnMut()) -> Duration {
-    f();
-    (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
 }
 
 fn report(name: &str, bytes: usize, took: Duration, baseline: Duration) {
@@ -126,7 +116,7 @@ impl Inputs {
 
 /// The clean-input rows; returns the `serde_json` baseline.
 fn bench_clean(rounds: u32, clean: &str, schema: &Value) -> Duration {
-    let baseline = time(rounds, || {
+    let baseline = best_of(rounds as usize + 1, || {
         black_box(serde_json::from_str::<Value>(black_box(clean)).ok());
     });
     report(
@@ -135,15 +125,15 @@ fn bench_clean(rounds: u32, clean: &str, schema: &Value) -> Duration {
         baseline,
         baseline,
     );
-    let t = time(rounds, || {
+    let t = best_of(rounds as usize + 1, || {
         black_box(parse_json(black_box(clean)).ok());
     });
     report("parse_json (clean)", clean.len(), t, baseline);
-    let t = time(rounds, || {
+    let t = best_of(rounds as usize + 1, || {
         black_box(parse(black_box(clean), schema, Leniency::Standard).ok());
     });
     report("parse (clean, schema, Standard)", clean.len(), t, baseline);
-    let t = time(rounds, || {
+    let t = best_of(rounds as usize + 1, || {
         let value: Value = serde_json::from_str(black_box(clean)).unwrap_or_default();
         black_box(factum::parse::coerce(value, schema, Leniency::Standard).ok());
     });
@@ -165,13 +155,13 @@ fn bench_repairs(rounds: u32, inputs: &Inputs, schema: &Value, baseline: Duratio
         ("parse_json (single quotes)", &inputs.single_quotes),
         ("parse_json (trailing commas)", &inputs.trailing_commas),
     ] {
-        let t = time(rounds, || {
+        let t = best_of(rounds as usize + 1, || {
             black_box(parse_json(black_box(text)).ok());
         });
         report(name, text.len(), t, baseline);
     }
     let single_quotes = &inputs.single_quotes;
-    let t = time(rounds, || {
+    let t = best_of(rounds as usize + 1, || {
         black_box(parse(black_box(single_quotes), schema, Leniency::Standard).ok());
     });
     report(

@@ -9,13 +9,17 @@
 //! 3. For contrast, what the peers do: re-parse the whole buffer (leniently, closing what is
 //!    open) after every chunk.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use factum::Extract;
 use factum::stream::StreamParser;
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+use common::best_of;
 
 /// One product of a catalog, as a model writes it.
 #[derive(Debug, Deserialize, Extract)]
@@ -76,18 +80,6 @@ fn pieces(text: &str) -> Vec<&str> {
     out
 }
 
-/// The best of `runs` timings of `f`.
-fn best(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
 fn serde_once(text: &str) {
     black_box(serde_json::from_slice::<Value>(text.as_bytes()).ok());
 }
@@ -127,8 +119,8 @@ fn parser_alone(runs: usize) {
         let text = catalog(size);
         let chunks = pieces(&text);
         let runs = if size > (1 << 20) { runs.min(5) } else { runs };
-        let baseline = best(runs, || serde_once(&text));
-        let streamed = best(runs, || stream_once(&chunks));
+        let baseline = best_of(runs, || serde_once(&text));
+        let streamed = best_of(runs, || stream_once(&chunks));
         let ns = streamed.as_secs_f64() * 1e9 / text.len() as f64;
         per_byte.push(ns);
         println!(
@@ -148,10 +140,10 @@ fn parser_alone(runs: usize) {
 fn snapshots_and_peers(runs: usize) {
     let text = catalog(64 << 10);
     let chunks = pieces(&text);
-    let baseline = best(runs, || serde_once(&text));
-    let streamed = best(runs, || stream_once(&chunks));
-    let snapshots = best(runs.min(5), || snapshots_once(&chunks));
-    let reparse = best(1, || reparse_once(&text, &chunks));
+    let baseline = best_of(runs, || serde_once(&text));
+    let streamed = best_of(runs, || stream_once(&chunks));
+    let snapshots = best_of(runs.min(5), || snapshots_once(&chunks));
+    let reparse = best_of(1, || reparse_once(&text, &chunks));
     let ratio = |d: Duration| d.as_secs_f64() / baseline.as_secs_f64();
     println!(
         "2. a {} KiB reply, a poll after every one of its {} chunks",

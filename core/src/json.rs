@@ -51,6 +51,16 @@ pub(crate) fn def_name(reference: &str) -> Option<Cow<'_, str>> {
 }
 
 /// Whether a schema's root is a plain object (no union at the top).
+/// The schema a local `$ref` (`#/$defs/Name`, `#/properties/a`) points at in `root`,
+/// without the allocations `Value::pointer` makes for the common `#/$defs/Name` form.
+pub(crate) fn local_ref<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
+    let pointer = reference.strip_prefix('#')?;
+    match pointer.strip_prefix("/$defs/") {
+        Some(name) if !name.contains(['/', '~']) => root.get("$defs")?.get(name),
+        _ => root.pointer(pointer),
+    }
+}
+
 pub(crate) fn is_object_schema(schema: &Value) -> bool {
     schema.get("type").and_then(Value::as_str) == Some("object")
         && schema.get("anyOf").is_none()

@@ -285,7 +285,7 @@ impl<I> Merge<I> {
                 let count = out.value.len();
                 let per_item = ground::per_item(out.spans, count);
                 for (value, spans) in out.value.into_iter().zip(per_item) {
-                    self.item(value, shift(spans, range.start), range.start);
+                    self.item(value, ground::shift(spans, range.start), range.start);
                 }
             }
             Err(error) => {
@@ -346,17 +346,6 @@ impl<I> Merge<I> {
             failed_chunks: self.failures,
         })
     }
-}
-
-/// Spans moved from a chunk into the whole document.
-fn shift(spans: Vec<Span>, offset: usize) -> Vec<Span> {
-    spans
-        .into_iter()
-        .map(|mut span| {
-            span.range = span.range.map(|r| r.start + offset..r.end + offset);
-            span
-        })
-        .collect()
 }
 
 fn located(spans: &[Span]) -> usize {

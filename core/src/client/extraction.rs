@@ -70,6 +70,17 @@ pub(super) struct Plan {
     pub(super) partial_ok: bool,
 }
 
+impl Default for Plan {
+    /// The whole text, once.
+    fn default() -> Plan {
+        Plan {
+            chunking: None,
+            passes: 1,
+            partial_ok: false,
+        }
+    }
+}
+
 type Runner<T> = fn(Extraction<T>) -> BoxFuture<'static, Result<Extracted<T>>>;
 
 impl<T> fmt::Debug for Extraction<T> {
@@ -103,11 +114,7 @@ impl<T: Extract> Extraction<T> {
             mode: None,
             runaway: None,
             limits: None,
-            plan: Plan {
-                chunking: None,
-                passes: 1,
-                partial_ok: false,
-            },
+            plan: Plan::default(),
             runner: None,
             _type: PhantomData,
         }
@@ -141,7 +148,9 @@ impl<T: Extract> Extraction<T> {
             mode: self.mode,
             runaway: self.runaway,
             limits: self.limits.clone(),
-            ..Extraction::new(self.client.clone(), String::new())
+            plan: Plan::default(),
+            runner: None,
+            _type: PhantomData,
         }
     }
 
@@ -250,7 +259,7 @@ impl<T: Extract> Extraction<T> {
     }
 
     /// The run of this extraction and its `factum.extract` span, with the model resolved.
-    pub(crate) async fn into_run(self) -> Result<(Run<T>, tracing::Span)> {
+    pub(crate) async fn into_run(mut self) -> Result<(Run<T>, tracing::Span)> {
         let schema = T::schema();
         let model = match &self.model {
             Some(model) => model.clone(),
@@ -264,7 +273,8 @@ impl<T: Extract> Extraction<T> {
             attempts = tracing::field::Empty,
             total_tokens = tracing::field::Empty,
         );
-        let call = self.call(schema, model);
+        let text = std::mem::take(&mut self.text);
+        let call = self.call(schema, model, text);
         Ok((Run::new(call), span))
     }
 
@@ -274,15 +284,15 @@ impl<T: Extract> Extraction<T> {
     }
 
     /// Resolves the options against the client's defaults, once for every attempt.
-    fn call(&self, schema: &'static Schema, model: String) -> Call {
+    fn call(&self, schema: &'static Schema, model: String, text: String) -> Call {
         let inner = &*self.client.inner;
-        let tag = request::delimiter(&self.text);
+        let tag = request::delimiter(&text);
         let system = request::system_prompt(schema, self.instructions.as_deref(), &tag);
         let mut prefix = Vec::with_capacity(self.messages.len() + 2);
         prefix.push(Message::system(system));
         prefix.extend(self.messages.iter().cloned());
         prefix.push(request::user_message(
-            &self.text,
+            &text,
             &tag,
             schema.name(),
             &self.images,
@@ -298,7 +308,7 @@ impl<T: Extract> Extraction<T> {
             temperature: self.temperature.unwrap_or(inner.temperature),
             deadline: inner.deadline.map(|d| Instant::now() + d),
             prefix,
-            text: self.text.clone(),
+            text,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
             limits: self.limits.clone(),
         }

@@ -21,16 +21,14 @@ pub(crate) const GROUNDED_NOTE: &str = "copied exactly as written in the text";
 const MAX_DEPTH: usize = 64;
 
 /// The violations of the grounded fields of `value` (checked against `schema`, the source
-/// schema), given its spans in `text`.
+/// schema), given its spans in `text`. Callers skip it for a schema without grounded fields
+/// ([`Schema::has_grounded`](crate::Schema::has_grounded), read once from [`mentions`]).
 pub(crate) fn violations(
     schema: &Value,
     value: &Value,
     spans: &[Span],
     text: &str,
 ) -> Vec<Violation> {
-    if !mentions(schema) {
-        return Vec::new();
-    }
     let mut paths = BTreeMap::new();
     let mut walk = Walk {
         root: schema,
@@ -158,7 +156,7 @@ impl Walk<'_> {
         if let Some(target) = object
             .get("$ref")
             .and_then(Value::as_str)
-            .and_then(|r| target(root, r))
+            .and_then(|r| json::local_ref(root, r))
         {
             self.visit(target, value, path, grounded, depth + 1);
         }
@@ -221,10 +219,4 @@ impl Walk<'_> {
             path.truncate(len);
         }
     }
-}
-
-/// The definition a local `$ref` names.
-fn target<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
-    let name = json::def_name(reference)?;
-    root.get("$defs")?.get(name.as_ref())
 }

@@ -31,14 +31,21 @@ pub(crate) fn per_item(spans: Vec<Span>, items: usize) -> Vec<Vec<Span>> {
 /// An item's spans (paths relative to the item) as item `index` of a list in a text where
 /// the item's text starts at byte `offset`.
 pub(crate) fn place(spans: Vec<Span>, index: usize, offset: usize) -> impl Iterator<Item = Span> {
-    spans.into_iter().map(move |mut span| {
+    shift(spans, offset).into_iter().map(move |mut span| {
         let mut path = String::new();
         crate::json::push_index(&mut path, index);
         path.push_str(&span.path);
         span.path = path;
-        span.range = span.range.map(|r| r.start + offset..r.end + offset);
         span
     })
+}
+
+/// Spans of a text that starts at byte `offset` of a document, moved into the document.
+pub(crate) fn shift(mut spans: Vec<Span>, offset: usize) -> Vec<Span> {
+    for span in &mut spans {
+        span.range = span.range.take().map(|r| r.start + offset..r.end + offset);
+    }
+    spans
 }
 
 /// The spans of a list from which its first `dropped` items were taken out.

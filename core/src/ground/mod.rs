@@ -61,7 +61,7 @@ use aho_corasick::AhoCorasick;
 use serde_json::Value;
 
 pub(crate) use grounded::{GROUNDED, GROUNDED_NOTE, mentions, violations};
-pub(crate) use items::{drop_items, per_item, place};
+pub(crate) use items::{drop_items, per_item, place, shift};
 use text::Folded;
 
 /// Occurrences kept per value: enough to choose among, bounded for a value that is

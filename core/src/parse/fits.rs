@@ -25,8 +25,7 @@ pub(super) fn fits(value: &Value, schema: &Value, root: &Value, depth: usize) ->
     if let Some(reference) = keywords.reference {
         let target = reference
             .as_str()
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|pointer| resolve_pointer(root, pointer));
+            .and_then(|r| crate::json::local_ref(root, r));
         return !keywords.structural && target.is_some_and(|t| fits(value, t, root, depth + 1));
     }
     match value {
@@ -131,15 +130,6 @@ fn admits(key: &str, keyword: &Value, value: &Value, root: &Value, depth: usize)
         _ => keyword
             .as_array()
             .is_some_and(|branches| branches.iter().any(|b| fits(value, b, root, depth + 1))),
-    }
-}
-
-/// `root.pointer(pointer)`, without the allocations `Value::pointer` makes for the
-/// common `/$defs/Name` form.
-fn resolve_pointer<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
-    match pointer.strip_prefix("/$defs/") {
-        Some(name) if !name.contains(['/', '~']) => root.get("$defs")?.get(name),
-        _ => root.pointer(pointer),
     }
 }
 
