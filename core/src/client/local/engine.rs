@@ -138,19 +138,22 @@ fn grammar_source(format: Option<&ResponseFormat>) -> GrammarSource {
 }
 
 /// Starts the generation thread for the model at `path` and waits until the model is
-/// loaded and its context made; returns the job queue and the context window.
-pub(super) fn spawn(path: PathBuf, max_context: u32) -> Result<(mpsc::Sender<Job>, u32)> {
+/// loaded and its context made; returns the job queue, the thread and the context window.
+pub(super) fn spawn(
+    path: PathBuf,
+    max_context: u32,
+) -> Result<(mpsc::Sender<Job>, std::thread::JoinHandle<()>, u32)> {
     let backend = backend()?;
     let (ready_tx, ready_rx) = mpsc::channel();
     let (jobs_tx, jobs_rx) = mpsc::channel();
-    std::thread::Builder::new()
+    let worker = std::thread::Builder::new()
         .name("factum-local".to_owned())
         .spawn(move || serve(backend, &path, max_context, &ready_tx, &jobs_rx))
         .map_err(|e| Error::config(format!("cannot start the generation thread: {e}")))?;
     let n_ctx = ready_rx
         .recv()
         .map_err(|_| Error::config("the generation thread stopped while loading the model"))??;
-    Ok((jobs_tx, n_ctx))
+    Ok((jobs_tx, worker, n_ctx))
 }
 
 /// The thread's body: load, report ready, then one job after another.

@@ -34,7 +34,10 @@ const DEFAULT_CONTEXT: u32 = 4096;
 
 /// One GGUF model loaded in this process, and the thread that generates with it.
 pub(crate) struct LocalTransport {
-    jobs: mpsc::Sender<engine::Job>,
+    /// The generation thread's queue; `None` only while the transport is dropped.
+    jobs: Option<mpsc::Sender<engine::Job>>,
+    /// The generation thread, joined on drop.
+    worker: Option<std::thread::JoinHandle<()>>,
     path: PathBuf,
     /// The context window in tokens, prompt and completion together.
     n_ctx: u32,
@@ -64,9 +67,10 @@ impl LocalTransport {
                 path.display()
             )));
         }
-        let (jobs, n_ctx) = engine::spawn(path.to_owned(), DEFAULT_CONTEXT)?;
+        let (jobs, worker, n_ctx) = engine::spawn(path.to_owned(), DEFAULT_CONTEXT)?;
         Ok(LocalTransport {
-            jobs,
+            jobs: Some(jobs),
+            worker: Some(worker),
             path: path.to_owned(),
             n_ctx,
             deadline,
@@ -84,8 +88,11 @@ impl LocalTransport {
         let length = self.deadline.unwrap_or_default();
         let job = engine::Job::new(request, deadline.map(|d| (d, length)), cancel, reply)?;
         self.jobs
-            .send(job)
-            .map_err(|_| Error::local(ErrorKind::Transport, "the generation thread has stopped"))?;
+            .as_ref()
+            .and_then(|jobs| jobs.send(job).ok())
+            .ok_or_else(|| {
+                Error::local(ErrorKind::Transport, "the generation thread has stopped")
+            })?;
         let answer = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, answer)
                 .await
@@ -129,6 +136,19 @@ pub(crate) fn model_name(path: &Path) -> String {
             name.strip_suffix(".gguf").unwrap_or(&name).to_owned()
         },
     )
+}
+
+impl Drop for LocalTransport {
+    /// Closes the queue and waits for the generation thread to finish: a call whose future
+    /// is gone stops at its next token, and the thread then frees the model. No llama.cpp
+    /// work outlives the client, so none races the process's exit (a thread still
+    /// decoding while llama.cpp's globals are torn down can crash the process).
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
 }
 
 /// Raises the cancel flag when the call's future goes away, however it ends.
