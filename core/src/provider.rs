@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{Dialect, Error};
+use crate::Dialect;
 
 /// How much shorter Dria's `timeout_secs` is than the HTTP timeout, so the router answers
 /// before the client gives up.
@@ -379,12 +379,37 @@ impl fmt::Display for Provider {
     }
 }
 
+/// The error of parsing a [`Provider`] from a name that is none of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseProviderError {
+    name: String,
+}
+
+impl fmt::Display for ParseProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
+        let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+        write!(
+            f,
+            "unknown provider `{}` (expected {} or {last})",
+            self.name,
+            rest.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for ParseProviderError {}
+
 impl FromStr for Provider {
-    type Err = Error;
+    type Err = ParseProviderError;
 
     /// Parses a provider name, ignoring case, `-`, `_` and `.`: `llama-cpp`, `llama.cpp`
     /// and `llamacpp` all name [`Provider::LlamaCpp`].
-    fn from_str(s: &str) -> Result<Provider, Error> {
+    ///
+    /// # Errors
+    ///
+    /// [`ParseProviderError`] when the name is none of the providers'.
+    fn from_str(s: &str) -> Result<Provider, ParseProviderError> {
         let key: String = s
             .chars()
             .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
@@ -401,14 +426,7 @@ impl FromStr for Provider {
             "groq" => Provider::Groq,
             "deepseek" => Provider::DeepSeek,
             "custom" => Provider::Custom,
-            _ => {
-                let names: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
-                let (last, rest) = names.split_last().unwrap_or((&"", &[]));
-                return Err(Error::config(format!(
-                    "unknown provider `{s}` (expected {} or {last})",
-                    rest.join(", ")
-                )));
-            }
+            _ => return Err(ParseProviderError { name: s.to_owned() }),
         })
     }
 }
@@ -447,6 +465,52 @@ pub(crate) fn is_schema_rejection(status: u16, message: &str) -> bool {
     ]
     .iter()
     .any(|needle| message.contains(needle))
+}
+
+/// Whether an error response says the request does not fit the model's context window:
+/// llama-server's "Context size has been exceeded" (a 500) and `exceed_context_size_error`,
+/// OpenAI's `context_length_exceeded`, vLLM's and OpenRouter's "maximum context length",
+/// Dria's context rejection.
+pub(crate) fn is_context_overflow(status: u16, message: &str, body: &str) -> bool {
+    if !matches!(status, 400 | 413 | 422 | 500) {
+        return false;
+    }
+    let (message, body) = (message.to_ascii_lowercase(), body.to_ascii_lowercase());
+    CONTEXT_OVERFLOW
+        .iter()
+        .any(|needle| message.contains(needle) || body.contains(needle))
+}
+
+/// The context window a context-overflow error names, if it names one: llama-server's
+/// `"n_ctx": 4096`, or "maximum context length is 4096 tokens".
+pub(crate) fn context_window(message: &str, body: &str) -> Option<u32> {
+    number_after(body, "\"n_ctx\":")
+        .or_else(|| number_after(message, "maximum context length is"))
+        .or_else(|| number_after(body, "maximum context length is"))
+}
+
+/// Phrases servers use for a request that does not fit the context window (lower case).
+const CONTEXT_OVERFLOW: &[&str] = &[
+    "context size has been exceeded",
+    "exceed_context_size_error",
+    "exceeds the available context size",
+    "context_length_exceeded",
+    "maximum context length",
+    "context length exceeded",
+    "context window",
+    "prompt is too long",
+];
+
+/// The first whole number after `marker` in `text`, skipping spaces.
+fn number_after(text: &str, marker: &str) -> Option<u32> {
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find(marker)? + marker.len();
+    let digits: String = lower[start..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 /// Facts learned about each model while a client runs: its mode step-down, its context
@@ -521,7 +585,7 @@ mod tests {
     }
 
     #[test]
-    fn parses_names() {
+    fn every_name_parses_and_an_unknown_one_says_which_are_known() {
         for p in Provider::ALL {
             assert_eq!(p.name().parse::<Provider>().unwrap(), p);
         }
@@ -529,7 +593,7 @@ mod tests {
         let error = "nope".parse::<Provider>().unwrap_err();
         assert_eq!(
             error.to_string(),
-            "invalid configuration: unknown provider `nope` (expected dria, openai, ollama, \
+            "unknown provider `nope` (expected dria, openai, ollama, \
              llamacpp, llamacpp-python, vllm, openrouter, groq, deepseek or custom)"
         );
     }

@@ -1,10 +1,9 @@
 //! [`Schema`], a type's source schema with its lowered dialects, prompt and validator, the
 //! per-type cache behind [`schema`], and the envelope of non-object roots.
 
-use std::any::TypeId;
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::{OnceLock, RwLock};
+use std::sync::OnceLock;
 
 use heck::ToSnakeCase as _;
 use schemars::JsonSchema;
@@ -15,7 +14,7 @@ use serde_json::{Map, json};
 
 use crate::lower::{self, Dialect, SchemaError};
 use crate::validate::{self, Violation};
-use crate::{Extract, json, prompt};
+use crate::{json, prompt};
 
 /// A type's schema: the full source schema, its lowered copies, and its prompt rendering.
 ///
@@ -25,7 +24,7 @@ pub struct Schema {
     name: String,
     json: Value,
     prompt: String,
-    instructions: Option<&'static str>,
+    instructions: Option<Cow<'static, str>>,
     envelope: Option<String>,
     enveloped_json: OnceLock<Value>,
     dialects: [OnceLock<Result<Value, SchemaError>>; 2],
@@ -45,14 +44,12 @@ impl fmt::Debug for Schema {
 }
 
 impl Schema {
-    /// Builds the schema of a type that implements [`Extract`]. Prefer [`schema::<T>()`](schema),
-    /// which caches the result.
-    pub fn of<T: Extract>() -> Schema {
-        let mut schema = Schema::from_json_schema::<T>(T::INSTRUCTIONS);
-        if schema.envelope.is_some() {
-            schema.envelope = Some(T::envelope_key().into_owned());
+    /// Names the key a non-object root is asked for under, when it has one (a type's own
+    /// [`Extract::envelope_key`](crate::Extract::envelope_key)).
+    pub(crate) fn rename_envelope(&mut self, key: String) {
+        if self.envelope.is_some() {
+            self.envelope = Some(key);
         }
-        schema
     }
 
     /// Builds the schema of any `schemars::JsonSchema` type, with optional instructions.
@@ -90,15 +87,20 @@ impl Schema {
         Schema::new(
             sanitize_name(&T::schema_name()),
             Value::Object(json),
-            instructions,
+            instructions.map(Cow::Borrowed),
         )
     }
 
     /// Builds a schema from a JSON Schema document you already have. `name` is what servers
-    /// see as the schema's name.
-    pub fn new(name: impl Into<String>, json: Value, instructions: Option<&'static str>) -> Schema {
+    /// see as the schema's name; `instructions`, borrowed or owned, open the prompt's
+    /// description of the type.
+    pub fn new(
+        name: impl Into<String>,
+        json: Value,
+        instructions: Option<Cow<'static, str>>,
+    ) -> Schema {
         let name = name.into();
-        let prompt = prompt::render(&name, &json, instructions);
+        let prompt = prompt::render(&name, &json, instructions.as_deref());
         let envelope = (!json::is_object_schema(&json)).then(|| envelope_key_for(&name));
         let grounded = crate::ground::mentions(&json);
         Schema {
@@ -172,8 +174,8 @@ impl Schema {
     }
 
     /// The instructions from `#[extract(instructions = "…")]`, if any.
-    pub fn instructions(&self) -> Option<&'static str> {
-        self.instructions
+    pub fn instructions(&self) -> Option<&str> {
+        self.instructions.as_deref()
     }
 
     /// Checks that the source schema compiles as a JSON Schema validator. Every extraction
@@ -190,6 +192,10 @@ impl Schema {
     /// Validates a JSON value against the full source schema and returns every violation,
     /// each with its JSON pointer. A schema that does not compile (see [`Schema::check`])
     /// gives one violation at the root.
+    ///
+    /// # Errors
+    ///
+    /// Every [`Violation`] of the value, each at its path, when there is at least one.
     pub fn validate(&self, value: &Value) -> Result<(), Vec<Violation>> {
         match self.validator() {
             Ok(validator) => validate::collect(validator, &self.json, value),
@@ -274,32 +280,4 @@ fn sanitize_name(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Returns the cached schema of `T`, built on first use.
-///
-/// This is the same as `T::schema()`; the derive keeps a `static` per non-generic type, so
-/// a cached call is a single atomic load. Generic types share one map keyed by `TypeId`.
-pub fn schema<T: Extract>() -> &'static Schema {
-    T::schema()
-}
-
-/// The cache used by generic types and by hand-written `Extract` impls.
-pub(crate) fn cached<T: Extract>() -> &'static Schema {
-    static CACHE: OnceLock<RwLock<HashMap<TypeId, &'static Schema>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(RwLock::default);
-    let id = TypeId::of::<T>();
-    if let Some(schema) = cache
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(&id)
-    {
-        return schema;
-    }
-    // Built outside the lock: building may need other types' schemas.
-    let built = Schema::of::<T>();
-    let mut map = cache
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(id).or_insert_with(|| Box::leak(Box::new(built)))
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 /// `pattern` or `format`), deserialization (serde's own message), and the type's
 /// validators (`#[extract(validate = …)]`). They are what a re-ask shows the model.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Violation {
     /// JSON pointer of the offending value (`""` for the whole value, `/lines/0/qty` below).
     pub path: String,

@@ -252,6 +252,7 @@ pub(crate) struct ResponseMessage {
 /// Adding two `Usage` values adds each count, which is how factum sums the usage of every
 /// attempt of an extraction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Usage {
     /// Tokens in the prompt.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -262,6 +263,17 @@ pub struct Usage {
     /// Both together.
     #[serde(default, deserialize_with = "null_as_default")]
     pub total_tokens: u64,
+}
+
+impl Usage {
+    /// The usage of `prompt_tokens` in and `completion_tokens` out; the total is their sum.
+    pub fn new(prompt_tokens: u64, completion_tokens: u64) -> Usage {
+        Usage {
+            prompt_tokens,
+            completion_tokens,
+            total_tokens: prompt_tokens + completion_tokens,
+        }
+    }
 }
 
 impl Add for Usage {

@@ -301,6 +301,11 @@ pub struct Booking {
     pub companions: Vec<Person>,
 }
 
+/// A field validator: the value has text.
+///
+/// # Errors
+///
+/// When the value is empty or whitespace.
 pub fn not_blank(value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         Err("must not be blank".into())
@@ -309,6 +314,11 @@ pub fn not_blank(value: &str) -> Result<(), String> {
     }
 }
 
+/// A container validator: the stay ends after it starts.
+///
+/// # Errors
+///
+/// When `check_out` is not after `check_in`.
 pub fn booking_dates_in_order(booking: &Booking) -> Result<(), String> {
     if booking.check_in < booking.check_out {
         Ok(())

@@ -53,6 +53,7 @@ impl Tally {
             Match::Normalized => self.normalized += 1,
             Match::Fuzzy(_) => self.fuzzy += 1,
             Match::NotFound => self.not_found += 1,
+            other => panic!("a match quality this tally does not know: {other:?}"),
         }
     }
 

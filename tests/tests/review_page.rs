@@ -319,12 +319,7 @@ const PASSAGES: [(&str, &str, &str, usize, Match); 12] = [
 ];
 
 fn span(path: &str, value: &str, range: Option<Range<usize>>, quality: Match) -> Span {
-    Span {
-        path: path.into(),
-        value: value.into(),
-        range,
-        quality,
-    }
+    Span::new(path, value, range, quality)
 }
 
 /// [`PASSAGES`], then spans the page cannot draw or draws empty: not found, empty, out of

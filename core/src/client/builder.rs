@@ -2,14 +2,17 @@
 //! into a [`Client`] over HTTP or, with the `local` feature, over an in-process model.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use super::http::HttpTransport;
-use super::transport::Transport;
-use super::{ApiKey, Client, Inner};
+use super::Client;
+use super::inner::Inner;
+use crate::batch::limits::{Limits, at_least_one};
 use crate::parse::Leniency;
 use crate::provider::{Mode, PerModel, Provider};
+use crate::transport::Transport;
+use crate::transport::http::{ApiKey, HttpTransport, Pause};
 use crate::{Error, Result};
 
 /// Default per-attempt HTTP timeout. Dria's router waits up to `timeout_secs` (sent as this
@@ -70,6 +73,8 @@ pub struct ClientBuilder {
     mode: Option<Mode>,
     body_limit: usize,
     token_budget: Option<u64>,
+    requests_per_minute: Option<NonZeroU32>,
+    tokens_per_minute: Option<NonZeroU32>,
     backoff: (Duration, Duration),
     env_error: Option<String>,
     /// The GGUF model to run in-process instead of calling a server.
@@ -125,6 +130,8 @@ impl ClientBuilder {
             mode: None,
             body_limit: DEFAULT_BODY_LIMIT,
             token_budget: None,
+            requests_per_minute: None,
+            tokens_per_minute: None,
             backoff: DEFAULT_BACKOFF,
             env_error: None,
             #[cfg(feature = "local")]
@@ -261,6 +268,23 @@ impl ClientBuilder {
         self
     }
 
+    /// At most this many model calls a minute over every call of the client (single calls,
+    /// streams, batches and chunk runs alike, re-asks included), spread evenly with a burst
+    /// of one second's worth, as [`Batch::requests_per_minute`](crate::Batch::requests_per_minute)
+    /// spreads one batch's. `None` (the default) means no limit; a limit is at least 1.
+    pub fn requests_per_minute(mut self, requests: impl Into<Option<u32>>) -> ClientBuilder {
+        self.requests_per_minute = requests.into().map(at_least_one);
+        self
+    }
+
+    /// At most this many tokens a minute over every call of the client, charged as
+    /// [`Batch::tokens_per_minute`](crate::Batch::tokens_per_minute) charges them. `None`
+    /// (the default) means no limit.
+    pub fn tokens_per_minute(mut self, tokens: impl Into<Option<u32>>) -> ClientBuilder {
+        self.tokens_per_minute = tokens.into().map(at_least_one);
+        self
+    }
+
     /// A default budget of total tokens per extraction, summed over attempts (default:
     /// none). No new attempt starts once the budget is spent.
     pub fn token_budget(mut self, tokens: impl Into<Option<u64>>) -> ClientBuilder {
@@ -321,13 +345,13 @@ impl ClientBuilder {
         }
         #[cfg(feature = "local")]
         if let Some(path) = &self.local {
-            let transport = super::local::LocalTransport::load(path, self.deadline)?;
+            let transport = crate::transport::local::LocalTransport::load(path, self.deadline)?;
             let provider = self.provider.unwrap_or(Provider::LlamaCpp);
             let base_url = format!("local:{}", path.display());
             let model = Some(
                 self.model
                     .clone()
-                    .unwrap_or_else(|| super::local::model_name(path)),
+                    .unwrap_or_else(|| crate::transport::local::model_name(path)),
             );
             return Ok(self.assemble(Arc::new(transport), provider, base_url, model));
         }
@@ -359,6 +383,7 @@ impl ClientBuilder {
                 leniency: self.leniency,
                 mode: self.mode,
                 token_budget: self.token_budget,
+                limits: Limits::new(self.requests_per_minute, self.tokens_per_minute).map(Arc::new),
                 modes: PerModel::default(),
                 windows: PerModel::default(),
             }),
@@ -415,7 +440,7 @@ impl ClientBuilder {
             retries: self.transport_retries,
             body_limit: self.body_limit,
             backoff: self.backoff,
-            pause: super::pause::Pause::default(),
+            pause: Pause::default(),
         })
     }
 }
@@ -434,5 +459,59 @@ fn resolve_base_url(base_url: Option<String>, provider: Provider) -> Result<Stri
         _ => Err(Error::config(format!(
             "base URL `{url}` is not an http(s) URL"
         ))),
+    }
+}
+impl Client {
+    /// A builder for a client with non-default settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment.
+    ///
+    /// - `FACTUM_API_KEY`, or else `DRIA_API_KEY`: the API key (sent as a bearer token);
+    /// - `FACTUM_BASE_URL`: the server (default: Dria, `https://inference.dria.co/v1`);
+    /// - `FACTUM_MODEL`: the model (default on Dria: `qwen3.5:9b`; for a local server, the
+    ///   one model its `GET /v1/models` lists);
+    /// - `FACTUM_PROVIDER`: the [`Provider`], one of `dria`, `openai`, `ollama`, `llamacpp`,
+    ///   `llamacpp-python`, `vllm`, `openrouter`, `groq`, `deepseek`, `custom` (default:
+    ///   inferred from the base URL's host; a loopback or private-network host is `llamacpp`).
+    ///
+    /// `FACTUM_BASE_URL=http://127.0.0.1:8080/v1` alone is enough for llama-server, vLLM,
+    /// Ollama or LM Studio serving one model.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when a variable is invalid or a hosted
+    /// provider has no key.
+    pub fn from_env() -> Result<Client> {
+        ClientBuilder::from_env().build()
+    }
+
+    /// A client that runs the GGUF model at `path` in this process (feature `local`), the
+    /// way a Dria compute node runs it: llama.cpp through `llama-cpp-2`, sampling under the
+    /// grammar llama.cpp makes of the type's [`Dialect::LlamaCpp`](crate::Dialect) schema.
+    /// No key, server or network is needed.
+    ///
+    /// Same as `Client::builder().local(path).build()`; see [`ClientBuilder::local`] for
+    /// how calls are served.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the file is missing or
+    /// llama.cpp cannot load it.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// # async fn run() -> factum::Result<()> {
+    /// let client = factum::Client::local("models/SmolLM2-135M-Instruct.Q4_1.gguf")?;
+    /// let person: Person = client.extract("John Doe, john@example.com, 30").await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "local")]
+    pub fn local(path: impl Into<std::path::PathBuf>) -> Result<Client> {
+        ClientBuilder::new().local(path).build()
     }
 }

@@ -3,17 +3,19 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use futures_util::future::BoxFuture;
 
-use super::chunk::{self, Chunking};
-use super::limits::Limits;
-use super::run::{Call, Run};
-use super::{Client, Image, Leniency, request};
+use super::Client;
+use super::image::Image;
+use crate::Chunking;
+use crate::batch::limits::Limits;
+use crate::parse::Leniency;
+use crate::pipeline::{Call, Run, request};
 use crate::provider::Mode;
 use crate::stream::Runaway;
 use crate::wire::Message;
@@ -39,35 +41,35 @@ use crate::{Extract, Extracted, Result, Schema};
 /// ```
 #[must_use = "an extraction does nothing until `.send().await`"]
 pub struct Extraction<T> {
-    pub(super) client: Client,
-    pub(super) text: String,
-    pub(super) model: Option<String>,
+    pub(crate) client: Client,
+    pub(crate) text: String,
+    pub(crate) model: Option<String>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
-    pub(super) max_retries: Option<u32>,
+    pub(crate) max_retries: Option<u32>,
     token_budget: Option<u64>,
     instructions: Option<String>,
     images: Vec<Image>,
     messages: Vec<Message>,
-    pub(super) leniency: Option<Leniency>,
+    pub(crate) leniency: Option<Leniency>,
     mode: Option<Mode>,
     runaway: Option<Runaway>,
     /// The rate limits of the batch this extraction runs in.
-    pub(super) limits: Option<Arc<Limits>>,
+    pub(crate) limits: Option<Arc<Limits>>,
     /// Chunks, passes and whether failed chunks may be left out.
-    pub(super) plan: Plan,
+    pub(crate) plan: Plan,
     /// What `send()` runs instead of one extraction when the plan asks for chunks or
     /// passes: set by [`Extraction::chunked`] and its siblings, which know the item type.
-    runner: Option<Runner<T>>,
+    pub(crate) runner: Option<Runner<T>>,
     _type: PhantomData<fn() -> T>,
 }
 
 /// How a list extraction is split: see [`Extraction::chunked`].
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Plan {
-    pub(super) chunking: Option<Chunking>,
-    pub(super) passes: u32,
-    pub(super) partial_ok: bool,
+pub(crate) struct Plan {
+    pub(crate) chunking: Option<Chunking>,
+    pub(crate) passes: u32,
+    pub(crate) partial_ok: bool,
 }
 
 impl Default for Plan {
@@ -81,7 +83,7 @@ impl Default for Plan {
     }
 }
 
-type Runner<T> = fn(Extraction<T>) -> BoxFuture<'static, Result<Extracted<T>>>;
+pub(crate) type Runner<T> = fn(Extraction<T>) -> BoxFuture<'static, Result<Extracted<T>>>;
 
 impl<T> fmt::Debug for Extraction<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -123,7 +125,7 @@ impl<T: Extract> Extraction<T> {
     /// Why this extraction cannot stream: a chunked or multi-pass one is merged only once
     /// every chunk is done, so it runs with `send()`; streaming the whole text instead
     /// would quietly drop the chunking.
-    pub(super) fn unstreamable(&self) -> Option<crate::Error> {
+    pub(crate) fn unstreamable(&self) -> Option<crate::Error> {
         self.runner.is_some().then(|| {
             crate::Error::config(
                 "a chunked or multi-pass extraction (`chunked`, `passes`, `partial_ok`) runs with `send()`: its lists are merged once every chunk is done",
@@ -132,7 +134,7 @@ impl<T: Extract> Extraction<T> {
     }
 
     /// The same extraction of another text: every option but the chunk plan.
-    pub(super) fn fork(&self, text: String) -> Extraction<T> {
+    pub(crate) fn fork(&self, text: String) -> Extraction<T> {
         Extraction {
             client: self.client.clone(),
             text,
@@ -179,9 +181,10 @@ impl<T: Extract> Extraction<T> {
     }
 
     /// A budget of total tokens for this extraction, summed over attempts. No new attempt
-    /// starts once it is spent.
-    pub fn token_budget(mut self, tokens: u64) -> Extraction<T> {
-        self.token_budget = Some(tokens);
+    /// starts once it is spent. `None` keeps the client's
+    /// ([`ClientBuilder::token_budget`](crate::ClientBuilder::token_budget)).
+    pub fn token_budget(mut self, tokens: impl Into<Option<u64>>) -> Extraction<T> {
+        self.token_budget = tokens.into();
         self
     }
 
@@ -197,10 +200,10 @@ impl<T: Extract> Extraction<T> {
         self
     }
 
-    /// Context messages, placed after the system message and before the text. They are
-    /// copied: re-ask turns never touch the caller's list.
-    pub fn messages(mut self, messages: &[Message]) -> Extraction<T> {
-        self.messages = messages.to_vec();
+    /// Context messages, placed after the system message and before the text. Re-ask turns
+    /// never touch them.
+    pub fn messages(mut self, messages: impl IntoIterator<Item = Message>) -> Extraction<T> {
+        self.messages = messages.into_iter().collect();
         self
     }
 
@@ -298,7 +301,7 @@ impl<T: Extract> Extraction<T> {
             &self.images,
         ));
         Call {
-            client: self.client.clone(),
+            inner: Arc::clone(&self.client.inner),
             schema,
             mode: inner.start_mode(&model, self.mode),
             model,
@@ -315,55 +318,53 @@ impl<T: Extract> Extraction<T> {
     }
 }
 
-impl<I: Extract + Send> Extraction<Vec<I>> {
-    /// Extracts the list from a long text chunk by chunk: the text is cut at paragraph,
-    /// then sentence, boundaries (see [`Chunking`]), each chunk is extracted concurrently
-    /// through the batch engine (with the client's retries and backoff, and the limits of
-    /// the batch this extraction runs in), and the lists are merged in document order. An
-    /// item found in two overlapping chunks (its located values point at the same text) is
-    /// kept once, and every span points into the whole text.
+impl Client {
+    /// Extracts a `T` from `text` with the client's defaults.
     ///
-    /// Usage and attempts are summed over every chunk and pass. A chunk that fails fails
-    /// the extraction with every attempt kept, unless [`partial_ok`](Extraction::partial_ok)
-    /// is set. Chunking applies to [`send`](Extraction::send); `stream()` and
-    /// `stream_items()` of a chunked extraction yield one `Config` error.
+    /// Same as `self.extraction::<T>(text).send().await` keeping only the value; see
+    /// [`Extraction::send`] for what happens.
     ///
-    /// # Examples
+    /// # Errors
     ///
-    /// ```no_run
-    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
-    /// # async fn run(client: factum::Client, long_text: String) -> factum::Result<()> {
-    /// let people = client
-    ///     .extraction::<Vec<Person>>(long_text)
-    ///     .chunked(factum::Chunking::chars(4000).overlap(400))
-    ///     .passes(2)
-    ///     .send()
-    ///     .await?;
-    /// for span in &people.spans {
-    ///     println!("{} = {} at {:?}", span.path, span.value, span.range);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn chunked(mut self, chunking: Chunking) -> Extraction<Vec<I>> {
-        self.plan.chunking = Some(chunking);
-        self.runner = Some(chunk::run::<I>);
-        self
+    /// The errors of [`Extraction::send`].
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the future cancels the request; nothing keeps running.
+    pub async fn extract<T: Extract>(&self, text: impl Into<String>) -> Result<T> {
+        self.extraction::<T>(text).send().await.map(|out| out.value)
     }
 
-    /// Runs the extraction `passes` times (on each chunk, when chunked) and merges the
-    /// lists, for recall: an item any pass finds is kept, once. Passes run at the
-    /// extraction's temperature; with 0 a deterministic server repeats itself.
-    pub fn passes(mut self, passes: u32) -> Extraction<Vec<I>> {
-        self.plan.passes = passes.max(1);
-        self.runner = Some(chunk::run::<I>);
-        self
+    /// Starts a per-call extraction builder, for options such as the model, the
+    /// temperature, instructions or images; finish it with [`Extraction::send`].
+    pub fn extraction<T: Extract>(&self, text: impl Into<String>) -> Extraction<T> {
+        Extraction::new(self.clone(), text.into())
     }
+}
 
-    /// Lets a chunked or multi-pass extraction succeed when some chunks fail: their errors
-    /// are in [`Extracted::failed_chunks`], their attempts in `attempts`.
-    pub fn partial_ok(mut self) -> Extraction<Vec<I>> {
-        self.plan.partial_ok = true;
-        self.runner = Some(chunk::run::<I>);
-        self
-    }
+/// Extracts a `T` from `text` with the default client, built from the environment
+/// ([`Client::from_env`]) on first use and kept for the life of the process.
+///
+/// # Errors
+///
+/// The errors of [`Client::from_env`] and of [`Extraction::send`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # #[derive(serde::Deserialize, factum::Extract)] struct Person { name: String }
+/// # async fn run() -> factum::Result<()> {
+/// let person: Person = factum::extract("John Doe, john@example.com, 30").await?;
+/// # Ok(()) }
+/// ```
+pub async fn extract<T: Extract>(text: impl Into<String>) -> Result<T> {
+    static DEFAULT: OnceLock<Client> = OnceLock::new();
+    let client = if let Some(client) = DEFAULT.get() {
+        client
+    } else {
+        // A failed build is not cached: the environment may be fixed and the call repeated.
+        let built = Client::from_env()?;
+        DEFAULT.get_or_init(|| built)
+    };
+    client.extract(text).await
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{Match, Span};
+use super::span::{Match, Span};
 use crate::{Violation, json};
 
 /// The schema keyword of a grounded field. It is ours: lowering takes it out of what

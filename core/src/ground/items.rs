@@ -2,7 +2,7 @@
 //! an item stream and a chunked extraction need when they hand over only some items, or
 //! items from several places.
 
-use super::Span;
+use super::span::Span;
 
 /// The item index a list span's path starts with, and the rest of the path.
 fn split(path: &str) -> Option<(usize, &str)> {

@@ -3,9 +3,6 @@
 
 use std::ops::Range;
 
-use unicode_normalization::UnicodeNormalization as _;
-use unicode_normalization::char::is_combining_mark;
-
 /// The text folded for comparison: letters and digits lowercased and stripped of accents,
 /// and every run of anything else (whitespace, punctuation, symbols) one space. Each byte
 /// of the folded text knows the original char it came from.
@@ -31,12 +28,10 @@ impl Folded {
     fn push_char(&mut self, c: char, start: usize, end: usize) {
         let origin = (start as u32, end as u32);
         if c.is_alphanumeric() {
-            for base in std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)) {
-                for lower in base.to_lowercase() {
-                    self.text.push(lower);
-                    self.origin.resize(self.text.len(), origin);
-                }
-            }
+            crate::fold::fold(c, |folded| {
+                self.text.push(folded);
+                self.origin.resize(self.text.len(), origin);
+            });
         } else if !self.text.is_empty() && !self.text.ends_with(' ') {
             self.text.push(' ');
             self.origin.push(origin);

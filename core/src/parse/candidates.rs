@@ -6,8 +6,10 @@ use serde_json::Value;
 
 use super::locate::{self, MAX_CANDIDATES};
 use super::repair::push_repair;
+use super::repair::{Repair, RepairKind};
+use super::terms::{Leniency, ParseError, blank_trimmed_json, exact_json};
+use super::tolerant;
 use super::tolerant::Reading;
-use super::{Leniency, ParseError, Repair, RepairKind, blank_trimmed_json, exact_json, tolerant};
 
 /// Candidate values for [`parse`], most trusted first, each with the repairs
 /// that produced it.
@@ -226,4 +228,40 @@ fn same_shape_arrays(a: &Value, b: &Value) -> bool {
             }
             _ => std::mem::discriminant(x) == std::mem::discriminant(y),
         })
+}
+
+/// The "balanced values in prose" stage of `parse_json`: used only when every
+/// balanced span is plain JSON and the prose around them has no stray
+/// brackets or quotes, so the spans are unambiguously the whole answer.
+pub(crate) fn prose_values(text: &str) -> Option<(Value, Vec<Repair>)> {
+    let spans = locate::balanced_spans(text, MAX_CANDIDATES + 1);
+    if spans.is_empty() || spans.len() > MAX_CANDIDATES {
+        return None;
+    }
+    let mut values = Vec::with_capacity(spans.len());
+    let mut last = 0;
+    let mut has_prose = false;
+    for &(start, end) in &spans {
+        let between = text.get(last..start)?;
+        if between.contains(['{', '}', '[', ']', '"']) {
+            return None;
+        }
+        has_prose |= !between.trim().is_empty();
+        let value: Value = serde_json::from_str(text.get(start..end)?).ok()?;
+        values.push((value, Vec::new()));
+        last = end;
+    }
+    let tail = text.get(last..)?;
+    if tail.contains(['{', '}', '[', ']', '"']) {
+        return None;
+    }
+    has_prose |= !tail.trim().is_empty() || spans.len() > 1;
+    let (value, mut repairs) = combine(values)?;
+    if has_prose {
+        repairs.insert(
+            0,
+            Repair::new(RepairKind::ExtractedFromProse, "", "found inside prose"),
+        );
+    }
+    Some((value, repairs))
 }

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::ParseError;
 use super::repair::{Repair, total_cost};
+use super::terms::ParseError;
 
 /// The winner of [`cheapest`].
 pub(crate) struct Cheapest {

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::MAX_NESTING;
+use super::terms::MAX_NESTING;
 
 /// Whether `value` already fits `schema` as the coercer sees it, so that coercing would
 /// change nothing. Conservative: `false` only means "take the full path", never that the

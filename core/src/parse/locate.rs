@@ -3,9 +3,8 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
-
-use super::{MAX_NESTING, Repair, RepairKind};
+use super::repair::{Repair, RepairKind};
+use super::terms::MAX_NESTING;
 
 /// Most fences, prose spans or top-level values taken from one text, so the
 /// number of candidates (and the coercion work) stays bounded.
@@ -178,42 +177,6 @@ impl InString {
         }
         true
     }
-}
-
-/// The "balanced values in prose" stage of `parse_json`: used only when every
-/// balanced span is plain JSON and the prose around them has no stray
-/// brackets or quotes, so the spans are unambiguously the whole answer.
-pub(crate) fn prose_values(text: &str) -> Option<(Value, Vec<Repair>)> {
-    let spans = balanced_spans(text, MAX_CANDIDATES + 1);
-    if spans.is_empty() || spans.len() > MAX_CANDIDATES {
-        return None;
-    }
-    let mut values = Vec::with_capacity(spans.len());
-    let mut last = 0;
-    let mut has_prose = false;
-    for &(start, end) in &spans {
-        let between = text.get(last..start)?;
-        if between.contains(['{', '}', '[', ']', '"']) {
-            return None;
-        }
-        has_prose |= !between.trim().is_empty();
-        let value: Value = serde_json::from_str(text.get(start..end)?).ok()?;
-        values.push((value, Vec::new()));
-        last = end;
-    }
-    let tail = text.get(last..)?;
-    if tail.contains(['{', '}', '[', ']', '"']) {
-        return None;
-    }
-    has_prose |= !tail.trim().is_empty() || spans.len() > 1;
-    let (value, mut repairs) = super::candidates::combine(values)?;
-    if has_prose {
-        repairs.insert(
-            0,
-            Repair::new(RepairKind::ExtractedFromProse, "", "found inside prose"),
-        );
-    }
-    Some((value, repairs))
 }
 
 #[cfg(test)]

@@ -2,13 +2,16 @@
 //! plain JSON parse of the same text gives, or carries at least one repair. A value
 //! that differs from the text as written is never returned silently.
 //!
-//! The generator is small and seeded, so a failure reproduces: random JSON values,
-//! serialized, then broken the ways models break them (characters dropped, added or
-//! swapped, the text cut off, wrapped in prose or a fence, quotes swapped).
+//! The values come from proptest's recursive strategy (`crate::arbitrary`), serialized,
+//! then broken the ways models break them (characters dropped, added or swapped, the text
+//! cut off, wrapped in prose or a fence, quotes swapped); a failure shrinks to the
+//! smallest value and breaks that show it.
 
-use serde_json::{Map, Value, json};
+use proptest::prelude::*;
+use serde_json::{Value, json};
 
-use super::{Leniency, Parsed, parse, parse_json};
+use super::{Leniency, Parsed, coerce, parse, parse_json};
+use crate::arbitrary::written;
 
 /// Characters the mutations insert: JSON's own, the ones models misuse, and a few
 /// that only look like whitespace or quotes.
@@ -18,72 +21,62 @@ const NOISE: &[char] = &[
     '\u{201c}', '\u{201d}', '\u{2019}', '\u{feff}',
 ];
 
-fn value(rng: &mut fastrand::Rng, depth: usize) -> Value {
-    let leaf = depth >= 3 || rng.u8(..4) == 0;
-    match rng.u8(..if leaf { 5 } else { 7 }) {
-        0 => Value::Null,
-        1 => Value::Bool(rng.bool()),
-        2 => json!(rng.i64(-5_000..5_000)),
-        3 => json!(f64::from(rng.i32(-1000..1000)) / 8.0),
-        4 => Value::String(text(rng)),
-        5 => Value::Array((0..rng.usize(..4)).map(|_| value(rng, depth + 1)).collect()),
-        _ => {
-            let mut map = Map::new();
-            for _ in 0..rng.usize(..4) {
-                let key = ["a", "b", "name", "First Name", "it's", "k\"q"][rng.usize(..6)];
-                map.insert(key.to_owned(), value(rng, depth + 1));
-            }
-            Value::Object(map)
-        }
-    }
+/// One way a model breaks its output.
+#[derive(Debug, Clone)]
+enum Break {
+    Drop(usize),
+    Insert(usize, char),
+    Replace(usize, char),
+    Cut(usize),
+    InProse,
+    InFence,
+    SingleQuotes,
 }
 
-fn text(rng: &mut fastrand::Rng) -> String {
-    const WORDS: &[&str] = &[
-        "ONE",
-        "two",
-        "yes",
-        "true",
-        "1,234",
-        "it's",
-        "say \"hi\"",
-        "a, b",
-        "```json",
-        "\n",
-        "null",
-        "",
-        " ",
-        "In-Progress",
-        "-2,000.00",
-        "\"\"\"",
+fn breaks() -> impl Strategy<Value = Vec<Break>> {
+    let noise = prop::sample::select(NOISE);
+    let at = 0usize..400;
+    let one = prop_oneof![
+        at.clone().prop_map(Break::Drop),
+        (at.clone(), noise.clone()).prop_map(|(i, c)| Break::Insert(i, c)),
+        (at.clone(), noise).prop_map(|(i, c)| Break::Replace(i, c)),
+        at.prop_map(Break::Cut),
+        Just(Break::InProse),
+        Just(Break::InFence),
+        Just(Break::SingleQuotes),
     ];
-    (0..rng.usize(..3))
-        .map(|_| WORDS[rng.usize(..WORDS.len())])
-        .collect::<Vec<_>>()
-        .join(" ")
+    prop::collection::vec(one, 0..4)
 }
 
-fn mutate(rng: &mut fastrand::Rng, mut s: String) -> String {
-    for _ in 0..rng.usize(..4) {
-        let chars: Vec<char> = s.chars().collect();
-        let at = rng.usize(..=chars.len());
-        let noise = NOISE[rng.usize(..NOISE.len())];
-        let mut out: Vec<char> = chars.clone();
-        match rng.u8(..8) {
-            0 if at < out.len() => {
-                out.remove(at);
+fn broken(text: &str, breaks: &[Break]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for b in breaks {
+        let len = chars.len();
+        match *b {
+            Break::Drop(i) if i < len => {
+                chars.remove(i);
             }
-            1 => out.insert(at, noise),
-            2 if at < out.len() => out[at] = noise,
-            3 => out.truncate(at),
-            4 => return format!("Here you go: {s} Hope it helps"),
-            5 => return format!("```json\n{s}\n```"),
-            6 => return s.replace('"', "'"),
+            Break::Insert(i, c) => chars.insert(i.min(len), c),
+            Break::Replace(i, c) if i < len => chars[i] = c,
+            Break::Cut(i) => chars.truncate(i),
+            Break::InProse => {
+                let inner: String = chars.iter().collect();
+                chars = format!("Here you go: {inner} Hope it helps")
+                    .chars()
+                    .collect();
+            }
+            Break::InFence => {
+                let inner: String = chars.iter().collect();
+                chars = format!("```json\n{inner}\n```").chars().collect();
+            }
+            Break::SingleQuotes => chars
+                .iter_mut()
+                .filter(|c| **c == '"')
+                .for_each(|c| *c = '\''),
             _ => {}
         }
-        s = out.into_iter().collect();
     }
-    s
+    chars.into_iter().collect()
 }
 
 fn schemas() -> Vec<Value> {
@@ -113,33 +106,40 @@ fn silent(text: &str, parsed: &Parsed) -> Result<(), String> {
     }
 }
 
-#[test]
-fn nothing_differs_from_the_text_without_a_repair() {
-    let schemas = schemas();
-    let mut rng = fastrand::Rng::with_seed(0x00fa_c7e5);
-    let mut failures = Vec::new();
-    for _ in 0..4000 {
-        let original = value(&mut rng, 0).to_string();
-        let text = mutate(&mut rng, original);
-        if let Ok(parsed) = parse_json(&text)
-            && let Err(e) = silent(&text, &parsed)
-        {
-            failures.push(format!("parse_json: {e}"));
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Whatever `parse_json` and `parse` (every schema, every leniency) return from broken
+    /// model output is what plain JSON of the text gives, or carries a repair.
+    #[test]
+    fn nothing_differs_from_the_text_without_a_repair(
+        (_, text) in written(),
+        breaks in breaks(),
+    ) {
+        let text = broken(&text, &breaks);
+        if let Ok(parsed) = parse_json(&text) {
+            prop_assert!(silent(&text, &parsed).is_ok(), "parse_json: {:?}", silent(&text, &parsed));
         }
-        for schema in &schemas {
+        for schema in &schemas() {
             for leniency in [Leniency::Exact, Leniency::Standard, Leniency::Lenient] {
-                if let Ok(parsed) = parse(&text, schema, leniency)
-                    && let Err(e) = silent(&text, &parsed)
-                {
-                    failures.push(format!("{leniency:?} {schema}: {e}"));
+                if let Ok(parsed) = parse(&text, schema, leniency) {
+                    let silent = silent(&text, &parsed);
+                    prop_assert!(silent.is_ok(), "{:?} {}: {:?}", leniency, schema, silent);
                 }
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures[..failures.len().min(10)].join("\n")
-    );
+
+    /// Any value written as JSON, compact or pretty, comes back as itself with no repair,
+    /// and coercing it against a schema that allows anything changes nothing.
+    #[test]
+    fn written_json_is_read_back_unchanged((value, text) in written()) {
+        let parsed = parse_json(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&parsed.value, &value);
+        prop_assert!(parsed.repairs.is_empty(), "{:?}", parsed.repairs);
+        let coerced = coerce(value.clone(), &json!(true), Leniency::Standard)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(coerced.value, value);
+        prop_assert!(coerced.repairs.is_empty());
+    }
 }

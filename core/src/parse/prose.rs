@@ -8,9 +8,11 @@
 
 use serde_json::Value;
 
-use super::coerce::normalize;
+use super::coerce;
 use super::locate::{self, MAX_CANDIDATES};
-use super::{Leniency, Parsed, Repair, RepairKind, coerce};
+use super::repair::{Repair, RepairKind};
+use super::terms::{Leniency, Parsed};
+use crate::fold::key as normalize;
 
 /// Most words of prose looked at, so that a long reply stays cheap.
 const MAX_WORDS: usize = 1024;

@@ -12,6 +12,7 @@ pub(crate) const MAX_LISTED_REPAIRS: usize = 512;
 
 /// One change made to the model's output, with where it was made and what it cost.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Repair {
     /// What kind of change it was.
     pub kind: RepairKind,

@@ -25,6 +25,7 @@ use crate::json;
 /// # let _ = guard;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
 pub struct Runaway {
     max_trailing: usize,
     max_string: usize,
@@ -52,24 +53,22 @@ impl Runaway {
         }
     }
 
-    /// Cut once this many bytes follow the closed value.
-    #[must_use]
-    pub fn max_trailing(mut self, bytes: usize) -> Runaway {
-        self.max_trailing = bytes;
+    /// Cut once this many bytes follow the closed value; `None`: never.
+    pub fn max_trailing(mut self, bytes: impl Into<Option<usize>>) -> Runaway {
+        self.max_trailing = bytes.into().unwrap_or(usize::MAX);
         self
     }
 
-    /// Cut a string longer than this many bytes, whatever its schema allows.
-    #[must_use]
-    pub fn max_string(mut self, bytes: usize) -> Runaway {
-        self.max_string = bytes;
+    /// Cut a string longer than this many bytes, whatever its schema allows; `None`: never.
+    pub fn max_string(mut self, bytes: impl Into<Option<usize>>) -> Runaway {
+        self.max_string = bytes.into().unwrap_or(usize::MAX);
         self
     }
 
-    /// Cut after this many identical list items, or identical lines, in a row.
-    #[must_use]
-    pub fn max_repeats(mut self, count: usize) -> Runaway {
-        self.max_repeats = count.max(2);
+    /// Cut after this many identical list items, or identical lines, in a row (at least
+    /// 2); `None`: never.
+    pub fn max_repeats(mut self, count: impl Into<Option<usize>>) -> Runaway {
+        self.max_repeats = count.into().map_or(usize::MAX, |n| n.max(2));
         self
     }
 }
@@ -104,8 +103,10 @@ pub(crate) struct Guard {
     string: Option<(usize, usize)>,
     /// Items already compared.
     items_seen: usize,
-    /// Line repeats: where the unread text starts, the last line, and its run length.
+    /// Line repeats: where the unread text starts, how far it was searched for a newline
+    /// (so a long line is scanned once, not on every delta), the last line, and its run.
     line_from: usize,
+    line_scanned: usize,
     last_line: String,
     line_run: usize,
 }
@@ -117,6 +118,7 @@ impl Guard {
             string: None,
             items_seen: 0,
             line_from: 0,
+            line_scanned: 0,
             last_line: String::new(),
             line_run: 0,
         }
@@ -178,13 +180,15 @@ impl Guard {
     }
 
     fn lines_repeat(&mut self, text: &str) -> bool {
-        let Some(unread) = text.get(self.line_from..) else {
+        let from = self.line_scanned.max(self.line_from);
+        let Some(new) = text.get(from..) else {
             return false;
         };
-        let Some(last_newline) = unread.rfind('\n') else {
+        self.line_scanned = text.len();
+        let Some(last_newline) = new.rfind('\n').map(|i| from + i) else {
             return false;
         };
-        for line in unread[..last_newline].split('\n') {
+        for line in text[self.line_from..last_newline].split('\n') {
             let line = line.trim();
             if line.len() < 4 {
                 continue;
@@ -196,7 +200,7 @@ impl Guard {
                 self.line_run = 1;
             }
         }
-        self.line_from += last_newline + 1;
+        self.line_from = last_newline + 1;
         self.line_run >= self.limits.max_repeats
     }
 }

@@ -64,6 +64,7 @@ pub struct StreamParser {
 /// Where one item of an array sat in the text: `depth` is the array's nesting (1 for a
 /// root array, 2 for an array inside the root object), `index` the item's place in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ItemSpan {
     /// The array's depth: 1 for the root, 2 one level down.
     pub depth: usize,
@@ -851,5 +852,36 @@ mod tests {
         let text = "[".repeat(100_000);
         let parser = fed_in_pieces(&text, 4096);
         assert!(parser.is_frozen());
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Any object or array (the preview starts at a bracket; a bare word is prose),
+        /// written compact or pretty and cut anywhere: the finished parser holds exactly the
+        /// value, closed and not frozen, as one `serde_json` parse does.
+        #[test]
+        fn any_value_cut_anywhere_gives_what_serde_json_gives(
+            (value, text) in crate::arbitrary::written()
+                .prop_filter("a container", |(v, _)| v.is_object() || v.is_array()),
+            cuts in proptest::collection::vec(0usize..64, 0..8),
+        ) {
+            let mut parser = StreamParser::new();
+            let mut from = 0;
+            for cut in cuts {
+                let mut at = (from + cut).min(text.len());
+                while !text.is_char_boundary(at) {
+                    at += 1;
+                }
+                parser.feed(&text[from..at]);
+                from = at;
+            }
+            parser.feed(&text[from..]);
+            parser.finish();
+            proptest::prop_assert!(parser.is_closed());
+            proptest::prop_assert!(!parser.is_frozen());
+            let got = parser.snapshot().and_then(Node::to_value);
+            proptest::prop_assert_eq!(got, Some(value));
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! `internals/attr.rs`); the key names are constants (serde's `symbol.rs`). The values
 //! themselves are read in `value`.
 
+mod symbol;
 mod value;
 
 use proc_macro2::Span;
@@ -14,61 +15,12 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit};
 
 use crate::ctxt::Ctxt;
-pub(crate) use value::skip_value;
+pub(crate) use symbol::*;
+pub(crate) use value::{Stream, WithSpan, skip_value};
 use value::{
     bounds, count, example_literal, flag, json_example, key_of, number, path_value, pattern,
     stream, string,
 };
-
-/// The attribute our keys live in.
-pub(crate) const EXTRACT: &str = "extract";
-
-pub(crate) const DESCRIPTION: &str = "description";
-pub(crate) const INSTRUCTIONS: &str = "instructions";
-pub(crate) const EXAMPLE: &str = "example";
-pub(crate) const VALIDATE: &str = "validate";
-pub(crate) const STRICT: &str = "strict";
-pub(crate) const SCHEMARS: &str = "schemars";
-pub(crate) const CRATE: &str = "crate";
-pub(crate) const RANGE: &str = "range";
-pub(crate) const LENGTH: &str = "length";
-pub(crate) const PATTERN: &str = "pattern";
-pub(crate) const FORMAT: &str = "format";
-pub(crate) const ALLOW_EMPTY: &str = "allow_empty";
-pub(crate) const STREAM: &str = "stream";
-pub(crate) const GROUNDED: &str = "grounded";
-const MIN: &str = "min";
-const MAX: &str = "max";
-
-/// The keys of `#[extract(...)]` on a struct or enum, in the order the docs list them.
-const CONTAINER_KEYS: &[&str] = &[
-    DESCRIPTION,
-    INSTRUCTIONS,
-    EXAMPLE,
-    VALIDATE,
-    STRICT,
-    SCHEMARS,
-    CRATE,
-];
-/// The keys of `#[extract(...)]` on a field or variant.
-const MEMBER_KEYS: &[&str] = &[
-    DESCRIPTION,
-    EXAMPLE,
-    RANGE,
-    LENGTH,
-    PATTERN,
-    FORMAT,
-    ALLOW_EMPTY,
-    VALIDATE,
-    STREAM,
-    GROUNDED,
-];
-
-/// A value with the span of the attribute that set it, for later diagnostics.
-pub(crate) struct WithSpan<T> {
-    pub(crate) value: T,
-    pub(crate) span: Span,
-}
 
 /// Container attributes: `#[extract(...)]` on the struct or enum.
 pub(crate) struct Container {
@@ -79,15 +31,6 @@ pub(crate) struct Container {
     pub(crate) krate: Option<syn::Path>,
     pub(crate) strict: bool,
     pub(crate) schemars: bool,
-}
-
-/// How a field shows in the type's partial value, from `#[extract(stream(...))]`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stream {
-    /// `stream(done)`: the field shows only once its value is complete.
-    Done,
-    /// `stream(skip)`: the field is left out of the partial.
-    Skip,
 }
 
 /// Field and variant attributes.

@@ -1,12 +1,28 @@
 //! The values of our keys: string, path, number and example literals, flags, bounds and
 //! patterns, each checked where it is read so that the error points at it.
 
+use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, UnOp};
 
-use super::{EXAMPLE, MAX, MIN, PATTERN, STREAM, Stream, WithSpan};
+use super::symbol::{EXAMPLE, MAX, MIN, PATTERN, STREAM};
 use crate::ctxt::Ctxt;
+
+/// A value with the span of the attribute that set it, for later diagnostics.
+pub(crate) struct WithSpan<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+/// How a field shows in the type's partial value, from `#[extract(stream(...))]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    /// `stream(done)`: the field shows only once its value is complete.
+    Done,
+    /// `stream(skip)`: the field is left out of the partial.
+    Skip,
+}
 
 pub(super) fn key_of(meta: &ParseNestedMeta<'_>) -> String {
     meta.path.get_ident().map_or_else(

@@ -207,6 +207,27 @@ async fn requests_per_minute_spread_the_calls_with_a_one_second_burst() {
     assert!(at_once <= 10, "{at_once} finished in the first 100 ms");
 }
 
+/// A client-wide `requests_per_minute` spreads single calls, as a batch's spreads its items.
+#[tokio::test(start_paused = true)]
+async fn a_clients_requests_per_minute_spreads_its_single_calls() {
+    let server = MockServer::start().await;
+    respond(&server, chat(JOHN_JSON, 10, 10)).await;
+    let client = builder(&server, Provider::Dria)
+        .timeout(None)
+        .deadline(None)
+        .requests_per_minute(120)
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    for _ in 0..5 {
+        client.extract::<Person>("John").await.unwrap();
+    }
+    // 120 a minute: two at once, then one every 500 ms.
+    let elapsed = start.elapsed();
+    assert!(elapsed >= Duration::from_millis(1500), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}");
+}
+
 /// A server that answers texts holding `bad` with an age out of range, every other one
 /// with John.
 async fn some_bad() -> MockServer {

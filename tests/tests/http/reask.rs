@@ -28,14 +28,7 @@ async fn range_violation_is_fixed_on_the_reask() {
     };
     assert_eq!(violations[0].path, "/age");
     assert_eq!(out.attempts[0].raw, TOO_OLD);
-    assert_eq!(
-        out.usage,
-        Usage {
-            prompt_tokens: 230,
-            completion_tokens: 20,
-            total_tokens: 250
-        }
-    );
+    assert_eq!(out.usage, Usage::new(230, 20));
 
     let sent = bodies(&server).await;
     assert_eq!(sent.len(), 2);
@@ -75,14 +68,7 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
     assert_eq!(error.kind(), ErrorKind::Exhausted, "{error:?}");
     let (attempts, usage) = (error.attempts(), &error.usage());
     assert_eq!(attempts.len(), 3);
-    assert_eq!(
-        *usage,
-        Usage {
-            prompt_tokens: 30,
-            completion_tokens: 30,
-            total_tokens: 60
-        }
-    );
+    assert_eq!(*usage, Usage::new(30, 30));
     assert_eq!(error.usage(), *usage);
     assert_eq!(error.attempts().len(), 3);
     let raws: Vec<&str> = attempts.iter().map(|a| a.raw.as_str()).collect();

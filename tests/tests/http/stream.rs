@@ -368,3 +368,45 @@ async fn a_streamed_extraction_is_grounded_like_a_sent_one() {
         ]
     );
 }
+
+/// A client's `requests_per_minute` holds back streamed calls as it holds back `send()`
+/// (`batch::a_clients_requests_per_minute_spreads_its_single_calls`): at 60 a minute (a
+/// burst of one, then one a second), four streams take at least three seconds; without
+/// the limit the same streams take well under one.
+#[tokio::test]
+async fn streams_wait_for_the_clients_rate_limit_as_send_does() {
+    let scripts = || {
+        (0..4)
+            .map(|_| Script::whole(johns_reply().as_bytes()))
+            .collect()
+    };
+    let calls = |client: Client| async move {
+        let start = std::time::Instant::now();
+        for _ in 0..4 {
+            let out = client.extraction::<Person>("John").stream().finish().await;
+            assert_eq!(out.expect("a streamed extraction").value, john());
+        }
+        start.elapsed()
+    };
+    let free = SseServer::start(scripts());
+    let unlimited = calls(client(&free, Provider::LlamaCpp)).await;
+    assert!(
+        unlimited < Duration::from_secs(1),
+        "{unlimited:?} without a limit"
+    );
+    let limited = SseServer::start(scripts());
+    let client = Client::builder()
+        .base_url(&limited.url)
+        .provider(Provider::LlamaCpp)
+        .model("m")
+        .transport_retries(0)
+        .requests_per_minute(60)
+        .build()
+        .expect("client builds");
+    let elapsed = calls(client).await;
+    assert!(
+        elapsed >= Duration::from_millis(2900),
+        "{elapsed:?} at 60 a minute"
+    );
+    assert_eq!(limited.request_count(), 4);
+}

@@ -12,8 +12,8 @@
 
 use serde_json::{Map, Value};
 
-use super::super::append_sentence;
 use crate::json::{compact, types};
+use crate::lower::append_sentence;
 
 /// Bounds on a value, and the sentence that says each (`{}` is the bound).
 const NUMBER_BOUNDS: &[(&str, &str)] = &[

@@ -53,10 +53,10 @@ impl Coercer<'_> {
             );
             return Ok(Some(hit.clone()));
         }
-        let key = normalize(s);
+        let key = crate::fold::key(s);
         let strings: Vec<(&Value, String)> = variants
             .iter()
-            .filter_map(|v| v.as_str().map(|t| (v, normalize(t))))
+            .filter_map(|v| v.as_str().map(|t| (v, crate::fold::key(t))))
             .collect();
         if let Some(hit) = self.normalized(value, s, &key, &strings, variants, repairs)? {
             return Ok(Some(hit));
@@ -173,53 +173,15 @@ fn expected(variants: &[Value]) -> String {
     }
 }
 
-/// Lowercase, accents folded, only letters and digits: `"In-Progress"` and
-/// `"in_progress"` both become `"inprogress"`.
-pub(crate) fn normalize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
-        match fold_accent(c) {
-            Some(folded) => out.push_str(folded),
-            None if c.is_alphanumeric() => out.push(c),
-            None => {}
-        }
-    }
-    out
-}
-
-fn fold_accent(c: char) -> Option<&'static str> {
-    Some(match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
-        'ç' | 'ć' | 'č' => "c",
-        'ď' | 'đ' => "d",
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
-        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => "i",
-        'ñ' | 'ń' | 'ň' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
-        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' => "u",
-        'ý' | 'ÿ' => "y",
-        'ś' | 'š' | 'ş' => "s",
-        'ź' | 'ż' | 'ž' => "z",
-        'ł' => "l",
-        'ř' => "r",
-        'ť' | 'ţ' => "t",
-        'ß' => "ss",
-        'æ' => "ae",
-        'œ' => "oe",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::super::tests::{err_path, ok};
-    use super::*;
     use crate::parse::Leniency;
+    use crate::parse::coerce::tests::{err_path, ok};
 
     #[test]
-    fn enums() {
+    fn enum_spellings_match_by_their_folded_keys_and_prefixes_only_when_lenient() {
         let e = json!({"enum": ["open", "in_progress", "closed", 3]});
         assert_eq!(
             ok(json!("In-Progress"), &e, Leniency::Standard).0,
@@ -249,14 +211,5 @@ mod tests {
             json!("circle")
         );
         assert_eq!(err_path(json!("Circle"), &c, Leniency::Exact), "");
-    }
-
-    #[test]
-    fn normalization() {
-        assert_eq!(normalize("In-Progress"), "inprogress");
-        assert_eq!(normalize("São Paulo"), "saopaulo");
-        assert_eq!(normalize("Straße"), "strasse");
-        assert_eq!(normalize("日本"), "日本");
-        assert_eq!(normalize("--"), "");
     }
 }

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::choice::normalize;
 use super::{Coercer, describe};
+use crate::fold::key as normalize;
 use crate::json::{push_index, push_key};
 use crate::parse::repair::push_repair;
 use crate::parse::{Leniency, ParseError, Repair, RepairKind};
@@ -395,7 +395,7 @@ fn json_in_string(text: &str) -> Option<(Value, Vec<Repair>)> {
 mod tests {
     use serde_json::json;
 
-    use super::super::tests::{err_path, ok};
+    use crate::parse::coerce::tests::{err_path, ok};
     use crate::parse::{Leniency, RepairKind};
 
     #[test]

@@ -13,14 +13,13 @@ mod choice;
 mod container;
 mod scalar;
 
-pub(super) use choice::normalize;
-
 use serde_json::{Map, Value};
 
 use super::cheapest::{Miss, NoFit, cheapest};
 use super::fits::{fits, type_matches};
 use super::repair::push_repair;
-use super::{Leniency, MAX_NESTING, ParseError, Parsed, Repair, RepairKind};
+use super::repair::{Repair, RepairKind};
+use super::terms::{Leniency, MAX_NESTING, ParseError, Parsed};
 use crate::json::excerpt;
 
 /// Most schema steps one coercion may take; unions nested inside unions

@@ -291,8 +291,8 @@ fn all_digits(text: &str) -> bool {
 mod tests {
     use serde_json::json;
 
-    use super::super::tests::{err_path, ok};
     use super::*;
+    use crate::parse::coerce::tests::{err_path, ok};
     use crate::parse::{Leniency, RepairKind};
 
     #[test]

@@ -1,0 +1,462 @@
+//! Batches: many extractions through the one pipeline, with bounded concurrency, rate
+//! limits, progress, a resumable journal, and results as a stream.
+//!
+//! A batch is a driver, not a copy of the pipeline: each item is an [`Extraction`] whose
+//! [`send`](Extraction::send) runs exactly as a single call would (validation, re-asks,
+//! transport retries), with the batch's rate limits awaited before each of its model calls.
+//! The stream pulls an input only when a slot frees up, so memory stays bounded however
+//! long the input is; in input order, at most `2 × concurrency` items are between the
+//! oldest one not yet yielded and the newest one started.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, Stream, StreamExt as _};
+use tracing::Instrument as _;
+
+use crate::client::Client;
+use crate::client::extraction::Extraction;
+use journal::Journal;
+use limits::Limits;
+use progress::{OnProgress, Tracker};
+
+pub(crate) mod chunk;
+pub(crate) mod journal;
+pub(crate) mod limits;
+pub(crate) mod progress;
+use crate::parse::Leniency;
+use crate::{Error, Extract, Extracted, Progress, Result, Schema};
+
+/// Items in flight when [`Batch::concurrency`] is not called.
+pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
+
+/// One item's outcome: its index in the input and the result of its extraction.
+pub type BatchItem<T> = (usize, Result<Extracted<T>>);
+
+/// Many extractions of one type, run concurrently; get one from [`Client::extract_batch`]
+/// or [`Client::batch`] and finish it with [`stream`](Batch::stream).
+///
+/// Every item runs the full pipeline of one extraction. A failing item never stops the
+/// batch: its `Err` comes out of the stream with every attempt it made, and the batch goes
+/// on.
+///
+/// # Examples
+///
+/// ```no_run
+/// use futures_util::StreamExt as _;
+/// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+/// # async fn run(client: factum::Client, texts: Vec<String>) {
+/// let results: Vec<(usize, factum::Result<factum::Extracted<Person>>)> = client
+///     .extract_batch::<Person>(texts)
+///     .concurrency(16)
+///     .requests_per_minute(600)
+///     .tokens_per_minute(200_000)
+///     .max_retries(2)
+///     .ordered()
+///     .journal("people.jsonl")
+///     .on_progress(|p: &factum::Progress| eprintln!("{}/{:?}", p.done, p.total))
+///     .stream()
+///     .collect()
+///     .await;
+/// # }
+/// ```
+#[must_use = "a batch does nothing until its `.stream()` is polled"]
+pub struct Batch<T> {
+    client: Client,
+    items: Box<dyn Iterator<Item = Extraction<T>> + Send>,
+    total: Option<usize>,
+    concurrency: usize,
+    requests_per_minute: Option<NonZeroU32>,
+    tokens_per_minute: Option<NonZeroU32>,
+    max_retries: Option<u32>,
+    ordered: bool,
+    journal: Option<PathBuf>,
+    on_progress: Option<OnProgress>,
+    #[cfg(feature = "progress")]
+    bar: bool,
+}
+
+impl<T> fmt::Debug for Batch<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("type", &std::any::type_name::<T>())
+            .field("total", &self.total)
+            .field("concurrency", &self.concurrency)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("tokens_per_minute", &self.tokens_per_minute)
+            .field("max_retries", &self.max_retries)
+            .field("ordered", &self.ordered)
+            .field("journal", &self.journal)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A batch extracting a `T` from each text, read lazily from `texts`, with the client's
+    /// defaults; set the batch's options, then call [`Batch::stream`].
+    ///
+    /// The progress total is known when the iterator's size hint is exact.
+    pub fn extract_batch<T: Extract + Send>(
+        &self,
+        texts: impl IntoIterator<Item: Into<String>, IntoIter: Send + 'static>,
+    ) -> Batch<T> {
+        let client = self.clone();
+        let items = texts
+            .into_iter()
+            .map(move |text| client.extraction::<T>(text));
+        Batch::new(self.clone(), items)
+    }
+
+    /// A batch of extractions built with [`Client::extraction`], for per-item options
+    /// (model, instructions, images, …). An item's own `max_retries` wins over the batch's.
+    pub fn batch<T: Extract + Send>(
+        &self,
+        extractions: impl IntoIterator<Item = Extraction<T>, IntoIter: Send + 'static>,
+    ) -> Batch<T> {
+        Batch::new(self.clone(), extractions.into_iter())
+    }
+}
+
+impl<T: Extract + Send> Batch<T> {
+    fn new(
+        client: Client,
+        items: impl Iterator<Item = Extraction<T>> + Send + 'static,
+    ) -> Batch<T> {
+        let total = match items.size_hint() {
+            (low, Some(high)) if low == high => Some(low),
+            _ => None,
+        };
+        Batch {
+            client,
+            items: Box::new(items),
+            total,
+            concurrency: DEFAULT_CONCURRENCY,
+            requests_per_minute: None,
+            tokens_per_minute: None,
+            max_retries: None,
+            ordered: false,
+            journal: None,
+            on_progress: None,
+            #[cfg(feature = "progress")]
+            bar: false,
+        }
+    }
+
+    /// How many items run at once (default: 8; at least 1).
+    pub fn concurrency(mut self, items: usize) -> Batch<T> {
+        self.concurrency = items.max(1);
+        self
+    }
+
+    /// At most this many model calls a minute, re-asks included, spread evenly: the burst
+    /// allowed is one second's worth (`n / 60`, at least 1). `None` (the default) means
+    /// no limit; a limit is at least 1.
+    pub fn requests_per_minute(mut self, requests: impl Into<Option<u32>>) -> Batch<T> {
+        self.requests_per_minute = requests
+            .into()
+            .map(|n| NonZeroU32::MIN.saturating_add(n.saturating_sub(1)));
+        self
+    }
+
+    /// At most this many tokens a minute, spread evenly like
+    /// [`requests_per_minute`](Batch::requests_per_minute). `None` (the default) means no
+    /// limit; a limit is at least 1.
+    ///
+    /// Each model call is charged before it is sent from an estimate: its message text in
+    /// bytes divided by four, plus its `max_tokens`. The difference from the prompt and
+    /// completion tokens the server reports is carried into the next charge, credited or
+    /// charged on top.
+    pub fn tokens_per_minute(mut self, tokens: impl Into<Option<u32>>) -> Batch<T> {
+        self.tokens_per_minute = tokens
+            .into()
+            .map(|n| NonZeroU32::MIN.saturating_add(n.saturating_sub(1)));
+        self
+    }
+
+    /// How many times each item's failed reply is re-asked, as on one extraction (default:
+    /// the client's). An item built with its own `max_retries` keeps it.
+    pub fn max_retries(mut self, retries: u32) -> Batch<T> {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// Yields results in input order instead of as they complete.
+    pub fn ordered(mut self) -> Batch<T> {
+        self.ordered = true;
+        self
+    }
+
+    /// Keeps a resumable record at `path`: one JSON line per finished item (see the crate
+    /// docs' "Batches"). Run again with the same inputs and journal, every item that has a
+    /// value line with a matching input hash (of the text, the type's schema and the model)
+    /// is skipped: neither sent nor yielded. Failed items are tried again.
+    ///
+    /// A line is written as its item is yielded. If the journal cannot be opened, every
+    /// item fails with a [`Config`](crate::ErrorKind::Config) error and nothing is sent.
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Batch<T> {
+        self.journal = Some(path.into());
+        self
+    }
+
+    /// Calls `callback` after every item that finishes or is skipped from the journal.
+    pub fn on_progress(mut self, callback: impl FnMut(&Progress) + Send + 'static) -> Batch<T> {
+        self.on_progress = Some(Box::new(callback));
+        self
+    }
+
+    /// Draws a progress bar on stderr (indicatif) with the done and failed counts, the
+    /// rate and the ETA.
+    #[cfg(feature = "progress")]
+    pub fn progress_bar(mut self) -> Batch<T> {
+        self.bar = true;
+        self
+    }
+
+    /// Runs the batch: a stream of `(index, result)`, one per item not skipped, as items
+    /// complete (or in input order after [`ordered`](Batch::ordered)). The items run inside
+    /// the stream, as `buffer_unordered` runs its futures: they advance while it is polled.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the stream cancels every request in flight; nothing keeps running. Items
+    /// already yielded are in the journal.
+    pub fn stream(self) -> impl Stream<Item = BatchItem<T>> + Unpin + Send + 'static {
+        Engine::new(self)
+    }
+}
+
+const _: fn() = || {
+    fn assert_unpin_send<S: Stream + Unpin + Send + 'static>(_: &S) {}
+    fn check<T: Extract + Send>(batch: Batch<T>) {
+        assert_unpin_send(&batch.stream());
+    }
+    let _ = check::<String>;
+};
+
+/// A finished item, before it is yielded.
+struct Done<T> {
+    index: usize,
+    /// The item's input hash and leniency, when there is a journal to record it in.
+    key: Option<(u64, Leniency)>,
+    result: Result<Extracted<T>>,
+}
+
+/// The journal, and the model items without their own are hashed with.
+struct Journaling {
+    journal: std::result::Result<Journal, String>,
+    model: Option<String>,
+    resolving: Option<BoxFuture<'static, Option<String>>>,
+}
+
+/// In input order: the next index to yield, and the items finished (or skipped, `None`)
+/// ahead of it.
+type Reorder<T> = (usize, BTreeMap<usize, Option<Done<T>>>);
+
+/// The batch's stream.
+struct Engine<T> {
+    items: Box<dyn Iterator<Item = Extraction<T>> + Send>,
+    next_index: usize,
+    exhausted: bool,
+    running: FuturesUnordered<BoxFuture<'static, Done<T>>>,
+    order: Option<Reorder<T>>,
+    concurrency: usize,
+    limits: Option<Arc<Limits>>,
+    max_retries: Option<u32>,
+    journaling: Option<Journaling>,
+    schema: &'static Schema,
+    leniency: Leniency,
+    progress: Tracker,
+}
+
+impl<T: Extract + Send> Engine<T> {
+    fn new(batch: Batch<T>) -> Engine<T> {
+        let schema = T::schema();
+        let journaling = batch.journal.as_deref().map(|path| {
+            let client = batch.client.clone();
+            Journaling {
+                journal: Journal::open(path, schema).map_err(|e| e.to_string()),
+                model: None,
+                resolving: Some(Box::pin(
+                    async move { client.inner.resolve_model().await.ok() },
+                )),
+            }
+        });
+        let progress = Tracker::new(batch.total, batch.on_progress);
+        #[cfg(feature = "progress")]
+        let progress = if batch.bar {
+            progress.with_bar()
+        } else {
+            progress
+        };
+        Engine {
+            items: batch.items,
+            next_index: 0,
+            exhausted: false,
+            running: FuturesUnordered::new(),
+            order: batch.ordered.then(|| (0, BTreeMap::new())),
+            concurrency: batch.concurrency,
+            limits: Limits::new(batch.requests_per_minute, batch.tokens_per_minute).map(Arc::new),
+            max_retries: batch.max_retries,
+            journaling,
+            schema,
+            leniency: batch.client.inner.leniency,
+            progress,
+        }
+    }
+
+    /// Starts items while there is a free slot (and, in input order, room in the window).
+    fn fill(&mut self) {
+        while !self.exhausted && self.running.len() < self.concurrency && self.window_open() {
+            match self.items.next() {
+                Some(extraction) => {
+                    let index = self.next_index;
+                    self.next_index += 1;
+                    self.start(index, extraction);
+                }
+                None => self.exhausted = true,
+            }
+        }
+    }
+
+    fn window_open(&self) -> bool {
+        self.order
+            .as_ref()
+            .is_none_or(|(next, _)| self.next_index - next < 2 * self.concurrency)
+    }
+
+    /// Starts one item, or skips it when the journal holds its value.
+    fn start(&mut self, index: usize, mut extraction: Extraction<T>) {
+        // A batch without limits leaves an item's own (a chunk of an extraction that runs
+        // in a limited batch keeps that batch's).
+        if self.limits.is_some() {
+            extraction.limits.clone_from(&self.limits);
+        }
+        if extraction.max_retries.is_none() {
+            extraction.max_retries = self.max_retries;
+        }
+        let leniency = extraction.leniency.unwrap_or(self.leniency);
+        let mut key = None;
+        if let Some(journaling) = &self.journaling {
+            let journal = match &journaling.journal {
+                Ok(journal) => journal,
+                Err(message) => {
+                    let result = Err(Error::config(message.clone()));
+                    self.push(futures_util::future::ready(Done { index, key, result }).boxed());
+                    return;
+                }
+            };
+            let model = extraction.model.as_deref().or(journaling.model.as_deref());
+            let hash = journal.hash(model.unwrap_or_default(), &extraction.text);
+            if journal.has_value(index, hash) {
+                if let Some((_, held)) = &mut self.order {
+                    held.insert(index, None);
+                }
+                self.progress.skipped();
+                return;
+            }
+            key = Some((hash, leniency));
+        }
+        // The item runs in the stream, as `buffer_unordered` runs its futures, rather than as
+        // a task of its own: handing each finished task back to the thread that polls the
+        // stream cost more than the parse it spread over the workers (on the batch bench's
+        // 2 cores, 40 to 44 us of CPU per item as tasks against 29 us in the stream).
+        let run = async move {
+            let result = extraction.send().await;
+            Done { index, key, result }
+        };
+        self.push(run.in_current_span().boxed());
+    }
+
+    fn push(&mut self, item: BoxFuture<'static, Done<T>>) {
+        self.running.push(item);
+        self.progress.started();
+    }
+
+    /// The next item in input order, when it is ready; skipped items are passed over.
+    fn next_in_order(&mut self) -> Option<Done<T>> {
+        let (next, held) = self.order.as_mut()?;
+        while let Some(entry) = held.first_entry().filter(|e| *e.key() == *next) {
+            *next += 1;
+            if let Some(done) = entry.remove() {
+                return Some(done);
+            }
+        }
+        None
+    }
+
+    /// Records a finished item in the journal and the progress, and hands it out.
+    fn finish(&mut self, done: Done<T>) -> BatchItem<T> {
+        let Done { index, key, result } = done;
+        if let (
+            Some((hash, leniency)),
+            Some(Journaling {
+                journal: Ok(journal),
+                ..
+            }),
+        ) = (key, &mut self.journaling)
+        {
+            journal.record(index, hash, &result, self.schema, leniency);
+        }
+        let usage = match &result {
+            Ok(out) => out.usage,
+            Err(e) => e.usage(),
+        };
+        self.progress.finished(result.is_ok(), usage);
+        (index, result)
+    }
+
+    /// Waits for the model name the journal's hashes need, once.
+    fn poll_setup(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(journaling) = &mut self.journaling
+            && let Some(resolving) = &mut journaling.resolving
+        {
+            journaling.model = std::task::ready!(resolving.poll_unpin(cx));
+            journaling.resolving = None;
+        }
+        Poll::Ready(())
+    }
+}
+
+impl<T: Extract + Send> Stream for Engine<T> {
+    type Item = BatchItem<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BatchItem<T>>> {
+        let this = self.get_mut();
+        this.progress.begin();
+        std::task::ready!(this.poll_setup(cx));
+        loop {
+            if let Some(done) = this.next_in_order() {
+                return Poll::Ready(Some(this.finish(done)));
+            }
+            this.fill();
+            match this.running.poll_next_unpin(cx) {
+                Poll::Ready(Some(done)) => match &mut this.order {
+                    Some((_, held)) => {
+                        held.insert(done.index, Some(done));
+                    }
+                    None => return Poll::Ready(Some(this.finish(done))),
+                },
+                Poll::Ready(None) if this.exhausted => {
+                    if this
+                        .order
+                        .as_ref()
+                        .is_some_and(|(_, held)| !held.is_empty())
+                    {
+                        continue;
+                    }
+                    this.progress.end();
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(None) => {}
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}

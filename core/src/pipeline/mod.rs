@@ -1,0 +1,445 @@
+//! The pipeline driver: one extraction's attempts, from the first request to a value or an
+//! error. Each turn of the loop is one stage after another: check the budget, build the
+//! request, send it through the transport, read the reply into an attempt and an outcome,
+//! then succeed, re-ask, or fail.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use futures_util::stream::BoxStream;
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use crate::batch::limits::Limits;
+use crate::client::inner::Inner;
+use crate::transport::{Completion, Delta};
+use reask::Reask;
+use reply::Asked;
+
+pub(crate) mod reask;
+pub(crate) mod reply;
+pub(crate) mod request;
+pub(crate) mod stream;
+use crate::parse::Leniency;
+use crate::provider::Mode;
+use crate::wire::{ChatRequest, Message, Usage};
+use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema, Span};
+
+/// What one extraction resolved once, before its first attempt.
+pub(crate) struct Call {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) schema: &'static Schema,
+    pub(crate) model: String,
+    pub(crate) leniency: Leniency,
+    pub(crate) budget: Option<u64>,
+    pub(crate) max_retries: u32,
+    pub(crate) temperature: f32,
+    pub(crate) deadline: Option<Instant>,
+    /// The text the values are grounded in.
+    pub(crate) text: String,
+    /// The system message, the caller's messages and the text: the same in every attempt.
+    pub(crate) prefix: Vec<Message>,
+    /// The mode and `max_tokens` of the first attempt.
+    pub(crate) mode: Mode,
+    pub(crate) max_tokens: u32,
+    /// A batch's rate limits, awaited before every model call.
+    pub(crate) limits: Option<Arc<Limits>>,
+}
+
+/// One extraction in progress: the call, and what changes between its attempts.
+pub(crate) struct Run<T> {
+    call: Call,
+    mode: Mode,
+    reask: Reask,
+    attempts: Vec<Attempt>,
+    usage: Usage,
+    /// The extraction's span, which carries the running totals.
+    span: tracing::Span,
+    _type: PhantomData<fn() -> T>,
+}
+
+/// What a reply led to: the value, or a re-ask after the attempt that failed.
+pub(crate) enum Judged<T> {
+    Done(Extracted<T>),
+    Reask(Attempt),
+}
+
+impl<T: Extract> Run<T> {
+    pub(crate) fn new(call: Call) -> Run<T> {
+        Run {
+            mode: call.mode,
+            reask: Reask::first(call.max_tokens),
+            call,
+            attempts: Vec::new(),
+            usage: Usage::default(),
+            span: tracing::Span::current(),
+            _type: PhantomData,
+        }
+    }
+
+    /// Runs attempts until one gives a `T`, or until the re-asks, the budget or the
+    /// transport give out.
+    pub(crate) async fn drive(mut self) -> Result<Extracted<T>> {
+        self.start()?;
+        loop {
+            let request = self.next_request()?;
+            let span = self.attempt_span();
+            let sent = self.complete(&request).instrument(span.clone()).await;
+            match sent {
+                Ok(completion) => {
+                    if let Judged::Done(out) = self.judge(completion, &span).await? {
+                        return Ok(out);
+                    }
+                }
+                Err(e) => self.fault(e)?,
+            }
+        }
+    }
+
+    /// Before the first attempt: the extraction's span, and a schema that compiles.
+    fn start(&mut self) -> Result<()> {
+        self.span = tracing::Span::current();
+        self.check_schema()
+    }
+
+    fn inner(&self) -> &Inner {
+        &self.call.inner
+    }
+
+    fn schema(&self) -> &'static Schema {
+        self.call.schema
+    }
+
+    /// The next attempt's request, once the budget allows one.
+    fn next_request(&mut self) -> Result<ChatRequest> {
+        self.check_budget()?;
+        Ok(self.request())
+    }
+
+    /// The span of the attempt about to be sent.
+    fn attempt_span(&self) -> tracing::Span {
+        tracing::debug_span!(
+            "factum.attempt",
+            attempt = self.attempts.len() + 1,
+            mode = %self.mode,
+            max_tokens = self.reask.max_tokens,
+        )
+    }
+
+    /// A transport fault: step the mode down after a schema rejection, learn the window
+    /// after a context overflow (`Ok`: send again), or end with the error and the record.
+    fn fault(&mut self, error: Error) -> Result<()> {
+        if error.is_schema_rejection() {
+            self.step_down(error)
+        } else if error.is_context_overflow() {
+            self.overflowed(error)
+        } else {
+            Err(self.record(error))
+        }
+    }
+
+    /// Reads a reply into an attempt, then succeeds, plans the re-ask, or fails.
+    async fn judge(&mut self, completion: Completion, span: &tracing::Span) -> Result<Judged<T>> {
+        let (mut attempt, outcome) = reply::read::<T>(completion, self.asked());
+        let outcome = outcome.and_then(|(value, json)| Ok((value, self.ground(&json)?)));
+        match outcome {
+            Ok((value, spans)) => Ok(Judged::Done(
+                span.in_scope(|| self.succeed(attempt, value, spans)),
+            )),
+            Err(failure) => {
+                let room = match failure {
+                    AttemptFailure::Truncated => self.room(attempt.usage).await,
+                    _ => None,
+                };
+                attempt.failure = Some(failure.clone());
+                let failed = attempt.clone();
+                span.in_scope(|| self.fail(attempt, &failure, room))?;
+                Ok(Judged::Reask(failed))
+            }
+        }
+    }
+
+    /// Where each leaf of the value is in the text; a grounded field
+    /// (`#[extract(grounded)]`) that is not there as written fails the attempt.
+    fn ground(&self, json: &serde_json::Value) -> Result<Vec<Span>, AttemptFailure> {
+        let text = &self.call.text;
+        let spans = crate::ground::spans(text, json);
+        if !self.call.schema.has_grounded() {
+            return Ok(spans);
+        }
+        let violations = crate::ground::violations(self.call.schema.json(), json, &spans, text);
+        if violations.is_empty() {
+            Ok(spans)
+        } else {
+            Err(AttemptFailure::Violations(violations))
+        }
+    }
+
+    /// A schema that does not compile, or that strict mode cannot express (a map), fails
+    /// before any request.
+    fn check_schema(&mut self) -> Result<()> {
+        let schema = self.call.schema;
+        let strict = self.mode == Mode::JsonSchema { strict: true };
+        let checked = schema.check().and_then(|()| {
+            if strict {
+                schema.for_dialect(crate::Dialect::OpenAiStrict).map(|_| ())
+            } else {
+                Ok(())
+            }
+        });
+        checked.map_err(|e| self.record(Error::schema(schema.name(), e)))
+    }
+
+    /// How many completion tokens the context window leaves after a prompt of the size the
+    /// last attempt had; `None` when the window is unknown.
+    async fn room(&self, last: Usage) -> Option<u32> {
+        let window = self.inner().context_window(&self.call.model).await?;
+        let prompt = u32::try_from(last.prompt_tokens).unwrap_or(u32::MAX);
+        Some(window.saturating_sub(prompt))
+    }
+
+    /// The server said the request does not fit the context window. That is a truncation:
+    /// the reply could never have been whole at this `max_tokens`. Learn the window it
+    /// named, and try once more with what the window leaves, if that is still more room
+    /// than the last attempt had; otherwise end, keeping every attempt.
+    fn overflowed(&mut self, error: Error) -> Result<()> {
+        let window = error.context_window();
+        if let Some(window) = window {
+            self.inner().windows.set(&self.call.model, Some(window));
+        }
+        let last = self.attempts.last();
+        let prompt = last.map_or(0, |a| {
+            u32::try_from(a.usage.prompt_tokens).unwrap_or(u32::MAX)
+        });
+        let room = window.map(|w| w.saturating_sub(prompt));
+        match (room, last) {
+            (Some(room), Some(last)) if room > last.max_tokens && room < self.reask.max_tokens => {
+                tracing::warn!(
+                    window,
+                    room,
+                    "the reply does not fit the context; asking with less room"
+                );
+                self.reask.max_tokens = room;
+                Ok(())
+            }
+            _ => {
+                let truncated = Error::truncated(self.reask.max_tokens).with_cause(error);
+                Err(self.record(truncated))
+            }
+        }
+    }
+
+    /// No new attempt once the budget is spent (the first always goes).
+    fn check_budget(&mut self) -> Result<()> {
+        match self.call.budget {
+            Some(budget) if !self.attempts.is_empty() && self.usage.total_tokens >= budget => {
+                Err(self.record(Error::budget_spent(budget)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The attempt's request: the fixed prefix, this attempt's re-ask turns, and its mode's
+    /// `response_format`.
+    fn request(&self) -> ChatRequest {
+        let inner = self.inner();
+        let mut messages = Vec::with_capacity(self.call.prefix.len() + self.reask.turns.len());
+        messages.extend(self.call.prefix.iter().cloned());
+        messages.extend(self.reask.turns.iter().cloned());
+        ChatRequest {
+            model: self.call.model.clone(),
+            messages,
+            max_tokens: Some(self.reask.max_tokens),
+            temperature: Some(self.call.temperature),
+            stream: None,
+            stream_options: None,
+            timeout_secs: inner.provider.timeout_secs(inner.timeout),
+            response_format: request::response_format(inner.provider, self.mode, self.call.schema),
+        }
+    }
+
+    /// Sends one attempt's request, within the batch's rate limits when it runs in one:
+    /// charged before from its estimate, corrected after from the usage reported.
+    async fn complete(&self, request: &ChatRequest) -> Result<Completion> {
+        let charged = self.acquire(request).await;
+        let transport = &self.inner().transport;
+        let completion = transport.complete(request, self.call.deadline).await;
+        self.settle(charged, completion.as_ref().ok().and_then(|c| c.usage));
+        completion
+    }
+
+    /// Opens the next attempt's reply as a stream of deltas, within the same rate limits
+    /// as [`complete`](Run::complete); the charge is settled with
+    /// [`settle`](Run::settle) once the reply ends.
+    async fn open_stream(&mut self) -> Result<(BoxStream<'static, Result<Delta>>, [u64; 2])> {
+        let mut request = self.next_request()?;
+        request.stream = Some(true);
+        request.stream_options = self.inner().provider.stream_options();
+        let charged = self.acquire(&request).await;
+        let transport = Arc::clone(&self.inner().transport);
+        Ok((transport.stream(request, self.call.deadline), charged))
+    }
+
+    /// The rate limits a request waits for: its batch's, then its client's.
+    fn limits(&self) -> [Option<&Limits>; 2] {
+        [self.call.limits.as_deref(), self.inner().limits.as_deref()]
+    }
+
+    /// Charges a request to the rate limits, waiting until they allow it: the tokens each
+    /// charged (0 where there is none).
+    async fn acquire(&self, request: &ChatRequest) -> [u64; 2] {
+        let mut charged = [0; 2];
+        for (charge, limits) in charged.iter_mut().zip(self.limits()) {
+            if let Some(limits) = limits {
+                *charge = limits.acquire(request).await;
+            }
+        }
+        charged
+    }
+
+    /// Corrects a request's charges with the usage the server reported.
+    fn settle(&self, charged: [u64; 2], usage: Option<Usage>) {
+        for (charge, limits) in charged.into_iter().zip(self.limits()) {
+            if let Some(limits) = limits {
+                limits.settle(charge, usage);
+            }
+        }
+    }
+
+    /// The server turned the `response_format` down: go one mode down the ladder and
+    /// remember it for this model, or fail when there is none left.
+    fn step_down(&mut self, error: Error) -> Result<()> {
+        let Some(next) = self.mode.step_down() else {
+            return Err(self.record(error));
+        };
+        tracing::warn!(from = %self.mode, to = %next, error = %error, "server rejected the response format; stepping down");
+        self.mode = next;
+        self.inner().modes.set(&self.call.model, next);
+        Ok(())
+    }
+
+    /// What the next attempt is asked with.
+    fn asked(&self) -> Asked<'static> {
+        Asked {
+            schema: self.call.schema,
+            leniency: self.call.leniency,
+            mode: self.mode,
+            max_tokens: self.reask.max_tokens,
+        }
+    }
+
+    fn succeed(&mut self, attempt: Attempt, value: T, spans: Vec<Span>) -> Extracted<T> {
+        tracing::debug!(node_id = attempt.node_id.as_deref(), "attempt succeeded");
+        let node_id = attempt.node_id.clone();
+        self.push(attempt);
+        Extracted {
+            value,
+            usage: self.usage,
+            attempts: std::mem::take(&mut self.attempts),
+            node_id,
+            model: std::mem::take(&mut self.call.model),
+            spans,
+            failed_chunks: Vec::new(),
+        }
+    }
+
+    /// Records a failed attempt, then plans the re-ask, or ends the extraction: at once on
+    /// a refusal, and by the last failure's kind when the re-asks are used up.
+    fn fail(
+        &mut self,
+        attempt: Attempt,
+        failure: &AttemptFailure,
+        room: Option<u32>,
+    ) -> Result<()> {
+        tracing::info!(node_id = attempt.node_id.as_deref(), failure = %failure, "attempt failed");
+        let raw = attempt.raw.clone();
+        self.push(attempt);
+        if let AttemptFailure::Refusal(message) = failure {
+            return Err(self.record(Error::refused(message.clone())));
+        }
+        // A truncated reply already had all the room the context window leaves: asking again
+        // could only end the same way.
+        let no_room = room.is_some_and(|room| room <= self.reask.max_tokens);
+        if self.attempts.len() > self.call.max_retries as usize
+            || (*failure == AttemptFailure::Truncated && no_room)
+        {
+            let error = match failure {
+                AttemptFailure::Truncated => Error::truncated(self.reask.max_tokens),
+                AttemptFailure::Empty => Error::empty(),
+                _ => Error::exhausted(),
+            };
+            return Err(self.record(error));
+        }
+        self.reask.after(failure, &raw, self.attempts.len());
+        if let Some(room) = room {
+            self.reask.max_tokens = self.reask.max_tokens.min(room);
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, attempt: Attempt) {
+        self.usage += attempt.usage;
+        self.attempts.push(attempt);
+        self.span.record("attempts", self.attempts.len());
+        self.span.record("total_tokens", self.usage.total_tokens);
+    }
+
+    /// `error` with every attempt so far, their summed usage, and the call it ended.
+    fn record(&mut self, error: Error) -> Error {
+        error
+            .with_record(std::mem::take(&mut self.attempts), self.usage)
+            .in_call(&self.call.inner.base_url, &self.call.model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema as JsonSchemaDoc, SchemaGenerator, json_schema};
+
+    use crate::{Client, ErrorKind, Extract, Provider};
+
+    /// A type whose schema is not a JSON Schema at all (`"type": 12`).
+    #[derive(Debug, serde::Deserialize)]
+    struct Broken {}
+
+    impl JsonSchema for Broken {
+        fn schema_name() -> Cow<'static, str> {
+            "Broken".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> JsonSchemaDoc {
+            json_schema!({"type": "object", "properties": {"a": {"type": 12}}})
+        }
+    }
+
+    impl Extract for Broken {
+        type Partial = ();
+
+        fn partial_from(_: &crate::stream::Node) -> Option<()> {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_schema_that_does_not_compile_fails_before_any_request() {
+        // Port 1 refuses connections: had a request gone out, this would be a transport
+        // error instead.
+        let client = Client::builder()
+            .provider(Provider::LlamaCpp)
+            .base_url("http://127.0.0.1:1/v1")
+            .model("m")
+            .transport_retries(0)
+            .build()
+            .unwrap();
+        let error = client.extract::<Broken>("text").await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Schema, "{error:?}");
+        assert!(error.attempts().is_empty());
+        let source = std::error::Error::source(&error).expect("the schema error is the source");
+        assert!(
+            source.to_string().contains("not a valid JSON Schema"),
+            "{source}"
+        );
+    }
+}

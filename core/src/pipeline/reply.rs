@@ -1,0 +1,372 @@
+//! From a model's reply to an attempt and its outcome, in one step: classify (refusal,
+//! truncation, empty), parse (the lenient, schema-aligned parser in [`crate::parse`], which
+//! also removes `<think>` blocks and the envelope), then finish (validate against the full
+//! source schema, deserialize with paths, run the type's validators).
+
+use serde_json::Value;
+
+use crate::parse::{self, Leniency, ParseError, Repair, RepairKind};
+use crate::provider::Mode;
+use crate::transport::Completion;
+use crate::{Attempt, AttemptFailure, Extract, Schema, Violation, json};
+
+/// What the attempt was asked with, to judge its reply by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Asked<'a> {
+    pub(crate) schema: &'a Schema,
+    pub(crate) leniency: Leniency,
+    pub(crate) mode: Mode,
+    pub(crate) max_tokens: u32,
+}
+
+/// Judges one reply: the attempt as recorded (raw text, repairs, usage; `failure` set when
+/// it failed) and the value with the JSON it was read from, or the failure.
+pub(crate) fn read<T: Extract>(
+    completion: Completion,
+    asked: Asked<'_>,
+) -> (Attempt, Result<(T, Value), AttemptFailure>) {
+    let at_token_limit = at_token_limit(&completion, asked.max_tokens);
+    let mut attempt = Attempt {
+        raw: completion.content.unwrap_or_default(),
+        failure: None,
+        usage: completion.usage.unwrap_or_default(),
+        node_id: completion.node_id,
+        mode: asked.mode,
+        repairs: Vec::new(),
+        finish_reason: completion.finish_reason,
+        max_tokens: asked.max_tokens,
+    };
+    let outcome = classify(&attempt, completion.refusal, at_token_limit)
+        .and_then(|()| {
+            // Text that does not parse was cut off, when the cut came from the token limit.
+            parse_reply(&attempt.raw, asked.schema, asked.leniency).map_err(|failure| {
+                if at_token_limit {
+                    AttemptFailure::Truncated
+                } else {
+                    failure
+                }
+            })
+        })
+        .and_then(|(value, repairs)| {
+            // Closing what a cut-off reply left open is a guess when the cut came from the
+            // token limit: the value may go on. Ask again with more room.
+            let closed = repairs
+                .iter()
+                .any(|r| r.kind == RepairKind::ClosedTruncated);
+            attempt.repairs = repairs;
+            if at_token_limit && closed {
+                return Err(AttemptFailure::Truncated);
+            }
+            finish::<T>(asked.schema, &value).map(|typed| (typed, value))
+        });
+    if let Err(failure) = &outcome {
+        attempt.failure = Some(failure.clone());
+    }
+    (attempt, outcome)
+}
+
+/// Cut off by the token limit, as the server says (`finish_reason: "length"`) or as the
+/// usage shows (Dria sets no finish reason). The parse decides whether the cut matters: a
+/// value completed before the cut is kept, a value closed by repair is not.
+fn at_token_limit(completion: &Completion, max_tokens: u32) -> bool {
+    completion
+        .usage
+        .is_some_and(|u| u.completion_tokens >= u64::from(max_tokens))
+        || matches!(
+            completion.finish_reason.as_deref(),
+            Some("length" | crate::stream::RUNAWAY)
+        )
+}
+
+/// Whether the reply holds anything to parse: not a refusal, not blocked, not empty (or
+/// only a `<think>` block).
+fn classify(
+    attempt: &Attempt,
+    refusal: Option<String>,
+    at_token_limit: bool,
+) -> Result<(), AttemptFailure> {
+    if let Some(refusal) = refusal.filter(|r| !r.trim().is_empty()) {
+        return Err(AttemptFailure::Refusal(refusal));
+    }
+    if attempt.finish_reason.as_deref() == Some("content_filter") {
+        return Err(AttemptFailure::Refusal(
+            "the reply was blocked by a content filter".to_owned(),
+        ));
+    }
+    if parse::strip_think(&attempt.raw).0.trim().is_empty() {
+        return Err(if at_token_limit {
+            AttemptFailure::Truncated
+        } else {
+            AttemptFailure::Empty
+        });
+    }
+    Ok(())
+}
+
+/// Parses the model's text into a value of the schema, with the repairs made. A reply in
+/// the schema's envelope (see [`Schema::envelope_key`]) is taken out of it before coercion;
+/// a bare value (the model skipped the envelope) is used as it is.
+pub(crate) fn parse_reply(
+    text: &str,
+    schema: &Schema,
+    leniency: Leniency,
+) -> Result<(Value, Vec<Repair>), AttemptFailure> {
+    let parsed = match schema.envelope_key() {
+        Some(key) => match open_envelope(text, schema, key, leniency) {
+            // No JSON at all: a bare choice named in prose may still be there.
+            Err(ParseError::NoJson) => parse::parse(text, schema.json(), leniency),
+            other => other,
+        },
+        None => parse::parse(text, schema.json(), leniency),
+    };
+    match parsed {
+        Ok(parsed) => Ok((parsed.value, parsed.repairs)),
+        Err(ParseError::Mismatch {
+            path,
+            expected,
+            found,
+        }) => Err(AttemptFailure::Violations(
+            every_violation(text, schema).unwrap_or_else(|| {
+                vec![Violation::new(
+                    path,
+                    format!("expected {expected}, found {found}"),
+                )]
+            }),
+        )),
+        Err(other) => Err(AttemptFailure::NotJson(other.to_string())),
+    }
+}
+
+fn open_envelope(
+    text: &str,
+    schema: &Schema,
+    key: &str,
+    leniency: Leniency,
+) -> Result<parse::Parsed, ParseError> {
+    let found = parse::parse_json(text)?;
+    let inner = match found.value {
+        Value::Object(mut map) if map.len() == 1 && map.contains_key(key) => {
+            map.remove(key).unwrap_or(Value::Null)
+        }
+        other => other,
+    };
+    let mut coerced = parse::coerce(inner, schema.json(), leniency)?;
+    let mut repairs = found.repairs;
+    repairs.append(&mut coerced.repairs);
+    coerced.repairs = repairs;
+    Ok(coerced)
+}
+
+/// The text is JSON but not the type. The re-ask should list every problem, not just the
+/// first one coercion stopped at: validate what the model wrote.
+fn every_violation(text: &str, schema: &Schema) -> Option<Vec<Violation>> {
+    let found = parse::parse_json(text).ok()?;
+    let mut value = found.value;
+    if let (Some(key), Value::Object(map)) = (schema.envelope_key(), &mut value)
+        && map.len() == 1
+        && let Some(inner) = map.remove(key)
+    {
+        value = inner;
+    }
+    schema.validate(&value).err().filter(|v| !v.is_empty())
+}
+
+/// From a parsed value to a `T`: validate against the full source schema, deserialize with
+/// paths, then run the type's validators.
+pub(crate) fn finish<T: Extract>(schema: &Schema, value: &Value) -> Result<T, AttemptFailure> {
+    schema.validate(value).map_err(AttemptFailure::Violations)?;
+    let typed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = pointer(e.path());
+        AttemptFailure::Violations(vec![Violation::new(path, e.into_inner().to_string())])
+    })?;
+    typed.validate().map_err(AttemptFailure::Violations)?;
+    Ok(typed)
+}
+
+/// A `serde_path_to_error` path as a JSON pointer.
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => json::push_index(&mut out, *index),
+            Segment::Map { key } => json::push_key(&mut out, key),
+            Segment::Enum { variant } => json::push_key(&mut out, variant),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::wire::Usage;
+
+    fn schema() -> Schema {
+        Schema::new(
+            "T",
+            json!({
+                "type": "object",
+                "properties": {"a": {"type": "integer"}, "b": {"type": "string"}},
+                "required": ["a"]
+            }),
+            None,
+        )
+    }
+
+    fn parse(text: &str) -> Result<Value, AttemptFailure> {
+        parse_reply(text, &schema(), Leniency::Standard).map(|(v, _)| v)
+    }
+
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    struct Pair {
+        a: i64,
+    }
+
+    impl Extract for Pair {
+        type Partial = ();
+
+        fn partial_from(_: &crate::stream::Node) -> Option<()> {
+            None
+        }
+    }
+
+    fn completion(content: Option<&str>, finish: Option<&str>, tokens: u64) -> Completion {
+        Completion {
+            content: content.map(str::to_owned),
+            finish_reason: finish.map(str::to_owned),
+            usage: Some(Usage {
+                completion_tokens: tokens,
+                ..Usage::default()
+            }),
+            ..Completion::default()
+        }
+    }
+
+    fn judge(completion: Completion) -> (Attempt, Result<Pair, AttemptFailure>) {
+        let asked = Asked {
+            schema: crate::schema::<Pair>(),
+            leniency: Leniency::Standard,
+            mode: Mode::PromptOnly,
+            max_tokens: 10,
+        };
+        let (attempt, outcome) = read::<Pair>(completion, asked);
+        (attempt, outcome.map(|(pair, _)| pair))
+    }
+
+    #[test]
+    fn strict_json_needs_no_repairs() {
+        let (value, repairs) = parse_reply(" {\"a\": 1} ", &schema(), Leniency::Standard).unwrap();
+        assert_eq!(value, json!({"a": 1}));
+        assert!(repairs.is_empty());
+    }
+
+    #[test]
+    fn fenced_prose_and_broken_json_are_recovered_with_repairs() {
+        let text = "Here you go:\n```json\n{'a': '30', b: \"x\",}\n```\nAnything else?";
+        let (value, repairs) = parse_reply(text, &schema(), Leniency::Standard).unwrap();
+        assert_eq!(value, json!({"a": 30, "b": "x"}));
+        assert!(repairs.len() >= 3, "{repairs:?}");
+        let text = "Sure! The answer is {\"a\": 2, \"b\": \"x}y\"} hope it helps";
+        assert_eq!(parse(text).unwrap(), json!({"a": 2, "b": "x}y"}));
+    }
+
+    #[test]
+    fn an_enveloped_reply_is_opened_before_coercion() {
+        let schema = Schema::new(
+            "E",
+            json!({"type": "string", "enum": ["low", "high"]}),
+            None,
+        );
+        assert_eq!(schema.envelope_key(), Some("e"));
+        let (value, _) = parse_reply("{\"e\": \"High\"}", &schema, Leniency::Standard).unwrap();
+        assert_eq!(value, json!("high"));
+        // A model that skips the envelope is still read.
+        let (value, _) = parse_reply("\"low\"", &schema, Leniency::Standard).unwrap();
+        assert_eq!(value, json!("low"));
+    }
+
+    #[test]
+    fn mismatches_become_path_level_violations() {
+        let Err(AttemptFailure::Violations(violations)) = parse("{\"a\": \"thirty\"}") else {
+            panic!("expected violations");
+        };
+        assert_eq!(violations[0].path, "/a");
+        assert!(matches!(
+            parse("I cannot find a person."),
+            Err(AttemptFailure::NotJson(_))
+        ));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let text = "[".repeat(1_000_000);
+        assert!(parse(&text).is_err());
+    }
+
+    #[test]
+    fn think_blocks_are_recorded_as_repairs() {
+        let (attempt, value) = judge(completion(
+            Some("<think>a is 1</think>{\"a\": 1}"),
+            Some("stop"),
+            5,
+        ));
+        assert_eq!(value.unwrap().a, 1);
+        assert!(
+            attempt
+                .repairs
+                .iter()
+                .any(|r| r.kind == RepairKind::ThinkBlockRemoved),
+            "{:?}",
+            attempt.repairs
+        );
+        assert_eq!(attempt.raw, "<think>a is 1</think>{\"a\": 1}");
+    }
+
+    #[test]
+    fn outcomes_of_classification() {
+        // A "length" cut of a complete value is kept: the parse decides whether it matters.
+        let (attempt, value) = judge(completion(Some("{\"a\": 2}"), Some("length"), 3));
+        assert_eq!(value.unwrap().a, 2);
+        assert_eq!(attempt.failure, None);
+        let (_, cut) = judge(completion(Some("{\"a\": 2"), Some("length"), 10));
+        assert_eq!(cut.unwrap_err(), AttemptFailure::Truncated);
+        let (attempt, empty) = judge(completion(Some("  \n"), Some("stop"), 1));
+        assert_eq!(empty.unwrap_err(), AttemptFailure::Empty);
+        assert_eq!(attempt.failure, Some(AttemptFailure::Empty));
+        let (_, none) = judge(completion(None, None, 0));
+        assert_eq!(none.unwrap_err(), AttemptFailure::Empty);
+        let (_, thinking) = judge(completion(Some("<think>"), None, 10));
+        assert_eq!(thinking.unwrap_err(), AttemptFailure::Truncated);
+        let (_, none) = judge(Completion::default());
+        assert_eq!(none.unwrap_err(), AttemptFailure::Empty);
+        let refused = Completion {
+            refusal: Some("no".into()),
+            ..completion(Some("{\"a\": 1}"), Some("stop"), 1)
+        };
+        assert_eq!(
+            judge(refused).1.unwrap_err(),
+            AttemptFailure::Refusal("no".into())
+        );
+    }
+
+    #[test]
+    fn pointer_paths() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code, reason = "only deserialized, to produce an error path")]
+        struct Line {
+            qty: u32,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code, reason = "only deserialized, to produce an error path")]
+        struct Invoice {
+            lines: Vec<Line>,
+        }
+        let value = json!({"lines": [{"qty": 1}, {"qty": "x"}]});
+        let error = serde_path_to_error::deserialize::<_, Invoice>(value).unwrap_err();
+        assert_eq!(pointer(error.path()), "/lines/1/qty");
+    }
+}

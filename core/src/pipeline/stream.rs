@@ -1,0 +1,569 @@
+//! Streaming extractions: [`Extraction::stream`] and [`Extraction::stream_items`]. They
+//! drive the same [`Run`](super::Run) as `send()` (request, transport, judge, re-ask); only the reply
+//! arrives as deltas, which feed a [`StreamParser`] for typed partial values, the item
+//! stream and the runaway guard. When a reply ends, the whole text is judged by the full
+//! pipeline, so streaming never accepts less than `send()` would.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::FutureExt as _;
+use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
+use tracing::Instrument as _;
+
+use super::Judged;
+use super::Run;
+use super::reply::Asked;
+use crate::client::extraction::Extraction;
+use crate::stream::{Cut, Guard, Node, Runaway, StreamParser};
+use crate::transport::{Completion, Delta, Gathered};
+use crate::{Attempt, Error, Extract, Extracted, Partial, Result, Schema};
+
+/// One event of a streamed extraction.
+#[non_exhaustive]
+pub enum StreamEvent<T: Extract> {
+    /// The value as far as the model has written it; sent only when something visible
+    /// changed since the last one.
+    Partial(Partial<T>),
+    /// An attempt failed and the model is asked again: the attempt, with its raw text and
+    /// why it failed. Partials that follow belong to the new attempt.
+    Reask(Attempt),
+    /// The extraction's result, validated as `send()` validates it. Last.
+    Done(Extracted<T>),
+}
+
+impl<T: Extract + fmt::Debug> fmt::Debug for StreamEvent<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamEvent::Partial(p) => f.debug_tuple("Partial").field(p).finish(),
+            StreamEvent::Reask(a) => f.debug_tuple("Reask").field(a).finish(),
+            StreamEvent::Done(out) => f.debug_tuple("Done").field(out).finish(),
+        }
+    }
+}
+
+/// The events of a streamed extraction; get it from [`Extraction::stream`].
+///
+/// It is `Unpin` and `Send`: `.next()` works without pinning, and the stream can move to a
+/// spawned task. Dropping it cancels the request in flight and closes its connection.
+#[must_use = "a stream does nothing unless polled"]
+pub struct ExtractionStream<T: Extract> {
+    events: BoxStream<'static, Result<StreamEvent<T>>>,
+}
+
+impl<T: Extract> Stream for ExtractionStream<T> {
+    type Item = Result<StreamEvent<T>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.events.poll_next_unpin(cx)
+    }
+}
+
+impl<T: Extract> fmt::Debug for ExtractionStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtractionStream")
+            .field("type", &std::any::type_name::<T>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Extract> ExtractionStream<T> {
+    /// Drives the stream to its end and returns the result, as `send()` would.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Extraction::send`].
+    pub async fn finish(mut self) -> Result<Extracted<T>> {
+        while let Some(event) = self.next().await {
+            if let StreamEvent::Done(out) = event? {
+                return Ok(out);
+            }
+        }
+        Err(Error::stream_cut())
+    }
+}
+
+/// The items of a streamed list; get it from [`Extraction::stream_items`].
+///
+/// It is `Unpin` and `Send`; dropping it cancels the request in flight.
+#[must_use = "a stream does nothing unless polled"]
+pub struct ItemStream<T: Extract> {
+    items: BoxStream<'static, Result<T>>,
+}
+
+impl<T: Extract> Stream for ItemStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.items.poll_next_unpin(cx)
+    }
+}
+
+impl<T: Extract> fmt::Debug for ItemStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ItemStream")
+            .field("type", &std::any::type_name::<T>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Extract + Send> Extraction<T> {
+    /// Runs the extraction as a stream of events: typed [`Partial`]s as the reply is
+    /// written, a [`Reask`](StreamEvent::Reask) for each failed attempt, and
+    /// [`Done`](StreamEvent::Done) with the validated result.
+    ///
+    /// The request is sent with `"stream": true`. A server or transport that does not
+    /// stream still works: its reply arrives in one piece. Replies that loop are cut early
+    /// (see [`Runaway`] and [`Extraction::runaway`]).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// use factum::StreamEvent;
+    /// use futures_util::StreamExt;
+    ///
+    /// # async fn run(client: factum::Client) -> factum::Result<()> {
+    /// let mut stream = client.extraction::<Person>("John Doe, 30").stream();
+    /// while let Some(event) = stream.next().await {
+    ///     match event? {
+    ///         StreamEvent::Partial(p) => println!("so far: {p:?}"),
+    ///         StreamEvent::Done(out) => println!("done: {:?}", out.value),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the stream closes the connection at once; nothing keeps running.
+    pub fn stream(self) -> ExtractionStream<T> {
+        if let Some(error) = self.unstreamable() {
+            return ExtractionStream {
+                events: stream::once(async { Err(error) }).boxed(),
+            };
+        }
+        let events = drive(self, NoItems).filter_map(|event| async move {
+            match event {
+                Event::Shown(event) => Some(Ok(event)),
+                Event::Failed(e) => Some(Err(e)),
+                Event::Item(_) => None,
+            }
+        });
+        ExtractionStream {
+            events: events.boxed(),
+        }
+    }
+}
+
+impl<T: Extract + Send> Extraction<Vec<T>> {
+    /// Runs a list extraction as a stream of its items: each element is yielded as a
+    /// validated `T` as soon as its closing bracket arrives. An element that does not fit
+    /// is yielded as an [`InvalidItem`](crate::ErrorKind::InvalidItem) error with its raw
+    /// text and violations, and the stream goes on. The envelope (`{"person_list": […]}`)
+    /// never reaches the caller.
+    ///
+    /// When the reply ends, the whole list is judged as `send()` judges it; items the
+    /// lenient parser recovers that the stream did not show are yielded then. A reply that
+    /// fails is re-asked only while no item has been yielded: afterwards a re-ask could
+    /// repeat or contradict what the caller already has, so the stream ends with the
+    /// error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// use futures_util::StreamExt;
+    ///
+    /// # async fn run(client: factum::Client) -> factum::Result<()> {
+    /// let mut people = client.extraction::<Vec<Person>>("John is 30. Mary is 45.").stream_items();
+    /// while let Some(person) = people.next().await {
+    ///     println!("{:?}", person?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream_items(self) -> ItemStream<T> {
+        if let Some(error) = self.unstreamable() {
+            return ItemStream {
+                items: stream::once(async { Err(error) }).boxed(),
+            };
+        }
+        let items = drive(self, ListItems { shown: 0 }).flat_map(|event| {
+            let items: Vec<Result<T>> = match event {
+                Event::Item(item) => vec![item],
+                Event::Failed(e) => vec![Err(e)],
+                Event::Shown(StreamEvent::Done(out)) => out.value.into_iter().map(Ok).collect(),
+                Event::Shown(_) => Vec::new(),
+            };
+            stream::iter(items)
+        });
+        ItemStream {
+            items: items.boxed(),
+        }
+    }
+}
+
+/// What the driver hands out: an event for the caller, a list item, or the error that
+/// ends the stream.
+enum Event<T: Extract, I> {
+    Shown(StreamEvent<T>),
+    Item(Result<I>),
+    Failed(Error),
+}
+
+/// What a driver watches a reply for besides partials: nothing, or a list's items.
+trait Watch<T: Extract>: Send + Sync + 'static {
+    type Item: Send + 'static;
+
+    /// Whether the caller wants partial values.
+    const PARTIALS: bool;
+
+    /// How many items were handed out.
+    fn shown(&self) -> usize;
+
+    /// The items that closed since the last look, judged; `text` is the reply so far.
+    fn closed(
+        &mut self,
+        parser: &StreamParser,
+        text: &str,
+        asked: Asked<'_>,
+    ) -> Vec<Result<Self::Item>>;
+
+    /// Whether a failed reply failed only in items already handed out (each as an error
+    /// of its own), so the stream can end without another error.
+    fn only_in_shown(&self, failed: &Attempt) -> bool;
+
+    /// The result, without the items already handed out.
+    fn unshown(&self, out: Extracted<T>) -> Extracted<T>;
+}
+
+/// A plain extraction: partials only.
+struct NoItems;
+
+impl<T: Extract> Watch<T> for NoItems {
+    type Item = std::convert::Infallible;
+
+    const PARTIALS: bool = true;
+
+    fn shown(&self) -> usize {
+        0
+    }
+
+    fn closed(&mut self, _: &StreamParser, _: &str, _: Asked<'_>) -> Vec<Result<Self::Item>> {
+        Vec::new()
+    }
+
+    fn only_in_shown(&self, _: &Attempt) -> bool {
+        false
+    }
+
+    fn unshown(&self, out: Extracted<T>) -> Extracted<T> {
+        out
+    }
+}
+
+/// A list extraction read item by item.
+struct ListItems {
+    shown: usize,
+}
+
+impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
+    type Item = I;
+
+    const PARTIALS: bool = false;
+
+    fn shown(&self) -> usize {
+        self.shown
+    }
+
+    fn closed(&mut self, parser: &StreamParser, text: &str, asked: Asked<'_>) -> Vec<Result<I>> {
+        let key = asked.schema.envelope_key();
+        let spans = parser.items();
+        let Some(root) = parser.snapshot_ref() else {
+            return Vec::new();
+        };
+        let list = open_envelope(root, key);
+        let depth = if std::ptr::eq(list, root) { 1 } else { 2 };
+        let mut out = Vec::new();
+        for span in spans.iter().filter(|s| s.depth == depth).skip(self.shown) {
+            let Some(node) = list.items().get(span.index) else {
+                break;
+            };
+            let raw = text.get(span.start..span.end).unwrap_or_default();
+            out.push(item::<I>(node, raw, asked));
+        }
+        self.shown += out.len();
+        out
+    }
+
+    fn only_in_shown(&self, failed: &Attempt) -> bool {
+        let Some(crate::AttemptFailure::Violations(violations)) = &failed.failure else {
+            return false;
+        };
+        violations.iter().all(|v| {
+            let index = v.path.trim_start_matches('/').split('/').next();
+            index
+                .and_then(|i| i.parse::<usize>().ok())
+                .is_some_and(|i| i < self.shown)
+        })
+    }
+
+    fn unshown(&self, mut out: Extracted<Vec<I>>) -> Extracted<Vec<I>> {
+        let shown = self.shown.min(out.value.len());
+        out.value.drain(..shown);
+        out.spans = crate::ground::drop_items(std::mem::take(&mut out.spans), shown);
+        out
+    }
+}
+
+/// One closed list item, judged as the whole list's items are: coerced to the item's
+/// schema with the extraction's leniency, validated, deserialized with paths, checked by
+/// its validators.
+fn item<I: Extract>(node: &Node, raw: &str, asked: Asked<'_>) -> Result<I> {
+    let schema = I::schema();
+    let value = node.to_value().unwrap_or_default();
+    let (outcome, repairs) = match crate::parse::coerce(value, schema.json(), asked.leniency) {
+        Ok(parsed) => (
+            super::reply::finish::<I>(schema, &parsed.value),
+            parsed.repairs,
+        ),
+        Err(crate::parse::ParseError::Mismatch {
+            path,
+            expected,
+            found,
+        }) => (
+            Err(crate::AttemptFailure::Violations(vec![
+                crate::Violation::new(path, format!("expected {expected}, found {found}")),
+            ])),
+            Vec::new(),
+        ),
+        Err(e) => (
+            Err(crate::AttemptFailure::NotJson(e.to_string())),
+            Vec::new(),
+        ),
+    };
+    outcome.map_err(|failure| {
+        Error::invalid_item(Attempt {
+            raw: raw.to_owned(),
+            failure: Some(failure),
+            usage: crate::Usage::default(),
+            node_id: None,
+            mode: asked.mode,
+            repairs,
+            finish_reason: None,
+            max_tokens: asked.max_tokens,
+        })
+    })
+}
+
+/// One attempt's reply as it streams, and what was shown of it.
+struct Reading<P> {
+    deltas: BoxStream<'static, Result<Delta>>,
+    gathered: Gathered,
+    parser: StreamParser,
+    guard: Guard,
+    /// Bytes fed when the last partial was built.
+    built_at: usize,
+    /// The last partial shown.
+    shown: Option<P>,
+    /// What the rate limits charged for the request.
+    charged: [u64; 2],
+}
+
+/// What one pull of deltas gave.
+enum Pulled {
+    /// More text arrived (or nothing visible).
+    More,
+    /// The reply is over: whole, or cut by the guard.
+    Ended(Result<Completion>),
+}
+
+/// What a judged reply leads to: a re-ask (its event), or the end of the stream (with
+/// its last event, if any).
+enum Next<E> {
+    Reask(E),
+    End(Option<E>),
+}
+
+/// The driver: the same [`Run`](super::Run) as `send()`, one attempt per turn of the loop,
+/// each reply read as it streams. Every event is yielded where it happens.
+fn drive<T: Extract + Send, W: Watch<T>>(
+    extraction: Extraction<T>,
+    mut watch: W,
+) -> impl Stream<Item = Event<T, W::Item>> + Send + 'static {
+    async_stream::stream! {
+        let runaway = extraction.runaway_limits();
+        let (mut run, span) = match begin(extraction).await {
+            Ok(started) => started,
+            Err(e) => return yield Event::Failed(e),
+        };
+        loop {
+            let attempt = run.attempt_span();
+            let mut reading = match run.open_stream().instrument(span.clone()).await {
+                Ok((deltas, charged)) => Reading::<T::Partial>::new(deltas, runaway, charged),
+                Err(e) => return yield Event::Failed(e),
+            };
+            let ended = loop {
+                match reading.pull(run.schema()).instrument(attempt.clone()).await {
+                    Pulled::More => for event in reading.show(&mut watch, run.asked()) {
+                        yield event;
+                    },
+                    Pulled::Ended(ended) => break ended,
+                }
+            };
+            run.settle(reading.charged, ended.as_ref().ok().and_then(|c| c.usage));
+            let completion = match ended.map_err(|e| run.fault(e)) {
+                Ok(completion) => completion,
+                Err(Ok(())) => continue,
+                Err(Err(e)) => return yield Event::Failed(e),
+            };
+            for event in reading.finish(&mut watch, run.asked(), &completion) {
+                yield event;
+            }
+            match judged(&mut run, &watch, completion, &attempt).instrument(span.clone()).await {
+                Next::Reask(event) => yield event,
+                Next::End(event) => return if let Some(event) = event { yield event },
+            }
+        }
+    }
+}
+
+/// The run of `extraction` and its span, started: a schema that compiles.
+async fn begin<T: Extract>(extraction: Extraction<T>) -> Result<(Run<T>, tracing::Span)> {
+    let (mut run, span) = extraction.into_run().await?;
+    span.in_scope(|| run.start())?;
+    Ok((run, span))
+}
+
+/// Judges a whole reply: the result, or a re-ask. A list whose items were already handed
+/// out ends instead: each bad item was its own error, and a re-ask could repeat or
+/// contradict what the caller has.
+async fn judged<T: Extract, W: Watch<T>>(
+    run: &mut Run<T>,
+    watch: &W,
+    completion: Completion,
+    attempt: &tracing::Span,
+) -> Next<Event<T, W::Item>> {
+    let shown = watch.shown();
+    match run.judge(completion, attempt).await {
+        Ok(Judged::Done(out)) => {
+            Next::End(Some(Event::Shown(StreamEvent::Done(watch.unshown(out)))))
+        }
+        Ok(Judged::Reask(failed)) if shown > 0 && watch.only_in_shown(&failed) => Next::End(None),
+        Ok(Judged::Reask(_)) if shown > 0 => {
+            Next::End(Some(Event::Failed(run.record(Error::exhausted()))))
+        }
+        Ok(Judged::Reask(attempt)) => Next::Reask(Event::Shown(StreamEvent::Reask(attempt))),
+        Err(e) => Next::End(Some(Event::Failed(e))),
+    }
+}
+
+impl<P: Clone + PartialEq> Reading<P> {
+    fn new(deltas: BoxStream<'static, Result<Delta>>, runaway: Runaway, charged: [u64; 2]) -> Self {
+        Reading {
+            deltas,
+            gathered: Gathered::default(),
+            parser: StreamParser::new(),
+            guard: Guard::new(runaway),
+            built_at: 0,
+            shown: None,
+            charged,
+        }
+    }
+
+    /// What the reply so far shows that was not shown yet: the list items that closed,
+    /// then a new partial.
+    fn show<T, W>(&mut self, watch: &mut W, asked: Asked<'_>) -> Vec<Event<T, W::Item>>
+    where
+        T: Extract<Partial = P>,
+        W: Watch<T>,
+    {
+        let items = watch.closed(&self.parser, self.gathered.text(), asked);
+        let mut events: Vec<_> = items.into_iter().map(Event::Item).collect();
+        events.extend(self.partial::<T, W>(asked.schema));
+        events
+    }
+
+    /// The same, once the reply is whole: its text is the completion's.
+    fn finish<T, W>(
+        &mut self,
+        watch: &mut W,
+        asked: Asked<'_>,
+        completion: &Completion,
+    ) -> Vec<Event<T, W::Item>>
+    where
+        T: Extract<Partial = P>,
+        W: Watch<T>,
+    {
+        self.parser.finish();
+        let text = completion.content.as_deref().unwrap_or_default();
+        let items = watch.closed(&self.parser, text, asked);
+        let mut events: Vec<_> = items.into_iter().map(Event::Item).collect();
+        events.extend(self.partial::<T, W>(asked.schema));
+        events
+    }
+
+    /// A new partial, when the caller wants them and the reply changed visibly since the
+    /// last one.
+    fn partial<T, W>(&mut self, schema: &Schema) -> Option<Event<T, W::Item>>
+    where
+        T: Extract<Partial = P>,
+        W: Watch<T>,
+    {
+        if !W::PARTIALS || self.parser.offset() == self.built_at {
+            return None;
+        }
+        self.built_at = self.parser.offset();
+        let root = self.parser.snapshot()?;
+        let partial = T::partial_from(open_envelope(root, schema.envelope_key()))?;
+        if self.shown.as_ref() == Some(&partial) {
+            return None;
+        }
+        self.shown = Some(partial.clone());
+        Some(Event::Shown(StreamEvent::Partial(partial)))
+    }
+
+    /// Waits for the next delta, then takes every delta already there, so that one
+    /// snapshot covers all of them; the guard may cut the reply.
+    async fn pull(&mut self, schema: &Schema) -> Pulled {
+        let schema = schema.enveloped_json();
+        let first = self.deltas.next().await;
+        if let Some(ended) = self.take(first, schema) {
+            return ended;
+        }
+        while let Some(next) = self.deltas.next().now_or_never() {
+            if let Some(ended) = self.take(next, schema) {
+                return ended;
+            }
+        }
+        Pulled::More
+    }
+
+    /// Takes one delta; `Some` when the reply is over, or cut by the guard.
+    fn take(&mut self, next: Option<Result<Delta>>, schema: &serde_json::Value) -> Option<Pulled> {
+        let text = match next {
+            None => return Some(Pulled::Ended(std::mem::take(&mut self.gathered).end())),
+            Some(Err(e)) => return Some(Pulled::Ended(Err(e))),
+            Some(Ok(delta)) => self.gathered.add(delta)?,
+        };
+        self.parser.feed(&text);
+        let cut = self
+            .guard
+            .check(&self.parser, self.gathered.text(), schema)?;
+        if cut == Cut::Runaway {
+            tracing::info!("the reply loops; cutting it");
+        }
+        let gathered = std::mem::take(&mut self.gathered);
+        Some(Pulled::Ended(Ok(gathered.cut(cut.reason()))))
+    }
+}
+
+/// The value inside the envelope `key`, or the node itself when the model skipped it.
+fn open_envelope<'n>(root: &'n Node, key: Option<&str>) -> &'n Node {
+    match key.and_then(|key| root.get(key)) {
+        Some(inner) if root.members().len() == 1 => inner,
+        _ => root,
+    }
+}

@@ -1,0 +1,540 @@
+//! The HTTP transport: one model call as a `POST /chat/completions`, with retries for
+//! transport faults. It implements [`Transport`], the seam every attempt goes through.
+//!
+//! Retried, with exponential backoff and jitter: 408, 409, 429, 5xx, connection errors
+//! and timeouts. `x-should-retry` overrides the status, except that 400, 401, 402, 403,
+//! 404 and 422 are always fatal. The delay comes from `retry-after-ms`, else
+//! `Retry-After` (seconds or an HTTP date), else the backoff. A 429 or 503 that names a
+//! delay also holds back every new request of the client until then (see [`Pause`]).
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use reqwest::header::{self, HeaderMap};
+use tokio::time::Instant;
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream};
+
+use super::{Completion, Delta, Transport};
+use key::redact;
+
+mod key;
+mod pause;
+mod sse;
+
+use crate::error::is_retryable_status;
+use crate::provider::Provider;
+use crate::wire::{ChatRequest, ChatResponse};
+use crate::{Error, Result};
+pub(crate) use key::ApiKey;
+pub(crate) use pause::Pause;
+
+/// Statuses never retried, whatever `x-should-retry` says.
+const FATAL: [u16; 6] = [400, 401, 402, 403, 404, 422];
+/// Largest body kept on an error, in bytes: enough for any error message.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// An OpenAI-compatible `/chat/completions` endpoint and how to talk to it.
+pub(crate) struct HttpTransport {
+    pub(crate) http: reqwest::Client,
+    /// The base URL, without a trailing `/`.
+    pub(crate) base_url: String,
+    /// `{base_url}/chat/completions`, parsed once rather than on every request.
+    pub(crate) endpoint: reqwest::Url,
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) provider: Provider,
+    /// The per-attempt timeout.
+    pub(crate) timeout: Option<Duration>,
+    /// The overall deadline's length, for its error.
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) retries: u32,
+    pub(crate) body_limit: usize,
+    pub(crate) backoff: (Duration, Duration),
+    /// The client-wide hold after a 429 or 503 with `Retry-After`.
+    pub(crate) pause: Pause,
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field(
+                "endpoint",
+                &crate::error::without_credentials(self.endpoint.as_str()),
+            )
+            .field("api_key", &self.api_key)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport for HttpTransport {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<Completion>> {
+        Box::pin(async move {
+            let key = self.api_key.as_ref().map(|k| k.0.as_str());
+            let sent = match serde_json::to_vec(request) {
+                Ok(body) => send(self, Bytes::from(body), deadline, false).await,
+                Err(e) => Err(Error::encode(e)),
+            };
+            match sent {
+                Ok(Reply::Response(response)) => Ok(Completion::from(response)),
+                Ok(Reply::Stream(_)) => Err(Error::invalid_response(
+                    "a buffered request was answered as a stream".to_owned(),
+                    String::new(),
+                )),
+                Err(e) => Err(e.with_url(&redact(self.endpoint.as_str(), key))),
+            }
+        })
+    }
+
+    fn stream(
+        self: Arc<Self>,
+        request: ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxStream<'static, Result<Delta>> {
+        let opened = async move {
+            let body = Bytes::from(serde_json::to_vec(&request).map_err(Error::encode)?);
+            match send(&self, body, deadline, true).await? {
+                Reply::Stream(response) => Ok(sse::deltas(response, self.reading(), deadline)),
+                // A server that ignores `stream` answers whole: hand that over in one piece.
+                Reply::Response(response) => {
+                    let deltas = Completion::from(response).into_deltas();
+                    Ok(stream::iter(deltas.into_iter().map(Ok)).boxed())
+                }
+            }
+        };
+        stream::once(opened)
+            .flat_map(|opened| match opened {
+                Ok(deltas) => deltas,
+                Err(e) => stream::iter([Err(e)]).boxed(),
+            })
+            .boxed()
+    }
+
+    fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
+        Box::pin(async move {
+            let list: ModelList = self.get_json(&format!("{}/models", self.base_url)).await?;
+            Some(list.data.into_iter().map(|m| m.id).collect())
+        })
+    }
+
+    fn context_window<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Option<u32>> {
+        Box::pin(async move {
+            // Only llama-server has `/props`, at the server's root, for the model it serves.
+            if self.provider != Provider::LlamaCpp {
+                return None;
+            }
+            let root = self.base_url.strip_suffix("/v1").unwrap_or(&self.base_url);
+            let props: Props = self.get_json(&format!("{root}/props")).await?;
+            let window = props
+                .default_generation_settings
+                .and_then(|s| s.n_ctx)
+                .or(props.n_ctx)?;
+            tracing::debug!(model, window, "context window from /props");
+            Some(window)
+        })
+    }
+}
+
+impl HttpTransport {
+    /// How an event stream of this transport is read.
+    fn reading(&self) -> sse::Reading {
+        sse::Reading {
+            limit: self.body_limit,
+            key: self.api_key.as_ref().map(|k| k.0.clone()),
+            idle: self.timeout,
+            whole: self.deadline,
+        }
+    }
+
+    /// A best-effort `GET` of a JSON document: `None` on any failure, which is logged.
+    async fn get_json<D: serde::de::DeserializeOwned>(&self, url: &str) -> Option<D> {
+        let mut request = self
+            .http
+            .get(url)
+            .header(header::ACCEPT, "application/json");
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(&key.0);
+        }
+        let response = match request
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+        {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::debug!(url, error = %e.without_url(), "GET failed");
+                return None;
+            }
+        };
+        let bytes = response.bytes().await.ok()?;
+        if bytes.len() > self.body_limit {
+            return None;
+        }
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// `GET /v1/models`: `{"data": [{"id": …}, …]}`.
+#[derive(serde::Deserialize)]
+struct ModelList {
+    #[serde(default)]
+    data: Vec<ModelEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct ModelEntry {
+    id: String,
+}
+
+/// llama-server's `GET /props`; the window is in `default_generation_settings.n_ctx` (or at
+/// the top level in some versions).
+#[derive(serde::Deserialize)]
+struct Props {
+    #[serde(default)]
+    default_generation_settings: Option<GenerationSettings>,
+    #[serde(default)]
+    n_ctx: Option<u32>,
+}
+
+#[derive(serde::Deserialize)]
+struct GenerationSettings {
+    #[serde(default)]
+    n_ctx: Option<u32>,
+}
+
+/// Sends one chat request and returns the parsed response, retrying transport faults.
+async fn send(
+    inner: &HttpTransport,
+    body: Bytes,
+    deadline: Option<Instant>,
+    open: bool,
+) -> Result<Reply> {
+    let mut retry = 0u32;
+    loop {
+        wait_for_pause(inner, deadline).await?;
+        let (error, delay) = match send_once(inner, body.clone(), deadline, open).await {
+            Ok(Outcome::Response(response)) => return Ok(response),
+            Ok(Outcome::Retry { error, delay }) => (error, delay),
+            Err(error) => return Err(error),
+        };
+        if let Some(delay) = delay
+            && matches!(error.status(), Some(429 | 503))
+        {
+            inner.pause.hold_for(delay);
+        }
+        if retry >= inner.retries {
+            return Err(error);
+        }
+        let delay = delay.unwrap_or_else(|| backoff(inner.backoff, retry));
+        if let Some(deadline) = deadline
+            && Instant::now() + delay >= deadline
+        {
+            tracing::debug!(
+                delay_ms = delay.as_millis() as u64,
+                "retry would pass the deadline"
+            );
+            return Err(error);
+        }
+        retry += 1;
+        tracing::warn!(
+            retry,
+            delay_ms = delay.as_millis() as u64,
+            error = %error,
+            status = error.status(),
+            "transport fault; retrying"
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Waits out the client-wide hold, or fails at once when it outlasts the deadline.
+async fn wait_for_pause(inner: &HttpTransport, deadline: Option<Instant>) -> Result<()> {
+    if let (Some(until), Some(deadline)) = (inner.pause.until(), deadline)
+        && until >= deadline
+    {
+        return Err(Error::deadline(inner.deadline.unwrap_or_default()));
+    }
+    inner.pause.wait().await;
+    Ok(())
+}
+
+/// What a successful exchange gives: a whole chat completion, or, for a streaming
+/// request, the open response whose body is the event stream.
+enum Reply {
+    Response(ChatResponse),
+    Stream(reqwest::Response),
+}
+
+enum Outcome {
+    Response(Reply),
+    Retry {
+        error: Error,
+        delay: Option<Duration>,
+    },
+}
+
+async fn send_once(
+    inner: &HttpTransport,
+    body: Bytes,
+    deadline: Option<Instant>,
+    open: bool,
+) -> Result<Outcome> {
+    let result = match timed_exchange(inner, body, deadline, open).await {
+        Ok(result) => result,
+        Err(Ended::Deadline) => return Err(Error::deadline(inner.deadline.unwrap_or_default())),
+        Err(Ended::Timeout) => {
+            let error = Error::timeout(inner.timeout.unwrap_or_default());
+            return Ok(Outcome::Retry { error, delay: None });
+        }
+    };
+    match result {
+        Ok((_, _, Exchanged::Open(response))) => Ok(Outcome::Response(Reply::Stream(response))),
+        Ok((status, headers, Exchanged::Whole(bytes))) => judge(inner, status, &headers, &bytes),
+        Err(Exchange::Reqwest(e)) if !e.is_builder() => Ok(Outcome::Retry {
+            error: Error::transport(e),
+            delay: None,
+        }),
+        Err(Exchange::Reqwest(e)) => Err(Error::transport(e)),
+        Err(Exchange::TooLarge) => Err(Error::body_too_large(inner.body_limit)),
+    }
+}
+
+/// Which clock ran out first.
+enum Ended {
+    Timeout,
+    Deadline,
+}
+
+/// The exchange, cut off by the per-attempt timeout or the overall deadline, whichever
+/// comes first.
+async fn timed_exchange(
+    inner: &HttpTransport,
+    body: Bytes,
+    deadline: Option<Instant>,
+    open: bool,
+) -> std::result::Result<std::result::Result<(u16, HeaderMap, Exchanged), Exchange>, Ended> {
+    let attempt_end = inner.timeout.map(|t| Instant::now() + t);
+    let (end, ended) = match (attempt_end, deadline) {
+        (Some(a), Some(d)) if d <= a => (d, Ended::Deadline),
+        (Some(a), _) => (a, Ended::Timeout),
+        (None, Some(d)) => (d, Ended::Deadline),
+        (None, None) => return Ok(exchange(inner, body, open).await),
+    };
+    tokio::time::timeout_at(end, exchange(inner, body, open))
+        .await
+        .map_err(|_| ended)
+}
+
+/// A response read whole: a 2xx chat completion, or an error status to retry or raise.
+fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) -> Result<Outcome> {
+    let key = inner.api_key.as_ref().map(|k| k.0.as_str());
+    if (200..300).contains(&status) {
+        return match serde_json::from_slice::<ChatResponse>(bytes) {
+            Ok(response) => Ok(Outcome::Response(Reply::Response(response))),
+            Err(e) => Err(Error::invalid_response(
+                redact(&e.to_string(), key),
+                redact(&body_text(bytes), key),
+            )),
+        };
+    }
+    let body = redact(&body_text(bytes), key);
+    let message = inner.provider.error_message(&body);
+    let error = Error::http(status, message, body);
+    // A request that does not fit the context fails the same way every time.
+    let retryable = !FATAL.contains(&status)
+        && !error.is_context_overflow()
+        && match header_str(headers, "x-should-retry") {
+            Some("true") => true,
+            Some("false") => false,
+            _ => is_retryable_status(status),
+        };
+    if retryable {
+        Ok(Outcome::Retry {
+            error,
+            delay: retry_after(headers),
+        })
+    } else {
+        Err(error)
+    }
+}
+
+/// Why an exchange failed: the HTTP client's error, or a body over the limit.
+enum Exchange {
+    Reqwest(reqwest::Error),
+    TooLarge,
+}
+
+/// A response's body: read whole, or left open for a streaming request that succeeded.
+enum Exchanged {
+    Whole(Vec<u8>),
+    Open(reqwest::Response),
+}
+
+/// Sends the request and reads the body, at most `inner.body_limit` bytes; with `open`, a
+/// 2xx response is handed back unread, for its event stream.
+async fn exchange(
+    inner: &HttpTransport,
+    body: Bytes,
+    open: bool,
+) -> std::result::Result<(u16, HeaderMap, Exchanged), Exchange> {
+    let mut request = inner
+        .http
+        .post(inner.endpoint.clone())
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            header::ACCEPT,
+            if open {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        )
+        .body(body);
+    if let Some(key) = &inner.api_key {
+        // bearer_auth marks the header sensitive, so reqwest and hyper never log it.
+        request = request.bearer_auth(&key.0);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Exchange::Reqwest(e.without_url()))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    // A server that ignores `stream` answers with a whole JSON body: read it as such.
+    let is_stream =
+        header_str(&headers, "content-type").is_some_and(|t| t.starts_with("text/event-stream"));
+    if open && is_stream && response.status().is_success() {
+        return Ok((status, headers, Exchanged::Open(response)));
+    }
+    let body = read_body(response, inner.body_limit).await?;
+    Ok((status, headers, Exchanged::Whole(body)))
+}
+
+/// The whole body, at most `limit` bytes.
+async fn read_body(
+    response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, Exchange> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(Exchange::TooLarge);
+    }
+    let mut stream = response.bytes_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Exchange::Reqwest(e.without_url()))?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(Exchange::TooLarge);
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer)
+}
+
+fn body_text(bytes: &[u8]) -> String {
+    let cut = bytes.len().min(MAX_ERROR_BODY);
+    String::from_utf8_lossy(&bytes[..cut]).into_owned()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// The server's requested delay: `retry-after-ms`, else `Retry-After` in seconds or as an
+/// HTTP date. Negative, unparsable or absurd values (over a day) are ignored.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    const MAX: f64 = 86_400.0;
+    if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && ms.is_finite()
+        && (0.0..=MAX * 1000.0).contains(&ms)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = header_str(headers, "retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && (0.0..=MAX).contains(&secs))
+            .then(|| Duration::from_secs_f64(secs));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    let wait = date.duration_since(SystemTime::now()).unwrap_or_default();
+    (wait.as_secs_f64() <= MAX).then_some(wait)
+}
+
+/// Exponential backoff with up to 25% jitter taken off: `initial * 2^retry`, capped.
+pub(crate) fn backoff((initial, max): (Duration, Duration), retry: u32) -> Duration {
+    let base = initial.saturating_mul(1u32 << retry.min(16)).min(max);
+    base.mul_f64(1.0 - fastrand::f64() * 0.25)
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "1500")])),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "3")])),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "-3")])), None);
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        let later = SystemTime::now() + Duration::from_secs(120);
+        let wait = retry_after(&headers(&[(
+            "retry-after",
+            &httpdate::fmt_http_date(later),
+        )]))
+        .unwrap();
+        assert!(
+            wait > Duration::from_secs(115) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)])),
+            Some(Duration::ZERO)
+        );
+        // retry-after-ms wins over Retry-After.
+        let both = headers(&[("retry-after-ms", "10"), ("retry-after", "30")]);
+        assert_eq!(retry_after(&both), Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let policy = (Duration::from_millis(100), Duration::from_secs(1));
+        let first = backoff(policy, 0);
+        assert!(first >= Duration::from_millis(75) && first <= Duration::from_millis(100));
+        let third = backoff(policy, 2);
+        assert!(third >= Duration::from_millis(300) && third <= Duration::from_millis(400));
+        assert!(backoff(policy, 40) <= Duration::from_secs(1));
+    }
+}

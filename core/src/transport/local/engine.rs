@@ -1,0 +1,279 @@
+//! The generation thread: it loads the model, creates its one context, then serves jobs
+//! from a channel one at a time until every client clone is gone.
+//!
+//! Nothing here runs on the async executor. The model and the context never leave the
+//! thread, so no `Send` or `Sync` promise is needed beyond what `llama-cpp-2` makes.
+//! llama.cpp's backend is started once per process, and contexts are created one at a time
+//! across the process (creating two in parallel is unsound upstream).
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
+use tokio::sync::oneshot;
+
+use crate::transport::Completion;
+use crate::wire::{ChatRequest, Content, ContentPart, ResponseFormat, Role};
+use crate::{Error, ErrorKind, Result};
+
+/// The context window a local model gets, unless it was trained on less: the same as the
+/// project's llama-server (`-c 4096`).
+pub(super) const DEFAULT_CONTEXT: u32 = 4096;
+
+/// llama.cpp's backend, started once for the process, with its log sent to `tracing`
+/// (target `llama-cpp-2`) instead of stderr.
+pub(super) fn backend() -> Result<&'static LlamaBackend> {
+    static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::config(format!("cannot start llama.cpp: {e}")))
+}
+
+/// Held while a context is created: never two at once in the process.
+static CONTEXT_CREATION: Mutex<()> = Mutex::new(());
+
+/// What the grammar is built from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum GrammarSource {
+    /// No `response_format`: free text, as in prompt-only mode.
+    None,
+    /// A JSON Schema, as JSON text, for `json_schema` and `json_object` with a schema.
+    Schema(String),
+}
+
+/// One call for the generation thread: the request, reduced to what a local model reads,
+/// and where the answer goes.
+pub(super) struct Job {
+    /// (role, text) pairs, in order.
+    pub(super) messages: Vec<(&'static str, String)>,
+    pub(super) grammar: GrammarSource,
+    pub(super) max_tokens: u32,
+    pub(super) temperature: f32,
+    /// When the extraction's deadline passes, and its length (for the error).
+    pub(super) deadline: Option<(std::time::Instant, std::time::Duration)>,
+    pub(super) cancel: Arc<AtomicBool>,
+    reply: oneshot::Sender<Result<Completion>>,
+    /// The caller's span (the attempt's), the parent of the generation's own.
+    span: tracing::Span,
+}
+
+impl Job {
+    /// The job for `request`; an image in the request is a configuration error, since a
+    /// local model reads text only.
+    pub(super) fn new(
+        request: &ChatRequest,
+        deadline: Option<(tokio::time::Instant, std::time::Duration)>,
+        cancel: Arc<AtomicBool>,
+        reply: oneshot::Sender<Result<Completion>>,
+    ) -> Result<Job> {
+        let messages = request
+            .messages
+            .iter()
+            .map(|m| Ok((role(m.role), text(&m.content)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Job {
+            messages,
+            grammar: grammar_source(request.response_format.as_ref()),
+            max_tokens: request.max_tokens.unwrap_or(DEFAULT_CONTEXT),
+            temperature: request.temperature.unwrap_or(0.0),
+            deadline: deadline.map(|(at, length)| (at.into_std(), length)),
+            cancel,
+            reply,
+            span: tracing::Span::current(),
+        })
+    }
+
+    pub(super) fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+fn role(role: Role) -> &'static str {
+    match role {
+        Role::System => "system",
+        Role::User => "user",
+        Role::Assistant => "assistant",
+    }
+}
+
+fn text(content: &Content) -> Result<String> {
+    match content {
+        Content::Text(text) => Ok(text.clone()),
+        Content::Parts(parts) => parts
+            .iter()
+            .map(|part| match part {
+                ContentPart::Text { text } => Ok(text.as_str()),
+                ContentPart::ImageUrl { .. } => Err(Error::config(
+                    "the local backend reads text only: send images to a vision model's server",
+                )),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(|texts| texts.join("\n")),
+    }
+}
+
+/// The schema the grammar comes from: the `json_schema`'s, the `json_object`'s, any JSON
+/// object for a plain `json_object`, none without a `response_format`.
+fn grammar_source(format: Option<&ResponseFormat>) -> GrammarSource {
+    match format {
+        Some(ResponseFormat::JsonSchema { json_schema }) => {
+            GrammarSource::Schema(json_schema.schema.to_string())
+        }
+        Some(ResponseFormat::JsonObject {
+            schema: Some(schema),
+        }) => GrammarSource::Schema(schema.to_string()),
+        Some(ResponseFormat::JsonObject { schema: None }) => {
+            GrammarSource::Schema(r#"{"type":"object"}"#.to_owned())
+        }
+        Some(ResponseFormat::Text) | None => GrammarSource::None,
+    }
+}
+
+/// Starts the generation thread for the model at `path` and waits until the model is
+/// loaded and its context made; returns the job queue, the thread and the context window.
+pub(super) fn spawn(
+    path: PathBuf,
+    max_context: u32,
+) -> Result<(mpsc::Sender<Job>, std::thread::JoinHandle<()>, u32)> {
+    let backend = backend()?;
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (jobs_tx, jobs_rx) = mpsc::channel();
+    let worker = std::thread::Builder::new()
+        .name("factum-local".to_owned())
+        .spawn(move || serve(backend, &path, max_context, &ready_tx, &jobs_rx))
+        .map_err(|e| Error::config(format!("cannot start the generation thread: {e}")))?;
+    let n_ctx = ready_rx
+        .recv()
+        .map_err(|_| Error::config("the generation thread stopped while loading the model"))??;
+    Ok((jobs_tx, worker, n_ctx))
+}
+
+/// The thread's body: load, report ready, then one job after another.
+fn serve(
+    backend: &'static LlamaBackend,
+    path: &Path,
+    max_context: u32,
+    ready: &mpsc::Sender<Result<u32>>,
+    jobs: &mpsc::Receiver<Job>,
+) {
+    let model = match load_model(backend, path) {
+        Ok(model) => model,
+        Err(e) => return drop(ready.send(Err(e))),
+    };
+    let ctx = match new_context(backend, &model, max_context) {
+        Ok(ctx) => ctx,
+        Err(e) => return drop(ready.send(Err(e))),
+    };
+    let template = chat_template(&model);
+    let _ = ready.send(Ok(ctx.n_ctx()));
+    let mut engine = Engine {
+        model: &model,
+        ctx,
+        template,
+        grammars: HashMap::new(),
+        cached: Vec::new(),
+    };
+    // Ends when every sender, i.e. every clone of the client, is gone.
+    while let Ok(job) = jobs.recv() {
+        engine.run(job);
+    }
+}
+
+fn load_model(backend: &LlamaBackend, path: &Path) -> Result<LlamaModel> {
+    let params = LlamaModelParams::default();
+    LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+        Error::config(format!(
+            "llama.cpp cannot load the model at `{}`: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The one context of a model: the model's trained window, at most `max_context`; as
+/// many threads as the machine has cores.
+fn new_context<'m>(
+    backend: &LlamaBackend,
+    model: &'m LlamaModel,
+    max_context: u32,
+) -> Result<LlamaContext<'m>> {
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get) as i32;
+    let n_ctx = model.n_ctx_train().clamp(256, max_context.max(256));
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(n_ctx))
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads);
+    let _one_at_a_time = CONTEXT_CREATION
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    model
+        .new_context(backend, params)
+        .map_err(|e| Error::config(format!("llama.cpp cannot create a context: {e}")))
+}
+
+/// The model's own chat template, or ChatML (llama.cpp's built-in) for a model without one.
+fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
+    model.chat_template(None).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the model has no chat template; using chatml");
+        LlamaChatTemplate::new("chatml").expect("a literal without NUL")
+    })
+}
+
+/// The thread's state between jobs.
+pub(super) struct Engine<'m> {
+    pub(super) model: &'m LlamaModel,
+    pub(super) ctx: LlamaContext<'m>,
+    template: LlamaChatTemplate,
+    /// Each schema's grammar, or the converter's refusal, converted once.
+    pub(super) grammars: HashMap<GrammarSource, std::result::Result<String, String>>,
+    /// The tokens the context's cache holds, from position 0: the last prompt and reply.
+    pub(super) cached: Vec<LlamaToken>,
+}
+
+impl Engine<'_> {
+    /// Serves one job; a job whose caller has gone is skipped.
+    fn run(&mut self, job: Job) {
+        if job.cancelled() {
+            return;
+        }
+        let span = tracing::debug_span!(
+            parent: &job.span,
+            "factum.local",
+            prompt_tokens = tracing::field::Empty,
+            completion_tokens = tracing::field::Empty,
+        );
+        let result = span.in_scope(|| self.complete(&job));
+        if let Ok(Completion {
+            usage: Some(usage), ..
+        }) = &result
+        {
+            span.record("prompt_tokens", usage.prompt_tokens);
+            span.record("completion_tokens", usage.completion_tokens);
+        }
+        let _ = job.reply.send(result);
+    }
+
+    /// The prompt: the request's messages through the model's chat template, opened for
+    /// the assistant's turn.
+    pub(super) fn prompt(&self, messages: &[(&'static str, String)]) -> Result<String> {
+        let chat = messages
+            .iter()
+            .map(|(role, text)| LlamaChatMessage::new((*role).to_owned(), text.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::local(ErrorKind::Encode, e))?;
+        self.model
+            .apply_chat_template(&self.template, &chat, true)
+            .map_err(|e| Error::local(ErrorKind::Encode, e))
+    }
+}

@@ -1,0 +1,157 @@
+//! The in-process transport (feature `local`): a GGUF model run by llama.cpp inside this
+//! process, through the `llama-cpp-2` crate, the way a Dria compute node runs it.
+//!
+//! [`LocalTransport`] is the second implementation of the [`Transport`] seam. It receives
+//! the same [`ChatRequest`] the HTTP path sends and answers with a [`Completion`] that
+//! carries the model's own token counts. The work is done by one dedicated generation
+//! thread per client ([`engine`]), which owns the model and its one context; requests reach
+//! it over a channel and are served one after another, in the order they arrive.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use super::{Completion, Transport};
+use crate::wire::ChatRequest;
+use crate::{Error, ErrorKind, Result};
+
+mod close;
+mod engine;
+mod generate;
+mod grammar;
+
+pub use grammar::{Vocabulary, grammar};
+
+/// One GGUF model loaded in this process, and the thread that generates with it.
+pub(crate) struct LocalTransport {
+    /// The generation thread's queue; `None` only while the transport is dropped.
+    jobs: Option<mpsc::Sender<engine::Job>>,
+    /// The generation thread, joined on drop.
+    worker: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
+    /// The context window in tokens, prompt and completion together.
+    n_ctx: u32,
+    /// The overall deadline's length, for its error.
+    deadline: Option<Duration>,
+}
+
+impl std::fmt::Debug for LocalTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTransport")
+            .field("path", &self.path)
+            .field("n_ctx", &self.n_ctx)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalTransport {
+    /// Loads the model at `path` on a new generation thread and waits until it is ready.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when the file is missing or llama.cpp cannot load it.
+    pub(crate) fn load(path: &Path, deadline: Option<Duration>) -> Result<LocalTransport> {
+        if !path.is_file() {
+            return Err(Error::config(format!(
+                "no model file at `{}`: fetch one with scripts/fetch-model.sh",
+                path.display()
+            )));
+        }
+        let (jobs, worker, n_ctx) = engine::spawn(path.to_owned(), engine::DEFAULT_CONTEXT)?;
+        Ok(LocalTransport {
+            jobs: Some(jobs),
+            worker: Some(worker),
+            path: path.to_owned(),
+            n_ctx,
+            deadline,
+        })
+    }
+
+    /// The waiting side of one call: the job goes to the generation thread, and the reply
+    /// comes back, unless the deadline passes or the future is dropped first.
+    async fn call(&self, request: &ChatRequest, deadline: Option<Instant>) -> Result<Completion> {
+        let (reply, answer) = oneshot::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        // Dropping the future (or leaving at the deadline) raises the flag; the generation
+        // thread reads it before every token.
+        let _guard = CancelOnDrop(Arc::clone(&cancel));
+        let length = self.deadline.unwrap_or_default();
+        let job = engine::Job::new(request, deadline.map(|d| (d, length)), cancel, reply)?;
+        self.jobs
+            .as_ref()
+            .and_then(|jobs| jobs.send(job).ok())
+            .ok_or_else(|| {
+                Error::local(ErrorKind::Transport, "the generation thread has stopped")
+            })?;
+        let answer = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, answer)
+                .await
+                .map_err(|_| Error::deadline(length))?,
+            None => answer.await,
+        };
+        answer.unwrap_or_else(|_| {
+            Err(Error::local(
+                ErrorKind::Transport,
+                "the generation thread stopped during the call",
+            ))
+        })
+    }
+}
+
+impl Transport for LocalTransport {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<Completion>> {
+        Box::pin(self.call(request, deadline))
+    }
+
+    fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
+        let name = model_name(&self.path);
+        Box::pin(async move { Some(vec![name]) })
+    }
+
+    fn context_window<'a>(&'a self, _model: &'a str) -> BoxFuture<'a, Option<u32>> {
+        Box::pin(async move { Some(self.n_ctx) })
+    }
+}
+
+/// The model's name: its file name without `.gguf`.
+pub(crate) fn model_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || "local".to_owned(),
+        |name| {
+            let name = name.to_string_lossy();
+            name.strip_suffix(".gguf").unwrap_or(&name).to_owned()
+        },
+    )
+}
+
+impl Drop for LocalTransport {
+    /// Closes the queue and waits for the generation thread to finish: a call whose future
+    /// is gone stops at its next token, and the thread then frees the model. No llama.cpp
+    /// work outlives the client, so none races the process's exit (a thread still
+    /// decoding while llama.cpp's globals are torn down can crash the process).
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// Raises the cancel flag when the call's future goes away, however it ends.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,193 @@
+//! The transport seam: how one attempt's request reaches a model and its reply comes back.
+//!
+//! The pipeline builds a [`ChatRequest`], hands it to a [`Transport`], and judges the
+//! [`Completion`] that comes back. Only the transport differs between buffered HTTP
+//! ([`HttpTransport`](http::HttpTransport), the first implementation), an SSE
+//! stream of deltas, an in-process model, and a scripted double for tests.
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt as _};
+use tokio::time::Instant;
+
+use crate::wire::{ChatRequest, ChatResponse, Usage};
+use crate::{Error, Result};
+
+pub(crate) mod http;
+#[cfg(feature = "local")]
+pub(crate) mod local;
+
+/// One way of running a model call. Crate-internal for now.
+///
+/// An implementation must guarantee:
+///
+/// - **Cancellation on drop.** Dropping the returned future stops the call: an HTTP
+///   request is aborted and its connection closed, a stream stops being read, an
+///   in-process model stops generating at its next token. Nothing keeps running.
+/// - **Usage reporting.** [`Completion::usage`] carries the token counts of this call as
+///   the model counted them (prompt and completion), or `None` when it has none; the
+///   pipeline sums them over attempts and charges budgets with them.
+/// - **Fault classification.** `Err` means a *transport* fault: nothing usable came back
+///   (connection, status, timeout, deadline, body limit, an unreadable body). Faults are
+///   retried inside the transport as it sees fit, count as no attempt, and the `Err` is
+///   raised to the caller as it is, except a schema rejection
+///   ([`Error::is_schema_rejection`](crate::Error)), on which the pipeline steps the mode
+///   down. `Ok` means the model answered: whatever its content, even none, a refusal or a
+///   cut-off text, the pipeline records it as an attempt and judges it.
+/// - **The deadline.** A call does not outlive `deadline`; past it, it ends with a
+///   [`Deadline`](crate::ErrorKind::Deadline) error.
+/// - **The request as sent.** `request.max_tokens`, `temperature` and `response_format`
+///   are honoured or knowingly dropped; a transport never retries with a changed request.
+pub(crate) trait Transport: fmt::Debug + Send + Sync + 'static {
+    /// Runs one model call and returns its complete reply.
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<Completion>>;
+
+    /// Runs one model call as a stream of [`Delta`]s, as the model writes its reply.
+    ///
+    /// The stream ends after a [`Delta::Finish`]; a stream that ends before one is a fault
+    /// (an `Err` item), never a value. Dropping the stream cancels the call. The default
+    /// runs [`complete`](Transport::complete) and hands its reply over in one piece, so a
+    /// transport that cannot stream still drives the streaming pipeline.
+    fn stream(
+        self: Arc<Self>,
+        request: ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxStream<'static, Result<Delta>> {
+        let once = async move {
+            match self.complete(&request, deadline).await {
+                Ok(completion) => completion.into_deltas().into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            }
+        };
+        stream::once(once).flat_map(stream::iter).boxed()
+    }
+
+    /// The models the server serves, when it can say (`GET /v1/models`); `None` when it
+    /// cannot. Used only when no model is configured.
+    fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
+        Box::pin(async { None })
+    }
+
+    /// The context window of `model` in tokens (prompt and completion together), when the
+    /// transport can learn it (llama-server's `/props`); `None` when it cannot. `max_tokens`
+    /// is never raised past what the window leaves after the prompt.
+    fn context_window<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Option<u32>> {
+        let _ = model;
+        Box::pin(async { None })
+    }
+}
+
+/// One model call's reply, whatever carried it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Completion {
+    /// The reply text, as the model wrote it (`None` when there was none).
+    pub(crate) content: Option<String>,
+    /// The model's refusal text, when it declined.
+    pub(crate) refusal: Option<String>,
+    /// Why generation stopped: `stop`, `length`, `content_filter`, …
+    pub(crate) finish_reason: Option<String>,
+    /// The call's token counts.
+    pub(crate) usage: Option<Usage>,
+    /// The Dria node that served it.
+    pub(crate) node_id: Option<String>,
+}
+
+impl From<ChatResponse> for Completion {
+    /// The first choice of a chat completion; factum asks for one.
+    fn from(response: ChatResponse) -> Completion {
+        let choice = response.choices.into_iter().next().unwrap_or_default();
+        let message = choice.message.unwrap_or_default();
+        Completion {
+            content: message.content,
+            refusal: message.refusal,
+            finish_reason: choice.finish_reason,
+            usage: response.usage,
+            node_id: response.metadata.and_then(|m| m.node_id),
+        }
+    }
+}
+
+impl Completion {
+    /// The reply as the deltas a stream would have carried.
+    pub(crate) fn into_deltas(self) -> Vec<Delta> {
+        let mut deltas = Vec::new();
+        deltas.extend(self.node_id.map(Delta::NodeId));
+        deltas.extend(self.content.map(Delta::Content));
+        deltas.extend(self.refusal.map(Delta::Refusal));
+        deltas.extend(self.usage.map(Delta::Usage));
+        deltas.push(Delta::Finish(self.finish_reason));
+        deltas
+    }
+}
+
+/// One piece of a streamed reply.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Delta {
+    /// More reply text.
+    Content(String),
+    /// More refusal text.
+    Refusal(String),
+    /// The call's token counts.
+    Usage(Usage),
+    /// The Dria node that serves the call.
+    NodeId(String),
+    /// Generation stopped, with the server's reason if it gave one. Last.
+    Finish(Option<String>),
+}
+
+/// Gathers a stream's deltas into the [`Completion`] a buffered call would have returned.
+#[derive(Debug, Default)]
+pub(crate) struct Gathered {
+    completion: Completion,
+    finished: bool,
+}
+
+impl Gathered {
+    /// Adds one delta; returns the text it added, if any.
+    pub(crate) fn add(&mut self, delta: Delta) -> Option<String> {
+        let c = &mut self.completion;
+        match delta {
+            Delta::Content(text) => {
+                c.content.get_or_insert_default().push_str(&text);
+                return Some(text);
+            }
+            Delta::Refusal(text) => c.refusal.get_or_insert_default().push_str(&text),
+            Delta::Usage(usage) => c.usage = Some(usage),
+            Delta::NodeId(node) => c.node_id = Some(node),
+            Delta::Finish(reason) => {
+                // Some servers send the reason in one chunk and an empty one after it.
+                if reason.is_some() || c.finish_reason.is_none() {
+                    c.finish_reason = reason;
+                }
+                self.finished = true;
+            }
+        }
+        None
+    }
+
+    /// The text so far.
+    pub(crate) fn text(&self) -> &str {
+        self.completion.content.as_deref().unwrap_or_default()
+    }
+
+    /// The reply, cut by factum (`reason`, e.g. a runaway) before the server finished.
+    pub(crate) fn cut(mut self, reason: &str) -> Completion {
+        self.completion.finish_reason = Some(reason.to_owned());
+        self.completion
+    }
+
+    /// The reply, once the stream ended: a fault when it ended before the server finished.
+    pub(crate) fn end(self) -> Result<Completion> {
+        if self.finished {
+            Ok(self.completion)
+        } else {
+            Err(Error::stream_cut())
+        }
+    }
+}
