@@ -164,7 +164,7 @@ pub mod stream;
 mod chunking;
 mod error;
 mod fold;
-mod provider;
+
 mod record;
 pub mod wire;
 
@@ -203,9 +203,9 @@ pub use record::{ChunkFailure, Extracted};
 pub type Partial<T> = <T as Extract>::Partial;
 pub use lower::{Dialect, SchemaError};
 pub use parse::Leniency;
-pub use provider::{Mode, ParseProviderError, Provider};
 pub use schema::Schema;
 pub use stream::Runaway;
+pub use transport::provider::{Mode, ParseProviderError, Provider};
 pub use validate::Violation;
 pub use wire::Usage;
 

@@ -23,6 +23,7 @@ use tracing::Instrument as _;
 
 use crate::client::Client;
 use crate::client::extraction::Extraction;
+use crate::transport::layer::RateLimited;
 use journal::Journal;
 use limits::Limits;
 use progress::{OnProgress, Tracker};
@@ -333,10 +334,14 @@ impl<T: Extract + Send> Engine<T> {
 
     /// Starts one item, or skips it when the journal holds its value.
     fn start(&mut self, index: usize, mut extraction: Extraction<T>) {
-        // A batch without limits leaves an item's own (a chunk of an extraction that runs
-        // in a limited batch keeps that batch's).
-        if self.limits.is_some() {
-            extraction.limits.clone_from(&self.limits);
+        // A batch's limits wrap the item's transport: the client's, or, for a chunk of an
+        // extraction that runs in a limited batch, that batch's too.
+        if let Some(limits) = &self.limits {
+            let inner = extraction
+                .transport
+                .take()
+                .unwrap_or_else(|| Arc::clone(&extraction.client.inner.transport));
+            extraction.transport = Some(Arc::new(RateLimited::new(inner, Arc::clone(limits))));
         }
         if extraction.max_retries.is_none() {
             extraction.max_retries = self.max_retries;

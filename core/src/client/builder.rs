@@ -10,9 +10,10 @@ use super::Client;
 use super::inner::Inner;
 use crate::batch::limits::{Limits, at_least_one};
 use crate::parse::Leniency;
-use crate::provider::{Mode, PerModel, Provider};
 use crate::transport::Transport;
-use crate::transport::http::{ApiKey, HttpTransport, Pause};
+use crate::transport::http::{ApiKey, HttpTransport};
+use crate::transport::layer::{self, Policies};
+use crate::transport::provider::{Mode, PerModel, Provider};
 use crate::{Error, Result};
 
 /// Default per-attempt HTTP timeout. Dria's router waits up to `timeout_secs` (sent as this
@@ -345,7 +346,7 @@ impl ClientBuilder {
         }
         #[cfg(feature = "local")]
         if let Some(path) = &self.local {
-            let transport = crate::transport::local::LocalTransport::load(path, self.deadline)?;
+            let transport = crate::transport::local::LocalTransport::load(path)?;
             let provider = self.provider.unwrap_or(Provider::LlamaCpp);
             let base_url = format!("local:{}", path.display());
             let model = Some(
@@ -353,11 +354,31 @@ impl ClientBuilder {
                     .clone()
                     .unwrap_or_else(|| crate::transport::local::model_name(path)),
             );
-            return Ok(self.assemble(Arc::new(transport), provider, base_url, model));
+            // The per-attempt HTTP timeout does not apply to a model in this process.
+            let transport = self.layered(Arc::new(transport), None);
+            return Ok(self.assemble(transport, provider, base_url, model));
         }
         let (provider, base_url, model) = self.target()?;
         let transport = self.http_transport(provider, &base_url)?;
-        Ok(self.assemble(Arc::new(transport), provider, base_url, model))
+        let transport = self.layered(Arc::new(transport), self.timeout);
+        Ok(self.assemble(transport, provider, base_url, model))
+    }
+
+    /// `transport` inside the client's policies: rate limits, retry, pause, timeout.
+    fn layered(
+        &self,
+        transport: Arc<dyn Transport>,
+        timeout: Option<Duration>,
+    ) -> Arc<dyn Transport> {
+        layer::stack(
+            transport,
+            Policies {
+                timeout,
+                retries: self.transport_retries,
+                backoff: self.backoff,
+                limits: Limits::new(self.requests_per_minute, self.tokens_per_minute).map(Arc::new),
+            },
+        )
     }
 
     /// The client around `transport`, with the builder's defaults.
@@ -383,7 +404,6 @@ impl ClientBuilder {
                 leniency: self.leniency,
                 mode: self.mode,
                 token_budget: self.token_budget,
-                limits: Limits::new(self.requests_per_minute, self.tokens_per_minute).map(Arc::new),
                 modes: PerModel::default(),
                 windows: PerModel::default(),
             }),
@@ -436,11 +456,7 @@ impl ClientBuilder {
             api_key: self.api_key.clone(),
             provider,
             timeout: self.timeout,
-            deadline: self.deadline,
-            retries: self.transport_retries,
             body_limit: self.body_limit,
-            backoff: self.backoff,
-            pause: Pause::default(),
         })
     }
 }

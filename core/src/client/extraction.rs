@@ -13,11 +13,11 @@ use futures_util::future::BoxFuture;
 use super::Client;
 use super::image::Image;
 use crate::Chunking;
-use crate::batch::limits::Limits;
 use crate::parse::Leniency;
 use crate::pipeline::{Call, Run, request};
-use crate::provider::Mode;
 use crate::stream::Runaway;
+use crate::transport::Transport;
+use crate::transport::provider::Mode;
 use crate::wire::Message;
 use crate::{Extract, Extracted, Result, Schema};
 
@@ -54,8 +54,9 @@ pub struct Extraction<T> {
     pub(crate) leniency: Option<Leniency>,
     mode: Option<Mode>,
     runaway: Option<Runaway>,
-    /// The rate limits of the batch this extraction runs in.
-    pub(crate) limits: Option<Arc<Limits>>,
+    /// The client's transport inside the rate limits of the batch this extraction runs
+    /// in; `None` outside a limited batch.
+    pub(crate) transport: Option<Arc<dyn Transport>>,
     /// Chunks, passes and whether failed chunks may be left out.
     pub(crate) plan: Plan,
     /// What `send()` runs instead of one extraction when the plan asks for chunks or
@@ -115,7 +116,7 @@ impl<T: Extract> Extraction<T> {
             leniency: None,
             mode: None,
             runaway: None,
-            limits: None,
+            transport: None,
             plan: Plan::default(),
             runner: None,
             _type: PhantomData,
@@ -149,7 +150,7 @@ impl<T: Extract> Extraction<T> {
             leniency: self.leniency,
             mode: self.mode,
             runaway: self.runaway,
-            limits: self.limits.clone(),
+            transport: self.transport.clone(),
             plan: Plan::default(),
             runner: None,
             _type: PhantomData,
@@ -313,7 +314,10 @@ impl<T: Extract> Extraction<T> {
             prefix,
             text,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
-            limits: self.limits.clone(),
+            transport: self
+                .transport
+                .clone()
+                .unwrap_or_else(|| Arc::clone(&inner.transport)),
         }
     }
 }

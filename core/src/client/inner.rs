@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::batch::limits::Limits;
 use crate::parse::Leniency;
-use crate::provider::{Mode, PerModel, Provider};
 use crate::transport::Transport;
+use crate::transport::provider::{Mode, PerModel, Provider};
 use crate::{Error, Result};
 
 /// The shared state of a client and its clones: the defaults of every extraction, and the
@@ -32,8 +31,6 @@ pub(crate) struct Inner {
     pub(crate) leniency: Leniency,
     pub(crate) mode: Option<Mode>,
     pub(crate) token_budget: Option<u64>,
-    /// The client-wide rate limits, shared by every call of the client and its clones.
-    pub(crate) limits: Option<Arc<Limits>>,
     pub(crate) modes: PerModel<Mode>,
     /// Context windows learned from the transport or from overflow errors (`None`: the
     /// transport cannot say).

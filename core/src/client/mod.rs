@@ -9,7 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::provider::{Mode, Provider};
+use crate::transport::provider::{Mode, Provider};
 
 pub(crate) mod builder;
 pub(crate) mod extraction;

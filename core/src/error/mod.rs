@@ -105,6 +105,21 @@ struct Inner {
     source: Option<BoxError>,
     attempts: Vec<Attempt>,
     usage: Usage,
+    /// What the transport that raised a fault says of sending the request again.
+    again: Again,
+}
+
+/// What the transport that raised a fault says of sending the same request again; the
+/// retry layer acts on it, the transport's own rules decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Again {
+    /// Not worth it: the same request fails the same way.
+    #[default]
+    Never,
+    /// Worth another try, after a backoff.
+    Soon,
+    /// Worth another try after the delay the server named.
+    After(Duration),
 }
 
 /// One variant per [`ErrorKind`], holding only the facts of that kind (reqwest's private
@@ -129,8 +144,9 @@ enum Detail {
     Timeout {
         after: Duration,
     },
+    /// The deadline's length, once the run that owns it has named it.
     Deadline {
-        after: Duration,
+        after: Option<Duration>,
     },
     BodyTooLarge {
         limit: usize,
@@ -205,8 +221,20 @@ impl Error {
                 source: None,
                 attempts: Vec::new(),
                 usage: Usage::default(),
+                again: Again::Never,
             }),
         }
+    }
+
+    /// Marks a transport fault as worth sending again, or not.
+    pub(crate) fn again(mut self, again: Again) -> Error {
+        self.inner.again = again;
+        self
+    }
+
+    /// Whether the transport said the request is worth sending again.
+    pub(crate) fn again_hint(&self) -> Again {
+        self.inner.again
     }
 
     fn with_source(mut self, source: impl Into<BoxError>) -> Error {
@@ -269,8 +297,10 @@ impl Error {
         Error::new(Detail::Timeout { after })
     }
 
-    pub(crate) fn deadline(after: Duration) -> Error {
-        Error::new(Detail::Deadline { after })
+    /// The run's deadline passed. The run, which owns the deadline, names its length
+    /// ([`Error::in_call`]).
+    pub(crate) fn deadline_reached() -> Error {
+        Error::new(Detail::Deadline { after: None })
     }
 
     pub(crate) fn body_too_large(limit: usize) -> Error {
@@ -342,8 +372,11 @@ impl Error {
     /// Names the call the error ended: the server (unless a request's URL is named), the
     /// model, and, after [`with_record`](Error::with_record), the attempt it is about: the
     /// call that failed to come back, or the one that refused.
-    pub(crate) fn in_call(self, base_url: &str, model: &str) -> Error {
+    pub(crate) fn in_call(self, base_url: &str, model: &str, deadline: Option<Duration>) -> Error {
         let mut error = self.with_url(base_url);
+        if let Detail::Deadline { after } = &mut error.inner.detail {
+            *after = after.or(deadline);
+        }
         let done = error.inner.attempts.len() as u32;
         error.inner.attempt = match error.kind() {
             ErrorKind::Refusal => Some(done),
@@ -364,13 +397,13 @@ impl Error {
         match &self.inner.detail {
             Detail::Http {
                 status, message, ..
-            } => crate::provider::is_schema_rejection(*status, message),
+            } => crate::transport::provider::is_schema_rejection(*status, message),
             _ => false,
         }
     }
 
     /// Whether the server said the request does not fit the model's context window (see
-    /// [`provider::is_context_overflow`](crate::provider::is_context_overflow)). Such a
+    /// [`provider::is_context_overflow`](crate::transport::provider::is_context_overflow)). Such a
     /// reply is a truncation, never a transport fault to retry.
     pub(crate) fn is_context_overflow(&self) -> bool {
         match &self.inner.detail {
@@ -378,7 +411,7 @@ impl Error {
                 status,
                 message,
                 body,
-            } => crate::provider::is_context_overflow(*status, message, body),
+            } => crate::transport::provider::is_context_overflow(*status, message, body),
             _ => false,
         }
     }
@@ -386,7 +419,7 @@ impl Error {
     /// The context window the server named in a context-overflow error, if it named one.
     pub(crate) fn context_window(&self) -> Option<u32> {
         let (message, body) = self.inner.detail.server_reply()?;
-        crate::provider::context_window(message, body)
+        crate::transport::provider::context_window(message, body)
     }
 
     /// What kind of failure this is.
@@ -495,7 +528,8 @@ impl Error {
     /// The timeout or deadline that ran out.
     pub fn elapsed_limit(&self) -> Option<Duration> {
         match self.inner.detail {
-            Detail::Timeout { after } | Detail::Deadline { after } => Some(after),
+            Detail::Timeout { after } => Some(after),
+            Detail::Deadline { after } => after,
             _ => None,
         }
     }
@@ -553,7 +587,7 @@ impl fmt::Display for Error {
                 status, message, ..
             } => write!(f, "server returned {status}{at}: {message}"),
             Detail::Timeout { after } => write!(f, "request timed out after {after:?}{at}"),
-            Detail::Deadline { after } => write!(f, "deadline of {after:?} exceeded{at}"),
+            Detail::Deadline { after } => write!(f, "deadline{} exceeded{at}", Of(*after)),
             Detail::BodyTooLarge { limit } => write!(
                 f,
                 "response body is larger than the limit of {limit} bytes{at}"
@@ -709,6 +743,18 @@ fn last_failure(f: &mut fmt::Formatter<'_>, attempts: &[Attempt]) -> fmt::Result
         },
         Some(failure) => write!(f, "; last: {failure}"),
         None => Ok(()),
+    }
+}
+
+/// " of 60s" for a deadline whose length is known, else nothing.
+struct Of(Option<Duration>);
+
+impl fmt::Display for Of {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(length) => write!(f, " of {length:?}"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -87,7 +87,11 @@ fn ended(error: Error, done: usize) -> String {
     let attempts = vec![attempt(failure); done];
     error
         .with_record(attempts, Usage::default())
-        .in_call("http://user:pw@127.0.0.1:8080/v1", "m")
+        .in_call(
+            "http://user:pw@127.0.0.1:8080/v1",
+            "m",
+            Some(Duration::from_secs(60)),
+        )
         .to_string()
 }
 
@@ -105,7 +109,7 @@ fn every_call_error_says_what_was_done_and_where() {
             format!("request timed out after 5s ({AT}?x=1, model m, attempt 2)"),
         ),
         (
-            Error::deadline(Duration::from_secs(60)),
+            Error::deadline_reached(),
             format!("deadline of 60s exceeded ({AT}?x=1, model m, attempt 2)"),
         ),
         (
@@ -200,6 +204,6 @@ fn facts_are_read_back() {
         error.to_string(),
         "the reply was cut off at 64 tokens after 0 attempts"
     );
-    assert!(Error::deadline(Duration::from_secs(1)).is_timeout());
+    assert!(Error::deadline_reached().is_timeout());
     assert!(!Error::empty().is_retryable());
 }

@@ -10,9 +10,8 @@ use futures_util::stream::BoxStream;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
-use crate::batch::limits::Limits;
 use crate::client::inner::Inner;
-use crate::transport::{Completion, Delta};
+use crate::transport::{Completion, Delta, Transport};
 use reask::Reask;
 use reply::Asked;
 
@@ -21,7 +20,7 @@ pub(crate) mod reply;
 pub(crate) mod request;
 pub(crate) mod stream;
 use crate::parse::Leniency;
-use crate::provider::Mode;
+use crate::transport::provider::Mode;
 use crate::wire::{ChatRequest, Message, Usage};
 use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema, Span};
 
@@ -42,8 +41,9 @@ pub(crate) struct Call {
     /// The mode and `max_tokens` of the first attempt.
     pub(crate) mode: Mode,
     pub(crate) max_tokens: u32,
-    /// A batch's rate limits, awaited before every model call.
-    pub(crate) limits: Option<Arc<Limits>>,
+    /// The transport attempts go through: the client's, inside a batch's rate limits when
+    /// the extraction runs in a limited batch.
+    pub(crate) transport: Arc<dyn Transport>,
 }
 
 /// One extraction in progress: the call, and what changes between its attempts.
@@ -258,52 +258,22 @@ impl<T: Extract> Run<T> {
         }
     }
 
-    /// Sends one attempt's request, within the batch's rate limits when it runs in one:
-    /// charged before from its estimate, corrected after from the usage reported.
+    /// Sends one attempt's request through the call's transport and its layers.
     async fn complete(&self, request: &ChatRequest) -> Result<Completion> {
-        let charged = self.acquire(request).await;
-        let transport = &self.inner().transport;
-        let completion = transport.complete(request, self.call.deadline).await;
-        self.settle(charged, completion.as_ref().ok().and_then(|c| c.usage));
-        completion
+        self.call
+            .transport
+            .complete(request, self.call.deadline)
+            .await
     }
 
-    /// Opens the next attempt's reply as a stream of deltas, within the same rate limits
-    /// as [`complete`](Run::complete); the charge is settled with
-    /// [`settle`](Run::settle) once the reply ends.
-    async fn open_stream(&mut self) -> Result<(BoxStream<'static, Result<Delta>>, [u64; 2])> {
+    /// Opens the next attempt's reply as a stream of deltas, through the same transport
+    /// and layers as [`complete`](Run::complete).
+    fn open_stream(&mut self) -> Result<BoxStream<'static, Result<Delta>>> {
         let mut request = self.next_request()?;
         request.stream = Some(true);
         request.stream_options = self.inner().provider.stream_options();
-        let charged = self.acquire(&request).await;
-        let transport = Arc::clone(&self.inner().transport);
-        Ok((transport.stream(request, self.call.deadline), charged))
-    }
-
-    /// The rate limits a request waits for: its batch's, then its client's.
-    fn limits(&self) -> [Option<&Limits>; 2] {
-        [self.call.limits.as_deref(), self.inner().limits.as_deref()]
-    }
-
-    /// Charges a request to the rate limits, waiting until they allow it: the tokens each
-    /// charged (0 where there is none).
-    async fn acquire(&self, request: &ChatRequest) -> [u64; 2] {
-        let mut charged = [0; 2];
-        for (charge, limits) in charged.iter_mut().zip(self.limits()) {
-            if let Some(limits) = limits {
-                *charge = limits.acquire(request).await;
-            }
-        }
-        charged
-    }
-
-    /// Corrects a request's charges with the usage the server reported.
-    fn settle(&self, charged: [u64; 2], usage: Option<Usage>) {
-        for (charge, limits) in charged.into_iter().zip(self.limits()) {
-            if let Some(limits) = limits {
-                limits.settle(charge, usage);
-            }
-        }
+        let transport = Arc::clone(&self.call.transport);
+        Ok(transport.stream(request, self.call.deadline))
     }
 
     /// The server turned the `response_format` down: go one mode down the ladder and
@@ -388,7 +358,11 @@ impl<T: Extract> Run<T> {
     fn record(&mut self, error: Error) -> Error {
         error
             .with_record(std::mem::take(&mut self.attempts), self.usage)
-            .in_call(&self.call.inner.base_url, &self.call.model)
+            .in_call(
+                &self.call.inner.base_url,
+                &self.call.model,
+                self.call.inner.deadline,
+            )
     }
 }
 

@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use crate::parse::{self, Leniency, ParseError, Repair, RepairKind};
-use crate::provider::Mode;
 use crate::transport::Completion;
+use crate::transport::provider::Mode;
 use crate::{Attempt, AttemptFailure, Extract, Schema, Violation, json};
 
 /// What the attempt was asked with, to judge its reply by.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::Schema;
 use crate::client::image::Image;
-use crate::provider::{Mode, Provider};
+use crate::transport::provider::{Mode, Provider};
 use crate::wire::{Content, ContentPart, ImageUrl, JsonSchemaFormat, Message, ResponseFormat};
 
 /// The system message: what to produce, the type's prompt rendering and any instructions.

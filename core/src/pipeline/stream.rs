@@ -368,8 +368,6 @@ struct Reading<P> {
     built_at: usize,
     /// The last partial shown.
     shown: Option<P>,
-    /// What the rate limits charged for the request.
-    charged: [u64; 2],
 }
 
 /// What one pull of deltas gave.
@@ -401,8 +399,8 @@ fn drive<T: Extract + Send, W: Watch<T>>(
         };
         loop {
             let attempt = run.attempt_span();
-            let mut reading = match run.open_stream().instrument(span.clone()).await {
-                Ok((deltas, charged)) => Reading::<T::Partial>::new(deltas, runaway, charged),
+            let mut reading = match span.in_scope(|| run.open_stream()) {
+                Ok(deltas) => Reading::<T::Partial>::new(deltas, runaway),
                 Err(e) => return yield Event::Failed(e),
             };
             let ended = loop {
@@ -413,7 +411,6 @@ fn drive<T: Extract + Send, W: Watch<T>>(
                     Pulled::Ended(ended) => break ended,
                 }
             };
-            run.settle(reading.charged, ended.as_ref().ok().and_then(|c| c.usage));
             let completion = match ended.map_err(|e| run.fault(e)) {
                 Ok(completion) => completion,
                 Err(Ok(())) => continue,
@@ -461,7 +458,7 @@ async fn judged<T: Extract, W: Watch<T>>(
 }
 
 impl<P: Clone + PartialEq> Reading<P> {
-    fn new(deltas: BoxStream<'static, Result<Delta>>, runaway: Runaway, charged: [u64; 2]) -> Self {
+    fn new(deltas: BoxStream<'static, Result<Delta>>, runaway: Runaway) -> Self {
         Reading {
             deltas,
             gathered: Gathered::default(),
@@ -469,7 +466,6 @@ impl<P: Clone + PartialEq> Reading<P> {
             guard: Guard::new(runaway),
             built_at: 0,
             shown: None,
-            charged,
         }
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::Violation;
 use crate::parse::Repair;
-use crate::provider::Mode;
+use crate::transport::provider::Mode;
 use crate::wire::Usage;
 
 /// One model call of an extraction.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::provider::Mode;
+use crate::transport::provider::Mode;
 use crate::wire::Usage;
 use crate::{Attempt, AttemptFailure};
 

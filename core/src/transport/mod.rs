@@ -16,8 +16,10 @@ use crate::wire::{ChatRequest, ChatResponse, Usage};
 use crate::{Error, Result};
 
 pub(crate) mod http;
+pub(crate) mod layer;
 #[cfg(feature = "local")]
 pub(crate) mod local;
+pub(crate) mod provider;
 
 /// One way of running a model call. Crate-internal for now.
 ///

@@ -1,11 +1,12 @@
-//! The HTTP transport: one model call as a `POST /chat/completions`, with retries for
-//! transport faults. It implements [`Transport`], the seam every attempt goes through.
+//! The HTTP transport: one model call as one `POST /chat/completions`. It implements
+//! [`Transport`], the seam every attempt goes through; the retry, the pause, the timeout
+//! and the rate limits are layers around it (`transport/layer`).
 //!
-//! Retried, with exponential backoff and jitter: 408, 409, 429, 5xx, connection errors
-//! and timeouts. `x-should-retry` overrides the status, except that 400, 401, 402, 403,
-//! 404 and 422 are always fatal. The delay comes from `retry-after-ms`, else
-//! `Retry-After` (seconds or an HTTP date), else the backoff. A 429 or 503 that names a
-//! delay also holds back every new request of the client until then (see [`Pause`]).
+//! What it decides is which faults are worth another try ([`Again`]): 408, 409, 429, 5xx
+//! and connection errors. `x-should-retry` overrides the status, except that 400, 401,
+//! 402, 403, 404 and 422 are always fatal, and so is a request that does not fit the
+//! context. The delay comes from `retry-after-ms`, else `Retry-After` (seconds or an HTTP
+//! date); without one the retry layer backs off.
 
 use std::time::{Duration, SystemTime};
 
@@ -20,18 +21,16 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream};
 
 use super::{Completion, Delta, Transport};
+use crate::error::{Again, is_retryable_status};
+use crate::transport::provider::Provider;
+use crate::wire::{ChatRequest, ChatResponse};
+use crate::{Error, Result};
 use key::redact;
 
 mod key;
-mod pause;
 mod sse;
 
-use crate::error::is_retryable_status;
-use crate::provider::Provider;
-use crate::wire::{ChatRequest, ChatResponse};
-use crate::{Error, Result};
 pub(crate) use key::ApiKey;
-pub(crate) use pause::Pause;
 
 /// Statuses never retried, whatever `x-should-retry` says.
 const FATAL: [u16; 6] = [400, 401, 402, 403, 404, 422];
@@ -47,15 +46,9 @@ pub(crate) struct HttpTransport {
     pub(crate) endpoint: reqwest::Url,
     pub(crate) api_key: Option<ApiKey>,
     pub(crate) provider: Provider,
-    /// The per-attempt timeout.
+    /// The per-attempt timeout, here for the best-effort `GET`s the layers do not wrap.
     pub(crate) timeout: Option<Duration>,
-    /// The overall deadline's length, for its error.
-    pub(crate) deadline: Option<Duration>,
-    pub(crate) retries: u32,
     pub(crate) body_limit: usize,
-    pub(crate) backoff: (Duration, Duration),
-    /// The client-wide hold after a 429 or 503 with `Retry-After`.
-    pub(crate) pause: Pause,
 }
 
 impl std::fmt::Debug for HttpTransport {
@@ -75,12 +68,11 @@ impl Transport for HttpTransport {
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,
-        deadline: Option<Instant>,
+        _deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>> {
         Box::pin(async move {
-            let key = self.api_key.as_ref().map(|k| k.0.as_str());
             let sent = match serde_json::to_vec(request) {
-                Ok(body) => send(self, Bytes::from(body), deadline, false).await,
+                Ok(body) => send(self, Bytes::from(body), false).await,
                 Err(e) => Err(Error::encode(e)),
             };
             match sent {
@@ -89,7 +81,7 @@ impl Transport for HttpTransport {
                     "a buffered request was answered as a stream".to_owned(),
                     String::new(),
                 )),
-                Err(e) => Err(e.with_url(&redact(self.endpoint.as_str(), key))),
+                Err(e) => Err(self.named(e)),
             }
         })
     }
@@ -97,12 +89,12 @@ impl Transport for HttpTransport {
     fn stream(
         self: Arc<Self>,
         request: ChatRequest,
-        deadline: Option<Instant>,
+        _deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let opened = async move {
             let body = Bytes::from(serde_json::to_vec(&request).map_err(Error::encode)?);
-            match send(&self, body, deadline, true).await? {
-                Reply::Stream(response) => Ok(sse::deltas(response, self.reading(), deadline)),
+            match send(&self, body, true).await.map_err(|e| self.named(e))? {
+                Reply::Stream(response) => Ok(sse::deltas(response, self.reading())),
                 // A server that ignores `stream` answers whole: hand that over in one piece.
                 Reply::Response(response) => {
                     let deltas = Completion::from(response).into_deltas();
@@ -149,9 +141,13 @@ impl HttpTransport {
         sse::Reading {
             limit: self.body_limit,
             key: self.api_key.as_ref().map(|k| k.0.clone()),
-            idle: self.timeout,
-            whole: self.deadline,
         }
+    }
+
+    /// `error` naming the endpoint it came from, the key redacted.
+    fn named(&self, error: Error) -> Error {
+        let key = self.api_key.as_ref().map(|k| k.0.as_str());
+        error.with_url(&redact(self.endpoint.as_str(), key))
     }
 
     /// A best-effort `GET` of a JSON document: `None` on any failure, which is logged.
@@ -213,62 +209,6 @@ struct GenerationSettings {
     n_ctx: Option<u32>,
 }
 
-/// Sends one chat request and returns the parsed response, retrying transport faults.
-async fn send(
-    inner: &HttpTransport,
-    body: Bytes,
-    deadline: Option<Instant>,
-    open: bool,
-) -> Result<Reply> {
-    let mut retry = 0u32;
-    loop {
-        wait_for_pause(inner, deadline).await?;
-        let (error, delay) = match send_once(inner, body.clone(), deadline, open).await {
-            Ok(Outcome::Response(response)) => return Ok(response),
-            Ok(Outcome::Retry { error, delay }) => (error, delay),
-            Err(error) => return Err(error),
-        };
-        if let Some(delay) = delay
-            && matches!(error.status(), Some(429 | 503))
-        {
-            inner.pause.hold_for(delay);
-        }
-        if retry >= inner.retries {
-            return Err(error);
-        }
-        let delay = delay.unwrap_or_else(|| backoff(inner.backoff, retry));
-        if let Some(deadline) = deadline
-            && Instant::now() + delay >= deadline
-        {
-            tracing::debug!(
-                delay_ms = delay.as_millis() as u64,
-                "retry would pass the deadline"
-            );
-            return Err(error);
-        }
-        retry += 1;
-        tracing::warn!(
-            retry,
-            delay_ms = delay.as_millis() as u64,
-            error = %error,
-            status = error.status(),
-            "transport fault; retrying"
-        );
-        tokio::time::sleep(delay).await;
-    }
-}
-
-/// Waits out the client-wide hold, or fails at once when it outlasts the deadline.
-async fn wait_for_pause(inner: &HttpTransport, deadline: Option<Instant>) -> Result<()> {
-    if let (Some(until), Some(deadline)) = (inner.pause.until(), deadline)
-        && until >= deadline
-    {
-        return Err(Error::deadline(inner.deadline.unwrap_or_default()));
-    }
-    inner.pause.wait().await;
-    Ok(())
-}
-
 /// What a successful exchange gives: a whole chat completion, or, for a streaming
 /// request, the open response whose body is the event stream.
 enum Reply {
@@ -276,72 +216,24 @@ enum Reply {
     Stream(reqwest::Response),
 }
 
-enum Outcome {
-    Response(Reply),
-    Retry {
-        error: Error,
-        delay: Option<Duration>,
-    },
-}
-
-async fn send_once(
-    inner: &HttpTransport,
-    body: Bytes,
-    deadline: Option<Instant>,
-    open: bool,
-) -> Result<Outcome> {
-    let result = match timed_exchange(inner, body, deadline, open).await {
-        Ok(result) => result,
-        Err(Ended::Deadline) => return Err(Error::deadline(inner.deadline.unwrap_or_default())),
-        Err(Ended::Timeout) => {
-            let error = Error::timeout(inner.timeout.unwrap_or_default());
-            return Ok(Outcome::Retry { error, delay: None });
-        }
-    };
-    match result {
-        Ok((_, _, Exchanged::Open(response))) => Ok(Outcome::Response(Reply::Stream(response))),
+/// Sends one chat request and reads the reply. A fault says whether it is worth another
+/// try ([`Again`]); the retry layer acts on that.
+async fn send(inner: &HttpTransport, body: Bytes, open: bool) -> Result<Reply> {
+    match exchange(inner, body, open).await {
+        Ok((_, _, Exchanged::Open(response))) => Ok(Reply::Stream(response)),
         Ok((status, headers, Exchanged::Whole(bytes))) => judge(inner, status, &headers, &bytes),
-        Err(Exchange::Reqwest(e)) if !e.is_builder() => Ok(Outcome::Retry {
-            error: Error::transport(e),
-            delay: None,
-        }),
+        Err(Exchange::Reqwest(e)) if !e.is_builder() => Err(Error::transport(e).again(Again::Soon)),
         Err(Exchange::Reqwest(e)) => Err(Error::transport(e)),
         Err(Exchange::TooLarge) => Err(Error::body_too_large(inner.body_limit)),
     }
 }
 
-/// Which clock ran out first.
-enum Ended {
-    Timeout,
-    Deadline,
-}
-
-/// The exchange, cut off by the per-attempt timeout or the overall deadline, whichever
-/// comes first.
-async fn timed_exchange(
-    inner: &HttpTransport,
-    body: Bytes,
-    deadline: Option<Instant>,
-    open: bool,
-) -> std::result::Result<std::result::Result<(u16, HeaderMap, Exchanged), Exchange>, Ended> {
-    let attempt_end = inner.timeout.map(|t| Instant::now() + t);
-    let (end, ended) = match (attempt_end, deadline) {
-        (Some(a), Some(d)) if d <= a => (d, Ended::Deadline),
-        (Some(a), _) => (a, Ended::Timeout),
-        (None, Some(d)) => (d, Ended::Deadline),
-        (None, None) => return Ok(exchange(inner, body, open).await),
-    };
-    tokio::time::timeout_at(end, exchange(inner, body, open))
-        .await
-        .map_err(|_| ended)
-}
-
 /// A response read whole: a 2xx chat completion, or an error status to retry or raise.
-fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) -> Result<Outcome> {
+fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) -> Result<Reply> {
     let key = inner.api_key.as_ref().map(|k| k.0.as_str());
     if (200..300).contains(&status) {
         return match serde_json::from_slice::<ChatResponse>(bytes) {
-            Ok(response) => Ok(Outcome::Response(Reply::Response(response))),
+            Ok(response) => Ok(Reply::Response(response)),
             Err(e) => Err(Error::invalid_response(
                 redact(&e.to_string(), key),
                 redact(&body_text(bytes), key),
@@ -360,10 +252,7 @@ fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) 
             _ => is_retryable_status(status),
         };
     if retryable {
-        Ok(Outcome::Retry {
-            error,
-            delay: retry_after(headers),
-        })
+        Err(error.again(retry_after(headers).map_or(Again::Soon, Again::After)))
     } else {
         Err(error)
     }
@@ -476,12 +365,6 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     (wait.as_secs_f64() <= MAX).then_some(wait)
 }
 
-/// Exponential backoff with up to 25% jitter taken off: `initial * 2^retry`, capped.
-pub(crate) fn backoff((initial, max): (Duration, Duration), retry: u32) -> Duration {
-    let base = initial.saturating_mul(1u32 << retry.min(16)).min(max);
-    base.mul_f64(1.0 - fastrand::f64() * 0.25)
-}
-
 #[cfg(test)]
 mod tests {
     use reqwest::header::HeaderValue;
@@ -526,15 +409,5 @@ mod tests {
         // retry-after-ms wins over Retry-After.
         let both = headers(&[("retry-after-ms", "10"), ("retry-after", "30")]);
         assert_eq!(retry_after(&both), Some(Duration::from_millis(10)));
-    }
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        let policy = (Duration::from_millis(100), Duration::from_secs(1));
-        let first = backoff(policy, 0);
-        assert!(first >= Duration::from_millis(75) && first <= Duration::from_millis(100));
-        let third = backoff(policy, 2);
-        assert!(third >= Duration::from_millis(300) && third <= Duration::from_millis(400));
-        assert!(backoff(policy, 40) <= Duration::from_secs(1));
     }
 }

@@ -8,11 +8,8 @@
 //! message. An event still unterminated when the body ends is dropped, as the SSE spec
 //! says; a stream that ends before the server finished is a fault, judged by the caller.
 
-use std::time::Duration;
-
 use eventsource_stream::{EventStreamError, Eventsource as _};
 use futures_util::stream::{self, BoxStream, StreamExt as _};
-use tokio::time::Instant;
 
 use super::key::redact;
 use crate::transport::Delta;
@@ -37,19 +34,13 @@ impl std::fmt::Display for Cut {
 
 impl std::error::Error for Cut {}
 
-/// The deltas of an open event-stream response. Each gap between chunks may last at most
-/// the per-attempt timeout, and the whole stream at most until the deadline.
+/// The deltas of an open event-stream response. (The timeout layer bounds each gap between
+/// them and the whole stream.)
 pub(super) fn deltas(
     response: reqwest::Response,
     reading: Reading,
-    deadline: Option<Instant>,
 ) -> BoxStream<'static, Result<Delta>> {
-    let Reading {
-        limit,
-        key,
-        idle,
-        whole,
-    } = reading;
+    let Reading { limit, key } = reading;
     let mut read = 0usize;
     let bytes = response.bytes_stream().map(move |chunk| {
         let chunk = chunk.map_err(|e| Cut::Reqwest(e.without_url()))?;
@@ -63,9 +54,6 @@ pub(super) fn deltas(
     let events = bytes.eventsource().boxed();
     let state = Reader {
         events,
-        idle,
-        deadline,
-        whole,
         limit,
         key,
         done: false,
@@ -82,10 +70,6 @@ pub(super) fn deltas(
 pub(super) struct Reading {
     pub(super) limit: usize,
     pub(super) key: Option<String>,
-    /// The per-attempt timeout, here the longest gap between two chunks.
-    pub(super) idle: Option<Duration>,
-    /// The overall deadline's length, for its error.
-    pub(super) whole: Option<Duration>,
 }
 
 type Events =
@@ -93,10 +77,6 @@ type Events =
 
 struct Reader {
     events: Events,
-    idle: Option<Duration>,
-    deadline: Option<Instant>,
-    /// The deadline's length, for its error.
-    whole: Option<Duration>,
     limit: usize,
     key: Option<String>,
     done: bool,
@@ -134,22 +114,7 @@ impl Reader {
     }
 
     async fn next_event(&mut self) -> Result<Option<eventsource_stream::Event>> {
-        let idle_end = self.idle.map(|t| Instant::now() + t);
-        let end = match (idle_end, self.deadline) {
-            (Some(a), Some(d)) => Some(a.min(d)),
-            (a, d) => a.or(d),
-        };
-        let next = match end {
-            Some(end) => match tokio::time::timeout_at(end, self.events.next()).await {
-                Ok(next) => next,
-                Err(_) if self.deadline.is_some_and(|d| d <= end) => {
-                    return Err(Error::deadline(self.whole.unwrap_or_default()));
-                }
-                Err(_) => return Err(Error::timeout(self.idle.unwrap_or_default())),
-            },
-            None => self.events.next().await,
-        };
-        match next {
+        match self.events.next().await {
             None => Ok(None),
             Some(Ok(event)) => Ok(Some(event)),
             Some(Err(EventStreamError::Transport(Cut::Reqwest(e)))) => Err(Error::transport(e)),

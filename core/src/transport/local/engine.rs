@@ -61,8 +61,8 @@ pub(super) struct Job {
     pub(super) grammar: GrammarSource,
     pub(super) max_tokens: u32,
     pub(super) temperature: f32,
-    /// When the extraction's deadline passes, and its length (for the error).
-    pub(super) deadline: Option<(std::time::Instant, std::time::Duration)>,
+    /// When the extraction's deadline passes.
+    pub(super) deadline: Option<std::time::Instant>,
     pub(super) cancel: Arc<AtomicBool>,
     reply: oneshot::Sender<Result<Completion>>,
     /// The caller's span (the attempt's), the parent of the generation's own.
@@ -74,7 +74,7 @@ impl Job {
     /// local model reads text only.
     pub(super) fn new(
         request: &ChatRequest,
-        deadline: Option<(tokio::time::Instant, std::time::Duration)>,
+        deadline: Option<tokio::time::Instant>,
         cancel: Arc<AtomicBool>,
         reply: oneshot::Sender<Result<Completion>>,
     ) -> Result<Job> {
@@ -88,7 +88,7 @@ impl Job {
             grammar: grammar_source(request.response_format.as_ref()),
             max_tokens: request.max_tokens.unwrap_or(DEFAULT_CONTEXT),
             temperature: request.temperature.unwrap_or(0.0),
-            deadline: deadline.map(|(at, length)| (at.into_std(), length)),
+            deadline: deadline.map(tokio::time::Instant::into_std),
             cancel,
             reply,
             span: tracing::Span::current(),

@@ -214,7 +214,7 @@ fn check(job: &Job) -> Result<()> {
         ));
     }
     match job.deadline {
-        Some((at, length)) if Instant::now() >= at => Err(Error::deadline(length)),
+        Some(at) if Instant::now() >= at => Err(Error::deadline_reached()),
         _ => Ok(()),
     }
 }

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::oneshot;
@@ -37,8 +36,6 @@ pub(crate) struct LocalTransport {
     path: PathBuf,
     /// The context window in tokens, prompt and completion together.
     n_ctx: u32,
-    /// The overall deadline's length, for its error.
-    deadline: Option<Duration>,
 }
 
 impl std::fmt::Debug for LocalTransport {
@@ -56,7 +53,7 @@ impl LocalTransport {
     /// # Errors
     ///
     /// [`ErrorKind::Config`] when the file is missing or llama.cpp cannot load it.
-    pub(crate) fn load(path: &Path, deadline: Option<Duration>) -> Result<LocalTransport> {
+    pub(crate) fn load(path: &Path) -> Result<LocalTransport> {
         if !path.is_file() {
             return Err(Error::config(format!(
                 "no model file at `{}`: fetch one with scripts/fetch-model.sh",
@@ -69,33 +66,26 @@ impl LocalTransport {
             worker: Some(worker),
             path: path.to_owned(),
             n_ctx,
-            deadline,
         })
     }
 
     /// The waiting side of one call: the job goes to the generation thread, and the reply
-    /// comes back, unless the deadline passes or the future is dropped first.
+    /// comes back, unless the future is dropped first (the timeout layer drops it at the
+    /// deadline).
     async fn call(&self, request: &ChatRequest, deadline: Option<Instant>) -> Result<Completion> {
         let (reply, answer) = oneshot::channel();
         let cancel = Arc::new(AtomicBool::new(false));
-        // Dropping the future (or leaving at the deadline) raises the flag; the generation
-        // thread reads it before every token.
+        // Dropping the future raises the flag; the generation thread reads it, and the
+        // deadline, before every token.
         let _guard = CancelOnDrop(Arc::clone(&cancel));
-        let length = self.deadline.unwrap_or_default();
-        let job = engine::Job::new(request, deadline.map(|d| (d, length)), cancel, reply)?;
+        let job = engine::Job::new(request, deadline, cancel, reply)?;
         self.jobs
             .as_ref()
             .and_then(|jobs| jobs.send(job).ok())
             .ok_or_else(|| {
                 Error::local(ErrorKind::Transport, "the generation thread has stopped")
             })?;
-        let answer = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, answer)
-                .await
-                .map_err(|_| Error::deadline(length))?,
-            None => answer.await,
-        };
-        answer.unwrap_or_else(|_| {
+        answer.await.unwrap_or_else(|_| {
             Err(Error::local(
                 ErrorKind::Transport,
                 "the generation thread stopped during the call",

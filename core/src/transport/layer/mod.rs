@@ -1,0 +1,66 @@
+//! The policies around one model call, each a [`Transport`] that wraps a [`Transport`]:
+//!
+//! ```text
+//! RateLimited (a batch's) → RateLimited (the client's) → Retry → Paused → Timeout → HTTP | local
+//! ```
+//!
+//! - [`RateLimited`]: waits until the rate limits allow the call, charged from an
+//!   estimate, settled from the usage reported;
+//! - [`Retry`]: sends a call again after a fault its transport marked as worth another try
+//!   ([`Again`](crate::error::Again)), with exponential backoff and jitter or the delay the
+//!   server named, never past the deadline;
+//! - [`Paused`]: no call starts while the client-wide pause after a 429 or 503 with
+//!   `Retry-After` is in force, and such a reply sets it;
+//! - [`Timeout`]: a call (for a stream: its opening and every gap between deltas) ends at
+//!   the per-attempt timeout or at the deadline, whichever comes first.
+//!
+//! The rules that say *what* is worth another try (the statuses, `x-should-retry`,
+//! `retry-after-ms`, the fatal list) stay with the transport that read the reply; the
+//! layers only act on its verdict. The deadline is the run's: a layer that reaches it
+//! ends the call with [`Error::deadline_reached`](crate::Error), and the run names its
+//! length.
+//!
+//! Why not tower: tower's `Service` models one request and one response, with
+//! `poll_ready` back-pressure. A model call here is a whole completion *or* a stream of
+//! deltas, and a transport also answers `models` and `context_window`; so each layer is a
+//! `Transport` around a `Transport`, which is tower's `Layer` idea without the parts
+//! nothing here would use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Transport;
+use crate::batch::limits::Limits;
+
+mod limit;
+mod pause;
+mod retry;
+#[cfg(test)]
+mod scripted;
+mod timeout;
+
+pub(crate) use limit::RateLimited;
+pub(crate) use pause::Paused;
+pub(crate) use retry::Retry;
+pub(crate) use timeout::Timeout;
+
+/// What wraps a client's transport.
+pub(crate) struct Policies {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retries: u32,
+    pub(crate) backoff: (Duration, Duration),
+    pub(crate) limits: Option<Arc<Limits>>,
+}
+
+/// `transport` inside the client's layers, outermost first: rate limits, retry, pause,
+/// timeout.
+pub(crate) fn stack(transport: Arc<dyn Transport>, policies: Policies) -> Arc<dyn Transport> {
+    let timed: Arc<dyn Transport> = Arc::new(Timeout::new(transport, policies.timeout));
+    let paused: Arc<dyn Transport> = Arc::new(Paused::new(timed, Arc::default()));
+    let retried: Arc<dyn Transport> =
+        Arc::new(Retry::new(paused, policies.retries, policies.backoff));
+    match policies.limits {
+        Some(limits) => Arc::new(RateLimited::new(retried, limits)),
+        None => retried,
+    }
+}

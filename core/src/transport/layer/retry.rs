@@ -1,0 +1,233 @@
+//! [`Retry`]: a call that failed with a fault its transport marked as worth another try is
+//! sent again, at most `retries` times, after the delay the server named or an exponential
+//! backoff with jitter, and never when the wait would pass the deadline. A stream is sent
+//! again only while it has given nothing but the fault: after a delta, the reply has begun.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt as _};
+use tokio::time::Instant;
+
+use crate::error::Again;
+use crate::transport::{Completion, Delta, Transport};
+use crate::wire::ChatRequest;
+use crate::{Error, Result};
+
+#[derive(Debug)]
+pub(crate) struct Retry {
+    inner: Arc<dyn Transport>,
+    retries: u32,
+    /// The first backoff and the longest.
+    backoff: (Duration, Duration),
+}
+
+impl Retry {
+    pub(crate) fn new(
+        inner: Arc<dyn Transport>,
+        retries: u32,
+        backoff: (Duration, Duration),
+    ) -> Retry {
+        Retry {
+            inner,
+            retries,
+            backoff,
+        }
+    }
+
+    /// How long to wait before try `retry + 1` after `error`; `None`: give up with it.
+    fn delay(&self, error: &Error, retry: u32, deadline: Option<Instant>) -> Option<Duration> {
+        let delay = match error.again_hint() {
+            Again::Never => return None,
+            _ if retry >= self.retries => return None,
+            Again::Soon => backoff(self.backoff, retry),
+            Again::After(delay) => delay,
+        };
+        if deadline.is_some_and(|deadline| Instant::now() + delay >= deadline) {
+            tracing::debug!(
+                delay_ms = delay.as_millis() as u64,
+                "retry would pass the deadline"
+            );
+            return None;
+        }
+        tracing::warn!(
+            retry = retry + 1,
+            delay_ms = delay.as_millis() as u64,
+            error = %error,
+            status = error.status(),
+            "transport fault; retrying"
+        );
+        Some(delay)
+    }
+}
+
+impl Transport for Retry {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<Completion>> {
+        Box::pin(async move {
+            let mut retry = 0;
+            loop {
+                let error = match self.inner.complete(request, deadline).await {
+                    Err(error) => error,
+                    done => return done,
+                };
+                let Some(delay) = self.delay(&error, retry, deadline) else {
+                    return Err(error);
+                };
+                tokio::time::sleep(delay).await;
+                retry += 1;
+            }
+        })
+    }
+
+    fn stream(
+        self: Arc<Self>,
+        request: ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxStream<'static, Result<Delta>> {
+        let opened = async move {
+            let mut retry = 0;
+            loop {
+                let mut deltas = Arc::clone(&self.inner).stream(request.clone(), deadline);
+                let first = deltas.next().await;
+                if let Some(Err(error)) = &first
+                    && let Some(delay) = self.delay(error, retry, deadline)
+                {
+                    tokio::time::sleep(delay).await;
+                    retry += 1;
+                    continue;
+                }
+                return stream::iter(first).chain(deltas);
+            }
+        };
+        stream::once(opened).flatten().boxed()
+    }
+
+    fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
+        self.inner.models()
+    }
+
+    fn context_window<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Option<u32>> {
+        self.inner.context_window(model)
+    }
+}
+
+/// Exponential backoff with up to 25% jitter taken off: `initial * 2^retry`, capped.
+fn backoff((initial, max): (Duration, Duration), retry: u32) -> Duration {
+    let base = initial.saturating_mul(1u32 << retry.min(16)).min(max);
+    base.mul_f64(1.0 - fastrand::f64() * 0.25)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use crate::transport::layer::scripted::{Answer, Scripted, completion, request};
+
+    fn fault(again: Again) -> Result<Completion> {
+        Err(Error::http(503, "busy".into(), String::new()).again(again))
+    }
+
+    fn layer(inner: &Arc<Scripted>, retries: u32) -> Retry {
+        let backoff = (Duration::from_millis(100), Duration::from_secs(1));
+        Retry::new(Arc::clone(inner) as Arc<dyn Transport>, retries, backoff)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn faults_worth_another_try_are_sent_again_after_the_named_delay() {
+        let after = Again::After(Duration::from_secs(3));
+        let inner = Arc::new(Scripted::new([
+            fault(after),
+            fault(Again::Soon),
+            Ok(completion("{}", 1, 1)),
+        ]));
+        let start = Instant::now();
+        let done = layer(&inner, 3)
+            .complete(&request("x"), None)
+            .await
+            .unwrap();
+        assert_eq!(done.content.as_deref(), Some("{}"));
+        let calls = inner.call_times();
+        assert_eq!(calls.len(), 3);
+        assert_eq!(
+            calls[1] - start,
+            Duration::from_secs(3),
+            "the server's delay"
+        );
+        // The second retry backs off 2 × 100 ms, less up to a quarter of jitter.
+        let backoff = calls[2] - calls[1];
+        assert!(
+            backoff >= Duration::from_millis(150) && backoff <= Duration::from_millis(200),
+            "{backoff:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fault_never_worth_another_try_and_the_last_retry_end_the_call() {
+        let inner = Arc::new(Scripted::new([fault(Again::Never)]));
+        let error = layer(&inner, 3)
+            .complete(&request("x"), None)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (error.kind(), inner.call_times().len()),
+            (ErrorKind::Http, 1)
+        );
+        let inner = Arc::new(Scripted::new([fault(Again::Soon), fault(Again::Soon)]));
+        let error = layer(&inner, 1)
+            .complete(&request("x"), None)
+            .await
+            .unwrap_err();
+        assert_eq!((error.status(), inner.call_times().len()), (Some(503), 2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_retry_waits_past_the_deadline() {
+        let inner = Arc::new(Scripted::new([fault(Again::After(Duration::from_secs(
+            30,
+        )))]));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let error = layer(&inner, 3)
+            .complete(&request("x"), Some(deadline))
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(503));
+        assert_eq!(inner.call_times().len(), 1);
+        assert!(Instant::now() < deadline, "it gave up at once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_is_sent_again_only_before_its_first_delta() {
+        let inner = Arc::new(Scripted::paced([
+            Answer {
+                delay: Duration::ZERO,
+                result: fault(Again::Soon),
+            },
+            Answer {
+                delay: Duration::ZERO,
+                result: Ok(completion("{}", 1, 1)),
+            },
+        ]));
+        let deltas: Vec<_> = Arc::new(layer(&inner, 2))
+            .stream(request("x"), None)
+            .collect()
+            .await;
+        assert!(deltas.iter().all(Result::is_ok), "{deltas:?}");
+        assert_eq!(deltas[0].as_ref().unwrap(), &Delta::Content("{}".into()));
+        assert_eq!(inner.call_times().len(), 2);
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let policy = (Duration::from_millis(100), Duration::from_secs(1));
+        let first = backoff(policy, 0);
+        assert!(first >= Duration::from_millis(75) && first <= Duration::from_millis(100));
+        let third = backoff(policy, 2);
+        assert!(third >= Duration::from_millis(300) && third <= Duration::from_millis(400));
+        assert!(backoff(policy, 40) <= Duration::from_secs(1));
+    }
+}

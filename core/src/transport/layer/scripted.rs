@@ -1,0 +1,118 @@
+//! A transport that answers from a script, for the layers' tests: no HTTP, no model.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt as _};
+use tokio::time::Instant;
+
+use crate::Result;
+use crate::transport::{Completion, Delta, Transport};
+use crate::wire::ChatRequest;
+
+/// One scripted answer: after `delay`, this result.
+pub(super) struct Answer {
+    pub(super) delay: Duration,
+    pub(super) result: Result<Completion>,
+}
+
+/// Answers each call with the next scripted answer, and records when each call came.
+#[derive(Default)]
+pub(super) struct Scripted {
+    answers: Mutex<VecDeque<Answer>>,
+    pub(super) calls: Mutex<Vec<Instant>>,
+}
+
+impl std::fmt::Debug for Scripted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scripted")
+    }
+}
+
+impl Scripted {
+    pub(super) fn new(answers: impl IntoIterator<Item = Result<Completion>>) -> Scripted {
+        Scripted::paced(answers.into_iter().map(|result| Answer {
+            delay: Duration::ZERO,
+            result,
+        }))
+    }
+
+    pub(super) fn paced(answers: impl IntoIterator<Item = Answer>) -> Scripted {
+        Scripted {
+            answers: Mutex::new(answers.into_iter().collect()),
+            calls: Mutex::default(),
+        }
+    }
+
+    pub(super) fn call_times(&self) -> Vec<Instant> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn next(&self) -> Answer {
+        self.calls.lock().unwrap().push(Instant::now());
+        self.answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .expect("a scripted answer is left")
+    }
+}
+
+impl Transport for Scripted {
+    fn complete<'a>(
+        &'a self,
+        _request: &'a ChatRequest,
+        _deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<Completion>> {
+        let answer = self.next();
+        Box::pin(async move {
+            tokio::time::sleep(answer.delay).await;
+            answer.result
+        })
+    }
+
+    fn stream(
+        self: std::sync::Arc<Self>,
+        _request: ChatRequest,
+        _deadline: Option<Instant>,
+    ) -> BoxStream<'static, Result<Delta>> {
+        let answer = self.next();
+        // The answer's delay comes before each delta, so a stream can be slow between them.
+        let deltas: Vec<Result<Delta>> = match answer.result {
+            Ok(completion) => completion.into_deltas().into_iter().map(Ok).collect(),
+            Err(e) => vec![Err(e)],
+        };
+        stream::iter(deltas)
+            .then(move |delta| async move {
+                tokio::time::sleep(answer.delay).await;
+                delta
+            })
+            .boxed()
+    }
+}
+
+/// A completion whose content is `text`, with the usage given.
+pub(super) fn completion(text: &str, prompt: u64, completion: u64) -> Completion {
+    Completion {
+        content: Some(text.to_owned()),
+        usage: Some(crate::Usage::new(prompt, completion)),
+        finish_reason: Some("stop".to_owned()),
+        ..Completion::default()
+    }
+}
+
+/// A request with `text` as its one message.
+pub(super) fn request(text: &str) -> ChatRequest {
+    ChatRequest {
+        model: "m".to_owned(),
+        messages: vec![crate::wire::Message::user(text)],
+        max_tokens: Some(16),
+        temperature: Some(0.0),
+        stream: None,
+        stream_options: None,
+        timeout_secs: None,
+        response_format: None,
+    }
+}
