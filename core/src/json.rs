@@ -110,6 +110,37 @@ pub(crate) fn excerpt(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// Whether a byte-by-byte JSON scanner is inside a string, and after a backslash there:
+/// the one automaton every scanner that skips strings uses (the prose locator's balanced
+/// spans, the in-process model's end-of-value watch).
+#[derive(Debug, Default)]
+pub(crate) struct InString {
+    open: bool,
+    escaped: bool,
+}
+
+impl InString {
+    /// A string opens (the scanner saw its opening quote).
+    pub(crate) fn open(&mut self) {
+        self.open = true;
+    }
+
+    /// Whether `b` belongs to an open string, the closing quote included.
+    pub(crate) fn consumes(&mut self, b: u8) -> bool {
+        if !self.open {
+            return false;
+        }
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.open = false;
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::ops::{Add, AddAssign};
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -22,7 +23,7 @@ pub(crate) struct ChatRequest {
     /// The model name.
     pub(crate) model: String,
     /// The conversation, system message first.
-    pub(crate) messages: Vec<Message>,
+    pub(crate) messages: Conversation,
     /// Upper bound on completion tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) max_tokens: Option<u32>,
@@ -41,6 +42,43 @@ pub(crate) struct ChatRequest {
     /// How the server should constrain the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) response_format: Option<ResponseFormat>,
+}
+
+/// A request's conversation: the prefix every attempt of an extraction shares (the system
+/// message, the caller's messages, the text), then this attempt's re-ask turns. It is sent
+/// as one array; the prefix, document included, is shared, never copied per attempt.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Conversation {
+    pub(crate) prefix: Arc<[Message]>,
+    pub(crate) turns: Vec<Message>,
+}
+
+impl Conversation {
+    /// Every message, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Message> {
+        self.prefix.iter().chain(&self.turns)
+    }
+}
+
+impl From<Vec<Message>> for Conversation {
+    fn from(messages: Vec<Message>) -> Conversation {
+        Conversation {
+            prefix: messages.into(),
+            turns: Vec::new(),
+        }
+    }
+}
+
+impl Serialize for Conversation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Conversation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Conversation, D::Error> {
+        Vec::<Message>::deserialize(deserializer).map(Conversation::from)
+    }
 }
 
 /// `stream_options` of a streaming request.
@@ -350,7 +388,7 @@ mod tests {
     }
 
     #[test]
-    fn response_format_shapes() {
+    fn response_formats_and_image_parts_serialize_as_servers_expect() {
         let object = ResponseFormat::JsonObject { schema: None };
         assert_eq!(
             serde_json::to_string(&object).unwrap(),

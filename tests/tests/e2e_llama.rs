@@ -100,7 +100,7 @@ enum Sentiment {
 /// is what lets this 135M-parameter model classify at all: bare, it picks the first choice
 /// for every text.
 #[tokio::test]
-async fn unit_enum_classification() {
+async fn the_real_model_classifies_sentiment_into_a_unit_enum() {
     let client = client().await;
     for (text, expected) in [
         (

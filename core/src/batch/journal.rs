@@ -18,8 +18,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::parse::Leniency;
-use crate::pipeline::reply;
 use crate::{Attempt, Error, Extracted, Result, Schema, Usage};
 
 /// An open journal and the items it already holds a value for.
@@ -106,19 +104,20 @@ impl Journal {
 
     /// Appends the line of a finished item. A failed write is logged, not raised: the
     /// item's result is still the caller's, and the item is simply done again next time.
+    /// `json` is the validated JSON the run read the value from (`None` for a chunked
+    /// item, whose merged list is kept in its attempts only: the line's value is `null`).
     pub(crate) fn record<T>(
         &mut self,
         index: usize,
         hash: u64,
         result: &Result<Extracted<T>>,
-        schema: &Schema,
-        leniency: Leniency,
+        json: Option<Value>,
     ) {
         let line = match result {
             Ok(out) => Line {
                 index,
                 input_hash: hex(hash),
-                value: Some(value_of(out.attempts.last(), schema, leniency)),
+                value: Some(json.unwrap_or(Value::Null)),
                 error: None,
                 kind: None,
                 usage: out.usage,
@@ -140,14 +139,6 @@ impl Journal {
             tracing::error!(path = %self.path.display(), index, error = %e, "cannot write the journal");
         }
     }
-}
-
-/// The validated JSON of the successful attempt: its raw text parsed again exactly as the
-/// pipeline parsed it.
-fn value_of(attempt: Option<&Attempt>, schema: &Schema, leniency: Leniency) -> Value {
-    attempt
-        .and_then(|a| reply::parse_reply(&a.raw, schema, leniency).ok())
-        .map_or(Value::Null, |(value, _)| value)
 }
 
 /// The `(index, hash)` of every whole line with a value, and the length of the whole

@@ -177,7 +177,7 @@ mod tests {
     fn request(text: &str, max_tokens: u32) -> ChatRequest {
         ChatRequest {
             model: "m".into(),
-            messages: vec![Message::user(text)],
+            messages: vec![Message::user(text)].into(),
             max_tokens: Some(max_tokens),
             temperature: None,
             stream: None,

@@ -32,8 +32,8 @@ pub(crate) mod chunk;
 pub(crate) mod journal;
 pub(crate) mod limits;
 pub(crate) mod progress;
-use crate::parse::Leniency;
-use crate::{Error, Extract, Extracted, Progress, Result, Schema};
+use crate::{Error, Extract, Extracted, Progress, Result};
+use serde_json::Value;
 
 /// Items in flight when [`Batch::concurrency`] is not called.
 pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
@@ -241,12 +241,20 @@ const _: fn() = || {
     let _ = check::<String>;
 };
 
+/// Why an item is not run: the journal holds its value, or the journal cannot be used.
+enum Skip {
+    Done,
+    Failed(Error),
+}
+
 /// A finished item, before it is yielded.
 struct Done<T> {
     index: usize,
-    /// The item's input hash and leniency, when there is a journal to record it in.
-    key: Option<(u64, Leniency)>,
+    /// The item's input hash, when there is a journal to record it in.
+    key: Option<u64>,
     result: Result<Extracted<T>>,
+    /// The validated JSON the run read the value from, for the journal.
+    json: Option<Value>,
 }
 
 /// The journal, and the model items without their own are hashed with.
@@ -271,8 +279,6 @@ struct Engine<T> {
     limits: Option<Arc<Limits>>,
     max_retries: Option<u32>,
     journaling: Option<Journaling>,
-    schema: &'static Schema,
-    leniency: Leniency,
     progress: Tracker,
 }
 
@@ -306,8 +312,6 @@ impl<T: Extract + Send> Engine<T> {
             limits: Limits::new(batch.requests_per_minute, batch.tokens_per_minute).map(Arc::new),
             max_retries: batch.max_retries,
             journaling,
-            schema,
-            leniency: batch.client.inner.leniency,
             progress,
         }
     }
@@ -334,8 +338,52 @@ impl<T: Extract + Send> Engine<T> {
 
     /// Starts one item, or skips it when the journal holds its value.
     fn start(&mut self, index: usize, mut extraction: Extraction<T>) {
-        // A batch's limits wrap the item's transport: the client's, or, for a chunk of an
-        // extraction that runs in a limited batch, that batch's too.
+        self.limit(&mut extraction);
+        if extraction.max_retries.is_none() {
+            extraction.max_retries = self.max_retries;
+        }
+        let key = match self.journal_key(index, &extraction) {
+            Ok(key) => key,
+            Err(Skip::Done) => return,
+            Err(Skip::Failed(error)) => {
+                let done = Done {
+                    index,
+                    key: None,
+                    result: Err(error),
+                    json: None,
+                };
+                self.push(futures_util::future::ready(done).boxed());
+                return;
+            }
+        };
+        // The item runs in the stream, as `buffer_unordered` runs its futures, rather than as
+        // a task of its own: handing each finished task back to the thread that polls the
+        // stream cost more than the parse it spread over the workers (on the batch bench's
+        // 2 cores, 40 to 44 us of CPU per item as tasks against 29 us in the stream).
+        let journaled = key.is_some();
+        let run = async move {
+            // Only a journaled item keeps the JSON the run already has; none is parsed again.
+            let (result, json) = if journaled {
+                match extraction.send_with_json().await {
+                    Ok((out, json)) => (Ok(out), json),
+                    Err(e) => (Err(e), None),
+                }
+            } else {
+                (extraction.send().await, None)
+            };
+            Done {
+                index,
+                key,
+                result,
+                json,
+            }
+        };
+        self.push(run.in_current_span().boxed());
+    }
+
+    /// Puts the item inside the batch's rate limits: they wrap its transport, the client's
+    /// or, for a chunk of an extraction that runs in a limited batch, that batch's too.
+    fn limit(&self, extraction: &mut Extraction<T>) {
         if let Some(limits) = &self.limits {
             let inner = extraction
                 .transport
@@ -343,40 +391,32 @@ impl<T: Extract + Send> Engine<T> {
                 .unwrap_or_else(|| Arc::clone(&extraction.client.inner.transport));
             extraction.transport = Some(Arc::new(RateLimited::new(inner, Arc::clone(limits))));
         }
-        if extraction.max_retries.is_none() {
-            extraction.max_retries = self.max_retries;
-        }
-        let leniency = extraction.leniency.unwrap_or(self.leniency);
-        let mut key = None;
-        if let Some(journaling) = &self.journaling {
-            let journal = match &journaling.journal {
-                Ok(journal) => journal,
-                Err(message) => {
-                    let result = Err(Error::config(message.clone()));
-                    self.push(futures_util::future::ready(Done { index, key, result }).boxed());
-                    return;
-                }
-            };
-            let model = extraction.model.as_deref().or(journaling.model.as_deref());
-            let hash = journal.hash(model.unwrap_or_default(), &extraction.text);
-            if journal.has_value(index, hash) {
-                if let Some((_, held)) = &mut self.order {
-                    held.insert(index, None);
-                }
-                self.progress.skipped();
-                return;
-            }
-            key = Some((hash, leniency));
-        }
-        // The item runs in the stream, as `buffer_unordered` runs its futures, rather than as
-        // a task of its own: handing each finished task back to the thread that polls the
-        // stream cost more than the parse it spread over the workers (on the batch bench's
-        // 2 cores, 40 to 44 us of CPU per item as tasks against 29 us in the stream).
-        let run = async move {
-            let result = extraction.send().await;
-            Done { index, key, result }
+    }
+
+    /// The item's input hash when there is a journal; `Skip` when the journal holds its
+    /// value already (it is passed over) or cannot be used (the item fails).
+    fn journal_key(
+        &mut self,
+        index: usize,
+        extraction: &Extraction<T>,
+    ) -> std::result::Result<Option<u64>, Skip> {
+        let Some(journaling) = &self.journaling else {
+            return Ok(None);
         };
-        self.push(run.in_current_span().boxed());
+        let journal = match &journaling.journal {
+            Ok(journal) => journal,
+            Err(message) => return Err(Skip::Failed(Error::config(message.clone()))),
+        };
+        let model = extraction.model.as_deref().or(journaling.model.as_deref());
+        let hash = journal.hash(model.unwrap_or_default(), &extraction.text);
+        if journal.has_value(index, hash) {
+            if let Some((_, held)) = &mut self.order {
+                held.insert(index, None);
+            }
+            self.progress.skipped();
+            return Err(Skip::Done);
+        }
+        Ok(Some(hash))
     }
 
     fn push(&mut self, item: BoxFuture<'static, Done<T>>) {
@@ -398,16 +438,21 @@ impl<T: Extract + Send> Engine<T> {
 
     /// Records a finished item in the journal and the progress, and hands it out.
     fn finish(&mut self, done: Done<T>) -> BatchItem<T> {
-        let Done { index, key, result } = done;
+        let Done {
+            index,
+            key,
+            result,
+            json,
+        } = done;
         if let (
-            Some((hash, leniency)),
+            Some(hash),
             Some(Journaling {
                 journal: Ok(journal),
                 ..
             }),
         ) = (key, &mut self.journaling)
         {
-            journal.record(index, hash, &result, self.schema, leniency);
+            journal.record(index, hash, &result, json);
         }
         let usage = match &result {
             Ok(out) => out.usage,

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use futures_util::future::BoxFuture;
+use serde_json::Value;
 
 use super::Client;
 use super::image::Image;
@@ -254,12 +255,20 @@ impl<T: Extract> Extraction<T> {
     /// # Cancellation
     ///
     /// Dropping the future cancels the request in flight; no task is left running.
-    pub async fn send(mut self) -> Result<Extracted<T>> {
+    pub async fn send(self) -> Result<Extracted<T>> {
+        self.send_with_json().await.map(|(out, _)| out)
+    }
+
+    /// [`send`](Extraction::send), keeping the validated JSON the value was read from, for
+    /// the batch's journal; `None` for a chunked or multi-pass extraction, whose list is
+    /// merged from several.
+    pub(crate) async fn send_with_json(mut self) -> Result<(Extracted<T>, Option<Value>)> {
         if let Some(runner) = self.runner.take() {
-            return runner(self).await;
+            return runner(self).await.map(|out| (out, None));
         }
         let (run, span) = self.into_run().await?;
-        run.drive().instrument(span).await
+        let (out, json) = run.drive().instrument(span).await?;
+        Ok((out, Some(json)))
     }
 
     /// The run of this extraction and its `factum.extract` span, with the model resolved.
@@ -311,7 +320,7 @@ impl<T: Extract> Extraction<T> {
             max_retries: self.max_retries.unwrap_or(inner.max_retries),
             temperature: self.temperature.unwrap_or(inner.temperature),
             deadline: inner.deadline.map(|d| Instant::now() + d),
-            prefix,
+            prefix: prefix.into(),
             text,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
             transport: self

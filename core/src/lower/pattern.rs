@@ -499,7 +499,7 @@ mod tests {
     }
 
     #[test]
-    fn negated_classes() {
+    fn negated_classes_are_spelled_out_for_llama_cpp() {
         let not_space_or_at =
             r"[^\t-\r @\xA0\u1680\u2000-\u200A\u2028-\u2029\u202F\u205F\u3000\uFEFF]";
         assert_eq!(

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use super::repair::{Repair, RepairKind};
 use super::terms::MAX_NESTING;
+use crate::json;
 
 /// Most fences, prose spans or top-level values taken from one text, so the
 /// number of candidates (and the coercion work) stays bounded.
@@ -118,7 +119,7 @@ pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut stack: Vec<u8> = Vec::new();
     let mut start = 0;
-    let mut string = InString::default();
+    let mut string = json::InString::default();
     for (i, &b) in bytes.iter().enumerate() {
         if string.consumes(b) {
             continue;
@@ -151,40 +152,12 @@ pub(crate) fn balanced_spans(text: &str, max: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Whether [`balanced_spans`] is inside a JSON string, and after a backslash there.
-#[derive(Default)]
-struct InString {
-    open: bool,
-    escaped: bool,
-}
-
-impl InString {
-    fn open(&mut self) {
-        self.open = true;
-    }
-
-    /// Whether `b` belongs to an open string (the closing quote included).
-    fn consumes(&mut self, b: u8) -> bool {
-        if !self.open {
-            return false;
-        }
-        if self.escaped {
-            self.escaped = false;
-        } else if b == b'\\' {
-            self.escaped = true;
-        } else if b == b'"' {
-            self.open = false;
-        }
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn think_variants() {
+    fn think_blocks_are_removed_closed_open_or_several() {
         assert_eq!(strip_think("a<think>b</think>c").0, "ac");
         assert_eq!(strip_think("a<think>b").0, "a");
         assert_eq!(strip_think("b</think>c").0, "c");
@@ -193,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn fence_rules() {
+    fn fences_are_found_whole_open_or_longer_but_not_inside_strings() {
         assert_eq!(fences("```json\n{}\n```", 16), vec!["\n{}\n"]);
         assert_eq!(fences("a ```{1}``` b ```[2]```", 16), vec!["{1}", "[2]"]);
         assert_eq!(fences("x:```json\n{\"a\":", 16), vec!["\n{\"a\":"]);

@@ -402,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn pointer_escaping() {
+    fn pointer_keys_escape_slash_and_tilde() {
         let mut p = String::new();
         crate::json::push_key(&mut p, "a/b~c");
         assert_eq!(p, "/a~1b~0c");

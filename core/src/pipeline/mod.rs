@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use futures_util::stream::BoxStream;
+use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
@@ -21,7 +22,7 @@ pub(crate) mod request;
 pub(crate) mod stream;
 use crate::parse::Leniency;
 use crate::transport::provider::Mode;
-use crate::wire::{ChatRequest, Message, Usage};
+use crate::wire::{ChatRequest, Conversation, Message, Usage};
 use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema, Span};
 
 /// What one extraction resolved once, before its first attempt.
@@ -37,7 +38,7 @@ pub(crate) struct Call {
     /// The text the values are grounded in.
     pub(crate) text: String,
     /// The system message, the caller's messages and the text: the same in every attempt.
-    pub(crate) prefix: Vec<Message>,
+    pub(crate) prefix: Arc<[Message]>,
     /// The mode and `max_tokens` of the first attempt.
     pub(crate) mode: Mode,
     pub(crate) max_tokens: u32,
@@ -58,10 +59,15 @@ pub(crate) struct Run<T> {
     _type: PhantomData<fn() -> T>,
 }
 
-/// What a reply led to: the value, or a re-ask after the attempt that failed.
+/// What a reply led to: the value (with the validated JSON it was read from), or a re-ask
+/// (the failed attempt is the run's last).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per attempt and matched at once; a box would cost an allocation per value"
+)]
 pub(crate) enum Judged<T> {
-    Done(Extracted<T>),
-    Reask(Attempt),
+    Done(Extracted<T>, Value),
+    Reask,
 }
 
 impl<T: Extract> Run<T> {
@@ -78,8 +84,8 @@ impl<T: Extract> Run<T> {
     }
 
     /// Runs attempts until one gives a `T`, or until the re-asks, the budget or the
-    /// transport give out.
-    pub(crate) async fn drive(mut self) -> Result<Extracted<T>> {
+    /// transport give out: the result and the validated JSON it was read from.
+    pub(crate) async fn drive(mut self) -> Result<(Extracted<T>, Value)> {
         self.start()?;
         loop {
             let request = self.next_request()?;
@@ -87,8 +93,8 @@ impl<T: Extract> Run<T> {
             let sent = self.complete(&request).instrument(span.clone()).await;
             match sent {
                 Ok(completion) => {
-                    if let Judged::Done(out) = self.judge(completion, &span).await? {
-                        return Ok(out);
+                    if let Judged::Done(out, json) = self.judge(completion, &span).await? {
+                        return Ok((out, json));
                     }
                 }
                 Err(e) => self.fault(e)?,
@@ -140,38 +146,20 @@ impl<T: Extract> Run<T> {
 
     /// Reads a reply into an attempt, then succeeds, plans the re-ask, or fails.
     async fn judge(&mut self, completion: Completion, span: &tracing::Span) -> Result<Judged<T>> {
-        let (mut attempt, outcome) = reply::read::<T>(completion, self.asked());
-        let outcome = outcome.and_then(|(value, json)| Ok((value, self.ground(&json)?)));
+        let (attempt, outcome) = reply::read::<T>(completion, self.asked(), &self.call.text);
         match outcome {
-            Ok((value, spans)) => Ok(Judged::Done(
-                span.in_scope(|| self.succeed(attempt, value, spans)),
-            )),
+            Ok(read) => {
+                let out = span.in_scope(|| self.succeed(attempt, read.value, read.spans));
+                Ok(Judged::Done(out, read.json))
+            }
             Err(failure) => {
                 let room = match failure {
                     AttemptFailure::Truncated => self.room(attempt.usage).await,
                     _ => None,
                 };
-                attempt.failure = Some(failure.clone());
-                let failed = attempt.clone();
                 span.in_scope(|| self.fail(attempt, &failure, room))?;
-                Ok(Judged::Reask(failed))
+                Ok(Judged::Reask)
             }
-        }
-    }
-
-    /// Where each leaf of the value is in the text; a grounded field
-    /// (`#[extract(grounded)]`) that is not there as written fails the attempt.
-    fn ground(&self, json: &serde_json::Value) -> Result<Vec<Span>, AttemptFailure> {
-        let text = &self.call.text;
-        let spans = crate::ground::spans(text, json);
-        if !self.call.schema.has_grounded() {
-            return Ok(spans);
-        }
-        let violations = crate::ground::violations(self.call.schema.json(), json, &spans, text);
-        if violations.is_empty() {
-            Ok(spans)
-        } else {
-            Err(AttemptFailure::Violations(violations))
         }
     }
 
@@ -243,12 +231,12 @@ impl<T: Extract> Run<T> {
     /// `response_format`.
     fn request(&self) -> ChatRequest {
         let inner = self.inner();
-        let mut messages = Vec::with_capacity(self.call.prefix.len() + self.reask.turns.len());
-        messages.extend(self.call.prefix.iter().cloned());
-        messages.extend(self.reask.turns.iter().cloned());
         ChatRequest {
             model: self.call.model.clone(),
-            messages,
+            messages: Conversation {
+                prefix: Arc::clone(&self.call.prefix),
+                turns: self.reask.turns.clone(),
+            },
             max_tokens: Some(self.reask.max_tokens),
             temperature: Some(self.call.temperature),
             stream: None,
@@ -322,29 +310,42 @@ impl<T: Extract> Run<T> {
         room: Option<u32>,
     ) -> Result<()> {
         tracing::info!(node_id = attempt.node_id.as_deref(), failure = %failure, "attempt failed");
-        let raw = attempt.raw.clone();
+        let end = self.end_after(failure, room);
+        if end.is_none() {
+            // The re-ask is planned before the attempt joins the record, so its text needs
+            // no copy.
+            self.reask
+                .after(failure, &attempt.raw, self.attempts.len() + 1);
+            if let Some(room) = room {
+                self.reask.max_tokens = self.reask.max_tokens.min(room);
+            }
+        }
         self.push(attempt);
+        match end {
+            Some(error) => Err(self.record(error)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether a failed attempt (not yet recorded) ends the extraction, and with what: at
+    /// once on a refusal, and by the failure's kind when the re-asks are used up or a
+    /// truncated reply already had all the room the context window leaves.
+    fn end_after(&self, failure: &AttemptFailure, room: Option<u32>) -> Option<Error> {
         if let AttemptFailure::Refusal(message) = failure {
-            return Err(self.record(Error::refused(message.clone())));
+            return Some(Error::refused(message.clone()));
         }
-        // A truncated reply already had all the room the context window leaves: asking again
-        // could only end the same way.
         let no_room = room.is_some_and(|room| room <= self.reask.max_tokens);
-        if self.attempts.len() > self.call.max_retries as usize
-            || (*failure == AttemptFailure::Truncated && no_room)
-        {
-            let error = match failure {
-                AttemptFailure::Truncated => Error::truncated(self.reask.max_tokens),
-                AttemptFailure::Empty => Error::empty(),
-                _ => Error::exhausted(),
-            };
-            return Err(self.record(error));
-        }
-        self.reask.after(failure, &raw, self.attempts.len());
-        if let Some(room) = room {
-            self.reask.max_tokens = self.reask.max_tokens.min(room);
-        }
-        Ok(())
+        let used_up = self.attempts.len() + 1 > self.call.max_retries as usize;
+        (used_up || (*failure == AttemptFailure::Truncated && no_room)).then(|| match failure {
+            AttemptFailure::Truncated => Error::truncated(self.reask.max_tokens),
+            AttemptFailure::Empty => Error::empty(),
+            _ => Error::exhausted(),
+        })
+    }
+
+    /// The last attempt, the one a re-ask follows.
+    fn last_attempt(&self) -> Option<&Attempt> {
+        self.attempts.last()
     }
 
     fn push(&mut self, attempt: Attempt) {

@@ -1,14 +1,15 @@
 //! From a model's reply to an attempt and its outcome, in one step: classify (refusal,
 //! truncation, empty), parse (the lenient, schema-aligned parser in [`crate::parse`], which
-//! also removes `<think>` blocks and the envelope), then finish (validate against the full
-//! source schema, deserialize with paths, run the type's validators).
+//! also removes `<think>` blocks and the envelope), finish (validate against the full
+//! source schema, deserialize with paths, run the type's validators), then ground (every
+//! leaf located in the text; a `grounded` field that is not there is a violation).
 
 use serde_json::Value;
 
 use crate::parse::{self, Leniency, ParseError, Repair, RepairKind};
 use crate::transport::Completion;
 use crate::transport::provider::Mode;
-use crate::{Attempt, AttemptFailure, Extract, Schema, Violation, json};
+use crate::{Attempt, AttemptFailure, Extract, Schema, Span, Violation, json};
 
 /// What the attempt was asked with, to judge its reply by.
 #[derive(Debug, Clone, Copy)]
@@ -19,12 +20,21 @@ pub(crate) struct Asked<'a> {
     pub(crate) max_tokens: u32,
 }
 
-/// Judges one reply: the attempt as recorded (raw text, repairs, usage; `failure` set when
-/// it failed) and the value with the JSON it was read from, or the failure.
+/// What a reply that passed every stage gives: the value, the validated JSON it was read
+/// from, and where each of its leaves is in the text.
+pub(crate) struct Read<T> {
+    pub(crate) value: T,
+    pub(crate) json: Value,
+    pub(crate) spans: Vec<Span>,
+}
+
+/// Judges one reply to a request about `text`: the attempt as recorded (raw text,
+/// repairs, usage; `failure` set, once, when it failed) and what it gives, or the failure.
 pub(crate) fn read<T: Extract>(
     completion: Completion,
     asked: Asked<'_>,
-) -> (Attempt, Result<(T, Value), AttemptFailure>) {
+    text: &str,
+) -> (Attempt, Result<Read<T>, AttemptFailure>) {
     let at_token_limit = at_token_limit(&completion, asked.max_tokens);
     let mut attempt = Attempt {
         raw: completion.content.unwrap_or_default(),
@@ -37,32 +47,61 @@ pub(crate) fn read<T: Extract>(
         max_tokens: asked.max_tokens,
     };
     let outcome = classify(&attempt, completion.refusal, at_token_limit)
-        .and_then(|()| {
-            // Text that does not parse was cut off, when the cut came from the token limit.
-            parse_reply(&attempt.raw, asked.schema, asked.leniency).map_err(|failure| {
-                if at_token_limit {
-                    AttemptFailure::Truncated
-                } else {
-                    failure
-                }
+        .and_then(|()| parse_whole(&mut attempt, asked, at_token_limit))
+        .and_then(|value| {
+            let typed = finish::<T>(asked.schema, &value)?;
+            let spans = ground(asked.schema, text, &value)?;
+            Ok(Read {
+                value: typed,
+                json: value,
+                spans,
             })
-        })
-        .and_then(|(value, repairs)| {
-            // Closing what a cut-off reply left open is a guess when the cut came from the
-            // token limit: the value may go on. Ask again with more room.
-            let closed = repairs
-                .iter()
-                .any(|r| r.kind == RepairKind::ClosedTruncated);
-            attempt.repairs = repairs;
-            if at_token_limit && closed {
-                return Err(AttemptFailure::Truncated);
-            }
-            finish::<T>(asked.schema, &value).map(|typed| (typed, value))
         });
     if let Err(failure) = &outcome {
         attempt.failure = Some(failure.clone());
     }
     (attempt, outcome)
+}
+
+/// The reply's value, its repairs recorded on the attempt. Text that does not parse, or a
+/// value closed by repair, was cut off when the cut came from the token limit: the value
+/// may go on, so it is a truncation, asked again with more room.
+fn parse_whole(
+    attempt: &mut Attempt,
+    asked: Asked<'_>,
+    at_token_limit: bool,
+) -> Result<Value, AttemptFailure> {
+    let parsed = parse_reply(&attempt.raw, asked.schema, asked.leniency);
+    let (value, repairs) = parsed.map_err(|failure| {
+        if at_token_limit {
+            AttemptFailure::Truncated
+        } else {
+            failure
+        }
+    })?;
+    let closed = repairs
+        .iter()
+        .any(|r| r.kind == RepairKind::ClosedTruncated);
+    attempt.repairs = repairs;
+    if at_token_limit && closed {
+        return Err(AttemptFailure::Truncated);
+    }
+    Ok(value)
+}
+
+/// Where each leaf of the value is in the text; a grounded field (`#[extract(grounded)]`)
+/// that is not there as written fails the attempt.
+fn ground(schema: &Schema, text: &str, json: &Value) -> Result<Vec<Span>, AttemptFailure> {
+    let spans = crate::ground::spans(text, json);
+    if !schema.has_grounded() {
+        return Ok(spans);
+    }
+    let violations = crate::ground::violations(schema.json(), json, &spans, text);
+    if violations.is_empty() {
+        Ok(spans)
+    } else {
+        Err(AttemptFailure::Violations(violations))
+    }
 }
 
 /// Cut off by the token limit, as the server says (`finish_reason: "length"`) or as the
@@ -253,8 +292,8 @@ mod tests {
             mode: Mode::PromptOnly,
             max_tokens: 10,
         };
-        let (attempt, outcome) = read::<Pair>(completion, asked);
-        (attempt, outcome.map(|(pair, _)| pair))
+        let (attempt, outcome) = read::<Pair>(completion, asked, "");
+        (attempt, outcome.map(|read| read.value))
     }
 
     #[test]
@@ -327,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn outcomes_of_classification() {
+    fn a_cut_complete_value_is_kept_and_a_cut_open_one_or_blank_text_fails() {
         // A "length" cut of a complete value is kept: the parse decides whether it matters.
         let (attempt, value) = judge(completion(Some("{\"a\": 2}"), Some("length"), 3));
         assert_eq!(value.unwrap().a, 2);
@@ -354,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn pointer_paths() {
+    fn deserialization_errors_point_at_the_offending_value() {
         #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code, reason = "only deserialized, to produce an error path")]
         struct Line {

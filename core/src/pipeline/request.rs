@@ -121,7 +121,7 @@ mod tests {
     }
 
     #[test]
-    fn formats_per_mode() {
+    fn each_mode_sends_its_own_response_format() {
         // Formats borrow the schema, which a type's cache keeps for the whole program.
         let schema: &'static Schema = Box::leak(Box::new(Schema::new(
             "P",

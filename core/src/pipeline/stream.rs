@@ -445,14 +445,21 @@ async fn judged<T: Extract, W: Watch<T>>(
 ) -> Next<Event<T, W::Item>> {
     let shown = watch.shown();
     match run.judge(completion, attempt).await {
-        Ok(Judged::Done(out)) => {
+        Ok(Judged::Done(out, _)) => {
             Next::End(Some(Event::Shown(StreamEvent::Done(watch.unshown(out)))))
         }
-        Ok(Judged::Reask(failed)) if shown > 0 && watch.only_in_shown(&failed) => Next::End(None),
-        Ok(Judged::Reask(_)) if shown > 0 => {
+        Ok(Judged::Reask)
+            if shown > 0 && run.last_attempt().is_some_and(|a| watch.only_in_shown(a)) =>
+        {
+            Next::End(None)
+        }
+        Ok(Judged::Reask) if shown > 0 => {
             Next::End(Some(Event::Failed(run.record(Error::exhausted()))))
         }
-        Ok(Judged::Reask(attempt)) => Next::Reask(Event::Shown(StreamEvent::Reask(attempt))),
+        Ok(Judged::Reask) => match run.last_attempt() {
+            Some(attempt) => Next::Reask(Event::Shown(StreamEvent::Reask(attempt.clone()))),
+            None => Next::End(None),
+        },
         Err(e) => Next::End(Some(Event::Failed(e))),
     }
 }

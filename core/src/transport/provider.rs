@@ -599,7 +599,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_error_shapes() {
+    fn server_messages_are_read_from_each_providers_error_shape() {
         let p = Provider::OpenAi;
         assert_eq!(
             p.error_message(
@@ -634,7 +634,7 @@ mod tests {
     }
 
     #[test]
-    fn ladder_ends() {
+    fn the_mode_ladder_ends_at_prompt_only_after_four_steps() {
         let mut mode = Mode::JsonSchema { strict: true };
         let mut steps = 0;
         while let Some(next) = mode.step_down() {
@@ -645,7 +645,7 @@ mod tests {
     }
 
     #[test]
-    fn schema_rejections() {
+    fn a_400_or_422_naming_the_response_format_is_a_schema_rejection() {
         assert!(is_schema_rejection(
             400,
             "This response_format type is unavailable now"

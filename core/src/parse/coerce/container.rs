@@ -399,7 +399,7 @@ mod tests {
     use crate::parse::{Leniency, RepairKind};
 
     #[test]
-    fn arrays() {
+    fn a_single_value_or_json_text_becomes_an_array_and_bad_items_name_their_index() {
         let a = json!({"type": "array", "items": {"type": "integer"}});
         assert_eq!(
             ok(json!(5), &a, Leniency::Standard),
@@ -424,7 +424,7 @@ mod tests {
     }
 
     #[test]
-    fn objects() {
+    fn object_keys_are_matched_loosely_and_missing_nullable_fields_become_null() {
         let schema = json!({
             "type": "object",
             "properties": {"first_name": {"type": "string"}, "nick": {"type": ["string", "null"]}},

@@ -296,7 +296,7 @@ mod tests {
     use crate::parse::{Leniency, RepairKind};
 
     #[test]
-    fn numbers() {
+    fn numbers_written_as_text_or_floats_become_integers_with_a_repair() {
         let int = json!({"type": "integer"});
         assert_eq!(
             ok(json!("30"), &int, Leniency::Standard),
@@ -332,7 +332,7 @@ mod tests {
     }
 
     #[test]
-    fn formatted_numbers() {
+    fn currency_percent_and_thousands_are_stripped_from_numbers() {
         assert_eq!(formatted_number("$1,234.50"), "1234.50".parse().ok());
         assert_eq!(formatted_number("12%"), "12".parse().ok());
         assert_eq!(formatted_number("€ 7"), "7".parse().ok());
@@ -344,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn booleans_and_nulls() {
+    fn yes_no_on_off_and_digits_read_as_booleans() {
         let b = json!({"type": "boolean"});
         for (word, expected) in [
             ("Yes", true),
@@ -375,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn strings() {
+    fn numbers_and_bools_become_strings_only_when_lenient() {
         let s = json!({"type": "string"});
         assert_eq!(ok(json!("30"), &s, Leniency::Exact).0, json!("30"));
         assert_eq!(err_path(json!(30), &s, Leniency::Standard), "");

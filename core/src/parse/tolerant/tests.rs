@@ -211,7 +211,7 @@ fn without_a_schema_empty_values_and_fenced_strings_are_read() {
 }
 
 #[test]
-fn escapes_and_surrogates() {
+fn escapes_decode_and_a_lone_surrogate_becomes_a_replacement_with_a_repair() {
     let (v, _) = one(r#"{"a": "\u00e9\ud83d\ude00\n\t\/"#);
     assert_eq!(v, json!({"a": "é😀\n\t/"}));
     let (v, kinds) = one(r#"["\ud800x"]"#);
@@ -228,7 +228,7 @@ fn truncated_bare_words_are_dropped() {
 }
 
 #[test]
-fn depth_guard() {
+fn nesting_past_the_limit_is_too_deep_not_a_stack_overflow() {
     let deep = "[".repeat(MAX_NESTING + 1);
     assert_eq!(
         parse_document(&deep, Reading::Schemaless, 16),
@@ -282,7 +282,7 @@ fn nested_sets_are_not_exponential() {
 }
 
 #[test]
-fn number_tokens() {
+fn number_tokens_are_read_only_when_they_are_numbers() {
     assert_eq!(number_from_token("1e"), Some((Number::from(1), true)));
     assert_eq!(
         number_from_token("-.5").map(|n| n.0.as_f64()),

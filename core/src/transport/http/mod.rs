@@ -380,7 +380,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_forms() {
+    fn retry_after_is_read_in_milliseconds_seconds_or_as_a_date() {
         assert_eq!(
             retry_after(&headers(&[("retry-after-ms", "1500")])),
             Some(Duration::from_millis(1500))

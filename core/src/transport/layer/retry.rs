@@ -222,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_caps() {
+    fn backoff_doubles_per_retry_up_to_its_cap_less_some_jitter() {
         let policy = (Duration::from_millis(100), Duration::from_secs(1));
         let first = backoff(policy, 0);
         assert!(first >= Duration::from_millis(75) && first <= Duration::from_millis(100));

@@ -107,7 +107,7 @@ pub(super) fn completion(text: &str, prompt: u64, completion: u64) -> Completion
 pub(super) fn request(text: &str) -> ChatRequest {
     ChatRequest {
         model: "m".to_owned(),
-        messages: vec![crate::wire::Message::user(text)],
+        messages: vec![crate::wire::Message::user(text)].into(),
         max_tokens: Some(16),
         temperature: Some(0.0),
         stream: None,

@@ -2,14 +2,15 @@
 //! the token that closes the value instead of waiting for the grammar's trailing space
 //! and the end-of-generation token.
 
+use crate::json::InString;
+
 /// Follows the nesting of a reply that opens with `{` or `[` (after white space). A reply
 /// that opens with anything else is never reported closed: the model wrote prose, and the
 /// lenient parser reads it whole.
 #[derive(Debug, Default)]
 pub(super) struct ValueEnd {
     depth: u32,
-    in_string: bool,
-    escaped: bool,
+    string: InString,
     /// Whether the reply opened with a bracket; `None` before its first non-space byte.
     structured: Option<bool>,
     closed: bool,
@@ -34,17 +35,11 @@ impl ValueEnd {
             Some(false) => return,
             Some(true) => {}
         }
-        if self.in_string {
-            match (self.escaped, byte) {
-                (true, _) => self.escaped = false,
-                (false, b'\\') => self.escaped = true,
-                (false, b'"') => self.in_string = false,
-                _ => {}
-            }
+        if self.string.consumes(byte) {
             return;
         }
         match byte {
-            b'"' => self.in_string = true,
+            b'"' => self.string.open(),
             b'{' | b'[' => self.depth += 1,
             b'}' | b']' => {
                 self.depth = self.depth.saturating_sub(1);
