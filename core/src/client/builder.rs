@@ -364,6 +364,16 @@ impl ClientBuilder {
         Ok(self.assemble(transport, provider, base_url, model))
     }
 
+    /// The client around a transport of the crate's own tests (the scripted one), inside
+    /// the same layers as every transport; the timeout does not apply.
+    #[cfg(test)]
+    pub(crate) fn build_on(self, transport: Arc<dyn Transport>) -> Client {
+        let layered = self.layered(transport, None);
+        let provider = self.provider.unwrap_or(Provider::LlamaCpp);
+        let model = Some(self.model.clone().unwrap_or_else(|| "m".to_owned()));
+        self.assemble(layered, provider, "scripted:".to_owned(), model)
+    }
+
     /// `transport` inside the client's policies: rate limits, retry, pause, timeout.
     fn layered(
         &self,

@@ -97,7 +97,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::transport::layer::scripted::{Scripted, completion, request};
+    use crate::transport::scripted::{Scripted, completion, request};
 
     #[tokio::test(start_paused = true)]
     async fn calls_and_streams_share_one_limit() {

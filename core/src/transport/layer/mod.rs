@@ -35,8 +35,6 @@ use crate::batch::limits::Limits;
 mod limit;
 mod pause;
 mod retry;
-#[cfg(test)]
-mod scripted;
 mod timeout;
 
 pub(crate) use limit::RateLimited;

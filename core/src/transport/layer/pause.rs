@@ -126,7 +126,7 @@ impl Transport for Paused {
 mod tests {
     use super::*;
     use crate::ErrorKind;
-    use crate::transport::layer::scripted::{Scripted, completion, request};
+    use crate::transport::scripted::{Scripted, completion, request};
 
     #[tokio::test(start_paused = true)]
     async fn a_hold_delays_waiters_and_only_grows() {

@@ -126,7 +126,7 @@ fn backoff((initial, max): (Duration, Duration), retry: u32) -> Duration {
 mod tests {
     use super::*;
     use crate::ErrorKind;
-    use crate::transport::layer::scripted::{Answer, Scripted, completion, request};
+    use crate::transport::scripted::{Answer, Scripted, completion, request};
 
     fn fault(again: Again) -> Result<Completion> {
         Err(Error::http(503, "busy".into(), String::new()).again(again))

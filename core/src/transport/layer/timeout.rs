@@ -95,7 +95,7 @@ impl Transport for Timeout {
 mod tests {
     use super::*;
     use crate::ErrorKind;
-    use crate::transport::layer::scripted::{Answer, Scripted, completion, request};
+    use crate::transport::scripted::{Answer, Scripted, completion, request};
 
     fn slow(delay: Duration) -> Arc<dyn Transport> {
         Arc::new(Scripted::paced([Answer {

@@ -1,4 +1,5 @@
-//! A transport that answers from a script, for the layers' tests: no HTTP, no model.
+//! A transport that answers from a script, for the crate's own tests of the layers and the
+//! pipeline's judgement: no HTTP, no model.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -13,16 +14,18 @@ use crate::transport::{Completion, Delta, Transport};
 use crate::wire::ChatRequest;
 
 /// One scripted answer: after `delay`, this result.
-pub(super) struct Answer {
-    pub(super) delay: Duration,
-    pub(super) result: Result<Completion>,
+pub(crate) struct Answer {
+    pub(crate) delay: Duration,
+    pub(crate) result: Result<Completion>,
 }
 
 /// Answers each call with the next scripted answer, and records when each call came.
 #[derive(Default)]
-pub(super) struct Scripted {
+pub(crate) struct Scripted {
     answers: Mutex<VecDeque<Answer>>,
-    pub(super) calls: Mutex<Vec<Instant>>,
+    pub(crate) calls: Mutex<Vec<Instant>>,
+    /// Every request, as sent.
+    pub(crate) requests: Mutex<Vec<ChatRequest>>,
 }
 
 impl std::fmt::Debug for Scripted {
@@ -32,26 +35,37 @@ impl std::fmt::Debug for Scripted {
 }
 
 impl Scripted {
-    pub(super) fn new(answers: impl IntoIterator<Item = Result<Completion>>) -> Scripted {
+    pub(crate) fn new(answers: impl IntoIterator<Item = Result<Completion>>) -> Scripted {
         Scripted::paced(answers.into_iter().map(|result| Answer {
             delay: Duration::ZERO,
             result,
         }))
     }
 
-    pub(super) fn paced(answers: impl IntoIterator<Item = Answer>) -> Scripted {
+    pub(crate) fn paced(answers: impl IntoIterator<Item = Answer>) -> Scripted {
         Scripted {
             answers: Mutex::new(answers.into_iter().collect()),
             calls: Mutex::default(),
+            requests: Mutex::default(),
         }
     }
 
-    pub(super) fn call_times(&self) -> Vec<Instant> {
+    pub(crate) fn call_times(&self) -> Vec<Instant> {
         self.calls.lock().unwrap().clone()
     }
 
-    fn next(&self) -> Answer {
+    /// The requests received, as JSON, in order.
+    pub(crate) fn sent(&self) -> Vec<serde_json::Value> {
+        let requests = self.requests.lock().unwrap();
+        requests
+            .iter()
+            .map(|r| serde_json::to_value(r).unwrap())
+            .collect()
+    }
+
+    fn next(&self, request: &ChatRequest) -> Answer {
         self.calls.lock().unwrap().push(Instant::now());
+        self.requests.lock().unwrap().push(request.clone());
         self.answers
             .lock()
             .unwrap()
@@ -63,10 +77,10 @@ impl Scripted {
 impl Transport for Scripted {
     fn complete<'a>(
         &'a self,
-        _request: &'a ChatRequest,
+        request: &'a ChatRequest,
         _deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>> {
-        let answer = self.next();
+        let answer = self.next(request);
         Box::pin(async move {
             tokio::time::sleep(answer.delay).await;
             answer.result
@@ -75,10 +89,10 @@ impl Transport for Scripted {
 
     fn stream(
         self: std::sync::Arc<Self>,
-        _request: ChatRequest,
+        request: ChatRequest,
         _deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
-        let answer = self.next();
+        let answer = self.next(&request);
         // The answer's delay comes before each delta, so a stream can be slow between them.
         let deltas: Vec<Result<Delta>> = match answer.result {
             Ok(completion) => completion.into_deltas().into_iter().map(Ok).collect(),
@@ -94,7 +108,7 @@ impl Transport for Scripted {
 }
 
 /// A completion whose content is `text`, with the usage given.
-pub(super) fn completion(text: &str, prompt: u64, completion: u64) -> Completion {
+pub(crate) fn completion(text: &str, prompt: u64, completion: u64) -> Completion {
     Completion {
         content: Some(text.to_owned()),
         usage: Some(crate::Usage::new(prompt, completion)),
@@ -104,7 +118,7 @@ pub(super) fn completion(text: &str, prompt: u64, completion: u64) -> Completion
 }
 
 /// A request with `text` as its one message.
-pub(super) fn request(text: &str) -> ChatRequest {
+pub(crate) fn request(text: &str) -> ChatRequest {
     ChatRequest {
         model: "m".to_owned(),
         messages: vec![crate::wire::Message::user(text)].into(),
