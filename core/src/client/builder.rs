@@ -460,7 +460,6 @@ impl ClientBuilder {
         };
         Ok(HttpTransport {
             http,
-            base_url: base_url.to_owned(),
             endpoint: reqwest::Url::parse(&format!("{base_url}/chat/completions"))
                 .map_err(|e| Error::config(format!("base URL `{base_url}`: {e}")))?,
             api_key: self.api_key.clone(),

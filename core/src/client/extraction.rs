@@ -362,6 +362,11 @@ impl Client {
 ///
 /// The errors of [`Client::from_env`] and of [`Extraction::send`].
 ///
+/// # Cancellation
+///
+/// Dropping the future cancels the request; nothing keeps running. The default client
+/// stays, for the next call.
+///
 /// # Examples
 ///
 /// ```no_run

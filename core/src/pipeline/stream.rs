@@ -74,6 +74,11 @@ impl<T: Extract> ExtractionStream<T> {
     /// # Errors
     ///
     /// The errors of [`Extraction::send`].
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the future drops the stream: the request in flight is cancelled and its
+    /// connection closed.
     pub async fn finish(mut self) -> Result<Extracted<T>> {
         while let Some(event) = self.next().await {
             if let StreamEvent::Done(out) = event? {
@@ -184,6 +189,11 @@ impl<T: Extract + Send> Extraction<Vec<T>> {
     /// }
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the stream closes the connection at once; nothing keeps running. Items
+    /// already yielded stay the caller's.
     pub fn stream_items(self) -> ItemStream<T> {
         if let Some(error) = self.unstreamable() {
             return ItemStream {

@@ -34,9 +34,10 @@ pub(crate) mod scripted;
 ///   the model counted them (prompt and completion), or `None` when it has none; the
 ///   pipeline sums them over attempts and charges budgets with them.
 /// - **Fault classification.** `Err` means a *transport* fault: nothing usable came back
-///   (connection, status, timeout, deadline, body limit, an unreadable body). Faults are
-///   retried inside the transport as it sees fit, count as no attempt, and the `Err` is
-///   raised to the caller as it is, except a schema rejection
+///   (connection, status, timeout, deadline, body limit, an unreadable body). The
+///   transport marks whether a fault is worth another try ([`Again`](crate::error::Again));
+///   the retry layer acts on that. Faults count as no attempt, and the `Err` is raised to
+///   the caller as it is, except a schema rejection
 ///   ([`Error::is_schema_rejection`](crate::Error)), on which the pipeline steps the mode
 ///   down. `Ok` means the model answered: whatever its content, even none, a refusal or a
 ///   cut-off text, the pipeline records it as an attempt and judges it.

@@ -40,8 +40,6 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// An OpenAI-compatible `/chat/completions` endpoint and how to talk to it.
 pub(crate) struct HttpTransport {
     pub(crate) http: reqwest::Client,
-    /// The base URL, without a trailing `/`.
-    pub(crate) base_url: String,
     /// `{base_url}/chat/completions`, parsed once rather than on every request.
     pub(crate) endpoint: reqwest::Url,
     pub(crate) api_key: Option<ApiKey>,
@@ -112,7 +110,9 @@ impl Transport for HttpTransport {
 
     fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
         Box::pin(async move {
-            let list: ModelList = self.get_json(&format!("{}/models", self.base_url)).await?;
+            let list: ModelList = self
+                .get_json(&format!("{}/models", self.base_url()))
+                .await?;
             Some(list.data.into_iter().map(|m| m.id).collect())
         })
     }
@@ -123,7 +123,8 @@ impl Transport for HttpTransport {
             if self.provider != Provider::LlamaCpp {
                 return None;
             }
-            let root = self.base_url.strip_suffix("/v1").unwrap_or(&self.base_url);
+            let base_url = self.base_url();
+            let root = base_url.strip_suffix("/v1").unwrap_or(base_url);
             let props: Props = self.get_json(&format!("{root}/props")).await?;
             let window = props
                 .default_generation_settings
@@ -136,6 +137,14 @@ impl Transport for HttpTransport {
 }
 
 impl HttpTransport {
+    /// The base URL, without a trailing `/`: the endpoint without `/chat/completions`.
+    fn base_url(&self) -> &str {
+        let endpoint = self.endpoint.as_str();
+        endpoint
+            .strip_suffix("/chat/completions")
+            .unwrap_or(endpoint)
+    }
+
     /// How an event stream of this transport is read.
     fn reading(&self) -> sse::Reading {
         sse::Reading {
