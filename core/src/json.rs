@@ -18,6 +18,13 @@ pub(crate) fn is_numeric_format(format: &str) -> bool {
     NUMERIC_FORMATS.contains(&format)
 }
 
+/// The schema keyword of a grounded field. It is ours: lowering takes it out of what
+/// servers see and says it in the description instead.
+pub(crate) const GROUNDED: &str = "x-grounded";
+
+/// What the prompt and a lowered description say of a grounded field.
+pub(crate) const GROUNDED_NOTE: &str = "copied exactly as written in the text";
+
 /// Appends an object key to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.
 pub(crate) fn push_key(path: &mut String, key: &str) {
     path.reserve(key.len() + 1);

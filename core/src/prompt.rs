@@ -347,8 +347,8 @@ fn value_rules(object: &Map<String, Value>, notes: &mut Vec<String>) {
     if object.get("uniqueItems") == Some(&Value::Bool(true)) {
         notes.push("unique".into());
     }
-    if object.get(crate::ground::GROUNDED) == Some(&Value::Bool(true)) {
-        notes.push(crate::ground::GROUNDED_NOTE.into());
+    if object.get(json::GROUNDED) == Some(&Value::Bool(true)) {
+        notes.push(json::GROUNDED_NOTE.into());
     }
 }
 

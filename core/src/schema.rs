@@ -18,7 +18,7 @@ use crate::{json, prompt};
 
 /// A type's schema: the full source schema, its lowered copies, and its prompt rendering.
 ///
-/// Get one with [`schema::<T>()`](schema); it is built once per type and cached for the
+/// Get one with [`schema::<T>()`](crate::schema()); it is built once per type and cached for the
 /// life of the process, and so is each lowered dialect.
 pub struct Schema {
     name: String,
@@ -151,7 +151,7 @@ impl Schema {
     /// OpenAI strict mode and `json_object` mode need an object at the root, and small
     /// models classify better when a named key comes first, so a type whose JSON is not an
     /// object (an enum, a newtype, a list, a plain value) is asked for under this key in
-    /// every dialect and mode. The key comes from [`Extract::envelope_key`]: the type's name
+    /// every dialect and mode. The key comes from [`Extract::envelope_key`](crate::Extract::envelope_key): the type's name
     /// in snake case, `person_list` for `Vec<Person>`, `answer` for plain values. The
     /// envelope is removed from the reply before it is validated.
     pub fn envelope_key(&self) -> Option<&str> {

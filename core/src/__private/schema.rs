@@ -132,7 +132,7 @@ pub fn annotate(
         object.insert("format".into(), format.into());
     }
     if annotations.grounded {
-        object.insert(crate::ground::GROUNDED.into(), true.into());
+        object.insert(json::GROUNDED.into(), true.into());
     }
 }
 

@@ -1,5 +1,5 @@
 //! `#[extract(grounded)]`: the fields whose values must be quoted from the text. The
-//! derive marks their schemas with [`GROUNDED`]; after grounding, a marked string found
+//! derive marks their schemas with [`GROUNDED`](json::GROUNDED); after grounding, a marked string found
 //! only fuzzily or not at all is a violation at its path, which the re-ask shows the model.
 
 use std::collections::BTreeMap;
@@ -8,13 +8,6 @@ use serde_json::{Map, Value};
 
 use super::span::{Match, Span};
 use crate::{Violation, json};
-
-/// The schema keyword of a grounded field. It is ours: lowering takes it out of what
-/// servers see and says it in the description instead.
-pub(crate) const GROUNDED: &str = "x-grounded";
-
-/// What the prompt and a lowered description say of a grounded field.
-pub(crate) const GROUNDED_NOTE: &str = "copied exactly as written in the text";
 
 /// Deepest schema walked: deeper values are not checked (the parser bounds nesting well
 /// below this anyway).
@@ -120,7 +113,7 @@ fn message(span: &Span, fix: Fix, text: &str) -> String {
 /// Whether the schema marks anything grounded at all (most schemas do not: no walk).
 pub(crate) fn mentions(schema: &Value) -> bool {
     match schema {
-        Value::Object(map) => map.contains_key(GROUNDED) || map.values().any(mentions),
+        Value::Object(map) => map.contains_key(json::GROUNDED) || map.values().any(mentions),
         Value::Array(items) => items.iter().any(mentions),
         _ => false,
     }
@@ -148,7 +141,7 @@ impl Walk<'_> {
         // `true` (or any non-object schema) says nothing more about the value.
         let object = schema.as_object().unwrap_or(&EMPTY);
         let root = self.root;
-        let grounded = if object.get(GROUNDED) == Some(&Value::Bool(true)) {
+        let grounded = if object.get(json::GROUNDED) == Some(&Value::Bool(true)) {
             Some(Fix::of(object))
         } else {
             grounded

@@ -18,7 +18,7 @@ mod text;
 use aho_corasick::AhoCorasick;
 use serde_json::Value;
 
-pub(crate) use grounded::{GROUNDED, GROUNDED_NOTE, mentions, violations};
+pub(crate) use grounded::{mentions, violations};
 pub(crate) use items::{drop_items, per_item, place, shift};
 pub use span::{Match, Span};
 use text::Folded;

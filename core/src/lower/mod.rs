@@ -155,8 +155,8 @@ pub(crate) fn lower(name: &str, source: &Value, dialect: Dialect) -> Result<Valu
 fn unmark_grounded(schema: &mut Value) {
     match schema {
         Value::Object(object) => {
-            if object.remove(crate::ground::GROUNDED) == Some(Value::Bool(true)) {
-                let note = crate::ground::GROUNDED_NOTE;
+            if object.remove(crate::json::GROUNDED) == Some(Value::Bool(true)) {
+                let note = crate::json::GROUNDED_NOTE;
                 let mut sentence = String::from("Must be ");
                 sentence.push_str(note);
                 sentence.push('.');

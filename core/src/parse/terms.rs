@@ -14,7 +14,7 @@ pub const MAX_NESTING: usize = 128;
 
 /// How far the parser and the coercion may go to make model output fit.
 ///
-/// See the [module documentation](self) for the table of what each level allows. The
+/// See the [module documentation](crate::parse) for the table of what each level allows. The
 /// levels are ordered: each allows everything the one before it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Leniency {
