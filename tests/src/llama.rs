@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use factum::{Client, Extract, Provider};
+use factum::{Client, Extract, Extracted, Provider};
 use serde::Deserialize;
 
 /// The server's base URL: `FACTUM_LLAMA_URL`, else `http://127.0.0.1:8089/v1`.
@@ -49,4 +49,27 @@ pub struct Person {
     /// Email address, if the text gives one.
     #[extract(format = "email")]
     pub email: Option<String>,
+}
+
+/// The README's quickstart on `client`, whatever runs the model: John Doe's record from
+/// one line, exactly as the text gives it.
+///
+/// # Panics
+///
+/// When the extraction fails or its value is not John Doe's.
+pub async fn quickstart(client: &Client) -> Extracted<Person> {
+    let out = client
+        .extraction::<Person>("John Doe, john@example.com, 30")
+        .send()
+        .await
+        .expect("the quickstart extraction");
+    assert_eq!(
+        out.value,
+        Person {
+            name: "John Doe".into(),
+            age: 30,
+            email: Some("john@example.com".into())
+        }
+    );
+    out
 }

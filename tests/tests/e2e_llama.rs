@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use factum::{Client, Dialect, ErrorKind, Extract, Leniency, Mode};
-use factum_tests::llama::{Person, client, url};
+use factum_tests::llama::{client, quickstart, url};
 use serde::Deserialize;
 
 #[tokio::test]
@@ -19,19 +19,7 @@ async fn quickstart_person_in_json_schema_mode() {
         client.mode(client.model()),
         Mode::JsonSchema { strict: false }
     );
-    let out = client
-        .extraction::<Person>("John Doe, john@example.com, 30")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.value,
-        Person {
-            name: "John Doe".into(),
-            age: 30,
-            email: Some("john@example.com".into())
-        }
-    );
+    let out = quickstart(&client).await;
     assert!(
         out.usage.prompt_tokens > 0 && out.usage.completion_tokens > 0,
         "{:?}",

@@ -190,7 +190,7 @@ fn every_outcome_error_says_how_the_model_answered_and_where() {
 }
 
 #[test]
-fn facts_are_read_back() {
+fn each_kind_gives_back_its_own_facts_and_no_others() {
     let error = Error::http(429, "slow down".into(), "{}".into());
     assert_eq!(error.kind(), ErrorKind::Http);
     assert_eq!(error.status(), Some(429));

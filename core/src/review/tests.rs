@@ -34,12 +34,7 @@ fn extracted(spans: Vec<Span>) -> Extracted<()> {
 }
 
 fn span(path: &str, value: &str, range: Option<Range<usize>>, quality: Match) -> Span {
-    Span {
-        path: path.into(),
-        value: value.into(),
-        range,
-        quality,
-    }
+    Span::new(path, value, range, quality)
 }
 
 /// A span over the first occurrence of `value` in `text`.

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use factum::{Client, ErrorKind, Mode, Provider};
-use factum_tests::llama::Person;
+use factum_tests::llama::{Person, quickstart};
 
 fn model_path() -> PathBuf {
     if let Some(path) = std::env::var_os("FACTUM_LOCAL_MODEL") {
@@ -49,19 +49,7 @@ async fn quickstart_person_in_process() {
         client.mode(client.model()),
         Mode::JsonSchema { strict: false }
     );
-    let out = client
-        .extraction::<Person>("John Doe, john@example.com, 30")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.value,
-        Person {
-            name: "John Doe".into(),
-            age: 30,
-            email: Some("john@example.com".into())
-        }
-    );
+    let out = quickstart(client).await;
     let usage = out.usage;
     assert!(
         usage.prompt_tokens > 50 && usage.completion_tokens > 5,
