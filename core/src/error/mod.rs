@@ -649,14 +649,35 @@ impl Error {
         }
     }
 
-    /// A request that could not be sent, or a response that could not be read.
+    /// A request that could not be sent, or a response that could not be read: the
+    /// innermost cause first ("connection refused"), so the top line says what happened.
     fn fmt_transport(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let at = Where(&self.inner);
-        if self.reqwest().is_some_and(|e| e.is_body() || e.is_decode()) {
-            write!(f, "error reading the response{at}")
-        } else {
-            write!(f, "error sending request{at}")
+        let reading = self.reqwest().is_some_and(|e| e.is_body() || e.is_decode());
+        match (self.innermost_cause(), reading) {
+            (Some(cause), false) => write!(f, "{cause}{at}"),
+            (Some(cause), true) => write!(f, "error reading the response: {cause}{at}"),
+            (None, true) => write!(f, "error reading the response{at}"),
+            (None, false) => write!(f, "error sending request{at}"),
         }
+    }
+
+    /// The last error of the source chain, in one lowercase line without the OS's error
+    /// number: `connection refused` for "Connection refused (os error 111)".
+    fn innermost_cause(&self) -> Option<String> {
+        let mut cause: &(dyn StdError + 'static) = self.inner.source.as_deref()?;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        let text = cause.to_string();
+        let text = match text.rfind(" (os error ") {
+            Some(at) if text.ends_with(')') => &text[..at],
+            _ => &text,
+        };
+        let line = text.lines().next().unwrap_or_default().trim();
+        let mut chars = line.chars();
+        let first = chars.next()?;
+        Some(first.to_lowercase().chain(chars).collect())
     }
 }
 
@@ -666,10 +687,17 @@ struct Where<'a>(&'a Inner);
 impl fmt::Display for Where<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.0;
+        // A fault before any reply came back says so, rather than naming an attempt.
+        let unanswered = matches!(inner.detail, Detail::Transport | Detail::Timeout { .. })
+            && inner.attempts.is_empty();
+        let attempt = inner.attempt.map(|n| match n {
+            1 if unanswered => "before the first reply".to_owned(),
+            n => format!("attempt {n}"),
+        });
         let parts = [
             inner.url.clone(),
             inner.model.as_ref().map(|m| format!("model {m}")),
-            inner.attempt.map(|n| format!("attempt {n}")),
+            attempt,
         ];
         let parts: Vec<String> = parts.into_iter().flatten().collect();
         if parts.is_empty() {
@@ -692,8 +720,13 @@ pub(crate) fn without_credentials(url: &str) -> String {
     }
 }
 
+/// A short struct whatever the error holds (at most about 1 KB): the kind and its facts,
+/// where the call went, how many attempts it made, and the cause chain. The attempts
+/// themselves, with every raw reply, are in [`Error::attempts`].
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// Longest text of one field, in bytes.
+        const FIELD: usize = 160;
         let inner = &*self.inner;
         let mut out = f.debug_struct("factum::Error");
         out.field("kind", &self.kind());
@@ -701,22 +734,25 @@ impl fmt::Debug for Error {
             out.field("status", &status);
         }
         if let Some(message) = self.message() {
-            out.field("message", &message);
+            out.field("message", &crate::json::excerpt(message, FIELD));
         }
         for (name, value) in [("url", &inner.url), ("model", &inner.model)] {
             if let Some(value) = value {
-                out.field(name, value);
+                out.field(name, &crate::json::excerpt(value, FIELD));
             }
         }
-        if let Some(attempt) = inner.attempt {
-            out.field("attempt", &attempt);
+        out.field("attempts", &inner.attempts.len());
+        let mut causes = Vec::new();
+        let mut cause = inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static));
+        while let Some(error) = cause.filter(|_| causes.len() < 3) {
+            causes.push(crate::json::excerpt(&error.to_string(), FIELD).into_owned());
+            cause = error.source();
         }
-        if let Some(source) = &inner.source {
-            out.field("source", source);
-        }
-        if !inner.attempts.is_empty() {
-            out.field("attempts", &inner.attempts);
-            out.field("usage", &inner.usage);
+        if !causes.is_empty() {
+            out.field("causes", &causes);
         }
         out.finish()
     }

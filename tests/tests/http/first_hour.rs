@@ -5,7 +5,8 @@
 
 use factum::{AttemptFailure, ErrorKind, Extract, Provider, Violation};
 use factum_tests::http::{
-    JOHN_JSON, Person, Reply as _, bodies, builder, chat, client, respond_in_order, run_child_test,
+    JOHN_JSON, Person, Reply as _, bodies, builder, chat, client, respond, respond_in_order,
+    run_child_test,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -233,7 +234,8 @@ fn child_from_env_with_only_a_base_url() {
 }
 
 #[tokio::test]
-async fn a_refused_connection_names_the_url_without_credentials_and_keeps_the_cause() {
+async fn a_refused_connection_says_so_first_names_the_url_without_credentials_and_keeps_the_cause()
+{
     let client = factum::Client::builder()
         .base_url("http://user:secret@127.0.0.1:1/v1")
         .model("m")
@@ -244,13 +246,45 @@ async fn a_refused_connection_names_the_url_without_credentials_and_keeps_the_ca
     assert_eq!(error.kind(), ErrorKind::Transport);
     assert_eq!(
         error.to_string(),
-        "error sending request (http://127.0.0.1:1/v1/chat/completions, model m, attempt 1)"
+        "connection refused (http://127.0.0.1:1/v1/chat/completions, model m, before the first reply)"
     );
     assert_eq!(error.url(), Some("http://127.0.0.1:1/v1/chat/completions"));
     assert_eq!((error.model(), error.attempt()), (Some("m"), Some(1)));
     let cause = std::error::Error::source(&error).expect("reqwest's error is the source");
     assert!(!cause.to_string().contains("secret"), "{cause}");
-    assert!(!format!("{error:?}").contains("secret"), "{error:?}");
+    let debug = format!("{error:?}");
+    assert!(!debug.contains("secret"), "{debug}");
+    assert!(
+        debug.contains("Transport") && debug.contains("causes"),
+        "{debug}"
+    );
+}
+
+/// `Debug` of an error is a short struct, however many attempts it holds: their raw text
+/// stays in `error.attempts()`, not in the printout of `main() -> factum::Result<()>`.
+#[tokio::test]
+async fn debug_of_an_error_stays_under_a_kilobyte_and_the_attempts_stay_available() {
+    let server = MockServer::start().await;
+    let long = format!(r#"{{"name": "{}", "age": 300}}"#, "John ".repeat(800));
+    respond(&server, chat(&long, 10, 10)).await;
+    let error = client(&server, Provider::LlamaCpp)
+        .extraction::<Person>("John")
+        .max_retries(2)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Exhausted);
+    assert_eq!(error.attempts().len(), 3);
+    assert!(
+        error.attempts().iter().all(|a| a.raw == long),
+        "every raw reply is kept"
+    );
+    let debug = format!("{error:?}");
+    assert!(debug.len() < 1024, "{} bytes: {debug}", debug.len());
+    assert!(
+        debug.contains("Exhausted") && debug.contains("attempts: 3"),
+        "{debug}"
+    );
 }
 
 #[tokio::test]

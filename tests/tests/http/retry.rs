@@ -287,7 +287,10 @@ async fn connection_reset_mid_body_surfaces_as_transport_error() {
     assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 2);
     assert_eq!(
         error.to_string(),
-        format!("error reading the response ({url}/chat/completions, model default, attempt 1)")
+        format!(
+            "error reading the response: end of file before message length reached \
+             ({url}/chat/completions, model default, before the first reply)"
+        )
     );
 }
 
@@ -306,7 +309,7 @@ async fn connection_refused_is_a_transport_error() {
     assert_eq!(error.kind(), ErrorKind::Transport, "{error:?}");
     assert_eq!(
         error.to_string(),
-        format!("error sending request ({url}/chat/completions, model m, attempt 1)")
+        format!("connection refused ({url}/chat/completions, model m, before the first reply)")
     );
 }
 
