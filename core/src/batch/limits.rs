@@ -22,7 +22,7 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use tokio::time::Instant;
 
-use crate::wire::{ChatRequest, Content, ContentPart, Usage};
+use crate::wire::{ChatRequest, Content, ContentPart, Message, Usage};
 
 /// governor reading tokio's clock, so that limits follow tokio's (possibly paused) time,
 /// as every other wait of the crate does.
@@ -150,9 +150,13 @@ impl Limits {
 /// The estimated tokens of a call: a quarter of its message text's bytes, rounded up, plus
 /// its `max_tokens`.
 pub(crate) fn estimate(request: &ChatRequest) -> u64 {
-    let bytes: usize = request
-        .messages
-        .iter()
+    prompt_tokens(request.messages.iter()) + u64::from(request.max_tokens.unwrap_or(0))
+}
+
+/// The estimated tokens of a prompt: a quarter of its message text's bytes, rounded up
+/// (images are not counted).
+pub(crate) fn prompt_tokens<'m>(messages: impl Iterator<Item = &'m Message>) -> u64 {
+    let bytes: usize = messages
         .map(|m| match &m.content {
             Content::Text(text) => text.len(),
             Content::Parts(parts) => parts
@@ -164,7 +168,7 @@ pub(crate) fn estimate(request: &ChatRequest) -> u64 {
                 .sum(),
         })
         .sum();
-    (bytes as u64).div_ceil(4) + u64::from(request.max_tokens.unwrap_or(0))
+    (bytes as u64).div_ceil(4)
 }
 
 #[cfg(test)]
@@ -172,7 +176,6 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::wire::Message;
 
     fn request(text: &str, max_tokens: u32) -> ChatRequest {
         ChatRequest {

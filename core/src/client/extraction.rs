@@ -13,14 +13,16 @@ use serde_json::Value;
 
 use super::Client;
 use super::image::Image;
+use super::inner::Inner;
 use crate::Chunking;
+use crate::batch::limits::prompt_tokens;
 use crate::parse::Leniency;
 use crate::pipeline::{Call, Run, request};
 use crate::stream::Runaway;
 use crate::transport::Transport;
 use crate::transport::provider::Mode;
 use crate::wire::Message;
-use crate::{Extract, Extracted, Result, Schema};
+use crate::{Error, Extract, Extracted, Result, Schema};
 
 /// One extraction's options; get it from [`Client::extraction`] and finish it with
 /// [`send`](Extraction::send). Options not set here come from the client.
@@ -127,9 +129,9 @@ impl<T: Extract> Extraction<T> {
     /// Why this extraction cannot stream: a chunked or multi-pass one is merged only once
     /// every chunk is done, so it runs with `send()`; streaming the whole text instead
     /// would quietly drop the chunking.
-    pub(crate) fn unstreamable(&self) -> Option<crate::Error> {
+    pub(crate) fn unstreamable(&self) -> Option<Error> {
         self.runner.is_some().then(|| {
-            crate::Error::config(
+            Error::config(
                 "a chunked or multi-pass extraction (`chunked`, `passes`, `partial_ok`) runs with `send()`: its lists are merged once every chunk is done",
             )
         })
@@ -274,9 +276,14 @@ impl<T: Extract> Extraction<T> {
     /// The run of this extraction and its `factum.extract` span, with the model resolved.
     pub(crate) async fn into_run(mut self) -> Result<(Run<T>, tracing::Span)> {
         let schema = T::schema();
+        let inner = Arc::clone(&self.client.inner);
+        if self.text.trim().is_empty() && self.images.is_empty() {
+            let model = self.model.as_deref().unwrap_or(self.client.model());
+            return Err(Error::empty_input().in_call(&inner.base_url, model, inner.deadline));
+        }
         let model = match &self.model {
             Some(model) => model.clone(),
-            None => self.client.inner.resolve_model().await?,
+            None => inner.resolve_model().await?,
         };
         let span = tracing::info_span!(
             "factum.extract",
@@ -288,6 +295,7 @@ impl<T: Extract> Extraction<T> {
         );
         let text = std::mem::take(&mut self.text);
         let call = self.call(schema, model, text);
+        fits(&inner, &call).await?;
         Ok((Run::new(call), span))
     }
 
@@ -329,6 +337,27 @@ impl<T: Extract> Extraction<T> {
                 .unwrap_or_else(|| Arc::clone(&inner.transport)),
         }
     }
+}
+
+/// Refuses a prompt that cannot fit the model's context window, when the window is known
+/// (llama-server's `/props`, an in-process model, or an earlier overflow error): it would
+/// fail on the server, or come back cut off, whatever the model did.
+async fn fits(inner: &Inner, call: &Call) -> Result<()> {
+    /// No server's context is smaller: a prompt within it fits any, and its window is not
+    /// asked for (that would cost a request to `/props` on every first call).
+    const SMALLEST_WINDOW: u64 = 512;
+    let tokens = prompt_tokens(call.prefix.iter());
+    if tokens <= SMALLEST_WINDOW {
+        return Ok(());
+    }
+    let Some(window) = inner.context_window(&call.model).await else {
+        return Ok(());
+    };
+    if tokens > u64::from(window) {
+        let error = Error::input_too_long(tokens, window);
+        return Err(error.in_call(&inner.base_url, &call.model, inner.deadline));
+    }
+    Ok(())
 }
 
 impl Client {

@@ -89,6 +89,14 @@ pub enum ErrorKind {
     ///
     /// [`Extraction::stream_items`]: crate::Extraction::stream_items
     InvalidItem,
+    /// The text is empty or only white space (and no image goes with it): nothing was
+    /// sent.
+    EmptyInput,
+    /// The prompt cannot fit the model's known context window: nothing was sent.
+    /// [`input_tokens`](Error::input_tokens) is the prompt's size (estimated from its
+    /// bytes), [`context_limit`](Error::context_limit) the window; a long document is
+    /// extracted [`chunked`](crate::Extraction::chunked).
+    InputTooLong,
 }
 
 /// The facts of one error, each stored once: the kind's own in [`Detail`], then where the
@@ -171,6 +179,12 @@ enum Detail {
         error: Option<(String, String)>,
     },
     InvalidItem,
+    EmptyInput,
+    /// The prompt's estimated tokens, and the context window it does not fit.
+    InputTooLong {
+        tokens: u64,
+        limit: u32,
+    },
 }
 
 impl Detail {
@@ -193,6 +207,8 @@ impl Detail {
             Detail::TokenBudget { .. } => ErrorKind::TokenBudget,
             Detail::Stream { .. } => ErrorKind::Stream,
             Detail::InvalidItem => ErrorKind::InvalidItem,
+            Detail::EmptyInput => ErrorKind::EmptyInput,
+            Detail::InputTooLong { .. } => ErrorKind::InputTooLong,
         }
     }
 
@@ -337,6 +353,17 @@ impl Error {
         Error::new(Detail::InvalidItem).with_record(vec![attempt], usage)
     }
 
+    /// The text is blank: refused before anything is sent.
+    pub(crate) fn empty_input() -> Error {
+        Error::new(Detail::EmptyInput)
+    }
+
+    /// The prompt, about `tokens` tokens, cannot fit a context of `limit`: refused before
+    /// anything is sent.
+    pub(crate) fn input_too_long(tokens: u64, limit: u32) -> Error {
+        Error::new(Detail::InputTooLong { tokens, limit })
+    }
+
     pub(crate) fn empty() -> Error {
         Error::new(Detail::Empty)
     }
@@ -384,7 +411,9 @@ impl Error {
             | ErrorKind::Empty
             | ErrorKind::Exhausted
             | ErrorKind::TokenBudget
-            | ErrorKind::Schema => None,
+            | ErrorKind::Schema
+            | ErrorKind::EmptyInput
+            | ErrorKind::InputTooLong => None,
             _ => Some(done + 1),
         };
         error.inner.model = Some(model.to_owned());
@@ -525,6 +554,24 @@ impl Error {
         }
     }
 
+    /// The prompt's size in tokens, estimated from its bytes, for an
+    /// [`InputTooLong`](ErrorKind::InputTooLong) error.
+    pub fn input_tokens(&self) -> Option<u64> {
+        match self.inner.detail {
+            Detail::InputTooLong { tokens, .. } => Some(tokens),
+            _ => None,
+        }
+    }
+
+    /// The model's context window in tokens, for an [`InputTooLong`](ErrorKind::InputTooLong)
+    /// error.
+    pub fn context_limit(&self) -> Option<u32> {
+        match self.inner.detail {
+            Detail::InputTooLong { limit, .. } => Some(limit),
+            _ => None,
+        }
+    }
+
     /// The timeout or deadline that ran out.
     pub fn elapsed_limit(&self) -> Option<Duration> {
         match self.inner.detail {
@@ -606,6 +653,7 @@ impl fmt::Display for Error {
                 last_failure(f, &inner.attempts)
             }
             Detail::Transport => self.fmt_transport(f),
+            Detail::EmptyInput | Detail::InputTooLong { .. } => self.fmt_input(f),
             Detail::Refusal { .. }
             | Detail::Truncated { .. }
             | Detail::Empty
@@ -646,6 +694,20 @@ impl Error {
             // `fmt` writes every other kind itself; a kind added there and not here still
             // says what it is.
             other => write!(f, "{:?}{at}", other.kind()),
+        }
+    }
+
+    /// Input refused before anything was sent, with what to do instead.
+    fn fmt_input(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = Where(&self.inner);
+        match self.inner.detail {
+            Detail::InputTooLong { tokens, limit } => write!(
+                f,
+                "the input is about {tokens} tokens (estimated), more than the model's \
+                 context of {limit}{at}; extract it in pieces with \
+                 .chunked(Chunking::chars(..))"
+            ),
+            _ => write!(f, "the input is empty; nothing was sent{at}"),
         }
     }
 

@@ -200,7 +200,7 @@ impl<T: Extract + Send> Extraction<Vec<T>> {
                 items: stream::once(async { Err(error) }).boxed(),
             };
         }
-        let items = drive(self, ListItems { shown: 0 }).flat_map(|event| {
+        let items = drive(self, ListItems::default()).flat_map(|event| {
             let items: Vec<Result<T>> = match event {
                 Event::Item(item) => vec![item],
                 Event::Failed(e) => vec![Err(e)],
@@ -275,8 +275,11 @@ impl<T: Extract> Watch<T> for NoItems {
 }
 
 /// A list extraction read item by item.
+#[derive(Default)]
 struct ListItems {
     shown: usize,
+    /// How many of the parser's item spans were looked at: each is looked at once.
+    seen: usize,
 }
 
 impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
@@ -297,12 +300,15 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
         let list = open_envelope(root, key);
         let depth = if std::ptr::eq(list, root) { 1 } else { 2 };
         let mut out = Vec::new();
-        for span in spans.iter().filter(|s| s.depth == depth).skip(self.shown) {
-            let Some(node) = list.items().get(span.index) else {
-                break;
-            };
-            let raw = text.get(span.start..span.end).unwrap_or_default();
-            out.push(item::<I>(node, raw, asked));
+        for span in &spans[self.seen.min(spans.len())..] {
+            if span.depth == depth {
+                let Some(node) = list.items().get(span.index) else {
+                    break;
+                };
+                let raw = text.get(span.start..span.end).unwrap_or_default();
+                out.push(item::<I>(node, raw, asked));
+            }
+            self.seen += 1;
         }
         self.shown += out.len();
         out

@@ -482,3 +482,65 @@ async fn allow_empty_keeps_an_empty_string_an_answer() {
         .unwrap();
     assert_eq!(note.text, "");
 }
+
+/// Blank text is refused before anything is sent: no model list, no chat request, and no
+/// attempt claimed.
+#[tokio::test]
+async fn blank_text_is_an_empty_input_error_and_nothing_is_sent() {
+    let server = MockServer::start().await;
+    respond(&server, chat(JOHN_JSON, 10, 10)).await;
+    let client = client(&server, Provider::LlamaCpp);
+    for text in ["", "  \n\t "] {
+        let error = client.extract::<Person>(text).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::EmptyInput, "{error}");
+        assert!(error.attempts().is_empty());
+        assert_eq!(error.attempt(), None, "no attempt is claimed: {error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("the input is empty; nothing was sent ("),
+            "{error}"
+        );
+    }
+    let received = server.received_requests().await.unwrap_or_default();
+    assert!(received.is_empty(), "{} requests", received.len());
+}
+
+/// A prompt that cannot fit llama-server's window (from `/props`) is refused before the
+/// chat request, with its estimated size, the window and the advice; chunked, the same text
+/// goes through.
+#[tokio::test]
+async fn a_prompt_over_the_known_window_is_input_too_long_and_chunking_sends_it() {
+    let server = MockServer::start().await;
+    props(&server, 4096).await;
+    respond(&server, chat(r#"{"person_list": []}"#, 10, 5)).await;
+    let client = client(&server, Provider::LlamaCpp);
+    let long = "Nobody is named in this sentence at all. ".repeat(1000);
+    let error = client
+        .extract::<Vec<Person>>(long.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InputTooLong, "{error}");
+    assert_eq!(error.context_limit(), Some(4096));
+    let tokens = error.input_tokens().expect("the estimate");
+    assert!(tokens > 10_000 && tokens < 12_000, "{tokens}");
+    assert!(error.attempts().is_empty());
+    let text = error.to_string();
+    assert!(
+        text.contains("(estimated)") && text.contains(".chunked("),
+        "{text}"
+    );
+    assert!(bodies(&server).await.is_empty(), "no chat request went out");
+    let out = client
+        .extraction::<Vec<Person>>(long)
+        .chunked(factum::Chunking::chars(8000))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.value.is_empty());
+    assert_eq!(
+        bodies(&server).await.len(),
+        6,
+        "one request per chunk of at most 8000 chars"
+    );
+}
