@@ -62,12 +62,13 @@ fn best(rounds: usize, mut f: impl FnMut() -> Duration) -> Duration {
     (0..rounds).map(|_| f()).min().unwrap_or_default()
 }
 
-/// The driver's time for one size, the items it yielded, and serde_json's time.
+/// The driver's time for one size, the items it yielded, `send()`'s time for the same
+/// reply, and serde_json's time.
 fn measure(
     runtime: &tokio::runtime::Runtime,
     size: usize,
     rounds: usize,
-) -> (usize, usize, Duration, Duration) {
+) -> (usize, usize, Duration, Duration, Duration) {
     let text = list(size);
     let server = SseServer::start(vec![Script::whole(events(&text).as_bytes())]);
     let client = Client::builder()
@@ -92,13 +93,21 @@ fn measure(
             start.elapsed()
         })
     });
+    let send = best(rounds, || {
+        runtime.block_on(async {
+            let start = Instant::now();
+            let out = client.extraction::<Vec<Entry>>("the list").send().await;
+            assert_eq!(out.expect("a valid list").value.len(), items);
+            start.elapsed()
+        })
+    });
     let serde = best(rounds.max(5), || {
         let start = Instant::now();
         let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         std::hint::black_box(value);
         start.elapsed()
     });
-    (text.len(), items, driver, serde)
+    (text.len(), items, driver, send, serde)
 }
 
 fn main() {
@@ -107,14 +116,17 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    println!("size       items    driver    serde_json   ratio (driver / serde_json per byte)");
+    println!(
+        "size       items    stream     send()   serde_json   stream/serde_json   send()/serde_json"
+    );
     let mut ratios = Vec::new();
     for size in [64 << 10, 256 << 10, 1 << 20, 4 << 20] {
-        let (bytes, items, driver, serde) = measure(&runtime, size, rounds);
+        let (bytes, items, driver, send, serde) = measure(&runtime, size, rounds);
         let ratio = driver.as_secs_f64() / serde.as_secs_f64();
+        let buffered = send.as_secs_f64() / serde.as_secs_f64();
         ratios.push(ratio);
         println!(
-            "{:>5} KiB {items:>8} {driver:>9.1?} {serde:>11.2?}   {ratio:.1}×",
+            "{:>5} KiB {items:>8} {driver:>9.1?} {send:>9.1?} {serde:>11.2?}   {ratio:>10.1}×   {buffered:>10.1}×",
             bytes >> 10
         );
     }

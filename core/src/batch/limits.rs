@@ -183,6 +183,7 @@ mod tests {
             messages: vec![Message::user(text)].into(),
             max_tokens: Some(max_tokens),
             temperature: None,
+            seed: None,
             stream: None,
             stream_options: None,
             timeout_secs: None,

@@ -16,6 +16,9 @@ use crate::transport::layer::{self, Policies};
 use crate::transport::provider::{Mode, PerModel, Provider};
 use crate::{Error, Result};
 
+/// Default lowest temperature of a re-ask.
+pub(crate) const DEFAULT_REASK_TEMPERATURE: f32 = 0.4;
+
 /// Default per-attempt HTTP timeout. Dria's router waits up to `timeout_secs` (sent as this
 /// minus a margin, see `Provider::timeout_secs`) for a node, and small local models can be
 /// slow.
@@ -70,6 +73,7 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     max_tokens: u32,
     temperature: f32,
+    reask_temperature: Option<f32>,
     leniency: Leniency,
     mode: Option<Mode>,
     body_limit: usize,
@@ -127,6 +131,7 @@ impl ClientBuilder {
             http_client: None,
             max_tokens: DEFAULT_MAX_TOKENS,
             temperature: 0.0,
+            reask_temperature: Some(DEFAULT_REASK_TEMPERATURE),
             leniency: Leniency::default(),
             mode: None,
             body_limit: DEFAULT_BODY_LIMIT,
@@ -240,6 +245,17 @@ impl ClientBuilder {
     /// as many, up to 16384.
     pub fn max_tokens(mut self, max_tokens: u32) -> ClientBuilder {
         self.max_tokens = max_tokens;
+        self
+    }
+
+    /// The temperature re-asks are sent with at least (default: 0.4), each with a new
+    /// `seed` where the server takes one: a small model asked again the same way, at
+    /// temperature 0, repeats the same mistake. `None` keeps every attempt's sampling as
+    /// the call asks. The temperature and seed each attempt used are on the [`Attempt`].
+    ///
+    /// [`Attempt`]: crate::Attempt
+    pub fn reask_temperature(mut self, temperature: impl Into<Option<f32>>) -> ClientBuilder {
+        self.reask_temperature = temperature.into();
         self
     }
 
@@ -411,6 +427,7 @@ impl ClientBuilder {
                 max_retries: self.max_retries,
                 max_tokens: self.max_tokens.max(1),
                 temperature: self.temperature,
+                reask_temperature: self.reask_temperature,
                 leniency: self.leniency,
                 mode: self.mode,
                 token_budget: self.token_budget,

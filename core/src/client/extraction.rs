@@ -48,6 +48,12 @@ pub struct Extraction<T> {
     pub(crate) text: String,
     pub(crate) model: Option<String>,
     temperature: Option<f32>,
+    /// The re-ask temperature asked for on this call (`Some(None)`: the call's own).
+    #[allow(
+        clippy::option_option,
+        reason = "not set (the client's), set to none, or set to a temperature"
+    )]
+    reask_temperature: Option<Option<f32>>,
     max_tokens: Option<u32>,
     pub(crate) max_retries: Option<u32>,
     token_budget: Option<u64>,
@@ -110,6 +116,7 @@ impl<T: Extract> Extraction<T> {
             text,
             model: None,
             temperature: None,
+            reask_temperature: None,
             max_tokens: None,
             max_retries: None,
             token_budget: None,
@@ -144,6 +151,7 @@ impl<T: Extract> Extraction<T> {
             text,
             model: self.model.clone(),
             temperature: self.temperature,
+            reask_temperature: self.reask_temperature,
             max_tokens: self.max_tokens,
             max_retries: self.max_retries,
             token_budget: self.token_budget,
@@ -169,6 +177,14 @@ impl<T: Extract> Extraction<T> {
     /// The sampling temperature.
     pub fn temperature(mut self, temperature: f32) -> Extraction<T> {
         self.temperature = Some(temperature);
+        self
+    }
+
+    /// The temperature re-asks of this call are sent with at least, each with a new seed;
+    /// `None` keeps the call's own sampling on every attempt. See
+    /// [`ClientBuilder::reask_temperature`](crate::ClientBuilder::reask_temperature).
+    pub fn reask_temperature(mut self, temperature: impl Into<Option<f32>>) -> Extraction<T> {
+        self.reask_temperature = Some(temperature.into());
         self
     }
 
@@ -327,6 +343,7 @@ impl<T: Extract> Extraction<T> {
             budget: self.token_budget.or(inner.token_budget),
             max_retries: self.max_retries.unwrap_or(inner.max_retries),
             temperature: self.temperature.unwrap_or(inner.temperature),
+            reask_temperature: self.reask_temperature.unwrap_or(inner.reask_temperature),
             deadline: inner.deadline.map(|d| Instant::now() + d),
             prefix: prefix.into(),
             text,

@@ -28,6 +28,8 @@ pub(crate) struct Inner {
     pub(crate) max_retries: u32,
     pub(crate) max_tokens: u32,
     pub(crate) temperature: f32,
+    /// The temperature re-asks are sent with at least (`None`: the call's own).
+    pub(crate) reask_temperature: Option<f32>,
     pub(crate) leniency: Leniency,
     pub(crate) mode: Option<Mode>,
     pub(crate) token_budget: Option<u64>,

@@ -77,6 +77,8 @@ fn attempt(failure: AttemptFailure) -> Attempt {
         repairs: Vec::new(),
         finish_reason: None,
         max_tokens: 64,
+        temperature: 0.0,
+        seed: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! request, send it through the transport, read the reply into an attempt and an outcome,
 //! then succeed, re-ask, or fail.
 
+use std::hash::{Hash as _, Hasher as _};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -34,6 +35,9 @@ pub(crate) struct Call {
     pub(crate) budget: Option<u64>,
     pub(crate) max_retries: u32,
     pub(crate) temperature: f32,
+    /// The temperature re-asks are sent with at least, each with a new seed; `None` keeps
+    /// the call's own sampling on every attempt.
+    pub(crate) reask_temperature: Option<f32>,
     pub(crate) deadline: Option<Instant>,
     /// The text the values are grounded in.
     pub(crate) text: String,
@@ -52,6 +56,8 @@ pub(crate) struct Run<T> {
     call: Call,
     mode: Mode,
     reask: Reask,
+    /// The temperature and seed of the attempt in flight.
+    sampling: (f32, Option<u64>),
     attempts: Vec<Attempt>,
     usage: Usage,
     /// The extraction's span, which carries the running totals.
@@ -75,6 +81,7 @@ impl<T: Extract> Run<T> {
         Run {
             mode: call.mode,
             reask: Reask::first(call.max_tokens),
+            sampling: (call.temperature, None),
             call,
             attempts: Vec::new(),
             usage: Usage::default(),
@@ -119,7 +126,28 @@ impl<T: Extract> Run<T> {
     /// The next attempt's request, once the budget allows one.
     fn next_request(&mut self) -> Result<ChatRequest> {
         self.check_budget()?;
+        self.sampling = self.next_sampling();
         Ok(self.request())
+    }
+
+    /// The next attempt's temperature and seed. The first is sent as the call asks; a
+    /// re-ask at least at the re-ask temperature, with a new seed where the server takes
+    /// one, since the same prompt sampled the same way repeats the same mistake. The seed
+    /// is drawn from the text and the attempt's number: each re-ask gets its own, and the
+    /// same extraction run again gets the same ones.
+    fn next_sampling(&self) -> (f32, Option<u64>) {
+        let asked = self.call.temperature;
+        match self.call.reask_temperature {
+            Some(floor) if !self.attempts.is_empty() => {
+                let seed = self.inner().provider.takes_seed().then(|| {
+                    let mut hasher = std::hash::DefaultHasher::new();
+                    (&self.call.text, self.attempts.len()).hash(&mut hasher);
+                    hasher.finish()
+                });
+                (asked.max(floor), seed)
+            }
+            _ => (asked, None),
+        }
     }
 
     /// The span of the attempt about to be sent.
@@ -238,7 +266,8 @@ impl<T: Extract> Run<T> {
                 turns: self.reask.turns.clone(),
             },
             max_tokens: Some(self.reask.max_tokens),
-            temperature: Some(self.call.temperature),
+            temperature: Some(self.sampling.0),
+            seed: self.sampling.1,
             stream: None,
             stream_options: None,
             timeout_secs: inner.provider.timeout_secs(inner.timeout),
@@ -283,6 +312,8 @@ impl<T: Extract> Run<T> {
             leniency: self.call.leniency,
             mode: self.mode,
             max_tokens: self.reask.max_tokens,
+            temperature: self.sampling.0,
+            seed: self.sampling.1,
         }
     }
 

@@ -18,6 +18,9 @@ pub(crate) struct Asked<'a> {
     pub(crate) leniency: Leniency,
     pub(crate) mode: Mode,
     pub(crate) max_tokens: u32,
+    /// The sampling the request was sent with.
+    pub(crate) temperature: f32,
+    pub(crate) seed: Option<u64>,
 }
 
 /// What a reply that passed every stage gives: the value, the validated JSON it was read
@@ -45,6 +48,8 @@ pub(crate) fn read<T: Extract>(
         repairs: Vec::new(),
         finish_reason: completion.finish_reason,
         max_tokens: asked.max_tokens,
+        temperature: asked.temperature,
+        seed: asked.seed,
     };
     let outcome = classify(&attempt, completion.refusal, at_token_limit)
         .and_then(|()| parse_whole(&mut attempt, asked, at_token_limit))
@@ -291,6 +296,8 @@ mod tests {
             leniency: Leniency::Standard,
             mode: Mode::PromptOnly,
             max_tokens: 10,
+            temperature: 0.0,
+            seed: None,
         };
         let (attempt, outcome) = read::<Pair>(completion, asked, "");
         (attempt, outcome.map(|read| read.value))

@@ -370,6 +370,8 @@ fn item<I: Extract>(node: &Node, raw: &str, asked: Asked<'_>) -> Result<I> {
             repairs,
             finish_reason: None,
             max_tokens: asked.max_tokens,
+            temperature: asked.temperature,
+            seed: asked.seed,
         })
     })
 }

@@ -29,6 +29,11 @@ pub struct Attempt {
     pub finish_reason: Option<String>,
     /// The `max_tokens` the request was sent with.
     pub max_tokens: u32,
+    /// The temperature the request was sent with.
+    pub temperature: f32,
+    /// The sampler's seed the request was sent with, if the server takes one and it was
+    /// set (on a re-ask whose sampling changed).
+    pub seed: Option<u64>,
 }
 
 /// Why an attempt failed.

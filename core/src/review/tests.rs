@@ -13,6 +13,8 @@ fn attempt(failure: Option<AttemptFailure>) -> Attempt {
         repairs: Vec::new(),
         finish_reason: Some("stop".into()),
         max_tokens: 2048,
+        temperature: 0.0,
+        seed: None,
     }
 }
 

@@ -275,6 +275,12 @@ impl Provider {
         }
     }
 
+    /// Whether the server takes a sampling `seed`. Dria gets only its documented fields, and
+    /// a custom server is not sent what it may refuse.
+    pub(crate) fn takes_seed(self) -> bool {
+        !matches!(self, Provider::Dria | Provider::Custom)
+    }
+
     /// Dria's `timeout_secs` for an HTTP timeout: the timeout less a margin, so the router
     /// answers before the client gives up; `None` for every other provider (OpenAI answers
     /// unknown fields with 400) and when there is no timeout.

@@ -124,6 +124,7 @@ pub(crate) fn request(text: &str) -> ChatRequest {
         messages: vec![crate::wire::Message::user(text)].into(),
         max_tokens: Some(16),
         temperature: Some(0.0),
+        seed: None,
         stream: None,
         stream_options: None,
         timeout_secs: None,

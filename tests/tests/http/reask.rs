@@ -238,3 +238,48 @@ async fn user_validators_run_after_the_schema_and_are_reasked() {
         "{feedback}"
     );
 }
+
+/// A re-ask is sampled differently: at least at the re-ask temperature (0.4 by default),
+/// with a new seed where the server takes one (not Dria, which gets its documented fields
+/// only). Each attempt records the sampling it used; `None` keeps the call's own.
+#[tokio::test]
+async fn a_reask_changes_the_temperature_and_the_seed_and_the_attempt_records_them() {
+    for (provider, seeded) in [(Provider::LlamaCpp, true), (Provider::Dria, false)] {
+        let server = MockServer::start().await;
+        respond_in_order(&server, [chat(TOO_OLD, 10, 10), chat(JOHN_JSON, 10, 10)]).await;
+        let out = client(&server, provider)
+            .extraction::<Person>(INPUT)
+            .temperature(0.0)
+            .send()
+            .await
+            .unwrap();
+        let sent = bodies(&server).await;
+        assert_eq!(
+            sent[0]["temperature"], 0.0,
+            "{provider}: the first as asked"
+        );
+        assert!(sent[0].get("seed").is_none(), "{provider}");
+        assert_eq!(sent[1]["temperature"].as_f64(), Some(0.4), "{provider}");
+        assert_eq!(sent[1]["seed"].is_u64(), seeded, "{provider}: {}", sent[1]);
+        assert_eq!(
+            (out.attempts[0].temperature, out.attempts[0].seed),
+            (0.0, None)
+        );
+        assert!((out.attempts[1].temperature - 0.4).abs() < f32::EPSILON);
+        assert_eq!(out.attempts[1].seed, sent[1]["seed"].as_u64(), "{provider}");
+    }
+    let server = MockServer::start().await;
+    respond_in_order(&server, [chat(TOO_OLD, 10, 10), chat(JOHN_JSON, 10, 10)]).await;
+    client(&server, Provider::LlamaCpp)
+        .extraction::<Person>(INPUT)
+        .reask_temperature(None)
+        .send()
+        .await
+        .unwrap();
+    let sent = bodies(&server).await;
+    assert_eq!(
+        sent[1]["temperature"], 0.0,
+        "None keeps the call's sampling"
+    );
+    assert!(sent[1].get("seed").is_none());
+}
