@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use factum::{Client, Extract, Provider};
+use factum_tests::http::{chat, http_ok, raw_server};
 use factum_tests::sse::{Script, SseServer, delta, reply};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
@@ -57,6 +58,19 @@ fn events(text: &str) -> String {
     body
 }
 
+/// A client of the loopback server at `url`, with room for the largest reply.
+fn loopback(url: &str) -> Client {
+    Client::builder()
+        .base_url(url)
+        .provider(Provider::LlamaCpp)
+        .model("m")
+        .body_limit(64 << 20)
+        .timeout(Duration::from_secs(600))
+        .deadline(None)
+        .build()
+        .expect("client builds")
+}
+
 /// The best of `rounds` runs of `f`.
 fn best(rounds: usize, mut f: impl FnMut() -> Duration) -> Duration {
     (0..rounds).map(|_| f()).min().unwrap_or_default()
@@ -71,15 +85,7 @@ fn measure(
 ) -> (usize, usize, Duration, Duration, Duration) {
     let text = list(size);
     let server = SseServer::start(vec![Script::whole(events(&text).as_bytes())]);
-    let client = Client::builder()
-        .base_url(&server.url)
-        .provider(Provider::LlamaCpp)
-        .model("m")
-        .body_limit(64 << 20)
-        .timeout(Duration::from_secs(600))
-        .deadline(None)
-        .build()
-        .expect("client builds");
+    let client = loopback(&server.url);
     let mut items = 0;
     let driver = best(rounds, || {
         runtime.block_on(async {
@@ -93,10 +99,13 @@ fn measure(
             start.elapsed()
         })
     });
+    // The same reply whole, from a server that answers JSON.
+    let (url, _) = raw_server(vec![http_ok(&chat(&text, 10, 10))]);
+    let whole = loopback(&url);
     let send = best(rounds, || {
         runtime.block_on(async {
             let start = Instant::now();
-            let out = client.extraction::<Vec<Entry>>("the list").send().await;
+            let out = whole.extraction::<Vec<Entry>>("the list").send().await;
             assert_eq!(out.expect("a valid list").value.len(), items);
             start.elapsed()
         })
