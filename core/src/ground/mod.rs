@@ -104,6 +104,16 @@ struct Leaves {
 }
 
 impl Leaves {
+    /// Each group's leaves, listed once: looking them up among all leaves for every leaf
+    /// cost time quadratic in the leaves (2 s for 34,000 values absent from a short text).
+    fn by_group(&self) -> Vec<Vec<usize>> {
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); self.parents.len()];
+        for (i, leaf) in self.items.iter().enumerate() {
+            members[leaf.group].push(i);
+        }
+        members
+    }
+
     fn walk(&mut self, value: &Value, path: &mut String, group: usize, parent: Option<usize>) {
         if self.parents.is_empty() {
             // The root is group 0, whatever it is.
@@ -366,12 +376,7 @@ fn normalized(folded: &Folded, leaves: &[Leaf], found: &mut Found) {
 fn fuzzy(folded: &Folded, leaves: &Leaves, found: &mut Found, chosen: &mut [Option<Range<usize>>]) {
     let haystack = folded.text.as_bytes();
     let mut budget = fuzzy::CELLS_PER_CALL;
-    // Each group's leaves, found once: looking them up among all leaves for every leaf
-    // cost time quadratic in the leaves (2 s for 34,000 values absent from a short text).
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); leaves.parents.len()];
-    for (i, leaf) in leaves.items.iter().enumerate() {
-        members[leaf.group].push(i);
-    }
+    let members = leaves.by_group();
     for (i, leaf) in leaves.items.iter().enumerate() {
         if chosen[i].is_some() || leaf.number.is_some() {
             continue;

@@ -32,6 +32,23 @@ use std::time::Duration;
 use super::Transport;
 use crate::batch::limits::Limits;
 
+/// The questions a layer does not change (the served models, the context window), passed
+/// to the transport it wraps, in `impl Transport for` a layer with an `inner` field.
+macro_rules! ask_the_inner_transport {
+    () => {
+        fn models(&self) -> ::futures_util::future::BoxFuture<'_, Option<Vec<String>>> {
+            self.inner.models()
+        }
+
+        fn context_window<'a>(
+            &'a self,
+            model: &'a str,
+        ) -> ::futures_util::future::BoxFuture<'a, Option<u32>> {
+            self.inner.context_window(model)
+        }
+    };
+}
+
 mod limit;
 mod pause;
 mod retry;

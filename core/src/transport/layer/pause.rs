@@ -113,13 +113,7 @@ impl Transport for Paused {
         stream::once(opened).flatten().boxed()
     }
 
-    fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
-        self.inner.models()
-    }
-
-    fn context_window<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Option<u32>> {
-        self.inner.context_window(model)
-    }
+    ask_the_inner_transport!();
 }
 
 #[cfg(test)]

@@ -107,13 +107,7 @@ impl Transport for Retry {
         stream::once(opened).flatten().boxed()
     }
 
-    fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
-        self.inner.models()
-    }
-
-    fn context_window<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Option<u32>> {
-        self.inner.context_window(model)
-    }
+    ask_the_inner_transport!();
 }
 
 /// Exponential backoff with up to 25% jitter taken off: `initial * 2^retry`, capped.
