@@ -339,8 +339,10 @@ impl StreamParser {
                 0
             }
             _ => {
+                // Not JSON: the preview stops here. The whole char is used, so the piece
+                // is never cut inside one (`byte` leads a char: it follows ASCII space).
                 self.frozen = true;
-                1
+                utf8_len(byte)
             }
         }
     }
@@ -736,6 +738,16 @@ fn push_code_unit(buf: &mut String, high: &mut Option<u32>, unit: u32) {
     buf.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
 }
 
+/// The length in bytes of the UTF-8 char that `lead` begins.
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
@@ -845,6 +857,18 @@ mod tests {
                 .and_then(Node::complete::<u8>),
             Some(1)
         );
+    }
+
+    #[test]
+    fn a_non_ascii_char_where_json_goes_freezes_the_preview_without_a_panic() {
+        // Found by the stream fuzz target: the parser stepped one byte into the char.
+        for text in ["[\u{FFFD}\u{FFFD}", "{\"a\": 1, é}", "[1, 日本]"] {
+            let mut parser = StreamParser::new();
+            parser.feed(text);
+            parser.finish();
+            assert!(parser.is_frozen(), "{text}");
+            assert_eq!(parser.offset(), text.len(), "{text}");
+        }
     }
 
     #[test]
