@@ -70,16 +70,6 @@ mod tests {
         );
     }
 
-    /// What an HTML parser reads back from escaped text: the five entities and `&#13;`.
-    fn unescape(html: &str) -> String {
-        html.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&#13;", "\r")
-            .replace("&amp;", "&")
-    }
-
     proptest::proptest! {
         /// Any text comes back from its escaped form as itself (a NUL as U+FFFD), and the
         /// escaped form holds no character that could open or close markup or an attribute.
@@ -89,7 +79,7 @@ mod tests {
             html.text(&text);
             let escaped = html.into_string();
             proptest::prop_assert!(!escaped.contains(['<', '>', '"', '\'', '\r', '\0']));
-            proptest::prop_assert_eq!(unescape(&escaped), text.replace('\0', "\u{fffd}"));
+            proptest::prop_assert_eq!(crate::review::tests::unescape(&escaped), text.replace('\0', "\u{fffd}"));
         }
     }
 }

@@ -58,7 +58,8 @@ struct Mark {
     text: String,
 }
 
-fn unescape(text: &str) -> String {
+/// What an HTML parser reads back from escaped text: the five entities and `&#13;`.
+pub(super) fn unescape(text: &str) -> String {
     text.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
