@@ -23,7 +23,7 @@ use tracing::Instrument as _;
 
 use crate::client::Client;
 use crate::client::extraction::Extraction;
-use crate::transport::layer::RateLimited;
+use crate::transport::layer::{Gate, RateLimited};
 use journal::Journal;
 use limits::Limits;
 use progress::{OnProgress, Tracker};
@@ -241,6 +241,16 @@ const _: fn() = || {
     let _ = check::<String>;
 };
 
+/// Says once per client (a `tracing` warning) when `asked` items at once exceed the
+/// server's slots, which share one context (llama-server's `/props`).
+fn slots_check(inner: Arc<crate::client::inner::Inner>, asked: usize) -> BoxFuture<'static, ()> {
+    Box::pin(async move {
+        if let Some(slots) = inner.transport.slots().await {
+            inner.gate.warn_slots(asked, slots);
+        }
+    })
+}
+
 /// Why an item is not run: the journal holds its value, or the journal cannot be used.
 enum Skip {
     Done,
@@ -280,6 +290,18 @@ struct Engine<T> {
     max_retries: Option<u32>,
     journaling: Option<Journaling>,
     progress: Tracker,
+    /// The client's gate, whose limit lowers the concurrency in effect.
+    gate: Arc<Gate>,
+    /// The check of the server's slots against the concurrency, run beside the items once
+    /// the server pushed back (no request is added to a batch it never slowed).
+    slots: Slots,
+}
+
+/// Where the batch is with its check of the server's slots.
+enum Slots {
+    NotYet(Arc<crate::client::inner::Inner>),
+    Checking(BoxFuture<'static, ()>),
+    Done,
 }
 
 impl<T: Extract + Send> Engine<T> {
@@ -295,7 +317,7 @@ impl<T: Extract + Send> Engine<T> {
                 )),
             }
         });
-        let progress = Tracker::new(batch.total, batch.on_progress);
+        let progress = Tracker::new(batch.total, batch.concurrency, batch.on_progress);
         #[cfg(feature = "progress")]
         let progress = if batch.bar {
             progress.with_bar()
@@ -313,7 +335,21 @@ impl<T: Extract + Send> Engine<T> {
             max_retries: batch.max_retries,
             journaling,
             progress,
+            gate: Arc::clone(&batch.client.inner.gate),
+            slots: if batch.concurrency > 1 {
+                Slots::NotYet(Arc::clone(&batch.client.inner))
+            } else {
+                Slots::Done
+            },
         }
+    }
+
+    /// The concurrency in effect: the batch's, or the client's lower limit after the
+    /// server's shared context overflowed.
+    fn in_effect(&self) -> usize {
+        self.gate
+            .limit()
+            .map_or(self.concurrency, |limit| limit.min(self.concurrency))
     }
 
     /// Starts items while there is a free slot (and, in input order, room in the window).
@@ -458,12 +494,24 @@ impl<T: Extract + Send> Engine<T> {
             Ok(out) => out.usage,
             Err(e) => e.usage(),
         };
+        self.progress.concurrency(self.in_effect());
         self.progress.finished(result.is_ok(), usage);
         (index, result)
     }
 
-    /// Waits for the model name the journal's hashes need, once.
+    /// Waits for the model name the journal's hashes need, once; moves the slots check on
+    /// without waiting for it.
     fn poll_setup(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Slots::NotYet(inner) = &self.slots
+            && self.gate.limit().is_some()
+        {
+            self.slots = Slots::Checking(slots_check(Arc::clone(inner), self.concurrency));
+        }
+        if let Slots::Checking(check) = &mut self.slots
+            && check.poll_unpin(cx).is_ready()
+        {
+            self.slots = Slots::Done;
+        }
         if let Some(journaling) = &mut self.journaling
             && let Some(resolving) = &mut journaling.resolving
         {

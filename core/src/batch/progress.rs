@@ -40,6 +40,10 @@ pub struct Progress {
     pub usage: Usage,
     /// Time since the batch's stream was first polled.
     pub elapsed: Duration,
+    /// How many items run at once now: the batch's concurrency, or less while the client
+    /// holds its calls back after the server's shared context overflowed (llama-server's
+    /// slots share one cache; see the crate docs' "Shared slots").
+    pub concurrency: usize,
 }
 
 impl Progress {
@@ -74,7 +78,11 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    pub(crate) fn new(total: Option<usize>, callback: Option<OnProgress>) -> Tracker {
+    pub(crate) fn new(
+        total: Option<usize>,
+        concurrency: usize,
+        callback: Option<OnProgress>,
+    ) -> Tracker {
         Tracker {
             progress: Progress {
                 done: 0,
@@ -84,6 +92,7 @@ impl Tracker {
                 total,
                 usage: Usage::default(),
                 elapsed: Duration::ZERO,
+                concurrency,
             },
             start: None,
             callback,
@@ -99,6 +108,11 @@ impl Tracker {
 
     pub(crate) fn started(&mut self) {
         self.progress.in_flight += 1;
+    }
+
+    /// The concurrency in effect, shown from the next report on.
+    pub(crate) fn concurrency(&mut self, concurrency: usize) {
+        self.progress.concurrency = concurrency;
     }
 
     pub(crate) fn finished(&mut self, ok: bool, usage: Usage) {
@@ -176,9 +190,10 @@ mod bar {
             .eta()
             .map_or_else(|| "?".to_owned(), |d| format!("{}s", d.as_secs()));
         bar.set_message(format!(
-            "{} failed, {} running, {:.1}/s, eta {eta}",
+            "{} failed, {} running (of {}), {:.1}/s, eta {eta}",
             p.failed,
             p.in_flight,
+            p.concurrency,
             p.rate()
         ));
     }

@@ -12,7 +12,7 @@ use crate::batch::limits::{Limits, at_least_one};
 use crate::parse::Leniency;
 use crate::transport::Transport;
 use crate::transport::http::{ApiKey, HttpTransport};
-use crate::transport::layer::{self, Policies};
+use crate::transport::layer::{self, Gate, Policies};
 use crate::transport::provider::{Mode, PerModel, Provider};
 use crate::{Error, Result};
 
@@ -371,13 +371,13 @@ impl ClientBuilder {
                     .unwrap_or_else(|| crate::transport::local::model_name(path)),
             );
             // The per-attempt HTTP timeout does not apply to a model in this process.
-            let transport = self.layered(Arc::new(transport), None);
-            return Ok(self.assemble(transport, provider, base_url, model));
+            let layered = self.layered(Arc::new(transport), None);
+            return Ok(self.assemble(layered, provider, base_url, model));
         }
         let (provider, base_url, model) = self.target()?;
         let transport = self.http_transport(provider, &base_url)?;
-        let transport = self.layered(Arc::new(transport), self.timeout);
-        Ok(self.assemble(transport, provider, base_url, model))
+        let layered = self.layered(Arc::new(transport), self.timeout);
+        Ok(self.assemble(layered, provider, base_url, model))
     }
 
     /// The client around a transport of the crate's own tests (the scripted one), inside
@@ -390,27 +390,31 @@ impl ClientBuilder {
         self.assemble(layered, provider, "scripted:".to_owned(), model)
     }
 
-    /// `transport` inside the client's policies: rate limits, retry, pause, timeout.
+    /// `transport` inside the client's policies (rate limits, retry, the gate, pause,
+    /// timeout), and the client's gate.
     fn layered(
         &self,
         transport: Arc<dyn Transport>,
         timeout: Option<Duration>,
-    ) -> Arc<dyn Transport> {
-        layer::stack(
+    ) -> (Arc<dyn Transport>, Arc<Gate>) {
+        let gate = Arc::new(Gate::default());
+        let layered = layer::stack(
             transport,
             Policies {
                 timeout,
                 retries: self.transport_retries,
                 backoff: self.backoff,
                 limits: Limits::new(self.requests_per_minute, self.tokens_per_minute).map(Arc::new),
+                gate: Arc::clone(&gate),
             },
-        )
+        );
+        (layered, gate)
     }
 
     /// The client around `transport`, with the builder's defaults.
     fn assemble(
         self,
-        transport: Arc<dyn Transport>,
+        (transport, gate): (Arc<dyn Transport>, Arc<Gate>),
         provider: Provider,
         base_url: String,
         model: Option<String>,
@@ -418,6 +422,7 @@ impl ClientBuilder {
         Client {
             inner: Arc::new(Inner {
                 transport,
+                gate,
                 base_url,
                 model,
                 listed_model: OnceLock::new(),

@@ -345,6 +345,7 @@ impl<T: Extract> Extraction<T> {
             temperature: self.temperature.unwrap_or(inner.temperature),
             reask_temperature: self.reask_temperature.unwrap_or(inner.reask_temperature),
             deadline: inner.deadline.map(|d| Instant::now() + d),
+            runaway: self.runaway_limits(),
             prefix: prefix.into(),
             text,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::parse::Leniency;
 use crate::transport::Transport;
+use crate::transport::layer::Gate;
 use crate::transport::provider::{Mode, PerModel, Provider};
 use crate::{Error, Result};
 
@@ -14,6 +15,8 @@ use crate::{Error, Result};
 /// transport their attempts go through.
 pub(crate) struct Inner {
     pub(crate) transport: Arc<dyn Transport>,
+    /// How many calls are in flight toward the server, and its adaptive limit.
+    pub(crate) gate: Arc<Gate>,
     pub(crate) base_url: String,
     /// The model configured, or the provider's default for a hosted provider; `None` when
     /// it comes from the server's own list (see [`Inner::resolve_model`]).

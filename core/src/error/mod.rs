@@ -128,6 +128,10 @@ pub(crate) enum Again {
     Soon,
     /// Worth another try after the delay the server named.
     After(Duration),
+    /// The server's shared context overflowed while other calls were in flight, after the
+    /// reply began: send the request again once they drain (the pipeline does, keeping the
+    /// text received).
+    Drain,
 }
 
 /// One variant per [`ErrorKind`], holding only the facts of that kind (reqwest's private
@@ -441,8 +445,35 @@ impl Error {
                 message,
                 body,
             } => crate::transport::provider::is_context_overflow(*status, message, body),
+            Detail::Stream { .. } => self.is_slot_overflow(),
             _ => false,
         }
+    }
+
+    /// Whether the server's shared context filled up while generating (llama-server's 500
+    /// "Context size has been exceeded.", as a status or as an error event in a stream):
+    /// backpressure when other calls were in flight, the request's own overflow otherwise.
+    /// Its 400 `exceed_context_size_error` is a verdict on one request, and is not this.
+    pub(crate) fn is_slot_overflow(&self) -> bool {
+        let server_error = match &self.inner.detail {
+            Detail::Http { status, .. } => *status == 500,
+            Detail::Stream { .. } => true,
+            _ => false,
+        };
+        server_error
+            && self
+                .inner
+                .detail
+                .server_reply()
+                .is_some_and(|(message, body)| {
+                    crate::transport::provider::is_slot_overflow(message, body)
+                })
+    }
+
+    /// Whether the fault came after the reply began and the request is worth sending
+    /// again once the calls in flight drain.
+    pub(crate) fn is_backpressure(&self) -> bool {
+        self.inner.again == Again::Drain
     }
 
     /// The context window the server named in a context-overflow error, if it named one.

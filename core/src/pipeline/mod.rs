@@ -15,13 +15,16 @@ use tracing::Instrument as _;
 use crate::client::inner::Inner;
 use crate::transport::{Completion, Delta, Transport};
 use reask::Reask;
+use receive::{Fault, Listening};
 use reply::Asked;
 
 pub(crate) mod reask;
+pub(crate) mod receive;
 pub(crate) mod reply;
 pub(crate) mod request;
 pub(crate) mod stream;
 use crate::parse::Leniency;
+use crate::stream::Runaway;
 use crate::transport::provider::Mode;
 use crate::wire::{ChatRequest, Conversation, Message, Usage};
 use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema, Span};
@@ -39,6 +42,9 @@ pub(crate) struct Call {
     /// the call's own sampling on every attempt.
     pub(crate) reask_temperature: Option<f32>,
     pub(crate) deadline: Option<Instant>,
+    /// When a streamed reply is cut: `send()` receives through the same guard as
+    /// `.stream()` wherever the provider streams.
+    pub(crate) runaway: Runaway,
     /// The text the values are grounded in.
     pub(crate) text: String,
     /// The system message, the caller's messages and the text: the same in every attempt.
@@ -59,6 +65,9 @@ pub(crate) struct Run<T> {
     /// The temperature and seed of the attempt in flight.
     sampling: (f32, Option<u64>),
     attempts: Vec<Attempt>,
+    /// Attempts broken off by a shared-slot overflow and sent again once the calls in
+    /// flight drained: kept with their text, but no re-ask of the model's.
+    drained: u32,
     usage: Usage,
     /// The extraction's span, which carries the running totals.
     span: tracing::Span,
@@ -84,6 +93,7 @@ impl<T: Extract> Run<T> {
             sampling: (call.temperature, None),
             call,
             attempts: Vec::new(),
+            drained: 0,
             usage: Usage::default(),
             span: tracing::Span::current(),
             _type: PhantomData,
@@ -97,14 +107,14 @@ impl<T: Extract> Run<T> {
         loop {
             let request = self.next_request()?;
             let span = self.attempt_span();
-            let sent = self.complete(&request).instrument(span.clone()).await;
+            let sent = self.receive(request).instrument(span.clone()).await;
             match sent {
                 Ok(completion) => {
                     if let Judged::Done(out, json) = self.judge(completion, &span).await? {
                         return Ok((out, json));
                     }
                 }
-                Err(e) => self.fault(e)?,
+                Err(fault) => self.fault(fault)?,
             }
         }
     }
@@ -138,10 +148,10 @@ impl<T: Extract> Run<T> {
     fn next_sampling(&self) -> (f32, Option<u64>) {
         let asked = self.call.temperature;
         match self.call.reask_temperature {
-            Some(floor) if !self.attempts.is_empty() => {
+            Some(floor) if self.judged() > 0 => {
                 let seed = self.inner().provider.takes_seed().then(|| {
                     let mut hasher = std::hash::DefaultHasher::new();
-                    (&self.call.text, self.attempts.len()).hash(&mut hasher);
+                    (&self.call.text, self.judged()).hash(&mut hasher);
                     hasher.finish()
                 });
                 (asked.max(floor), seed)
@@ -160,16 +170,59 @@ impl<T: Extract> Run<T> {
         )
     }
 
-    /// A transport fault: step the mode down after a schema rejection, learn the window
-    /// after a context overflow (`Ok`: send again), or end with the error and the record.
-    fn fault(&mut self, error: Error) -> Result<()> {
-        if error.is_schema_rejection() {
+    /// The attempts that count toward the re-asks: all but those sent again after a
+    /// shared-slot overflow.
+    fn judged(&self) -> usize {
+        self.attempts.len() - self.drained as usize
+    }
+
+    /// A transport fault (`Ok`: send again): step the mode down after a schema rejection,
+    /// learn the window after a context overflow, or end with the error and the record.
+    /// A fault that broke a reply off after it began keeps the reply's text as an attempt
+    /// first ([`broken_off`](Run::broken_off)).
+    pub(crate) fn fault(&mut self, fault: Fault) -> Result<()> {
+        let Fault { error, partial } = fault;
+        if let Some(partial) = partial {
+            let attempt = reply::broken(partial, self.asked(), &error);
+            self.broken_off(attempt, error)
+        } else if error.is_schema_rejection() {
             self.step_down(error)
         } else if error.is_context_overflow() {
             self.overflowed(error)
         } else {
             Err(self.record(error))
         }
+    }
+
+    /// A reply broken off after it began, kept as `attempt`: after a shared-slot overflow
+    /// it is sent again once the calls in flight drained (no re-ask of the model's); after
+    /// a context overflow the window is learned; past the deadline the extraction ends;
+    /// otherwise (a stall, a dropped connection) it is re-asked while re-asks are left,
+    /// and ends with the fault that broke it when they are not.
+    fn broken_off(&mut self, attempt: Attempt, error: Error) -> Result<()> {
+        if error.is_backpressure() && self.drained < MAX_DRAINS {
+            tracing::info!(error = %error, "the server's shared context overflowed; sending again once it drains");
+            self.drained += 1;
+            self.push(attempt);
+            return Ok(());
+        }
+        if error.is_context_overflow() || error.is_deadline() {
+            self.push(attempt);
+            return if error.is_deadline() {
+                Err(self.record(error))
+            } else {
+                self.overflowed(error)
+            };
+        }
+        let failure = attempt.failure.clone().unwrap_or(AttemptFailure::Truncated);
+        // Re-asks used up: a loop ends as a truncation, anything else with its fault.
+        self.fail(attempt, &failure, None)
+            .map_err(|ended| match failure {
+                AttemptFailure::Interrupted(_) => self
+                    .record(error)
+                    .with_record(ended.attempts().to_vec(), ended.usage()),
+                _ => ended,
+            })
     }
 
     /// Reads a reply into an attempt, then succeeds, plans the re-ask, or fails.
@@ -275,22 +328,37 @@ impl<T: Extract> Run<T> {
         }
     }
 
-    /// Sends one attempt's request through the call's transport and its layers.
-    async fn complete(&self, request: &ChatRequest) -> Result<Completion> {
-        self.call
-            .transport
-            .complete(request, self.call.deadline)
+    /// Sends one attempt's request through the call's transport and its layers, and
+    /// receives the reply: streamed through the runaway guard where the provider streams
+    /// (the guard hangs up the moment the reply loops, instead of waiting for
+    /// `max_tokens`), else whole.
+    async fn receive(&self, request: ChatRequest) -> std::result::Result<Completion, Fault> {
+        if !self.inner().provider.streams() {
+            let transport = &self.call.transport;
+            return transport
+                .complete(&request, self.call.deadline)
+                .await
+                .map_err(Fault::from);
+        }
+        let deltas = self.stream_of(request);
+        Listening::new(deltas, self.call.runaway)
+            .receive(self.schema())
             .await
     }
 
     /// Opens the next attempt's reply as a stream of deltas, through the same transport
-    /// and layers as [`complete`](Run::complete).
+    /// and layers as [`receive`](Run::receive).
     fn open_stream(&mut self) -> Result<BoxStream<'static, Result<Delta>>> {
-        let mut request = self.next_request()?;
+        let request = self.next_request()?;
+        Ok(self.stream_of(request))
+    }
+
+    /// `request`, sent as a stream.
+    fn stream_of(&self, mut request: ChatRequest) -> BoxStream<'static, Result<Delta>> {
         request.stream = Some(true);
         request.stream_options = self.inner().provider.stream_options();
         let transport = Arc::clone(&self.call.transport);
-        Ok(transport.stream(request, self.call.deadline))
+        transport.stream(request, self.call.deadline)
     }
 
     /// The server turned the `response_format` down: go one mode down the ladder and
@@ -366,7 +434,7 @@ impl<T: Extract> Run<T> {
             return Some(Error::refused(message.clone()));
         }
         let no_room = room.is_some_and(|room| room <= self.reask.max_tokens);
-        let used_up = self.attempts.len() + 1 > self.call.max_retries as usize;
+        let used_up = self.judged() + 1 > self.call.max_retries as usize;
         (used_up || (*failure == AttemptFailure::Truncated && no_room)).then(|| match failure {
             AttemptFailure::Truncated => Error::truncated(self.reask.max_tokens),
             AttemptFailure::Empty => Error::empty(),
@@ -397,6 +465,10 @@ impl<T: Extract> Run<T> {
             )
     }
 }
+
+/// How many times one extraction is sent again after shared-slot overflows that broke its
+/// replies off, before the overflow ends it.
+const MAX_DRAINS: u32 = 8;
 
 #[cfg(test)]
 mod tests;

@@ -76,6 +76,9 @@ impl Reask {
             AttemptFailure::Empty => {
                 self.turns = vec![Message::user(feedback(failure, attempt))];
             }
+            // The model did nothing wrong: the same conversation goes again (sampled anew
+            // from the second attempt on, when the re-ask temperature is set).
+            AttemptFailure::Interrupted(_) => {}
             _ if repeated => {
                 let opening = format!(
                     "Attempt {attempt} was rejected: it repeated attempt {} word for word. ",
@@ -103,7 +106,7 @@ fn digest(raw: &str) -> u64 {
 /// The unit of text a cut reply ends by repeating (`johan_` in `"johan_johan_johan_jo`),
 /// taken where its run starts; `None` when the tail does not repeat one unit of at most
 /// [`MAX_LOOP_UNIT`] bytes at least [`MIN_LOOP_REPEATS`] times over [`MIN_LOOP_BYTES`].
-fn looping(raw: &str) -> Option<&str> {
+pub(crate) fn looping(raw: &str) -> Option<&str> {
     let bytes = raw.as_bytes();
     (1..=MAX_LOOP_UNIT).find_map(|period| {
         let run = (period * MIN_LOOP_REPEATS).max(MIN_LOOP_BYTES);
@@ -165,6 +168,9 @@ fn feedback_after(mut out: String, failure: &AttemptFailure) -> String {
         }
         AttemptFailure::Empty | AttemptFailure::Truncated | AttemptFailure::Refusal(_) => {
             out.push_str("Your reply was empty. Reply with the JSON value only.");
+        }
+        AttemptFailure::Interrupted(_) => {
+            out.push_str("Your reply was cut off. Reply with the JSON value only.");
         }
     }
     out

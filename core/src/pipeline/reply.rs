@@ -122,6 +122,32 @@ fn at_token_limit(completion: &Completion, max_tokens: u32) -> bool {
         )
 }
 
+/// The attempt of a reply that broke off after it began (see [`receive`](super::receive)):
+/// its text as far as it came, its usage (the server's, or the pieces counted), and why it
+/// failed. A broken text that repeats one unit is a runaway, recorded as a truncation, so
+/// that the re-ask changes what loops; anything else is
+/// [`Interrupted`](AttemptFailure::Interrupted) with the fault's message.
+pub(crate) fn broken(completion: Completion, asked: Asked<'_>, error: &crate::Error) -> Attempt {
+    let raw = completion.content.unwrap_or_default();
+    let failure = if super::reask::looping(&raw).is_some() {
+        AttemptFailure::Truncated
+    } else {
+        AttemptFailure::Interrupted(error.to_string())
+    };
+    Attempt {
+        raw,
+        failure: Some(failure),
+        usage: completion.usage.unwrap_or_default(),
+        node_id: completion.node_id,
+        mode: asked.mode,
+        repairs: Vec::new(),
+        finish_reason: completion.finish_reason,
+        max_tokens: asked.max_tokens,
+        temperature: asked.temperature,
+        seed: asked.seed,
+    }
+}
+
 /// Whether the reply holds anything to parse: not a refusal, not blocked, not empty (or
 /// only a `<think>` block).
 fn classify(

@@ -8,16 +8,16 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::FutureExt as _;
 use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
 use tracing::Instrument as _;
 
 use super::Judged;
 use super::Run;
+use super::receive::{Listening, Pulled};
 use super::reply::Asked;
 use crate::client::extraction::Extraction;
-use crate::stream::{Cut, Guard, Node, Runaway, StreamParser};
-use crate::transport::{Completion, Delta, Gathered};
+use crate::stream::{Node, Runaway, StreamParser};
+use crate::transport::{Completion, Delta};
 use crate::{Attempt, Error, Extract, Extracted, Partial, Result, Schema};
 
 /// One event of a streamed extraction.
@@ -378,22 +378,11 @@ fn item<I: Extract>(node: &Node, raw: &str, asked: Asked<'_>) -> Result<I> {
 
 /// One attempt's reply as it streams, and what was shown of it.
 struct Reading<P> {
-    deltas: BoxStream<'static, Result<Delta>>,
-    gathered: Gathered,
-    parser: StreamParser,
-    guard: Guard,
+    listening: Listening,
     /// Bytes fed when the last partial was built.
     built_at: usize,
     /// The last partial shown.
     shown: Option<P>,
-}
-
-/// What one pull of deltas gave.
-enum Pulled {
-    /// More text arrived (or nothing visible).
-    More,
-    /// The reply is over: whole, or cut by the guard.
-    Ended(Result<Completion>),
 }
 
 /// What a judged reply leads to: a re-ask (its event), or the end of the stream (with
@@ -422,14 +411,14 @@ fn drive<T: Extract + Send, W: Watch<T>>(
                 Err(e) => return yield Event::Failed(e),
             };
             let ended = loop {
-                match reading.pull(run.schema()).instrument(attempt.clone()).await {
+                match reading.listening.pull(run.schema()).instrument(attempt.clone()).await {
                     Pulled::More => for event in reading.show(&mut watch, run.asked()) {
                         yield event;
                     },
                     Pulled::Ended(ended) => break ended,
                 }
             };
-            let completion = match ended.map_err(|e| run.fault(e)) {
+            let completion = match ended.map_err(|fault| run.fault(fault)) {
                 Ok(completion) => completion,
                 Err(Ok(())) => continue,
                 Err(Err(e)) => return yield Event::Failed(e),
@@ -485,10 +474,7 @@ async fn judged<T: Extract, W: Watch<T>>(
 impl<P: Clone + PartialEq> Reading<P> {
     fn new(deltas: BoxStream<'static, Result<Delta>>, runaway: Runaway) -> Self {
         Reading {
-            deltas,
-            gathered: Gathered::default(),
-            parser: StreamParser::new(),
-            guard: Guard::new(runaway),
+            listening: Listening::new(deltas, runaway),
             built_at: 0,
             shown: None,
         }
@@ -501,7 +487,11 @@ impl<P: Clone + PartialEq> Reading<P> {
         T: Extract<Partial = P>,
         W: Watch<T>,
     {
-        let items = watch.closed(&self.parser, self.gathered.text(), asked);
+        let items = watch.closed(
+            &self.listening.parser,
+            self.listening.gathered.text(),
+            asked,
+        );
         let mut events: Vec<_> = items.into_iter().map(Event::Item).collect();
         events.extend(self.partial::<T, W>(asked.schema));
         events
@@ -518,9 +508,9 @@ impl<P: Clone + PartialEq> Reading<P> {
         T: Extract<Partial = P>,
         W: Watch<T>,
     {
-        self.parser.finish();
+        self.listening.parser.finish();
         let text = completion.content.as_deref().unwrap_or_default();
-        let items = watch.closed(&self.parser, text, asked);
+        let items = watch.closed(&self.listening.parser, text, asked);
         let mut events: Vec<_> = items.into_iter().map(Event::Item).collect();
         events.extend(self.partial::<T, W>(asked.schema));
         events
@@ -533,51 +523,17 @@ impl<P: Clone + PartialEq> Reading<P> {
         T: Extract<Partial = P>,
         W: Watch<T>,
     {
-        if !W::PARTIALS || self.parser.offset() == self.built_at {
+        if !W::PARTIALS || self.listening.parser.offset() == self.built_at {
             return None;
         }
-        self.built_at = self.parser.offset();
-        let root = self.parser.snapshot()?;
+        self.built_at = self.listening.parser.offset();
+        let root = self.listening.parser.snapshot()?;
         let partial = T::partial_from(open_envelope(root, schema.envelope_key()))?;
         if self.shown.as_ref() == Some(&partial) {
             return None;
         }
         self.shown = Some(partial.clone());
         Some(Event::Shown(StreamEvent::Partial(partial)))
-    }
-
-    /// Waits for the next delta, then takes every delta already there, so that one
-    /// snapshot covers all of them; the guard may cut the reply.
-    async fn pull(&mut self, schema: &Schema) -> Pulled {
-        let schema = schema.enveloped_json();
-        let first = self.deltas.next().await;
-        if let Some(ended) = self.take(first, schema) {
-            return ended;
-        }
-        while let Some(next) = self.deltas.next().now_or_never() {
-            if let Some(ended) = self.take(next, schema) {
-                return ended;
-            }
-        }
-        Pulled::More
-    }
-
-    /// Takes one delta; `Some` when the reply is over, or cut by the guard.
-    fn take(&mut self, next: Option<Result<Delta>>, schema: &serde_json::Value) -> Option<Pulled> {
-        let text = match next {
-            None => return Some(Pulled::Ended(std::mem::take(&mut self.gathered).end())),
-            Some(Err(e)) => return Some(Pulled::Ended(Err(e))),
-            Some(Ok(delta)) => self.gathered.add(delta)?,
-        };
-        self.parser.feed(&text);
-        let cut = self
-            .guard
-            .check(&self.parser, self.gathered.text(), schema)?;
-        if cut == Cut::Runaway {
-            tracing::info!("the reply loops; cutting it");
-        }
-        let gathered = std::mem::take(&mut self.gathered);
-        Some(Pulled::Ended(Ok(gathered.cut(cut.reason()))))
     }
 }
 

@@ -51,6 +51,11 @@ pub enum AttemptFailure {
     Empty,
     /// No JSON value could be found in the reply.
     NotJson(String),
+    /// The reply broke off after it began: the connection dropped, the per-attempt timeout
+    /// passed between two pieces, or the server sent an error (a shared-slot overflow,
+    /// sent again once the calls in flight drained). The text received is the attempt's
+    /// `raw`; the message says what broke it.
+    Interrupted(String),
 }
 
 impl fmt::Display for AttemptFailure {
@@ -69,6 +74,7 @@ impl fmt::Display for AttemptFailure {
             AttemptFailure::Truncated => f.write_str("the reply was cut off at max_tokens"),
             AttemptFailure::Empty => f.write_str("the reply was empty"),
             AttemptFailure::NotJson(message) => write!(f, "the reply is not JSON: {message}"),
+            AttemptFailure::Interrupted(message) => write!(f, "the reply broke off: {message}"),
         }
     }
 }

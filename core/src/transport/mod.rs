@@ -86,6 +86,12 @@ pub(crate) trait Transport: fmt::Debug + Send + Sync + 'static {
         let _ = model;
         Box::pin(async { None })
     }
+
+    /// How many requests the server generates for at once (llama-server's `total_slots`
+    /// in `/props`), when it can say; `None` when it cannot.
+    fn slots(&self) -> BoxFuture<'_, Option<u32>> {
+        Box::pin(async { None })
+    }
 }
 
 /// One model call's reply, whatever carried it.
@@ -174,6 +180,11 @@ impl Gathered {
             }
         }
         None
+    }
+
+    /// Whether the server said it finished.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
     }
 
     /// The text so far.

@@ -291,6 +291,14 @@ impl Provider {
         http_timeout.map(|t| t.saturating_sub(DRIA_TIMEOUT_MARGIN).as_secs().max(1))
     }
 
+    /// Whether `send()` receives its replies as a stream, through the runaway guard that
+    /// hangs up on a loop: for the servers that report usage at a stream's end
+    /// (`stream_options`). Dria and unknown servers are asked for whole replies, whose
+    /// usage they report for sure.
+    pub(crate) fn streams(self) -> bool {
+        self.stream_options().is_some()
+    }
+
     /// `stream_options` for a streaming request: usage in a last chunk, for the servers
     /// that accept the field. Dria gets only its documented fields.
     pub(crate) fn stream_options(self) -> Option<crate::wire::StreamOptions> {
@@ -485,6 +493,13 @@ pub(crate) fn is_context_overflow(status: u16, message: &str, body: &str) -> boo
     CONTEXT_OVERFLOW
         .iter()
         .any(|needle| message.contains(needle) || body.contains(needle))
+}
+
+/// Whether an error says a shared context filled up mid-generation (llama-server's
+/// "Context size has been exceeded."), not that one request is too long for it.
+pub(crate) fn is_slot_overflow(message: &str, body: &str) -> bool {
+    let needle = "context size has been exceeded";
+    message.to_ascii_lowercase().contains(needle) || body.to_ascii_lowercase().contains(needle)
 }
 
 /// The context window a context-overflow error names, if it names one: llama-server's

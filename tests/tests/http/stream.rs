@@ -168,7 +168,18 @@ async fn a_stream_that_ends_before_the_server_finished_is_a_fault_not_a_value() 
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Stream, "{error:?}");
-    assert!(error.attempts().is_empty(), "no attempt was judged");
+    // Each broken reply is kept with its text, never judged as a value, and re-asked.
+    let attempts = error.attempts();
+    assert_eq!(attempts.len(), server.request_count(), "{attempts:?}");
+    assert!(attempts.len() > 1, "a broken reply is re-asked");
+    for attempt in attempts {
+        assert!(attempt.raw.contains("John Doe"), "{:?}", attempt.raw);
+        assert!(
+            matches!(&attempt.failure, Some(AttemptFailure::Interrupted(m)) if m.contains("before the server")),
+            "{:?}",
+            attempt.failure
+        );
+    }
 }
 
 #[tokio::test]

@@ -119,13 +119,7 @@ impl Transport for HttpTransport {
 
     fn context_window<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Option<u32>> {
         Box::pin(async move {
-            // Only llama-server has `/props`, at the server's root, for the model it serves.
-            if self.provider != Provider::LlamaCpp {
-                return None;
-            }
-            let base_url = self.base_url();
-            let root = base_url.strip_suffix("/v1").unwrap_or(base_url);
-            let props: Props = self.get_json(&format!("{root}/props")).await?;
+            let props = self.props().await?;
             let window = props
                 .default_generation_settings
                 .and_then(|s| s.n_ctx)
@@ -134,9 +128,24 @@ impl Transport for HttpTransport {
             Some(window)
         })
     }
+
+    fn slots(&self) -> BoxFuture<'_, Option<u32>> {
+        Box::pin(async move { self.props().await?.total_slots })
+    }
 }
 
 impl HttpTransport {
+    /// llama-server's `GET /props`, at the server's root, for the model it serves; `None`
+    /// for any other server (only llama-server has it).
+    async fn props(&self) -> Option<Props> {
+        if self.provider != Provider::LlamaCpp {
+            return None;
+        }
+        let base_url = self.base_url();
+        let root = base_url.strip_suffix("/v1").unwrap_or(base_url);
+        self.get_json(&format!("{root}/props")).await
+    }
+
     /// The base URL, without a trailing `/`: the endpoint without `/chat/completions`.
     fn base_url(&self) -> &str {
         let endpoint = self.endpoint.as_str();
@@ -210,6 +219,9 @@ struct Props {
     default_generation_settings: Option<GenerationSettings>,
     #[serde(default)]
     n_ctx: Option<u32>,
+    /// How many slots generate at once; they share the context.
+    #[serde(default)]
+    total_slots: Option<u32>,
 }
 
 #[derive(serde::Deserialize)]

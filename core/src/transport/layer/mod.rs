@@ -1,7 +1,7 @@
 //! The policies around one model call, each a [`Transport`] that wraps a [`Transport`]:
 //!
 //! ```text
-//! RateLimited (a batch's) → RateLimited (the client's) → Retry → Paused → Timeout → HTTP | local
+//! RateLimited (a batch's) → RateLimited (the client's) → Retry → Gated → Paused → Timeout → HTTP | local
 //! ```
 //!
 //! - [`RateLimited`]: waits until the rate limits allow the call, charged from an
@@ -9,6 +9,9 @@
 //! - [`Retry`]: sends a call again after a fault its transport marked as worth another try
 //!   ([`Again`](crate::error::Again)), with exponential backoff and jitter or the delay the
 //!   server named, never past the deadline;
+//! - [`Gated`]: at most the client's adaptive limit of calls in flight; a shared-slot
+//!   overflow (llama-server's 500 "Context size has been exceeded.") lowers it and is sent
+//!   again once the calls in flight drain;
 //! - [`Paused`]: no call starts while the client-wide pause after a 429 or 503 with
 //!   `Retry-After` is in force, and such a reply sets it;
 //! - [`Timeout`]: a call (for a stream: its opening and every gap between deltas) ends at
@@ -32,7 +35,8 @@ use std::time::Duration;
 use super::Transport;
 use crate::batch::limits::Limits;
 
-/// The questions a layer does not change (the served models, the context window), passed
+/// The questions a layer does not change (the served models, the context window, the
+/// slots), passed
 /// to the transport it wraps, in `impl Transport for` a layer with an `inner` field.
 macro_rules! ask_the_inner_transport {
     () => {
@@ -46,14 +50,20 @@ macro_rules! ask_the_inner_transport {
         ) -> ::futures_util::future::BoxFuture<'a, Option<u32>> {
             self.inner.context_window(model)
         }
+
+        fn slots(&self) -> ::futures_util::future::BoxFuture<'_, Option<u32>> {
+            self.inner.slots()
+        }
     };
 }
 
+mod gate;
 mod limit;
 mod pause;
 mod retry;
 mod timeout;
 
+pub(crate) use gate::{Gate, Gated};
 pub(crate) use limit::RateLimited;
 pub(crate) use pause::Paused;
 pub(crate) use retry::Retry;
@@ -65,15 +75,18 @@ pub(crate) struct Policies {
     pub(crate) retries: u32,
     pub(crate) backoff: (Duration, Duration),
     pub(crate) limits: Option<Arc<Limits>>,
+    pub(crate) gate: Arc<Gate>,
 }
 
-/// `transport` inside the client's layers, outermost first: rate limits, retry, pause,
-/// timeout.
+/// `transport` inside the client's layers, outermost first: rate limits, retry, the gate,
+/// pause, timeout. (The gate is inside the retry, so a call sent again enters it again,
+/// and outside the timeout, so waiting for a place is not counted against an attempt.)
 pub(crate) fn stack(transport: Arc<dyn Transport>, policies: Policies) -> Arc<dyn Transport> {
     let timed: Arc<dyn Transport> = Arc::new(Timeout::new(transport, policies.timeout));
     let paused: Arc<dyn Transport> = Arc::new(Paused::new(timed, Arc::default()));
+    let gated: Arc<dyn Transport> = Arc::new(Gated::new(paused, policies.gate));
     let retried: Arc<dyn Transport> =
-        Arc::new(Retry::new(paused, policies.retries, policies.backoff));
+        Arc::new(Retry::new(gated, policies.retries, policies.backoff));
     match policies.limits {
         Some(limits) => Arc::new(RateLimited::new(retried, limits)),
         None => retried,

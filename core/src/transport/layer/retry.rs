@@ -39,7 +39,7 @@ impl Retry {
     /// How long to wait before try `retry + 1` after `error`; `None`: give up with it.
     fn delay(&self, error: &Error, retry: u32, deadline: Option<Instant>) -> Option<Duration> {
         let delay = match error.again_hint() {
-            Again::Never => return None,
+            Again::Never | Again::Drain => return None,
             _ if retry >= self.retries => return None,
             Again::Soon => backoff(self.backoff, retry),
             Again::After(delay) => delay,

@@ -1,0 +1,287 @@
+//! Long and many-document jobs against loopback servers: llama-server's shared slots that
+//! overflow while several requests generate together, replies that loop in `send()`, and
+//! replies that stall half way.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use factum::{Attempt, AttemptFailure, Chunking, Client, Extracted, Progress, Provider};
+use factum_tests::http::{JOHN_JSON, Person, john};
+use factum_tests::slots::{Answer, OVERFLOW, SlotServer};
+use factum_tests::sse::{Script, SseServer, delta, reply};
+use futures_util::StreamExt as _;
+use serde_json::Value;
+
+fn slot_server(content: &str) -> SlotServer {
+    SlotServer::start(Answer {
+        content: content.to_owned(),
+        pieces: 6,
+        gap: Duration::from_millis(15),
+        slots: 2,
+        n_ctx: 4096,
+    })
+}
+
+fn client_of(url: &str, provider: Provider) -> Client {
+    Client::builder()
+        .base_url(url)
+        .provider(provider)
+        .model("m")
+        .temperature(0.0)
+        .transport_retries(0)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client builds")
+}
+
+/// The attempts of every result that broke off on the overflow.
+fn broken(attempts: &[Attempt]) -> Vec<&Attempt> {
+    attempts
+        .iter()
+        .filter(
+            |a| matches!(&a.failure, Some(AttemptFailure::Interrupted(m)) if m.contains(OVERFLOW)),
+        )
+        .collect()
+}
+
+/// Every reply broken off after it began is kept: its text (a start of `content`), and
+/// its pieces counted as tokens, as many as the server sent before the overflow.
+fn assert_broken_replies_kept(server: &SlotServer, attempts: &[Attempt], content: &str) {
+    let broken = broken(attempts);
+    let counted: u64 = broken.iter().map(|a| a.usage.completion_tokens).sum();
+    let sent = server.counts.broken_pieces.load(Ordering::SeqCst);
+    assert_eq!(counted, sent as u64, "every generated piece is counted");
+    for attempt in &broken {
+        assert!(
+            !attempt.raw.is_empty() && content.starts_with(&attempt.raw),
+            "{:?}",
+            attempt.raw
+        );
+    }
+}
+
+/// The usage of a result is its attempts' usage, broken ones too.
+fn assert_usage_sums(out: &Extracted<impl Sized>) {
+    let summed = out
+        .attempts
+        .iter()
+        .fold(factum::Usage::default(), |u, a| u + a.usage);
+    assert_eq!(out.usage, summed);
+}
+
+#[tokio::test]
+async fn a_shared_slot_overflow_is_sent_again_after_the_drain_and_every_item_finishes() {
+    let server = slot_server(JOHN_JSON);
+    let client = client_of(&server.url, Provider::LlamaCpp);
+    let (logs, _guard) = factum_tests::http::capture_logs(tracing::Level::WARN);
+    let seen = Arc::new(Mutex::new(Vec::<Progress>::new()));
+    let log = Arc::clone(&seen);
+    let results: Vec<(usize, factum::Result<Extracted<Person>>)> = client
+        .extract_batch::<Person>((0..6).map(|i| format!("John Doe, 30, john@example.com (#{i})")))
+        .concurrency(4)
+        .on_progress(move |p| log.lock().unwrap().push(*p))
+        .stream()
+        .collect()
+        .await;
+    let (requests, overflows) = server.requests();
+    assert!(overflows > 0, "four at once overflow the shared context");
+    assert_eq!(requests, 6 + overflows, "each overflow sent once more");
+    let mut attempts = Vec::new();
+    for (i, result) in results {
+        let out = result.unwrap_or_else(|e| panic!("item {i}: {e}"));
+        assert_eq!(out.value, john());
+        assert_usage_sums(&out);
+        attempts.extend(out.attempts);
+    }
+    assert_broken_replies_kept(&server, &attempts, JOHN_JSON);
+    let last = *seen.lock().unwrap().last().expect("progress was reported");
+    assert!(
+        last.concurrency < 4,
+        "the concurrency in effect went down: {last:?}"
+    );
+    let logs = logs.text();
+    let warned = logs.matches("exceeds the server's slots").count();
+    assert_eq!(warned, 1, "said once: {logs}");
+}
+
+#[tokio::test]
+async fn a_whole_reply_that_overflows_with_company_is_sent_again() {
+    let server = slot_server(JOHN_JSON);
+    // A server asked for whole replies answers the overflow as a 500 before any text.
+    let client = client_of(&server.url, Provider::Custom);
+    let results: Vec<_> = client
+        .extract_batch::<Person>((0..5).map(|i| format!("John Doe, 30 (#{i})")))
+        .concurrency(5)
+        .stream()
+        .collect()
+        .await;
+    let (requests, overflows) = server.requests();
+    assert!(overflows > 0);
+    assert_eq!(requests, 5 + overflows);
+    for (i, result) in results {
+        let out = result.unwrap_or_else(|e| panic!("item {i}: {e}"));
+        assert_eq!(out.value, john());
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_overflows_alone_is_its_own_truncation_not_backpressure() {
+    let server = slot_server(JOHN_JSON);
+    let client = client_of(&server.url, Provider::Custom);
+    // One request at a time never overflows on this server: nothing is held back.
+    let out = client
+        .extraction::<Person>("John Doe, 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value, john());
+    assert_eq!(server.requests(), (1, 0));
+}
+
+#[tokio::test]
+async fn a_chunked_document_on_shared_slots_finishes_every_chunk() {
+    let line = "John Doe, 30, john@example.com, wrote to the office again today.";
+    let text = (0..12).fold(String::new(), |text, i| text + &format!("{line} ({i})\n\n"));
+    let chunking = Chunking::chars(80).overlap(0).concurrency(4);
+    let chunks = chunking.split(&text).len();
+    assert!(chunks >= 10, "{chunks} chunks");
+    let content = format!("[{JOHN_JSON}]");
+    let server = slot_server(&content);
+    let client = client_of(&server.url, Provider::LlamaCpp);
+    let out = client
+        .extraction::<Vec<Person>>(text)
+        .chunked(chunking)
+        .send()
+        .await
+        .expect("every chunk finishes");
+    assert!(out.failed_chunks.is_empty());
+    assert_eq!(
+        out.value.len(),
+        chunks,
+        "one John a chunk, each at its own place"
+    );
+    let (requests, overflows) = server.requests();
+    assert!(overflows > 0, "four chunks at once overflow");
+    assert_eq!(requests, chunks + overflows);
+    assert_usage_sums(&out);
+    assert_broken_replies_kept(&server, &out.attempts, &content);
+}
+
+/// The same list item again and again, each its own piece: a model that loops.
+fn looping_list(items: usize) -> String {
+    let mut body = delta(r#"{"person_list": ["#);
+    for _ in 0..items {
+        body.push_str(&delta(r#"{"name": "Ann", "age": 1, "email": null}, "#));
+    }
+    body
+}
+
+/// The chat requests the server received (a `GET /props` for the context window carries
+/// no body).
+fn chat_requests(server: &SseServer) -> Vec<Value> {
+    let requests = server.requests.lock().unwrap();
+    requests.iter().filter(|r| !r.is_null()).cloned().collect()
+}
+
+#[tokio::test]
+async fn send_hangs_up_on_a_looping_stream_and_re_asks_with_new_sampling() {
+    // 2,000 pieces 2 ms apart: ten seconds of loop if nobody hangs up.
+    let looping = Script::paced(&looping_list(2000), Duration::from_millis(2));
+    let good = reply(&[&format!(r#"{{"person_list": [{JOHN_JSON}]}}"#)], 10, 5);
+    let server = SseServer::start(vec![looping, Script::whole(good.as_bytes())]);
+    let client = client_of(&server.url, Provider::LlamaCpp);
+    let started = Instant::now();
+    let out = client
+        .extraction::<Vec<Person>>("John Doe, 30, john@example.com")
+        .send()
+        .await
+        .expect("the re-ask succeeds");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.value, vec![john()]);
+    assert_eq!(out.attempts.len(), 2);
+    let cut = &out.attempts[0];
+    assert_eq!(cut.finish_reason.as_deref(), Some("factum:runaway"));
+    assert_eq!(cut.failure, Some(AttemptFailure::Truncated));
+    assert!(
+        cut.raw.matches("Ann").count() >= 16,
+        "the loop's text is kept"
+    );
+    let requests = chat_requests(&server);
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0]["stream"], true, "send() streamed internally");
+    assert_eq!(requests[0]["temperature"], 0.0);
+    assert_eq!(
+        requests[1]["temperature"], 0.4,
+        "the re-ask is sampled anew"
+    );
+    assert!(requests[1]["seed"].is_u64(), "with a seed: {}", requests[1]);
+}
+
+#[tokio::test]
+async fn a_whole_reply_that_loops_is_re_asked_without_its_loop() {
+    // Asked for a whole reply (an unknown server), the model loops to max_tokens.
+    let server = wiremock::MockServer::start().await;
+    let looped = format!(
+        r#"{{"person_list": [{}"#,
+        r#"{"name": "Ann", "age": 1, "email": null}, "#.repeat(40)
+    );
+    let cut = factum_tests::http::chat_finish(&looped, "length", 400);
+    let good = factum_tests::http::chat(&format!(r#"{{"person_list": [{JOHN_JSON}]}}"#), 10, 5);
+    factum_tests::http::respond_in_order(&server, [cut, good]).await;
+    let client = factum_tests::http::builder(&server, Provider::Custom)
+        .temperature(0.0)
+        .build()
+        .unwrap();
+    let out = client
+        .extraction::<Vec<Person>>("John Doe, 30, john@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value, vec![john()]);
+    let bodies = factum_tests::http::bodies(&server).await;
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[1]["temperature"], 0.4);
+    let reask = bodies[1]["messages"].to_string();
+    assert!(
+        !reask.contains(r#"\"Ann\", \"age\": 1, \"email\": null}, {\"name\": \"Ann"#),
+        "the loop is not echoed back"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_that_stalls_half_way_keeps_its_text_and_is_re_asked() {
+    let mut stalled = Script::paced(&delta(r#"{"name": "John Do"#), Duration::from_millis(1));
+    stalled.hold = true;
+    let good = reply(&[JOHN_JSON], 10, 5);
+    let server = SseServer::start(vec![stalled, Script::whole(good.as_bytes())]);
+    let client = Client::builder()
+        .base_url(&server.url)
+        .model("m")
+        .transport_retries(0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let out = client
+        .extraction::<Person>("John Doe, 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value, john());
+    assert_eq!(out.attempts.len(), 2);
+    let stalled = &out.attempts[0];
+    assert_eq!(
+        stalled.raw, r#"{"name": "John Do"#,
+        "the text received is kept"
+    );
+    assert!(
+        matches!(&stalled.failure, Some(AttemptFailure::Interrupted(m)) if m.contains("timed out")),
+        "{:?}",
+        stalled.failure
+    );
+    assert_eq!(stalled.usage.completion_tokens, 1, "one piece, counted");
+}
