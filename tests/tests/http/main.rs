@@ -8,6 +8,7 @@ mod collections;
 mod first_hour;
 mod ground;
 mod lenient;
+mod lists;
 mod providers;
 mod reask;
 mod retry;
