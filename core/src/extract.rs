@@ -45,9 +45,22 @@ impl<T> PartialValue for T where
 /// | `crate = "…"` | the path to factum, when it is re-exported under another name |
 ///
 /// Field and variant attributes: `description`, `example`, `range(min = …, max = …)`,
-/// `length(min = …, max = …)` (strings and arrays), `pattern = "…"` (checked at compile
-/// time), `format = "…"`, `allow_empty`, `grounded` and `validate = path` (a
-/// `fn(&FieldType) -> Result<(), String>`, or `Result<(), Violation>`).
+/// `length(min = …, max = …)` (strings and arrays), `unique` (arrays), `pattern = "…"`
+/// (checked at compile time), `format = "…"`, `allow_empty`, `grounded` and
+/// `validate = path` (a `fn(&FieldType) -> Result<(), String>`, or
+/// `Result<(), Violation>`).
+///
+/// `#[extract(unique)]`, on a `Vec<T>` or `Option<Vec<T>>`, says no item may repeat
+/// (`uniqueItems`): a repeat is a violation at its path naming the item it repeats
+/// (`at /attendees/3: repeats /attendees/0`), re-asked; at
+/// [`Leniency::Lenient`](crate::Leniency::Lenient) the repeats are dropped, the first
+/// kept, each recorded as a [`RepairKind::DroppedRepeat`](crate::parse::RepairKind::DroppedRepeat)
+/// repair. Dialects that do not take `uniqueItems` get it in the description, and it is
+/// still checked after the reply. On any other field type it is a compile error.
+///
+/// Text fields may be `String`, `Box<str>`, `Rc<str>`, `Arc<str>` or `Cow<'static, str>`
+/// (deserializing `Rc<str>` and `Arc<str>` needs serde's `rc` feature); each takes the
+/// string constraints. Maps may have `String` or integer keys ([`MapKey`]).
 ///
 /// `#[extract(grounded)]`, on a string or a list of strings, says the value must be quoted
 /// from the text: after validation the value is located in the text (see
@@ -71,7 +84,7 @@ impl<T> PartialValue for T where
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be extracted because it does not implement `factum::Extract`",
     label = "this type needs `#[derive(factum::Extract)]`",
-    note = "add `#[derive(serde::Deserialize, factum::Extract)]` to the type's definition"
+    note = "on a type of your own, add `#[derive(serde::Deserialize, factum::Extract)]` to its definition; for another crate's type, use a type factum extracts (`String` or `Box<str>` for text, lists, options, maps, numbers, `bool`) or mark the field `#[extract(stream(skip))]`"
 )]
 pub trait Extract: DeserializeOwned + schemars::JsonSchema + 'static {
     /// The value as far as the model has written it, while a reply streams: see
@@ -155,15 +168,17 @@ impl<T: Extract> Extract for Vec<T> {
 }
 
 /// A map from names to values, "each score by subject": an object whose keys the model
-/// chooses (`additionalProperties`), each value validated under its key. OpenAI strict mode
-/// cannot express open keys, so a map is refused before sending in that mode (and at
-/// compile time under `#[extract(strict)]`); llama.cpp grammars take it.
-impl<V: Extract, S: BuildHasher + Default + 'static> Extract for HashMap<String, V, S> {
+/// chooses (`additionalProperties`), each value validated under its key. Integer keys
+/// (`HashMap<u32, V>`) are the keys' decimal text, `{"1": …}`, as serde_json reads and
+/// writes them; their schema says so with `propertyNames`. OpenAI strict mode cannot
+/// express open keys, so a map is refused before sending in that mode (and at compile
+/// time under `#[extract(strict)]`); llama.cpp grammars take it.
+impl<K: MapKey, V: Extract, S: BuildHasher + Default + 'static> Extract for HashMap<K, V, S> {
     /// Entries so far, in key order.
-    type Partial = BTreeMap<String, V::Partial>;
+    type Partial = BTreeMap<K, V::Partial>;
 
     fn partial_from(node: &Node) -> Option<Self::Partial> {
-        partial_entries::<V>(node)
+        partial_entries::<K, V>(node)
     }
 
     fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
@@ -172,11 +187,11 @@ impl<V: Extract, S: BuildHasher + Default + 'static> Extract for HashMap<String,
 }
 
 /// An ordered map; see the `HashMap` impl.
-impl<V: Extract> Extract for BTreeMap<String, V> {
-    type Partial = BTreeMap<String, V::Partial>;
+impl<K: MapKey, V: Extract> Extract for BTreeMap<K, V> {
+    type Partial = BTreeMap<K, V::Partial>;
 
     fn partial_from(node: &Node) -> Option<Self::Partial> {
-        partial_entries::<V>(node)
+        partial_entries::<K, V>(node)
     }
 
     fn validate_into(&self, path: &mut String, out: &mut Vec<Violation>) {
@@ -184,13 +199,70 @@ impl<V: Extract> Extract for BTreeMap<String, V> {
     }
 }
 
-/// The entries of an object so far whose values hold something.
-fn partial_entries<V: Extract>(node: &Node) -> Option<BTreeMap<String, V::Partial>> {
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The key of a map that extracts as a JSON object: `String`, or an integer type (`u8` to
+/// `u64`, `i8` to `i64`, `usize`, `isize`), written as its decimal text. Sealed: these are
+/// the keys JSON objects can carry and serde_json reads.
+pub trait MapKey:
+    sealed::Sealed
+    + Ord
+    + std::hash::Hash
+    + std::fmt::Debug
+    + Clone
+    + serde::Serialize
+    + DeserializeOwned
+    + schemars::JsonSchema
+    + Send
+    + Sync
+    + 'static
+{
+    /// The key as the text of a JSON object's member name.
+    fn to_key(&self) -> Cow<'_, str>;
+
+    /// The key a member name holds, or `None` when it holds none of this type (`"x"` for
+    /// an integer key).
+    fn from_key(key: &str) -> Option<Self>;
+}
+
+impl sealed::Sealed for String {}
+
+impl MapKey for String {
+    fn to_key(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+
+    fn from_key(key: &str) -> Option<String> {
+        Some(key.to_owned())
+    }
+}
+
+macro_rules! integer_key {
+    ($($ty:ty),*) => {$(
+        impl sealed::Sealed for $ty {}
+
+        impl MapKey for $ty {
+            fn to_key(&self) -> Cow<'_, str> {
+                Cow::Owned(self.to_string())
+            }
+
+            fn from_key(key: &str) -> Option<$ty> {
+                key.parse().ok()
+            }
+        }
+    )*};
+}
+integer_key!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+/// The entries of an object so far whose keys read as `K` and whose values hold something.
+fn partial_entries<K: MapKey, V: Extract>(node: &Node) -> Option<BTreeMap<K, V::Partial>> {
     match node {
         Node::Object { members, .. } => Some(
             members
                 .iter()
-                .filter_map(|(k, v)| Some((k.clone(), V::partial_from(v)?)))
+                .filter_map(|(k, v)| Some((K::from_key(k)?, V::partial_from(v)?)))
                 .collect(),
         ),
         _ => None,
@@ -198,14 +270,14 @@ fn partial_entries<V: Extract>(node: &Node) -> Option<BTreeMap<String, V::Partia
 }
 
 /// Validates each value of a map under its key.
-fn validate_entries<'a, V: Extract>(
-    entries: impl IntoIterator<Item = (&'a String, &'a V)>,
+fn validate_entries<'a, K: MapKey, V: Extract>(
+    entries: impl IntoIterator<Item = (&'a K, &'a V)>,
     path: &mut String,
     out: &mut Vec<Violation>,
 ) {
     for (key, value) in entries {
         let len = path.len();
-        crate::json::push_key(path, key);
+        crate::json::push_key(path, &key.to_key());
         value.validate_into(path, out);
         path.truncate(len);
     }
@@ -279,7 +351,9 @@ macro_rules! extract_scalar {
         }
     )*};
 }
-extract_scalar!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
+extract_scalar!(
+    bool, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64
+);
 
 impl Schema {
     /// Builds the schema of a type that implements [`Extract`]. Prefer [`schema::<T>()`](crate::schema()),
@@ -297,6 +371,28 @@ impl Schema {
 /// a cached call is a single atomic load. Generic types share one map keyed by `TypeId`.
 pub fn schema<T: Extract>() -> &'static Schema {
     T::schema()
+}
+
+/// The schema of the list `Vec<T>` bounded to `max` items ([`Schema::with_max_items`]),
+/// built once per item type and bound and kept for the life of the process, as every
+/// schema is: a program uses a few bounds, not one per call.
+pub(crate) fn bounded_list<T: Extract>(max: usize) -> &'static Schema {
+    type Bounded = HashMap<(TypeId, usize), &'static Schema>;
+    static CACHE: OnceLock<RwLock<Bounded>> = OnceLock::new();
+    let cache = CACHE.get_or_init(RwLock::default);
+    let key = (TypeId::of::<T>(), max);
+    if let Some(schema) = cache
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&key)
+    {
+        return schema;
+    }
+    let built = <Vec<T>>::schema().with_max_items(max);
+    let mut map = cache
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry(key).or_insert_with(|| Box::leak(Box::new(built)))
 }
 
 /// The cache used by generic types and by hand-written `Extract` impls.

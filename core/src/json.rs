@@ -44,6 +44,59 @@ pub(crate) fn push_index(path: &mut String, index: usize) {
     let _ = write!(path, "/{index}");
 }
 
+/// The items of a list that repeat an earlier one, as `(later, first)` index pairs, equal
+/// as JSON Schema's `uniqueItems` compares them: numbers by value (`1` and `1.0`), objects
+/// whatever their key order.
+pub(crate) fn repeats(items: &[Value]) -> Vec<(usize, usize)> {
+    let mut first = std::collections::HashMap::with_capacity(items.len());
+    let mut out = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let mut key = String::new();
+        canonical(item, &mut key);
+        match first.entry(key) {
+            std::collections::hash_map::Entry::Occupied(seen) => out.push((index, *seen.get())),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+        }
+    }
+    out
+}
+
+/// One text per JSON value up to equality: keys sorted, whole numbers without a fraction.
+fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                #[allow(clippy::cast_possible_truncation, reason = "whole and within i64")]
+                out.push_str(&(f as i64).to_string());
+            }
+            _ => out.push_str(&n.to_string()),
+        },
+        Value::Array(items) => {
+            out.push('[');
+            for item in items {
+                canonical(item, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by_key(|(key, _)| *key);
+            out.push('{');
+            for (key, item) in entries {
+                out.push_str(&Value::from(key.as_str()).to_string());
+                out.push(':');
+                canonical(item, out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 /// The definition a local `$ref` names: `#/$defs/Foo~1Bar` → `Foo/Bar`, with the RFC 6901
 /// escapes undone. `None` for a reference that does not point into `$defs`.
 pub(crate) fn def_name(reference: &str) -> Option<Cow<'_, str>> {
@@ -161,6 +214,21 @@ mod tests {
         push_index(&mut path, 3);
         push_key(&mut path, "m~n");
         assert_eq!(path, "/a~1b/3/m~0n");
+    }
+
+    #[test]
+    fn repeats_compare_as_json_values() {
+        let items = [
+            json!("Ann"),
+            json!({"a": 1, "b": [2.0]}),
+            json!("Bob"),
+            json!("Ann"),
+            json!({"b": [2], "a": 1.0}),
+            json!("ann"),
+            json!("Ann"),
+        ];
+        assert_eq!(repeats(&items), [(3, 0), (4, 1), (6, 0)]);
+        assert!(repeats(&[json!(1), json!("1"), json!([1])]).is_empty());
     }
 
     #[test]

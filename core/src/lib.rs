@@ -192,7 +192,7 @@ pub use client::builder::ClientBuilder;
 pub use client::extraction::{Extraction, extract};
 pub use client::image::Image;
 pub use error::{Error, ErrorKind, Result};
-pub use extract::{Extract, PartialValue, schema};
+pub use extract::{Extract, MapKey, PartialValue, schema};
 pub use ground::{Match, Span};
 pub use pipeline::stream::{ExtractionStream, ItemStream, StreamEvent};
 pub use record::attempt::{Attempt, AttemptFailure};

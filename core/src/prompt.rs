@@ -216,7 +216,7 @@ impl Renderer {
             .and_then(Value::as_object)
             .filter(|p| !p.is_empty())
         else {
-            return self.map(extra, depth);
+            return self.map(extra, integer_keys(object), depth);
         };
         let required: Vec<&str> = object
             .get("required")
@@ -238,12 +238,13 @@ impl Renderer {
     }
 
     /// An object without properties: `{}` when closed, else a map of its
-    /// `additionalProperties`.
-    fn map(&mut self, extra: Option<&Value>, depth: usize) -> String {
+    /// `additionalProperties`, with `integer` keys when its key pattern says so.
+    fn map(&mut self, extra: Option<&Value>, integer_keys: bool, depth: usize) -> String {
+        let key = if integer_keys { "integer" } else { "string" };
         match extra {
             Some(Value::Bool(false)) => "{}".into(),
-            Some(schema @ Value::Object(_)) => format!("map<string, {}>", self.ty(schema, depth)),
-            _ => "map<string, any>".into(),
+            Some(schema @ Value::Object(_)) => format!("map<{key}, {}>", self.ty(schema, depth)),
+            _ => format!("map<{key}, any>"),
         }
     }
 
@@ -271,6 +272,16 @@ impl Renderer {
         }
         out.push('\n');
     }
+}
+
+/// Whether an object's keys must be integers (`propertyNames` with an integer pattern, as
+/// `Schema` writes maps with integer keys).
+fn integer_keys(object: &Map<String, Value>) -> bool {
+    object
+        .get("propertyNames")
+        .and_then(|names| names.get("pattern"))
+        .and_then(Value::as_str)
+        .is_some_and(|pattern| matches!(pattern, "^[0-9]+$" | "^-?[0-9]+$"))
 }
 
 /// Constraints of one property, in words. The descriptions of referenced types are in

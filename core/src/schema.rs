@@ -84,9 +84,11 @@ impl Schema {
         if !defs.is_empty() {
             json.insert("$defs".into(), Value::Object(defs));
         }
+        let mut json = Value::Object(json);
+        integer_keys(&mut json);
         Schema::new(
             sanitize_name(&T::schema_name()),
-            Value::Object(json),
+            json,
             instructions.map(Cow::Borrowed),
         )
     }
@@ -114,6 +116,23 @@ impl Schema {
             validator: OnceLock::new(),
             grounded,
         }
+    }
+
+    /// The same schema with its root list bounded to `max` items (`maxItems`, the smaller
+    /// bound when it has one already): what `Extraction::max_items` asks with. The prompt
+    /// says the bound too.
+    pub(crate) fn with_max_items(&self, max: usize) -> Schema {
+        let mut json = self.json.clone();
+        if let Value::Object(root) = &mut json {
+            let bound = root
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .map_or(max as u64, |old| old.min(max as u64));
+            root.insert("maxItems".into(), bound.into());
+        }
+        let mut schema = Schema::new(self.name.clone(), json, self.instructions.clone());
+        schema.envelope.clone_from(&self.envelope);
+        schema
     }
 
     /// Whether any field of the schema must be quoted from the text
@@ -254,6 +273,58 @@ pub(crate) fn envelop(source: &Value, key: &str) -> Value {
     Value::Object(root)
 }
 
+/// The key patterns schemars gives maps with unsigned and signed integer keys, and the
+/// `propertyNames` pattern each becomes.
+const INTEGER_KEYS: [(&str, &str); 2] = [(r"^\d+$", "^[0-9]+$"), (r"^-?\d+$", "^-?[0-9]+$")];
+
+/// Rewrites every map with integer keys into the shape of a map with string keys:
+/// schemars closes it and puts its values under a key pattern (`patternProperties`),
+/// which neither OpenAI strict mode nor llama.cpp's converter reads, so lowered it would
+/// admit only `{}`. As `additionalProperties: V` with `propertyNames: {"pattern": …}` it is
+/// refused under strict mode like any map, a llama.cpp grammar takes its values, and the
+/// key pattern is still checked locally.
+fn integer_keys(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            integer_key_map(object);
+            object.values_mut().for_each(integer_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(integer_keys),
+        _ => {}
+    }
+}
+
+/// One schema object: the rewrite of [`integer_keys`] when it is such a map.
+fn integer_key_map(object: &mut Map<String, Value>) {
+    let Some(Value::Object(patterns)) = object.get("patternProperties") else {
+        return;
+    };
+    let Some(key_pattern) = (match patterns.iter().next() {
+        Some((pattern, _)) if patterns.len() == 1 => INTEGER_KEYS
+            .iter()
+            .find(|(from, _)| from == pattern)
+            .map(|(_, to)| *to),
+        _ => None,
+    }) else {
+        return;
+    };
+    if object.get("additionalProperties") != Some(&Value::Bool(false))
+        || object.contains_key("properties")
+        || object.contains_key("propertyNames")
+    {
+        return;
+    }
+    let Some(Value::Object(patterns)) = object.remove("patternProperties") else {
+        return;
+    };
+    let values = patterns
+        .into_iter()
+        .next()
+        .map_or(Value::Bool(true), |(_, v)| v);
+    object.insert("propertyNames".into(), json!({ "pattern": key_pattern }));
+    object.insert("additionalProperties".into(), values);
+}
+
 fn references(defs: &Map<String, Value>, reference: &str) -> bool {
     fn walk(value: &Value, reference: &str) -> bool {
         match value {
@@ -280,4 +351,61 @@ fn sanitize_name(name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_map_with_unsigned_keys_is_an_object_whose_keys_are_digits() {
+        let schema = Schema::from_json_schema::<HashMap<u32, u8>>(None);
+        let json = schema.json();
+        assert_eq!(json["type"], "object");
+        assert_eq!(json["propertyNames"], json!({"pattern": "^[0-9]+$"}));
+        assert_eq!(json["additionalProperties"]["type"], "integer");
+        assert!(json.get("patternProperties").is_none(), "{json}");
+        assert!(
+            schema.prompt().contains("map<integer, "),
+            "{}",
+            schema.prompt()
+        );
+    }
+
+    #[test]
+    fn a_map_with_signed_keys_allows_a_minus_sign_and_nested_maps_are_rewritten_too() {
+        let schema = Schema::from_json_schema::<Vec<BTreeMap<i64, String>>>(None);
+        let items = &schema.json()["items"];
+        assert_eq!(items["propertyNames"], json!({"pattern": "^-?[0-9]+$"}));
+        assert_eq!(items["additionalProperties"]["type"], "string");
+        assert!(schema.validate(&json!([{"-3": "a", "12": "b"}])).is_ok());
+    }
+
+    #[test]
+    fn a_key_that_is_no_integer_is_a_violation_at_its_key() {
+        let schema = Schema::from_json_schema::<HashMap<u32, u32>>(None);
+        assert!(schema.validate(&json!({"1": 5, "22": 7})).is_ok());
+        let violations = schema.validate(&json!({"1": 5, "x": 7})).unwrap_err();
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert_eq!(violations[0].path, "/x");
+        assert!(
+            violations[0]
+                .message
+                .starts_with("key \"x\" is not a whole number"),
+            "{violations:?}"
+        );
+        let negative = schema.validate(&json!({"-1": 5})).unwrap_err();
+        assert_eq!(negative[0].path, "/-1", "{negative:?}");
+    }
+
+    #[test]
+    fn a_map_with_string_keys_is_left_as_it_is() {
+        let schema = Schema::from_json_schema::<HashMap<String, u32>>(None);
+        assert!(schema.json().get("propertyNames").is_none());
+        assert_eq!(schema.json()["additionalProperties"]["type"], "integer");
+    }
 }

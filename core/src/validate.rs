@@ -3,6 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
+use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
 /// One reason a value does not fit its type, with the JSON pointer of the part at fault.
@@ -89,7 +90,11 @@ pub(crate) fn collect(
 ) -> Result<(), Vec<Violation>> {
     let violations: Vec<Violation> = validator
         .iter_errors(value)
-        .map(|error| violation(&error, schema))
+        .flat_map(|error| match error.kind() {
+            ValidationErrorKind::UniqueItems => repeated(&error),
+            ValidationErrorKind::PropertyNames { error: key } => vec![bad_key(&error, key)],
+            _ => vec![violation(&error, schema)],
+        })
         .collect();
     if violations.is_empty() {
         Ok(())
@@ -108,7 +113,7 @@ pub(crate) fn collect(
 fn violation(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Violation {
     let path = error.instance_path().to_string();
     let format = match error.kind() {
-        jsonschema::error::ValidationErrorKind::Format { format } => Some(format.as_str()),
+        ValidationErrorKind::Format { format } => Some(format.as_str()),
         _ => None,
     };
     let mut message = match format {
@@ -126,6 +131,59 @@ fn violation(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Violati
             None => message.push_str("; if the text gives none, use null"),
         }
     }
+    Violation::new(path, message)
+}
+
+/// A list that must not repeat itself (`uniqueItems`, `#[extract(unique)]`): one violation
+/// at each item that repeats an earlier one, naming that one, as in `at /attendees/3:
+/// repeats /attendees/0`. A repeat only JSON Schema's equality sees keeps the validator's
+/// message at the list.
+fn repeated(error: &jsonschema::ValidationError<'_>) -> Vec<Violation> {
+    let list = error.instance_path().to_string();
+    let pairs = match error.instance().as_ref() {
+        Value::Array(items) => crate::json::repeats(items),
+        _ => Vec::new(),
+    };
+    if pairs.is_empty() {
+        return vec![Violation::new(list, "items must be unique")];
+    }
+    pairs
+        .into_iter()
+        .map(|(later, first)| {
+            let mut path = list.clone();
+            crate::json::push_index(&mut path, later);
+            let mut earlier = list.clone();
+            crate::json::push_index(&mut earlier, first);
+            Violation::new(
+                path,
+                format!("repeats {earlier}; each item must appear once"),
+            )
+        })
+        .collect()
+}
+
+/// A map key that breaks its pattern (`propertyNames`: a map with integer keys), at the
+/// key's own path: `at /scores/x: key "x" is not a whole number`.
+fn bad_key(
+    error: &jsonschema::ValidationError<'_>,
+    key: &jsonschema::ValidationError<'_>,
+) -> Violation {
+    let mut path = error.instance_path().to_string();
+    let Value::String(name) = key.instance().as_ref() else {
+        return Violation::new(path, format!("a key is not allowed: {key}"));
+    };
+    crate::json::push_key(&mut path, name);
+    let message = match key.kind() {
+        ValidationErrorKind::Pattern { pattern } if pattern == "^[0-9]+$" => {
+            format!("key {name:?} is not a whole number (keys are written as digits, like \"12\")")
+        }
+        ValidationErrorKind::Pattern { pattern } if pattern == "^-?[0-9]+$" => {
+            format!(
+                "key {name:?} is not an integer (keys are written as digits, like \"-3\" or \"12\")"
+            )
+        }
+        _ => format!("key {name:?} is not allowed: {key}"),
+    };
     Violation::new(path, message)
 }
 
@@ -182,6 +240,26 @@ mod tests {
             "{text:?}"
         );
         assert!(!text.iter().any(|t| t.contains("Peter Novak")), "{text:?}");
+    }
+
+    #[test]
+    fn each_repeated_item_is_named_with_the_item_it_repeats() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"attendees": {"type": "array", "items": {"type": "string"}, "uniqueItems": true}}
+        });
+        let found = violations(
+            &schema,
+            &json!({"attendees": ["Ann", "Bob", "Cy", "Ann", "Bob"]}),
+        );
+        let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "at /attendees/3: repeats /attendees/0; each item must appear once",
+                "at /attendees/4: repeats /attendees/1; each item must appear once"
+            ]
+        );
     }
 
     #[test]

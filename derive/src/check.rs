@@ -51,7 +51,7 @@ fn lifetimes(input: &Input<'_>, cx: &Ctxt) {
     if let Some(lt) = input.serde.generics.lifetimes().next() {
         cx.spanned(
             lt,
-            "`#[derive(Extract)]` types own their data: lifetime parameters are not supported (use `String` instead of `&str`)",
+            "`#[derive(Extract)]` types own their data: lifetime parameters are not supported (use `String`, `Box<str>`, `Arc<str>` or `Cow<'static, str>` instead of `&str` or `Cow<'a, str>`)",
         );
     }
 }
@@ -68,12 +68,13 @@ fn tuple_arity(style: Style, len: usize, ident: &syn::Ident, what: &str, cx: &Ct
 }
 
 /// Constraints must fit the field's type: `range` on numbers, `length` on strings and
-/// lists, `pattern`, `format` and `allow_empty` on strings. Types the derive cannot see through (aliases,
+/// lists, `unique` on lists, `pattern`, `format` and `allow_empty` on strings. Types the derive cannot see through (aliases,
 /// user types) are accepted and checked when the schema is validated.
 fn member_types(field: &Field<'_>, cx: &Ctxt) {
     let attrs = &field.attrs;
     let kind = ty::kind(field.serde.ty);
     let name = field_name(field);
+    static_borrow(field.serde.ty, &name, cx);
     if let Some(range) = &attrs.range
         && !matches!(kind, Kind::Number | Kind::Unknown)
     {
@@ -96,6 +97,7 @@ fn member_types(field: &Field<'_>, cx: &Ctxt) {
             ),
         );
     }
+    list_keys(attrs, kind, &name, cx);
     string_keys(attrs, kind, &name, cx);
     if let Some(span) = attrs.grounded
         && !ty::is_quotable(field.serde.ty)
@@ -105,6 +107,33 @@ fn member_types(field: &Field<'_>, cx: &Ctxt) {
             format!(
                 "`grounded` applies to strings and lists of strings (values quoted from the text), but {name} is {}",
                 ty::describe_quoted(field.serde.ty)
+            ),
+        );
+    }
+}
+
+/// A value is read from a reply that is dropped once it is read, so a field cannot borrow
+/// from it, even for `'static`: serde would refuse `&'static str` with a lifetime error
+/// deep in its expansion. Said here, with the owned types that work.
+fn static_borrow(ty: &syn::Type, name: &str, cx: &Ctxt) {
+    if let Some(reference) = ty::static_reference(ty) {
+        cx.spanned(
+            reference,
+            format!("{name} borrows (`&'static`), but an extracted value owns its data: use `String`, `Box<str>`, `Arc<str>` or `Cow<'static, str>` for text, `Vec<T>` for a list"),
+        );
+    }
+}
+
+/// `unique` says a list's items must not repeat.
+fn list_keys(attrs: &Member, kind: Kind, name: &str, cx: &Ctxt) {
+    if let Some(span) = attrs.unique
+        && !matches!(kind, Kind::Array | Kind::Unknown)
+    {
+        cx.error(
+            span,
+            format!(
+                "`unique` applies to lists (`Vec<T>`, `Option<Vec<T>>`), but {name} is {}",
+                kind.describe()
             ),
         );
     }

@@ -73,9 +73,40 @@ pub(crate) fn second_arg(ty: &Type) -> Option<&Type> {
         .nth(1)
 }
 
-/// Whether `ty` is `String` itself (not an `Option` or another wrapper of it).
+/// Whether `ty` is text owned by the value: `String`, or `str` behind `Box`, `Rc`, `Arc`
+/// or `Cow` (not an `Option` of it).
 pub(crate) fn is_string(ty: &Type) -> bool {
-    matches!(last_segment(ty), Some((name, None)) if name == "String")
+    match last_segment(ty) {
+        Some((name, None)) => name == "String",
+        Some((name, Some(inner))) => {
+            matches!(name.as_str(), "Box" | "Rc" | "Arc" | "Cow") && is_str(inner)
+        }
+        None => false,
+    }
+}
+
+/// The `&'static` reference `ty` is, or holds as a type argument (`Option<&'static str>`).
+pub(crate) fn static_reference(ty: &Type) -> Option<&syn::TypeReference> {
+    match ungroup(ty) {
+        Type::Reference(r) if r.lifetime.as_ref().is_some_and(|l| l.ident == "static") => Some(r),
+        _ => last_segment(ty).and_then(|(_, arg)| static_reference(arg?)),
+    }
+}
+
+/// Whether `ty` is `str` itself.
+pub(crate) fn is_str(ty: &Type) -> bool {
+    matches!(last_segment(ty), Some((name, None)) if name == "str")
+}
+
+/// Whether `ty` is one of the integer types a map key may be (`HashMap<u32, V>`).
+pub(crate) fn is_integer_key(ty: &Type) -> bool {
+    matches!(
+        last_segment(ty),
+        Some((name, None)) if matches!(
+            name.as_str(),
+            "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize"
+        )
+    )
 }
 
 pub(crate) fn is_option(ty: &Type) -> bool {

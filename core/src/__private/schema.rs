@@ -24,6 +24,8 @@ pub struct Annotations {
     pub format: Option<&'static str>,
     /// `#[extract(grounded)]`: marked with the grounding keyword.
     pub grounded: bool,
+    /// `#[extract(unique)]`: `uniqueItems`, the list's items must not repeat.
+    pub unique_items: bool,
 }
 
 /// A bound as JSON: an integer when it is whole, so that `range(min = 0)` reads `0`.
@@ -133,6 +135,9 @@ pub fn annotate(
     }
     if annotations.grounded {
         object.insert(json::GROUNDED.into(), true.into());
+    }
+    if annotations.unique_items {
+        object.insert("uniqueItems".into(), true.into());
     }
 }
 

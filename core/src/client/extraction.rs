@@ -63,6 +63,9 @@ pub struct Extraction<T> {
     pub(crate) leniency: Option<Leniency>,
     mode: Option<Mode>,
     runaway: Option<Runaway>,
+    /// The root list's schema, bounded by [`Extraction::max_items`]; `None`: the type's own.
+    schema: Option<fn(usize) -> &'static Schema>,
+    max_items: usize,
     /// The client's transport inside the rate limits of the batch this extraction runs
     /// in; `None` outside a limited batch.
     pub(crate) transport: Option<Arc<dyn Transport>>,
@@ -126,6 +129,8 @@ impl<T: Extract> Extraction<T> {
             leniency: None,
             mode: None,
             runaway: None,
+            schema: None,
+            max_items: 0,
             transport: None,
             plan: Plan::default(),
             runner: None,
@@ -161,6 +166,8 @@ impl<T: Extract> Extraction<T> {
             leniency: self.leniency,
             mode: self.mode,
             runaway: self.runaway,
+            schema: self.schema,
+            max_items: self.max_items,
             transport: self.transport.clone(),
             plan: Plan::default(),
             runner: None,
@@ -291,7 +298,9 @@ impl<T: Extract> Extraction<T> {
 
     /// The run of this extraction and its `factum.extract` span, with the model resolved.
     pub(crate) async fn into_run(mut self) -> Result<(Run<T>, tracing::Span)> {
-        let schema = T::schema();
+        let schema = self
+            .schema
+            .map_or_else(T::schema, |bounded| bounded(self.max_items));
         let inner = Arc::clone(&self.client.inner);
         if self.text.trim().is_empty() && self.images.is_empty() {
             let model = self.model.as_deref().unwrap_or(self.client.model());
@@ -354,6 +363,20 @@ impl<T: Extract> Extraction<T> {
                 .clone()
                 .unwrap_or_else(|| Arc::clone(&inner.transport)),
         }
+    }
+}
+
+impl<T: Extract> Extraction<Vec<T>> {
+    /// At most `n` items in the list: the root schema gets `maxItems: n` (sent where the
+    /// server's dialect takes it, and said in the prompt), and a reply with more items is
+    /// re-asked, like any other violation. At [`Leniency::Lenient`] the items past the
+    /// first `n` are dropped instead, recorded as a
+    /// [`RepairKind::DroppedPastMaxItems`](crate::parse::RepairKind::DroppedPastMaxItems)
+    /// repair. A chunked run bounds each chunk's list.
+    pub fn max_items(mut self, n: usize) -> Extraction<Vec<T>> {
+        self.schema = Some(crate::extract::bounded_list::<T>);
+        self.max_items = n;
+        self
     }
 }
 

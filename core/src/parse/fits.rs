@@ -71,6 +71,8 @@ impl<'s> Keywords<'s> {
                     keywords.properties = keyword.as_object();
                 }
                 "required" => keywords.required = keyword.as_array(),
+                // Lenient coercion drops repeats and items past the most allowed.
+                "uniqueItems" | "maxItems" if !list_fits(key, keyword, value) => return None,
                 "additionalProperties" => keywords.extra = Some(keyword),
                 "items" => {
                     keywords.structural = true;
@@ -102,6 +104,17 @@ impl<'s> Keywords<'s> {
                 },
             },
         )
+    }
+}
+
+/// Whether a list keeps its `uniqueItems` or `maxItems`; anything but a list does.
+fn list_fits(key: &str, keyword: &Value, value: &Value) -> bool {
+    let Value::Array(items) = value else {
+        return true;
+    };
+    match key {
+        "uniqueItems" => keyword != &Value::Bool(true) || crate::json::repeats(items).is_empty(),
+        _ => keyword.as_u64().is_none_or(|max| items.len() as u64 <= max),
     }
 }
 

@@ -42,7 +42,8 @@
 //! - **[`Lenient`](Leniency::Lenient)** also takes readings that drop or re-spell part
 //!   of what was written (a currency or percent sign, a wrapper key, the rest of an
 //!   enum description, a number's own spelling when it becomes text, an empty string
-//!   read as absence) or that match by a fragment (an enum by prefix or substring).
+//!   read as absence, a list's repeated items or items past its bound) or that match by a
+//!   fragment (an enum by prefix or substring).
 //! - **[`Exact`](Leniency::Exact)** takes plain JSON only, wherever it sits in the text.
 //!
 //! Every repair is recorded with its cost whatever the level, so a value that needed
@@ -69,6 +70,8 @@
 //! | Unwrap an object whose single unknown key wraps the expected object (`{"person": {…}}`) | no | no | yes |
 //! | Number or boolean to its text where a string is expected (`1.50` → `"1.5"` re-spells it) | no | no | yes |
 //! | `null` from `""` or `"n/a"` | no | no | yes |
+//! | A list's repeated items dropped where it must not repeat (`uniqueItems`), the first kept | no | no | yes |
+//! | A list's items past `maxItems` dropped | no | no | yes |
 //!
 //! Nothing is ever invented: a missing required property that does not allow
 //! `null`, a number written as words (`"thirty"`), an ambiguous number (`"1,5"`),

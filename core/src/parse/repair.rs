@@ -163,6 +163,12 @@ pub enum RepairKind {
     StringFromNumber,
     /// A boolean became its text.
     StringFromBool,
+    /// An item of a list that must not repeat (`#[extract(unique)]`) repeated an earlier
+    /// one and was dropped.
+    DroppedRepeat,
+    /// A list had more items than it may hold (`maxItems`); the items past the bound were
+    /// dropped.
+    DroppedPastMaxItems,
     /// More repairs were made than are listed one by one.
     MoreRepairs,
 }
@@ -219,6 +225,7 @@ const MEANING_KEPT: &[RepairKind] = &[
     K::EnumFuzzyMatch,
     K::DroppedExtraKey,
     K::RenamedKey,
+    K::DroppedRepeat,
 ];
 
 /// Kinds that rest on a guess about what was cut off or wrapped: cost 3.

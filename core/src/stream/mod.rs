@@ -16,12 +16,13 @@ use crate::{Extract, PartialValue};
 
 /// How a field's type appears in a typed partial value (`Partial<T>`), while a reply
 /// streams. Every [`Extract`] type has it (its own `Partial`), and so do
-/// `serde_json::Value`, maps with `String` keys, and the types of factum's `chrono`, `uuid`
+/// `serde_json::Value`, maps with `String` or integer keys, shared and boxed text
+/// (`Box<str>`, `Rc<str>`, `Arc<str>`, `Cow<'static, str>`), and the types of factum's `chrono`, `uuid`
 /// and `url` features (read only once whole); implement it for another foreign field type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no partial form for streaming",
     label = "a field of this type cannot appear in the type's `Partial`",
-    note = "derive `factum::Extract` on it, implement `factum::stream::PartialField` for it, or mark the field `#[extract(stream(skip))]`"
+    note = "on a type of your own, derive `factum::Extract` (or implement `factum::stream::PartialField`); for another crate's type, use a type factum extracts (`String` or `Box<str>` for text, lists, options, maps, numbers, `bool`) or mark the field `#[extract(stream(skip))]`"
 )]
 pub trait PartialField {
     /// What the field holds while its value streams.
@@ -50,6 +51,29 @@ impl PartialField for Value {
         Some(node.to_value_so_far())
     }
 }
+
+/// Shared and boxed text (`Box<str>`, `Rc<str>`, `Arc<str>`, `Cow<'static, str>`) streams
+/// as a `String` does: its prefix so far.
+macro_rules! partial_text {
+    ($($ty:ty),*) => {$(
+        // Not listed in diagnostics: "the following types implement it" would point every
+        // missing impl at these four.
+        #[diagnostic::do_not_recommend]
+        impl PartialField for $ty {
+            type Partial = String;
+
+            fn partial_from(node: &Node) -> Option<String> {
+                node.as_str().map(str::to_owned)
+            }
+        }
+    )*};
+}
+partial_text!(
+    Box<str>,
+    std::rc::Rc<str>,
+    std::sync::Arc<str>,
+    std::borrow::Cow<'static, str>
+);
 
 /// Foreign values (dates, identifiers, links) extract as plain values, and stream only
 /// once whole, since a prefix of one is no value of the type. As `Extract` types they also

@@ -47,6 +47,8 @@ pub(crate) struct Member {
     pub(crate) stream: Option<WithSpan<Stream>>,
     /// `grounded`: the value must be quoted from the text.
     pub(crate) grounded: Option<Span>,
+    /// `unique`: a list whose items must not repeat (`uniqueItems`).
+    pub(crate) unique: Option<Span>,
 }
 
 impl Member {
@@ -55,6 +57,7 @@ impl Member {
         [
             (RANGE, self.range.as_ref().map(|r| r.span)),
             (LENGTH, self.length.as_ref().map(|l| l.span)),
+            (UNIQUE, self.unique),
             (PATTERN, self.pattern.as_ref().map(|p| p.span)),
             (FORMAT, self.format.as_ref().map(|f| f.span)),
             (ALLOW_EMPTY, self.allow_empty),
@@ -246,6 +249,7 @@ struct MemberSlots<'c> {
     validate: Attr<'c, syn::Path>,
     stream: Attr<'c, WithSpan<Stream>>,
     grounded: Attr<'c, Span>,
+    unique: Attr<'c, Span>,
 }
 
 impl MemberSlots<'_> {
@@ -281,6 +285,10 @@ impl MemberSlots<'_> {
                 flag(meta, key)?;
                 self.grounded.set(span, span);
             }
+            UNIQUE => {
+                flag(meta, key)?;
+                self.unique.set(span, span);
+            }
             _ => return Err(Place::Member.misplaced(meta, key)),
         }
         Ok(())
@@ -299,6 +307,7 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         validate: Attr::none(cx, VALIDATE),
         stream: Attr::none(cx, STREAM),
         grounded: Attr::none(cx, GROUNDED),
+        unique: Attr::none(cx, UNIQUE),
     };
     each_extract(attrs, cx, |meta, key| slots.read(meta, key, cx));
     Member {
@@ -312,5 +321,6 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         validate: slots.validate.get(),
         stream: slots.stream.get(),
         grounded: slots.grounded.get(),
+        unique: slots.unique.get(),
     }
 }

@@ -17,6 +17,7 @@ pub(crate) const FORMAT: &str = "format";
 pub(crate) const ALLOW_EMPTY: &str = "allow_empty";
 pub(crate) const STREAM: &str = "stream";
 pub(crate) const GROUNDED: &str = "grounded";
+pub(crate) const UNIQUE: &str = "unique";
 pub(super) const MIN: &str = "min";
 pub(super) const MAX: &str = "max";
 
@@ -36,6 +37,7 @@ pub(super) const MEMBER_KEYS: &[&str] = &[
     EXAMPLE,
     RANGE,
     LENGTH,
+    UNIQUE,
     PATTERN,
     FORMAT,
     ALLOW_EMPTY,

@@ -40,6 +40,8 @@ impl<'a> Shape<'a> {
                 optional @ Shape::Optional(_) => optional,
                 inner => Shape::Optional(Box::new(inner)),
             },
+            // `Box<str>` is text, read as a whole like `String`.
+            "Box" if ty::is_str(inner) => Shape::Leaf(ty),
             "Box" => Shape::Boxed(Box::new(Shape::of(inner))),
             "Vec" => Shape::List(Box::new(Shape::of(inner))),
             _ => Shape::Leaf(ty),

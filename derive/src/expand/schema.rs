@@ -155,6 +155,7 @@ impl Codegen<'_> {
         let pattern = opt_str(attrs.pattern.as_ref().map(|x| x.value.as_str()));
         let format = opt_str(attrs.format.as_ref().map(|x| x.value.as_str()));
         let grounded = attrs.grounded.is_some();
+        let unique_items = attrs.unique.is_some();
         quote! {
             #private::Annotations {
                 description: #description,
@@ -166,6 +167,7 @@ impl Codegen<'_> {
                 pattern: #pattern,
                 format: #format,
                 grounded: #grounded,
+                unique_items: #unique_items,
             }
         }
     }

@@ -213,10 +213,13 @@ enum Wrapper {
     List,
     /// A map with string keys: values get a key segment.
     Map,
+    /// A map with integer keys: values get the key's decimal text as their segment.
+    IntegerMap,
 }
 
 /// The wrapper `ty` is and the type inside it, or `None` when `ty` is no wrapper. A map
-/// whose keys are not strings has no JSON-pointer segment for its values, so it is none.
+/// whose keys are neither strings nor integers has no JSON-pointer segment for its values,
+/// so it is none.
 fn peel(ty: &Type) -> Option<(Wrapper, &Type)> {
     let (name, Some(inner)) = ty::last_segment(ty)? else {
         return None;
@@ -227,6 +230,9 @@ fn peel(ty: &Type) -> Option<(Wrapper, &Type)> {
         "Vec" | "VecDeque" | "LinkedList" => Wrapper::List,
         "HashMap" | "BTreeMap" if ty::kind(inner) == Kind::String => {
             return ty::second_arg(ty).map(|value| (Wrapper::Map, value));
+        }
+        "HashMap" | "BTreeMap" if ty::is_integer_key(inner) => {
+            return ty::second_arg(ty).map(|value| (Wrapper::IntegerMap, value));
         }
         _ => return None,
     };
@@ -289,12 +295,17 @@ impl Codegen<'_> {
                     }
                 }
             }
-            Wrapper::Map => {
+            Wrapper::Map | Wrapper::IntegerMap => {
                 let k = format_ident!("__k{depth}");
+                let key = if matches!(wrapper, Wrapper::Map) {
+                    quote!(::core::convert::AsRef::<str>::as_ref(#k))
+                } else {
+                    quote!(&::std::string::ToString::to_string(#k))
+                };
                 quote! {
                     for (#k, #v) in #value {
                         let __item = __path.len();
-                        #private::push_key(__path, ::core::convert::AsRef::<str>::as_ref(#k));
+                        #private::push_key(__path, #key);
                         #body
                         __path.truncate(__item);
                     }

@@ -8,6 +8,7 @@ mod collections;
 mod first_hour;
 mod ground;
 mod lenient;
+mod lists;
 mod long_jobs;
 mod providers;
 mod reask;

@@ -114,7 +114,57 @@ impl<'s> Coercer<'s> {
                 out.push(v);
             }
         }
+        if self.allows(Leniency::Lenient) {
+            self.drop_repeats(&mut out, s, repairs);
+            self.drop_past_max(&mut out, s, repairs);
+        }
         Ok(Value::Array(out))
+    }
+
+    /// A list that must not repeat (`uniqueItems`) keeps the first of equal items; each
+    /// item dropped is a repair at its path.
+    fn drop_repeats(
+        &self,
+        items: &mut Vec<Value>,
+        s: &Map<String, Value>,
+        repairs: &mut Vec<Repair>,
+    ) {
+        if s.get("uniqueItems") != Some(&Value::Bool(true)) {
+            return;
+        }
+        let pairs = crate::json::repeats(items);
+        for &(later, first) in &pairs {
+            let mut path = self.path.clone();
+            push_index(&mut path, later);
+            let mut earlier = self.path.clone();
+            push_index(&mut earlier, first);
+            let detail = format!("dropped the item at {path}, a repeat of {earlier}");
+            push_repair(
+                repairs,
+                Repair::new(RepairKind::DroppedRepeat, &path, detail),
+            );
+        }
+        for &(later, _) in pairs.iter().rev() {
+            items.remove(later);
+        }
+    }
+
+    /// A list longer than `maxItems` keeps its first items; the rest are one repair.
+    fn drop_past_max(
+        &self,
+        items: &mut Vec<Value>,
+        s: &Map<String, Value>,
+        repairs: &mut Vec<Repair>,
+    ) {
+        let Some(max) = s.get("maxItems").and_then(Value::as_u64) else {
+            return;
+        };
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        if items.len() > max {
+            let detail = format!("dropped {} items past the first {max}", items.len() - max);
+            self.note(repairs, RepairKind::DroppedPastMaxItems, detail);
+            items.truncate(max);
+        }
     }
 
     pub(super) fn object_from(
@@ -421,6 +471,49 @@ mod tests {
             json!(["a", 2])
         );
         assert_eq!(err_path(json!(["a", 2, 3]), &tuple, Leniency::Exact), "/2");
+    }
+
+    #[test]
+    fn lenient_drops_repeats_and_items_past_the_bound_and_records_each_drop() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"attendees": {
+                "type": "array", "items": {"type": "string"}, "uniqueItems": true, "maxItems": 3
+            }}
+        });
+        let reply = json!({"attendees": ["Ann", "Bob", "Ann", "Cy", "Bob", "Dee", "Eve"]});
+        let parsed = crate::parse::coerce(reply.clone(), &schema, Leniency::Lenient).unwrap();
+        assert_eq!(parsed.value, json!({"attendees": ["Ann", "Bob", "Cy"]}));
+        let repairs: Vec<(RepairKind, &str, &str)> = parsed
+            .repairs
+            .iter()
+            .map(|r| (r.kind, r.path.as_str(), r.detail.as_str()))
+            .collect();
+        assert_eq!(
+            repairs,
+            [
+                (
+                    RepairKind::DroppedRepeat,
+                    "/attendees/2",
+                    "dropped the item at /attendees/2, a repeat of /attendees/0"
+                ),
+                (
+                    RepairKind::DroppedRepeat,
+                    "/attendees/4",
+                    "dropped the item at /attendees/4, a repeat of /attendees/1"
+                ),
+                (
+                    RepairKind::DroppedPastMaxItems,
+                    "/attendees",
+                    "dropped 2 items past the first 3"
+                ),
+            ]
+        );
+        // Below Lenient the list stays as written, for validation to re-ask.
+        assert_eq!(
+            ok(reply.clone(), &schema, Leniency::Standard),
+            (reply, vec![])
+        );
     }
 
     #[test]
