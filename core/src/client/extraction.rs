@@ -355,6 +355,7 @@ impl<T: Extract> Extraction<T> {
             reask_temperature: self.reask_temperature.unwrap_or(inner.reask_temperature),
             deadline: inner.deadline.map(|d| Instant::now() + d),
             runaway: self.runaway_limits(),
+            max_items: self.schema.is_some().then_some(self.max_items),
             prefix: prefix.into(),
             text,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
@@ -373,6 +374,10 @@ impl<T: Extract> Extraction<Vec<T>> {
     /// first `n` are dropped instead, recorded as a
     /// [`RepairKind::DroppedPastMaxItems`](crate::parse::RepairKind::DroppedPastMaxItems)
     /// repair. A chunked run bounds each chunk's list.
+    ///
+    /// The bound is also the runaway guard's: a reply streamed (by `.stream()`, or by
+    /// `send()` where the provider streams) is cut as soon as an item past the bound
+    /// closes, instead of running on to `max_tokens`.
     pub fn max_items(mut self, n: usize) -> Extraction<Vec<T>> {
         self.schema = Some(crate::extract::bounded_list::<T>);
         self.max_items = n;

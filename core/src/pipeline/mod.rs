@@ -24,7 +24,7 @@ pub(crate) mod reply;
 pub(crate) mod request;
 pub(crate) mod stream;
 use crate::parse::Leniency;
-use crate::stream::Runaway;
+use crate::stream::{Guard, Runaway};
 use crate::transport::provider::Mode;
 use crate::wire::{ChatRequest, Conversation, Message, Usage};
 use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema, Span};
@@ -45,6 +45,11 @@ pub(crate) struct Call {
     /// When a streamed reply is cut: `send()` receives through the same guard as
     /// `.stream()` wherever the provider streams.
     pub(crate) runaway: Runaway,
+    /// The bound on the root list's items ([`Extraction::max_items`]), which the guard
+    /// also cuts at.
+    ///
+    /// [`Extraction::max_items`]: crate::Extraction::max_items
+    pub(crate) max_items: Option<usize>,
     /// The text the values are grounded in.
     pub(crate) text: String,
     /// The system message, the caller's messages and the text: the same in every attempt.
@@ -341,9 +346,14 @@ impl<T: Extract> Run<T> {
                 .map_err(Fault::from);
         }
         let deltas = self.stream_of(request);
-        Listening::new(deltas, self.call.runaway)
+        Listening::new(deltas, self.guard())
             .receive(self.schema())
             .await
+    }
+
+    /// The runaway guard a reply of this run is watched by.
+    pub(crate) fn guard(&self) -> Guard {
+        Guard::new(self.call.runaway, self.call.max_items)
     }
 
     /// Opens the next attempt's reply as a stream of deltas, through the same transport

@@ -6,7 +6,7 @@
 use futures_util::FutureExt as _;
 use futures_util::stream::{BoxStream, StreamExt as _};
 
-use crate::stream::{Cut, Guard, Runaway, StreamParser};
+use crate::stream::{Cut, Guard, StreamParser};
 use crate::transport::{Completion, Delta, Gathered};
 use crate::wire::Usage;
 use crate::{Error, Result, Schema};
@@ -51,12 +51,12 @@ pub(crate) struct Listening {
 }
 
 impl Listening {
-    pub(crate) fn new(deltas: BoxStream<'static, Result<Delta>>, runaway: Runaway) -> Listening {
+    pub(crate) fn new(deltas: BoxStream<'static, Result<Delta>>, guard: Guard) -> Listening {
         Listening {
             deltas,
             gathered: Gathered::default(),
             parser: StreamParser::new(),
-            guard: Guard::new(runaway),
+            guard,
             pieces: 0,
         }
     }
@@ -105,8 +105,10 @@ impl Listening {
         let cut = self
             .guard
             .check(&self.parser, self.gathered.text(), schema)?;
-        if cut == Cut::Runaway {
-            tracing::info!("the reply loops; cutting it");
+        match cut {
+            Cut::Runaway => tracing::info!("the reply loops; cutting it"),
+            Cut::TooMany => tracing::info!("the list went past max_items; cutting it"),
+            Cut::Trailing => {}
         }
         let gathered = std::mem::take(&mut self.gathered);
         Some(Pulled::Ended(Ok(gathered.cut(cut.reason()))))

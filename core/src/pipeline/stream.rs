@@ -16,7 +16,7 @@ use super::Run;
 use super::receive::{Listening, Pulled};
 use super::reply::Asked;
 use crate::client::extraction::Extraction;
-use crate::stream::{Node, Runaway, StreamParser};
+use crate::stream::{Guard, Node, StreamParser};
 use crate::transport::{Completion, Delta};
 use crate::{Attempt, Error, Extract, Extracted, Partial, Result, Schema};
 
@@ -120,7 +120,7 @@ impl<T: Extract + Send> Extraction<T> {
     ///
     /// The request is sent with `"stream": true`. A server or transport that does not
     /// stream still works: its reply arrives in one piece. Replies that loop are cut early
-    /// (see [`Runaway`] and [`Extraction::runaway`]).
+    /// (see [`Runaway`](crate::Runaway) and [`Extraction::runaway`]).
     ///
     /// # Examples
     ///
@@ -399,7 +399,6 @@ fn drive<T: Extract + Send, W: Watch<T>>(
     mut watch: W,
 ) -> impl Stream<Item = Event<T, W::Item>> + Send + 'static {
     async_stream::stream! {
-        let runaway = extraction.runaway_limits();
         let (mut run, span) = match begin(extraction).await {
             Ok(started) => started,
             Err(e) => return yield Event::Failed(e),
@@ -407,7 +406,7 @@ fn drive<T: Extract + Send, W: Watch<T>>(
         loop {
             let attempt = run.attempt_span();
             let mut reading = match span.in_scope(|| run.open_stream()) {
-                Ok(deltas) => Reading::<T::Partial>::new(deltas, runaway),
+                Ok(deltas) => Reading::<T::Partial>::new(deltas, run.guard()),
                 Err(e) => return yield Event::Failed(e),
             };
             let ended = loop {
@@ -472,9 +471,9 @@ async fn judged<T: Extract, W: Watch<T>>(
 }
 
 impl<P: Clone + PartialEq> Reading<P> {
-    fn new(deltas: BoxStream<'static, Result<Delta>>, runaway: Runaway) -> Self {
+    fn new(deltas: BoxStream<'static, Result<Delta>>, guard: Guard) -> Self {
         Reading {
-            listening: Listening::new(deltas, runaway),
+            listening: Listening::new(deltas, guard),
             built_at: 0,
             shown: None,
         }

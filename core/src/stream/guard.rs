@@ -78,6 +78,10 @@ impl Runaway {
 pub(crate) enum Cut {
     /// The value closed and text kept coming: keep the value.
     Trailing,
+    /// The root list went past the extraction's `max_items`: the text up to the item over
+    /// the bound is judged, so the bound's violation is re-asked (or, at
+    /// `Leniency::Lenient`, the extra items dropped as a recorded repair).
+    TooMany,
     /// A loop: record a truncation.
     Runaway,
 }
@@ -88,12 +92,16 @@ impl Cut {
         match self {
             Cut::Trailing => "factum:trailing-text",
             Cut::Runaway => RUNAWAY,
+            Cut::TooMany => TOO_MANY,
         }
     }
 }
 
 /// The `finish_reason` of a reply cut as a runaway; it reads as a truncation.
 pub(crate) const RUNAWAY: &str = "factum:runaway";
+
+/// The `finish_reason` of a reply cut when its root list went past `max_items`.
+pub(crate) const TOO_MANY: &str = "factum:max-items";
 
 /// Watches one streamed reply.
 #[derive(Debug)]
@@ -109,11 +117,16 @@ pub(crate) struct Guard {
     line_scanned: usize,
     last_line: String,
     line_run: usize,
+    /// The bound on the root list's items, and how many item spans were looked at.
+    max_items: Option<usize>,
+    items_counted: usize,
 }
 
 impl Guard {
-    pub(crate) fn new(limits: Runaway) -> Guard {
+    pub(crate) fn new(limits: Runaway, max_items: Option<usize>) -> Guard {
         Guard {
+            max_items,
+            items_counted: 0,
             limits,
             string: None,
             items_seen: 0,
@@ -136,10 +149,30 @@ impl Guard {
             return (text.len().saturating_sub(end) > self.limits.max_trailing)
                 .then_some(Cut::Trailing);
         }
+        if self.too_many_items(parser) {
+            return Some(Cut::TooMany);
+        }
         (self.string_too_long(parser, schema)
             || self.items_repeat(parser, text)
             || self.lines_repeat(text))
         .then_some(Cut::Runaway)
+    }
+
+    /// Whether an item of the root list (bare, or in its envelope one level down) closed
+    /// past the bound.
+    fn too_many_items(&mut self, parser: &StreamParser) -> bool {
+        let Some(max) = self.max_items else {
+            return false;
+        };
+        let items = parser.items();
+        let new = &items[self.items_counted.min(items.len())..];
+        self.items_counted = items.len();
+        let depth = match parser.snapshot_ref() {
+            Some(super::Node::Array { .. }) => 1,
+            Some(_) => 2,
+            None => return false,
+        };
+        new.iter().any(|s| s.depth == depth && s.index >= max)
     }
 
     fn string_too_long(&mut self, parser: &StreamParser, schema: &Value) -> bool {
@@ -282,10 +315,10 @@ mod tests {
         let schema =
             json!({"type": "object", "properties": {"s": {"type": "string", "maxLength": 2}}});
         let text = r#"{"s": "abcdefghi"#;
-        let mut guard = Guard::new(Runaway::default());
+        let mut guard = Guard::new(Runaway::default(), None);
         assert_eq!(guard.check(&feed(text), text, &schema), Some(Cut::Runaway));
         let short = r#"{"s": "abcdefg"#;
-        let mut guard = Guard::new(Runaway::default());
+        let mut guard = Guard::new(Runaway::default(), None);
         assert_eq!(
             guard.check(&feed(short), short, &schema),
             None,
@@ -294,7 +327,7 @@ mod tests {
         let ceiling = Runaway::default().max_string(3);
         let other = r#"{"t": "abcd"#;
         assert_eq!(
-            Guard::new(ceiling).check(&feed(other), other, &schema),
+            Guard::new(ceiling, None).check(&feed(other), other, &schema),
             Some(Cut::Runaway)
         );
     }
@@ -303,7 +336,7 @@ mod tests {
     fn repeated_items_and_lines_are_runaways() {
         let schema = json!({});
         let items = format!("{{\"tags\": [{}", "\"again\", ".repeat(16));
-        let mut guard = Guard::new(Runaway::default());
+        let mut guard = Guard::new(Runaway::default(), None);
         assert_eq!(
             guard.check(&feed(&items), &items, &schema),
             Some(Cut::Runaway)
@@ -313,11 +346,11 @@ mod tests {
             (0..40).map(|i| i.to_string() + ", ").collect::<String>()
         );
         assert_eq!(
-            Guard::new(Runaway::default()).check(&feed(&varied), &varied, &schema),
+            Guard::new(Runaway::default(), None).check(&feed(&varied), &varied, &schema),
             None
         );
         let lines = format!("{{\"s\": \"x\"\n{}", "the same line\n".repeat(16));
-        let mut guard = Guard::new(Runaway::default());
+        let mut guard = Guard::new(Runaway::default(), None);
         assert_eq!(
             guard.check(&feed(&lines), &lines, &schema),
             Some(Cut::Runaway)
@@ -328,14 +361,14 @@ mod tests {
     fn trailing_text_after_the_value_is_cut_and_kept() {
         let schema = json!({});
         let text = format!("{{\"a\": 1}} {}", "and more ".repeat(40));
-        let mut guard = Guard::new(Runaway::default());
+        let mut guard = Guard::new(Runaway::default(), None);
         assert_eq!(
             guard.check(&feed(&text), &text, &schema),
             Some(Cut::Trailing)
         );
         let brief = "{\"a\": 1}\nDone.";
         assert_eq!(
-            Guard::new(Runaway::default()).check(&feed(brief), brief, &schema),
+            Guard::new(Runaway::default(), None).check(&feed(brief), brief, &schema),
             None
         );
     }

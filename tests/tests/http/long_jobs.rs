@@ -285,3 +285,86 @@ async fn a_reply_that_stalls_half_way_keeps_its_text_and_is_re_asked() {
     );
     assert_eq!(stalled.usage.completion_tokens, 1, "one piece, counted");
 }
+
+/// `count` different people, each its own piece, in the list's envelope; the list never
+/// closes unless `close`.
+fn people(count: usize, close: bool) -> String {
+    let mut body = delta(r#"{"person_list": ["#);
+    for i in 0..count {
+        body.push_str(&delta(&format!(
+            r#"{{"name": "Person {i}", "age": {i}, "email": null}}, "#
+        )));
+    }
+    if close {
+        body.push_str(&reply(
+            &[r#"{"name": "Last", "age": 99, "email": null}]}"#],
+            10,
+            5,
+        ));
+    }
+    body
+}
+
+#[tokio::test]
+async fn max_items_is_the_guard_s_too_a_list_past_it_is_cut_then_re_asked() {
+    let endless = Script::paced(&people(2000, false), Duration::from_millis(2));
+    let two = reply(
+        &[&format!(r#"{{"person_list": [{JOHN_JSON}, {JOHN_JSON}]}}"#)],
+        10,
+        5,
+    );
+    let server = SseServer::start(vec![endless, Script::whole(two.as_bytes())]);
+    let client = client_of(&server.url, Provider::LlamaCpp);
+    let started = Instant::now();
+    let out = client
+        .extraction::<Vec<Person>>("John Doe, 30, john@example.com")
+        .max_items(3)
+        .send()
+        .await
+        .expect("the re-ask fits the bound");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.value, vec![john(), john()]);
+    let cut = &out.attempts[0];
+    assert_eq!(cut.finish_reason.as_deref(), Some("factum:max-items"));
+    assert!(
+        cut.raw.contains("Person 3") && !cut.raw.contains("Person 5"),
+        "{}",
+        cut.raw
+    );
+    let Some(AttemptFailure::Violations(violations)) = &cut.failure else {
+        panic!("{:?}", cut.failure)
+    };
+    assert!(
+        violations.iter().any(|v| v.to_string().contains('3')),
+        "{violations:?}"
+    );
+}
+
+#[tokio::test]
+async fn at_lenient_a_list_cut_at_max_items_keeps_the_first_items_as_a_repair() {
+    let endless = Script::paced(&people(2000, false), Duration::from_millis(2));
+    let server = SseServer::start(vec![endless]);
+    let client = client_of(&server.url, Provider::LlamaCpp);
+    let out = client
+        .extraction::<Vec<Person>>("Person 0 to Person 2")
+        .max_items(3)
+        .leniency(factum::Leniency::Lenient)
+        .send()
+        .await
+        .expect("trimmed to the bound");
+    let names: Vec<&str> = out.value.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Person 0", "Person 1", "Person 2"]);
+    assert_eq!(out.attempts.len(), 1);
+    assert!(
+        out.attempts[0]
+            .repairs
+            .iter()
+            .any(|r| r.kind == factum::parse::RepairKind::DroppedPastMaxItems),
+        "{:?}",
+        out.attempts[0].repairs
+    );
+}
