@@ -324,6 +324,11 @@ impl<T: Extract> Extraction<T> {
         Ok((Run::new(call), span))
     }
 
+    /// The bound [`max_items`](Extraction::max_items) set on the root list, if any.
+    pub(crate) fn items_bound(&self) -> Option<usize> {
+        self.schema.is_some().then_some(self.max_items)
+    }
+
     /// The runaway guard a streamed reply is watched with.
     pub(crate) fn runaway_limits(&self) -> Runaway {
         self.runaway.unwrap_or_default()
@@ -355,7 +360,7 @@ impl<T: Extract> Extraction<T> {
             reask_temperature: self.reask_temperature.unwrap_or(inner.reask_temperature),
             deadline: inner.deadline.map(|d| Instant::now() + d),
             runaway: self.runaway_limits(),
-            max_items: self.schema.is_some().then_some(self.max_items),
+            max_items: self.items_bound(),
             prefix: prefix.into(),
             text,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),

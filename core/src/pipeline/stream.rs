@@ -200,7 +200,11 @@ impl<T: Extract + Send> Extraction<Vec<T>> {
                 items: stream::once(async { Err(error) }).boxed(),
             };
         }
-        let items = drive(self, ListItems::default()).flat_map(|event| {
+        let watch = ListItems {
+            bound: self.items_bound(),
+            ..ListItems::default()
+        };
+        let items = drive(self, watch).flat_map(|event| {
             let items: Vec<Result<T>> = match event {
                 Event::Item(item) => vec![item],
                 Event::Failed(e) => vec![Err(e)],
@@ -280,6 +284,8 @@ struct ListItems {
     shown: usize,
     /// How many of the parser's item spans were looked at: each is looked at once.
     seen: usize,
+    /// The extraction's `max_items`: an item past it is never handed out.
+    bound: Option<usize>,
 }
 
 impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
@@ -301,7 +307,7 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
         let depth = if std::ptr::eq(list, root) { 1 } else { 2 };
         let mut out = Vec::new();
         for span in &spans[self.seen.min(spans.len())..] {
-            if span.depth == depth {
+            if span.depth == depth && self.bound.is_none_or(|max| span.index < max) {
                 let Some(node) = list.items().get(span.index) else {
                     break;
                 };

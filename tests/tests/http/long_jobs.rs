@@ -368,3 +368,22 @@ async fn at_lenient_a_list_cut_at_max_items_keeps_the_first_items_as_a_repair() 
         out.attempts[0].repairs
     );
 }
+
+#[tokio::test]
+async fn stream_items_never_hands_out_an_item_past_max_items() {
+    let endless = Script::paced(&people(2000, false), Duration::from_millis(2));
+    let server = SseServer::start(vec![endless]);
+    let client = client_of(&server.url, Provider::LlamaCpp);
+    let items: Vec<factum::Result<Person>> = client
+        .extraction::<Vec<Person>>("Person 0 to Person 2")
+        .max_items(3)
+        .leniency(factum::Leniency::Lenient)
+        .stream_items()
+        .collect()
+        .await;
+    let names: Vec<String> = items
+        .into_iter()
+        .map(|item| item.expect("each item fits").name)
+        .collect();
+    assert_eq!(names, ["Person 0", "Person 1", "Person 2"]);
+}
