@@ -387,3 +387,38 @@ async fn stream_items_never_hands_out_an_item_past_max_items() {
         .collect();
     assert_eq!(names, ["Person 0", "Person 1", "Person 2"]);
 }
+
+#[tokio::test]
+async fn a_reply_that_loops_then_stalls_is_a_runaway_re_asked_with_the_loop_named() {
+    // A name that repeats one unit, then nothing until the per-attempt timeout.
+    let looping = format!(r#"{{"name": "{}"#, "johan_".repeat(60));
+    let mut stalled = Script::paced(&delta(&looping), Duration::from_millis(1));
+    stalled.hold = true;
+    let good = reply(&[JOHN_JSON], 10, 5);
+    let server = SseServer::start(vec![stalled, Script::whole(good.as_bytes())]);
+    let client = Client::builder()
+        .base_url(&server.url)
+        .model("m")
+        .transport_retries(3)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let out = client
+        .extraction::<Person>("John Doe, 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value, john());
+    assert_eq!(out.attempts[0].failure, Some(AttemptFailure::Truncated));
+    assert_eq!(out.attempts[0].raw, looping);
+    // Not a transport fault sent again as it was: the re-ask names the loop.
+    let requests = chat_requests(&server);
+    assert_eq!(requests.len(), 2, "no transport retry of the loop");
+    assert!(
+        requests[1]["messages"]
+            .to_string()
+            .contains("kept repeating"),
+        "{}",
+        requests[1]["messages"]
+    );
+}
