@@ -184,6 +184,7 @@ pub mod local {
     pub use crate::transport::local::{Vocabulary, grammar};
 }
 
+pub use batch::journal::reader::{Journal, JournalEntry};
 pub use batch::progress::Progress;
 pub use batch::{Batch, BatchItem};
 pub use chunking::Chunking;
