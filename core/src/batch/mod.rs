@@ -210,9 +210,11 @@ impl<T: Extract + Send> Batch<T> {
     }
 
     /// Keeps a resumable record at `path`: one JSON line per finished item (see the crate
-    /// docs' "Batches"). Run again with the same inputs and journal, every item that has a
-    /// value line with a matching input hash (of the text, the type's schema and the model)
-    /// is skipped: neither sent nor yielded. Failed items are tried again.
+    /// docs' "Batches"), keyed by its index; read it back with [`Journal`](crate::Journal).
+    /// Run again with the same inputs and journal, every item that has a value line with a
+    /// matching input hash (of the text, the type's schema and the model) is skipped:
+    /// neither sent nor yielded. Failed items are tried again. A chunked item's line holds
+    /// its merged list.
     ///
     /// A line is written as its item is yielded. If the journal cannot be opened, every
     /// item fails with a [`Config`](crate::ErrorKind::Config) error and nothing is sent.
