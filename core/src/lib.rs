@@ -60,11 +60,13 @@
 //! request of that client until then.
 //!
 //! The journal (`.journal(path)`) gets one JSON line per item as it is yielded: `index`,
-//! `input_hash` (of the text, the type's schema and the model), `value` (the validated
-//! JSON) or `error` and `kind`, `usage`, and `attempts`. A line is written whole with one
-//! write; a torn last line left by a stopped program is ignored with a warning and cut off.
-//! Run again with the same inputs and journal, an item with a value line and a matching
-//! hash is neither sent nor yielded; failed items are tried again.
+//! `key` (the index as text), `input_hash` (of the text, the type's schema and the model),
+//! `value` (the validated JSON; a chunked item's merged list) or `error` and `kind`,
+//! `usage`, and `attempts`. A line is written whole with one write; a torn last line left
+//! by a stopped program is ignored with a warning and cut off. Run again with the same
+//! inputs and journal, an item with a value line and a matching hash is neither sent nor
+//! yielded; failed items are tried again. [`Journal`] reads a journal back as typed
+//! [`JournalEntry`]s.
 //!
 //! ```no_run
 //! use futures_util::StreamExt as _;
@@ -92,7 +94,9 @@
 //! `#[extract(grounded)]` on a field makes a value not in the text a violation, re-asked.
 //! A list extraction can be [`chunked`](Extraction::chunked) with [`Chunking`], run over
 //! several [`passes`](Extraction::passes), and merged into one result with spans into the
-//! whole text.
+//! whole text. Its chunk jobs take a [`journal`](Extraction::journal) (a rerun sends only
+//! the chunks not done, and reads the others back), [`on_progress`](Extraction::on_progress)
+//! and, with the `progress` feature, `progress_bar`.
 //!
 //! ```no_run
 //! use factum::{Chunking, Extract, Match};
@@ -138,8 +142,9 @@
 //! | `uuid` | `uuid::Uuid` (`format: uuid`) | `uuid1` |
 //! | `url` | `url::Url` (`format: uri`) | `url2` |
 //!
-//! `progress` adds `Batch::progress_bar`, an indicatif progress bar with the done and
-//! failed counts, the rate and the ETA.
+//! `progress` adds `Batch::progress_bar` and `Extraction::progress_bar` (of a chunked
+//! run's chunk jobs), an indicatif progress bar with the done and failed counts, the rate
+//! and the ETA.
 //!
 //! `local` runs a GGUF model in this process through llama.cpp (the `llama-cpp-2` crate), as
 //! a Dria compute node does: `Client::local`, `ClientBuilder::local`, and the grammar
@@ -184,6 +189,7 @@ pub mod local {
     pub use crate::transport::local::{Vocabulary, grammar};
 }
 
+pub use batch::journal::reader::{Journal, JournalEntry};
 pub use batch::progress::Progress;
 pub use batch::{Batch, BatchItem};
 pub use chunking::Chunking;

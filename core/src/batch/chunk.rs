@@ -4,17 +4,25 @@
 //! found in two chunks kept once, and every span moved into the whole document.
 //!
 //! This is a driver of the pipeline, not a copy: each chunk's extraction is exactly what
-//! `send()` runs on a short text.
+//! `send()` runs on a short text. The chunk jobs are a batch's items, so they take the
+//! batch's journal (each job's line written as it finishes; on a rerun, the jobs the
+//! journal holds are read back through the pipeline's last stages instead of being sent)
+//! and its progress reports.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
+use serde_json::Value;
 
-use crate::client::extraction::Extraction;
+use super::Batch;
+use crate::client::extraction::{Extraction, Plan};
 use crate::wire::Usage;
-use crate::{Attempt, ChunkFailure, Chunking, Error, Extract, Extracted, Result, Span, ground};
+use crate::{
+    Attempt, ChunkFailure, Chunking, Error, Extract, Extracted, Progress, Result, Span, ground,
+};
 
 impl<I: Extract + Send> Extraction<Vec<I>> {
     /// Extracts the list from a long text chunk by chunk: the text is cut at paragraph,
@@ -67,6 +75,67 @@ impl<I: Extract + Send> Extraction<Vec<I>> {
         self.runner = Some(run::<I>);
         self
     }
+
+    /// Keeps a resumable record of the chunk jobs at `path`, as
+    /// [`Batch::journal`](crate::Batch::journal) does for items: one JSON line per chunk (and
+    /// pass), written as that chunk finishes, keyed `"chunk 3"` (`"chunk 3, pass 1"` with
+    /// several [`passes`](Extraction::passes)), with an input hash of the chunk's text, the
+    /// type's schema and the model. Read it with [`Journal`](crate::Journal).
+    ///
+    /// Run the same extraction again with the same journal (after a failure, or after the
+    /// future was dropped half way) and only the chunks the journal holds no value for are
+    /// sent. The others are read back from their lines (their JSON validated, deserialized
+    /// and grounded in the chunk as a fresh reply is) and merged exactly as if they had
+    /// just been extracted: the result has every chunk's items, attempts and usage, the
+    /// attempts and usage of the chunks read back being those of the run that did them.
+    /// A different cut (another [`Chunking`]) gives other chunk texts, so other hashes:
+    /// nothing is reused across cuts. If the journal cannot be opened, every chunk job
+    /// fails with a [`Config`](crate::ErrorKind::Config) error (so the extraction does,
+    /// unless [`partial_ok`](Extraction::partial_ok)) and nothing is sent.
+    ///
+    /// Without [`chunked`](Extraction::chunked), the whole text is one chunk.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// # async fn run(client: factum::Client, long_text: String) -> factum::Result<()> {
+    /// let people = client
+    ///     .extraction::<Vec<Person>>(long_text)
+    ///     .chunked(factum::Chunking::chars(4000).overlap(400).concurrency(4))
+    ///     .journal("people-chunks.jsonl")
+    ///     .on_progress(|p: &factum::Progress| eprintln!("chunks: {}/{:?}", p.done, p.total))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Extraction<Vec<I>> {
+        self.plan.journal = Some(path.into());
+        self.runner = Some(run::<I>);
+        self
+    }
+
+    /// Calls `callback` after every chunk job (each chunk of each pass) that finishes or
+    /// is read back from the [`journal`](Extraction::journal), as
+    /// [`Batch::on_progress`](crate::Batch::on_progress) does for items: [`Progress`]
+    /// counts chunk jobs, its `total` being chunks × passes.
+    pub fn on_progress(
+        mut self,
+        callback: impl FnMut(&Progress) + Send + 'static,
+    ) -> Extraction<Vec<I>> {
+        self.plan.on_progress = Some(Mutex::new(Box::new(callback)));
+        self.runner = Some(run::<I>);
+        self
+    }
+
+    /// Draws a progress bar of the chunk jobs on stderr, as
+    /// [`Batch::progress_bar`](crate::Batch::progress_bar) does for items.
+    #[cfg(feature = "progress")]
+    pub fn progress_bar(mut self) -> Extraction<Vec<I>> {
+        self.plan.bar = true;
+        self.runner = Some(run::<I>);
+        self
+    }
 }
 
 /// One chunk's job: which chunk, which pass.
@@ -76,32 +145,37 @@ struct Job {
     pass: usize,
 }
 
-/// Runs a chunked (or multi-pass) list extraction; see the module docs.
-fn run<I: Extract + Send>(
-    extraction: Extraction<Vec<I>>,
-) -> BoxFuture<'static, Result<Extracted<Vec<I>>>> {
+/// A list extraction's result with its list's validated JSON, when it was kept.
+type WithJson<I> = (Extracted<Vec<I>>, Option<Value>);
+
+/// A chunk job's result, with the validated JSON of its list when it succeeded.
+type JobResult<I> = Result<WithJson<I>>;
+
+/// Runs a chunked (or multi-pass) list extraction; see the module docs. Besides the merged
+/// result, it gives the merged list's validated JSON (each item's JSON, in the merged
+/// order), so that a batch of chunked extractions journals real values.
+fn run<I: Extract + Send>(mut extraction: Extraction<Vec<I>>) -> BoxFuture<'static, JobResult<I>> {
     Box::pin(async move {
-        let plan = extraction.plan;
+        let mut plan = std::mem::take(&mut extraction.plan);
         let chunks = match plan.chunking {
             Some(chunking) => chunking.split(&extraction.text),
             None => std::iter::once(0..extraction.text.len()).collect(),
         };
-        let concurrency = plan
-            .chunking
-            .and_then(|c| c.concurrency)
-            .unwrap_or(super::DEFAULT_CONCURRENCY);
-        let jobs: Vec<Job> = (0..plan.passes.max(1) as usize)
+        let passes = plan.passes.max(1) as usize;
+        let jobs: Vec<Job> = (0..passes)
             .flat_map(|pass| (0..chunks.len()).map(move |chunk| Job { chunk, pass }))
             .collect();
         let children: Vec<Extraction<Vec<I>>> = jobs
             .iter()
             .map(|job| extraction.fork(extraction.text[chunks[job.chunk].clone()].to_owned()))
             .collect();
-        let mut results: Vec<(usize, Result<Extracted<Vec<I>>>)> = extraction
+        let batch = extraction
             .client
             .batch(children)
-            .concurrency(concurrency)
-            .stream()
+            .chunk_jobs(chunks.len(), passes);
+        let mut results: Vec<(usize, JobResult<I>)> = watched(batch, &mut plan)
+            .stream_with_json()
+            .map(|((i, result), json)| (i, result.map(|out| (out, json))))
             .collect()
             .await;
         results.sort_by_key(|(i, _)| *i);
@@ -114,10 +188,30 @@ fn run<I: Extract + Send>(
     })
 }
 
-/// One item found in a chunk: its value and its spans, ranges in the whole document and
-/// paths relative to the item.
+/// The chunk jobs' batch with the plan's concurrency, journal, progress callback and bar.
+fn watched<I: Extract + Send>(batch: Batch<Vec<I>>, plan: &mut Plan) -> Batch<Vec<I>> {
+    let concurrency = plan
+        .chunking
+        .and_then(|c| c.concurrency)
+        .unwrap_or(super::DEFAULT_CONCURRENCY);
+    let mut batch = batch.concurrency(concurrency);
+    batch.journal = plan.journal.take();
+    batch.on_progress = plan
+        .on_progress
+        .take()
+        .map(|callback| callback.into_inner().unwrap_or_else(|e| e.into_inner()));
+    #[cfg(feature = "progress")]
+    {
+        batch.bar = plan.bar;
+    }
+    batch
+}
+
+/// One item found in a chunk: its value, its validated JSON when the chunk's was kept, and
+/// its spans, ranges in the whole document and paths relative to the item.
 struct Item<I> {
     value: I,
+    json: Option<Value>,
     spans: Vec<Span>,
     /// Where it sits, to order the merged list: its first located byte, else its chunk's.
     at: usize,
@@ -149,23 +243,20 @@ impl<I> Default for Merge<I> {
 }
 
 impl<I> Merge<I> {
-    fn add(
-        &mut self,
-        job: Job,
-        range: Range<usize>,
-        result: Result<Extracted<Vec<I>>>,
-        partial_ok: bool,
-    ) {
+    fn add(&mut self, job: Job, range: Range<usize>, result: JobResult<I>, partial_ok: bool) {
         match result {
-            Ok(out) => {
+            Ok((out, json)) => {
                 self.usage += out.usage;
                 self.attempts.extend(out.attempts);
                 self.node_id = out.node_id.or(self.node_id.take());
                 self.model = Some(out.model);
                 let count = out.value.len();
                 let per_item = ground::per_item(out.spans, count);
-                for (value, spans) in out.value.into_iter().zip(per_item) {
-                    self.item(value, ground::shift(spans, range.start), range.start);
+                let jsons = item_jsons(json, count);
+                for ((value, json), spans) in out.value.into_iter().zip(jsons).zip(per_item) {
+                    let new =
+                        Item::new(value, json, ground::shift(spans, range.start), range.start);
+                    self.item(new);
                 }
             }
             Err(error) => {
@@ -187,13 +278,7 @@ impl<I> Merge<I> {
 
     /// Adds an item, or, when an item already kept is the same one, keeps whichever of
     /// the two has more of its values located.
-    fn item(&mut self, value: I, spans: Vec<Span>, chunk_start: usize) {
-        let at = spans
-            .iter()
-            .filter_map(|s| s.range.as_ref().map(|r| r.start))
-            .min()
-            .unwrap_or(chunk_start);
-        let new = Item { value, spans, at };
+    fn item(&mut self, new: Item<I>) {
         match self
             .items
             .iter_mut()
@@ -205,18 +290,24 @@ impl<I> Merge<I> {
         }
     }
 
-    fn finish(mut self) -> Result<Extracted<Vec<I>>> {
+    /// The merged result, and the merged list's JSON when every item's was kept.
+    fn finish(mut self) -> JobResult<I> {
         if let Some(error) = self.error.take() {
             return Err(error.with_record(self.attempts, self.usage));
         }
         self.items.sort_by_key(|item| item.at);
         let mut spans = Vec::new();
         let mut values = Vec::with_capacity(self.items.len());
+        let mut jsons = Some(Vec::with_capacity(self.items.len()));
         for (index, item) in self.items.into_iter().enumerate() {
             spans.extend(ground::place(item.spans, index, 0));
             values.push(item.value);
+            jsons = jsons.zip(item.json).map(|(mut all, json)| {
+                all.push(json);
+                all
+            });
         }
-        Ok(Extracted {
+        let out = Extracted {
             value: values,
             usage: self.usage,
             attempts: self.attempts,
@@ -224,7 +315,35 @@ impl<I> Merge<I> {
             model: self.model.unwrap_or_default(),
             spans,
             failed_chunks: self.failures,
-        })
+        };
+        Ok((out, jsons.map(Value::Array)))
+    }
+}
+
+impl<I> Item<I> {
+    /// An item of the chunk starting at `chunk_start`, placed at its first located byte.
+    fn new(value: I, json: Option<Value>, spans: Vec<Span>, chunk_start: usize) -> Item<I> {
+        let at = spans
+            .iter()
+            .filter_map(|s| s.range.as_ref().map(|r| r.start))
+            .min()
+            .unwrap_or(chunk_start);
+        Item {
+            value,
+            json,
+            spans,
+            at,
+        }
+    }
+}
+
+/// Each of a chunk's `count` items' JSON, from the chunk's list's validated JSON: `None`
+/// for each when it was not kept (or, which the pipeline never gives, is not a list of as
+/// many items).
+fn item_jsons(json: Option<Value>, count: usize) -> Vec<Option<Value>> {
+    match json {
+        Some(Value::Array(items)) if items.len() == count => items.into_iter().map(Some).collect(),
+        _ => vec![None; count],
     }
 }
 

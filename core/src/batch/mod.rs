@@ -23,8 +23,10 @@ use tracing::Instrument as _;
 
 use crate::client::Client;
 use crate::client::extraction::Extraction;
+use crate::pipeline::reply;
 use crate::transport::layer::{Gate, RateLimited};
-use journal::Journal;
+use journal::writer::Writer;
+use journal::{Keys, Stored};
 use limits::Limits;
 use progress::{OnProgress, Tracker};
 
@@ -82,6 +84,8 @@ pub struct Batch<T> {
     on_progress: Option<OnProgress>,
     #[cfg(feature = "progress")]
     bar: bool,
+    /// Set when the items are a chunked extraction's jobs: see [`Batch::chunk_jobs`].
+    jobs: Option<Keys>,
 }
 
 impl<T> fmt::Debug for Batch<T> {
@@ -147,7 +151,18 @@ impl<T: Extract + Send> Batch<T> {
             on_progress: None,
             #[cfg(feature = "progress")]
             bar: false,
+            jobs: None,
         }
+    }
+
+    /// Marks the items as the jobs of a chunked extraction, `chunks` per pass: their
+    /// journal lines are keyed by chunk and pass, every result comes out with its validated
+    /// JSON ([`stream_with_json`](Batch::stream_with_json)), and a job the journal holds a
+    /// value for is not skipped silently but yielded, read back from its line, as though it
+    /// had just been extracted (counted as skipped in the progress).
+    pub(crate) fn chunk_jobs(mut self, chunks: usize, passes: usize) -> Batch<T> {
+        self.jobs = Some(Keys::Chunks { chunks, passes });
+        self
     }
 
     /// How many items run at once (default: 8; at least 1).
@@ -195,9 +210,11 @@ impl<T: Extract + Send> Batch<T> {
     }
 
     /// Keeps a resumable record at `path`: one JSON line per finished item (see the crate
-    /// docs' "Batches"). Run again with the same inputs and journal, every item that has a
-    /// value line with a matching input hash (of the text, the type's schema and the model)
-    /// is skipped: neither sent nor yielded. Failed items are tried again.
+    /// docs' "Batches"), keyed by its index; read it back with [`Journal`](crate::Journal).
+    /// Run again with the same inputs and journal, every item that has a value line with a
+    /// matching input hash (of the text, the type's schema and the model) is skipped:
+    /// neither sent nor yielded. Failed items are tried again. A chunked item's line holds
+    /// its merged list.
     ///
     /// A line is written as its item is yielded. If the journal cannot be opened, every
     /// item fails with a [`Config`](crate::ErrorKind::Config) error and nothing is sent.
@@ -231,6 +248,14 @@ impl<T: Extract + Send> Batch<T> {
     pub fn stream(self) -> impl Stream<Item = BatchItem<T>> + Unpin + Send + 'static {
         Engine::new(self)
     }
+
+    /// [`stream`](Batch::stream), each result with the validated JSON its value was read
+    /// from, when the item kept it (always, for [`chunk_jobs`](Batch::chunk_jobs)).
+    pub(crate) fn stream_with_json(
+        self,
+    ) -> impl Stream<Item = (BatchItem<T>, Option<Value>)> + Unpin + Send + 'static {
+        WithJson(Engine::new(self))
+    }
 }
 
 const _: fn() = || {
@@ -251,9 +276,11 @@ fn slots_check(inner: Arc<crate::client::inner::Inner>, asked: usize) -> BoxFutu
     })
 }
 
-/// Why an item is not run: the journal holds its value, or the journal cannot be used.
-enum Skip {
+/// Why an item is not run: the journal holds its value (for chunk jobs, read back from it),
+/// or the journal cannot be used.
+enum Skip<T> {
     Done,
+    Restored(Box<(Extracted<T>, Value)>),
     Failed(Error),
 }
 
@@ -265,11 +292,13 @@ struct Done<T> {
     result: Result<Extracted<T>>,
     /// The validated JSON the run read the value from, for the journal.
     json: Option<Value>,
+    /// Read back from the journal rather than run.
+    restored: bool,
 }
 
 /// The journal, and the model items without their own are hashed with.
 struct Journaling {
-    journal: std::result::Result<Journal, String>,
+    journal: std::result::Result<Writer, String>,
     model: Option<String>,
     resolving: Option<BoxFuture<'static, Option<String>>>,
 }
@@ -290,6 +319,8 @@ struct Engine<T> {
     max_retries: Option<u32>,
     journaling: Option<Journaling>,
     progress: Tracker,
+    /// How journal lines are keyed; chunk jobs also read done jobs back and keep JSON.
+    keys: Keys,
     /// The client's gate, whose limit lowers the concurrency in effect.
     gate: Arc<Gate>,
     /// The check of the server's slots against the concurrency, run beside the items once
@@ -307,10 +338,11 @@ enum Slots {
 impl<T: Extract + Send> Engine<T> {
     fn new(batch: Batch<T>) -> Engine<T> {
         let schema = T::schema();
+        let keep = batch.jobs.is_some();
         let journaling = batch.journal.as_deref().map(|path| {
             let client = batch.client.clone();
             Journaling {
-                journal: Journal::open(path, schema).map_err(|e| e.to_string()),
+                journal: Writer::open(path, schema, keep).map_err(|e| e.to_string()),
                 model: None,
                 resolving: Some(Box::pin(
                     async move { client.inner.resolve_model().await.ok() },
@@ -341,6 +373,7 @@ impl<T: Extract + Send> Engine<T> {
             } else {
                 Slots::Done
             },
+            keys: batch.jobs.unwrap_or(Keys::Index),
         }
     }
 
@@ -380,26 +413,17 @@ impl<T: Extract + Send> Engine<T> {
         }
         let key = match self.journal_key(index, &extraction) {
             Ok(key) => key,
-            Err(Skip::Done) => return,
-            Err(Skip::Failed(error)) => {
-                let done = Done {
-                    index,
-                    key: None,
-                    result: Err(error),
-                    json: None,
-                };
-                self.push(futures_util::future::ready(done).boxed());
-                return;
-            }
+            Err(skip) => return self.skip(index, skip),
         };
         // The item runs in the stream, as `buffer_unordered` runs its futures, rather than as
         // a task of its own: handing each finished task back to the thread that polls the
         // stream cost more than the parse it spread over the workers (on the batch bench's
         // 2 cores, 40 to 44 us of CPU per item as tasks against 29 us in the stream).
-        let journaled = key.is_some();
+        let keep_json = key.is_some() || matches!(self.keys, Keys::Chunks { .. });
         let run = async move {
-            // Only a journaled item keeps the JSON the run already has; none is parsed again.
-            let (result, json) = if journaled {
+            // Only a journaled item (or a chunk job, whose lists are merged with their JSON)
+            // keeps the JSON the run already has; none is parsed again.
+            let (result, json) = if keep_json {
                 match extraction.send_with_json().await {
                     Ok((out, json)) => (Ok(out), json),
                     Err(e) => (Err(e), None),
@@ -412,6 +436,7 @@ impl<T: Extract + Send> Engine<T> {
                 key,
                 result,
                 json,
+                restored: false,
             }
         };
         self.push(run.in_current_span().boxed());
@@ -430,21 +455,31 @@ impl<T: Extract + Send> Engine<T> {
     }
 
     /// The item's input hash when there is a journal; `Skip` when the journal holds its
-    /// value already (it is passed over) or cannot be used (the item fails).
+    /// value already (it is passed over, or for chunk jobs read back) or cannot be used
+    /// (the item fails).
     fn journal_key(
         &mut self,
         index: usize,
         extraction: &Extraction<T>,
-    ) -> std::result::Result<Option<u64>, Skip> {
-        let Some(journaling) = &self.journaling else {
+    ) -> std::result::Result<Option<u64>, Skip<T>> {
+        let Some(journaling) = &mut self.journaling else {
             return Ok(None);
         };
-        let journal = match &journaling.journal {
+        let journal = match &mut journaling.journal {
             Ok(journal) => journal,
             Err(message) => return Err(Skip::Failed(Error::config(message.clone()))),
         };
         let model = extraction.model.as_deref().or(journaling.model.as_deref());
-        let hash = journal.hash(model.unwrap_or_default(), &extraction.text);
+        let model = model.unwrap_or_default();
+        let hash = journal.hash(model, &extraction.text);
+        if let Keys::Chunks { .. } = self.keys {
+            // A job whose line does not read back into a value is run again.
+            return match journal.take(index, hash) {
+                Some(stored) => restore(stored, &extraction.text, model)
+                    .map_or(Ok(Some(hash)), |read| Err(Skip::Restored(Box::new(read)))),
+                None => Ok(Some(hash)),
+            };
+        }
         if journal.has_value(index, hash) {
             if let Some((_, held)) = &mut self.order {
                 held.insert(index, None);
@@ -460,6 +495,35 @@ impl<T: Extract + Send> Engine<T> {
         self.progress.started();
     }
 
+    /// An item not run: passed over, or handed out as it was read back or failed.
+    fn skip(&mut self, index: usize, skip: Skip<T>) {
+        let (result, json, restored) = match skip {
+            Skip::Done => return,
+            Skip::Restored(read) => {
+                let (out, json) = *read;
+                (Ok(out), Some(json), true)
+            }
+            Skip::Failed(error) => (Err(error), None, false),
+        };
+        self.push_ready(Done {
+            index,
+            key: None,
+            result,
+            json,
+            restored,
+        });
+    }
+
+    /// Hands out an item that needs no run (read back, or failed before it could start)
+    /// through the same queue, so that input order holds.
+    fn push_ready(&mut self, done: Done<T>) {
+        let restored = done.restored;
+        self.running.push(futures_util::future::ready(done).boxed());
+        if !restored {
+            self.progress.started();
+        }
+    }
+
     /// The next item in input order, when it is ready; skipped items are passed over.
     fn next_in_order(&mut self) -> Option<Done<T>> {
         let (next, held) = self.order.as_mut()?;
@@ -472,14 +536,20 @@ impl<T: Extract + Send> Engine<T> {
         None
     }
 
-    /// Records a finished item in the journal and the progress, and hands it out.
-    fn finish(&mut self, done: Done<T>) -> BatchItem<T> {
+    /// Records a finished item in the journal and the progress, and hands it out with its
+    /// validated JSON.
+    fn finish(&mut self, done: Done<T>) -> (BatchItem<T>, Option<Value>) {
         let Done {
             index,
             key,
             result,
             json,
+            restored,
         } = done;
+        if restored {
+            self.progress.skipped();
+            return ((index, result), json);
+        }
         if let (
             Some(hash),
             Some(Journaling {
@@ -488,7 +558,8 @@ impl<T: Extract + Send> Engine<T> {
             }),
         ) = (key, &mut self.journaling)
         {
-            journal.record(index, hash, &result, json);
+            let name = self.keys.key(index);
+            journal.record((index, &name), hash, &result, json.as_ref());
         }
         let usage = match &result {
             Ok(out) => out.usage,
@@ -496,7 +567,7 @@ impl<T: Extract + Send> Engine<T> {
         };
         self.progress.concurrency(self.in_effect());
         self.progress.finished(result.is_ok(), usage);
-        (index, result)
+        ((index, result), json)
     }
 
     /// Waits for the model name the journal's hashes need, once; moves the slots check on
@@ -522,11 +593,50 @@ impl<T: Extract + Send> Engine<T> {
     }
 }
 
+/// A journal line read back into what a run of its item would have given, through the
+/// pipeline's last stages ([`reply::reread`]); `None` when it does not read.
+fn restore<T: Extract>(stored: Stored, text: &str, model: &str) -> Option<(Extracted<T>, Value)> {
+    let json = stored.value?;
+    let (value, spans) = reply::reread::<T>(T::schema(), text, &json)
+        .inspect_err(|e| tracing::warn!(error = %e, "a journaled value no longer reads; running its item again"))
+        .ok()?;
+    let out = Extracted {
+        value,
+        usage: stored.usage,
+        node_id: stored.attempts.last().and_then(|a| a.node_id.clone()),
+        attempts: stored.attempts,
+        model: model.to_owned(),
+        spans,
+        failed_chunks: Vec::new(),
+    };
+    Some((out, json))
+}
+
 impl<T: Extract + Send> Stream for Engine<T> {
     type Item = BatchItem<T>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BatchItem<T>>> {
-        let this = self.get_mut();
+        self.get_mut()
+            .poll_item(cx)
+            .map(|done| done.map(|(item, _)| item))
+    }
+}
+
+/// A batch's stream whose items keep their validated JSON: [`Batch::stream_with_json`].
+struct WithJson<T>(Engine<T>);
+
+impl<T: Extract + Send> Stream for WithJson<T> {
+    type Item = (BatchItem<T>, Option<Value>);
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().0.poll_item(cx)
+    }
+}
+
+impl<T: Extract + Send> Engine<T> {
+    /// The next finished item and its JSON, or the end.
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<(BatchItem<T>, Option<Value>)>> {
+        let this = self;
         this.progress.begin();
         std::task::ready!(this.poll_setup(cx));
         loop {

@@ -7,7 +7,10 @@ use tokio::time::Instant;
 
 use crate::Usage;
 
-/// How far a batch has got, as handed to [`Batch::on_progress`](crate::Batch::on_progress).
+/// How far a batch has got, as handed to [`Batch::on_progress`](crate::Batch::on_progress);
+/// for a chunked extraction's [`on_progress`](crate::Extraction::on_progress), its items are
+/// the chunk jobs (each chunk of each pass), and `skipped` counts those read back from the
+/// journal.
 ///
 /// `done` counts every item finished, successes and failures alike, including the items
 /// `skipped` because the journal already holds their value; so `done` reaches `total` at

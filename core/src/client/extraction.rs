@@ -3,7 +3,8 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::{Arc, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -16,6 +17,7 @@ use super::image::Image;
 use super::inner::Inner;
 use crate::Chunking;
 use crate::batch::limits::prompt_tokens;
+use crate::batch::progress::OnProgress;
 use crate::parse::Leniency;
 use crate::pipeline::{Call, Run, request};
 use crate::stream::Runaway;
@@ -77,26 +79,41 @@ pub struct Extraction<T> {
     _type: PhantomData<fn() -> T>,
 }
 
-/// How a list extraction is split: see [`Extraction::chunked`].
-#[derive(Debug, Clone, Copy)]
+/// How a list extraction is split, and how its chunk jobs are watched: see
+/// [`Extraction::chunked`] and [`Extraction::journal`].
 pub(crate) struct Plan {
     pub(crate) chunking: Option<Chunking>,
     pub(crate) passes: u32,
     pub(crate) partial_ok: bool,
+    /// The chunk jobs' journal.
+    pub(crate) journal: Option<PathBuf>,
+    /// The chunk jobs' progress callback; in a mutex only to keep the extraction `Sync`
+    /// (it is taken out, never locked while it runs).
+    pub(crate) on_progress: Option<Mutex<OnProgress>>,
+    /// Whether the chunk jobs draw a progress bar.
+    #[cfg(feature = "progress")]
+    pub(crate) bar: bool,
 }
 
 impl Default for Plan {
-    /// The whole text, once.
+    /// The whole text, once, unwatched.
     fn default() -> Plan {
         Plan {
             chunking: None,
             passes: 1,
             partial_ok: false,
+            journal: None,
+            on_progress: None,
+            #[cfg(feature = "progress")]
+            bar: false,
         }
     }
 }
 
-pub(crate) type Runner<T> = fn(Extraction<T>) -> BoxFuture<'static, Result<Extracted<T>>>;
+/// What `send()` runs for a chunked or multi-pass extraction: the merged result and, when
+/// every item's JSON was kept, the merged list's validated JSON (for a batch's journal).
+pub(crate) type Runner<T> =
+    fn(Extraction<T>) -> BoxFuture<'static, Result<(Extracted<T>, Option<Value>)>>;
 
 impl<T> fmt::Debug for Extraction<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -285,11 +302,11 @@ impl<T: Extract> Extraction<T> {
     }
 
     /// [`send`](Extraction::send), keeping the validated JSON the value was read from, for
-    /// the batch's journal; `None` for a chunked or multi-pass extraction, whose list is
-    /// merged from several.
+    /// the batch's journal; for a chunked or multi-pass extraction, the merged list's (see
+    /// its runner).
     pub(crate) async fn send_with_json(mut self) -> Result<(Extracted<T>, Option<Value>)> {
         if let Some(runner) = self.runner.take() {
-            return runner(self).await.map(|out| (out, None));
+            return runner(self).await;
         }
         let (run, span) = self.into_run().await?;
         let (out, json) = run.drive().instrument(span).await?;

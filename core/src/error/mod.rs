@@ -97,6 +97,11 @@ pub enum ErrorKind {
     /// bytes), [`context_limit`](Error::context_limit) the window; a long document is
     /// extracted [`chunked`](crate::Extraction::chunked).
     InputTooLong,
+    /// A journal cannot be read back ([`Journal`](crate::Journal)): the file cannot be
+    /// opened, or one of its whole lines is not a journal line or holds a value that does
+    /// not fit the type asked for; [`path`](Error::path) is the file and
+    /// [`line`](Error::line) the line, counting from 1.
+    Journal,
 }
 
 /// The facts of one error, each stored once: the kind's own in [`Detail`], then where the
@@ -189,6 +194,12 @@ enum Detail {
         tokens: u64,
         limit: u32,
     },
+    /// The journal, the line at fault (none when the file cannot be read), and what is
+    /// wrong with it.
+    Journal {
+        path: PathBuf,
+        at: Option<(usize, String)>,
+    },
 }
 
 impl Detail {
@@ -213,6 +224,7 @@ impl Detail {
             Detail::InvalidItem => ErrorKind::InvalidItem,
             Detail::EmptyInput => ErrorKind::EmptyInput,
             Detail::InputTooLong { .. } => ErrorKind::InputTooLong,
+            Detail::Journal { .. } => ErrorKind::Journal,
         }
     }
 
@@ -273,6 +285,23 @@ impl Error {
             path: path.to_owned(),
         })
         .with_source(source)
+    }
+
+    /// A journal file that cannot be read.
+    pub(crate) fn journal_file(path: &Path, source: std::io::Error) -> Error {
+        Error::new(Detail::Journal {
+            path: path.to_owned(),
+            at: None,
+        })
+        .with_source(source)
+    }
+
+    /// A line of a journal that cannot be read back: `line` counts from 1.
+    pub(crate) fn journal_line(path: &Path, line: usize, message: String) -> Error {
+        Error::new(Detail::Journal {
+            path: path.to_owned(),
+            at: Some((line, message)),
+        })
     }
 
     pub(crate) fn encode(source: serde_json::Error) -> Error {
@@ -629,10 +658,20 @@ impl Error {
         self.inner.attempt
     }
 
-    /// The file an [`Image`](ErrorKind::Image) error is about.
+    /// The file an [`Image`](ErrorKind::Image) or [`Journal`](ErrorKind::Journal) error
+    /// is about.
     pub fn path(&self) -> Option<&Path> {
         match &self.inner.detail {
-            Detail::Image { path } => Some(path),
+            Detail::Image { path } | Detail::Journal { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The line a [`Journal`](ErrorKind::Journal) error is about, counting from 1; `None`
+    /// when the file itself cannot be read.
+    pub fn line(&self) -> Option<usize> {
+        match &self.inner.detail {
+            Detail::Journal { at, .. } => at.as_ref().map(|(line, _)| *line),
             _ => None,
         }
     }
@@ -656,7 +695,7 @@ impl fmt::Display for Error {
         let at = Where(inner);
         match &inner.detail {
             Detail::Config { message } => write!(f, "invalid configuration: {message}"),
-            Detail::Image { path } => write!(f, "cannot read image `{}`{at}", path.display()),
+            Detail::Image { .. } | Detail::Journal { .. } => self.fmt_file(f),
             Detail::Encode => write!(f, "cannot encode the request{at}"),
             Detail::Schema { type_name } => {
                 write!(f, "the schema of `{type_name}` cannot be sent{at}")
@@ -695,6 +734,20 @@ impl fmt::Display for Error {
 }
 
 impl Error {
+    /// A file that cannot be read: an image, or a journal (at a line).
+    fn fmt_file(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = Where(&self.inner);
+        match &self.inner.detail {
+            Detail::Journal { path, at: line } => {
+                write!(f, "cannot read the journal `{}`", path.display())?;
+                line.as_ref()
+                    .map_or(Ok(()), |(line, why)| write!(f, " at line {line}: {why}"))
+            }
+            Detail::Image { path } => write!(f, "cannot read image `{}`{at}", path.display()),
+            other => write!(f, "{:?}{at}", other.kind()),
+        }
+    }
+
     /// How the model's answers ended the extraction.
     fn fmt_outcome(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;

@@ -11,7 +11,7 @@ use RepairKind as K;
 pub(crate) const MAX_LISTED_REPAIRS: usize = 512;
 
 /// One change made to the model's output, with where it was made and what it cost.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Repair {
     /// What kind of change it was.
@@ -53,7 +53,7 @@ impl fmt::Display for Repair {
 }
 
 /// The kinds of change the parser and the coercion make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum RepairKind {
     // --- Finding the JSON ---

@@ -68,6 +68,20 @@ pub(crate) fn read<T: Extract>(
     (attempt, outcome)
 }
 
+/// A value kept from an earlier run (a journal's validated JSON), read again through the
+/// last stages a reply goes through: finished (validated, deserialized with paths, checked
+/// by the type's validators) and grounded in `text`, so its spans are those a fresh reply
+/// with the same value gets.
+pub(crate) fn reread<T: Extract>(
+    schema: &Schema,
+    text: &str,
+    json: &Value,
+) -> Result<(T, Vec<Span>), AttemptFailure> {
+    let value = finish::<T>(schema, json)?;
+    let spans = ground(schema, text, json)?;
+    Ok((value, spans))
+}
+
 /// The reply's value, its repairs recorded on the attempt. Text that does not parse, or a
 /// value closed by repair, was cut off when the cut came from the token limit: the value
 /// may go on, so it is a truncation, asked again with more room.
@@ -254,7 +268,7 @@ pub(crate) fn finish<T: Extract>(schema: &Schema, value: &Value) -> Result<T, At
 }
 
 /// A `serde_path_to_error` path as a JSON pointer.
-fn pointer(path: &serde_path_to_error::Path) -> String {
+pub(crate) fn pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
     for segment in path {

@@ -430,3 +430,74 @@ async fn failed_items_are_tried_again_and_a_torn_last_line_is_ignored() {
     );
     let _ = std::fs::remove_file(&journal);
 }
+
+#[tokio::test]
+async fn a_batch_journal_reads_back_with_values_failures_attempts_and_usage() {
+    let journal = journal_path("read");
+    assert_eq!(mixed_failing(&journal).await, 4);
+    tear(&journal);
+    let entries = factum::Journal::open(&journal)
+        .unwrap()
+        .entries::<Person>()
+        .unwrap();
+    let keys: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
+    let expected: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+    assert_eq!(
+        keys, expected,
+        "one entry per item, in input order; the torn line left out"
+    );
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(entry.attempts.len(), 1, "max_retries(0)");
+        if i % 3 == 0 {
+            assert_eq!(entry.value, None);
+            let failure = entry.failure.as_deref().unwrap();
+            assert!(failure.contains("no valid reply"), "{failure}");
+            assert_eq!(
+                entry.attempts[0].raw,
+                r#"{"name":"X","age":999,"email":null}"#
+            );
+            assert!(entry.attempts[0].failure.is_some());
+            assert_eq!(entry.usage.total_tokens, 15);
+        } else {
+            assert_eq!(entry.value, Some(john()));
+            assert_eq!(entry.failure, None);
+            assert_eq!(entry.attempts[0].raw, JOHN_JSON);
+            assert_eq!(entry.attempts[0].failure, None);
+            assert_eq!(entry.usage.total_tokens, 20);
+        }
+    }
+    let _ = std::fs::remove_file(&journal);
+}
+
+#[tokio::test]
+async fn a_journal_line_that_does_not_fit_is_an_error_naming_its_line() {
+    let journal = journal_path("malformed");
+    assert_eq!(mixed_failing(&journal).await, 4);
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(r#""age":30"#))
+        .unwrap();
+    lines[at] = lines[at].replacen(r#""age":30"#, r#""age":"thirty""#, 1);
+    std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    let error = factum::Journal::open(&journal)
+        .unwrap()
+        .entries::<Person>()
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Journal);
+    assert_eq!(error.line(), Some(at + 1));
+    let message = error.to_string();
+    assert!(message.contains(&format!("line {}", at + 1)), "{message}");
+    assert!(message.contains("/age"), "{message}");
+    // The same lines read as JSON values are fine: only the type refuses the value.
+    let loose = factum::Journal::open(&journal)
+        .unwrap()
+        .entries::<Value>()
+        .unwrap();
+    assert_eq!(loose.len(), 10);
+    let missing = factum::Journal::open(journal.with_extension("absent")).unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::Journal);
+    assert_eq!(missing.line(), None);
+    let _ = std::fs::remove_file(&journal);
+}

@@ -123,15 +123,15 @@ async fn a_grounded_value_never_found_ends_the_extraction_with_every_attempt() {
 
 /// One person of the roster.
 #[derive(Debug, Deserialize, Extract, PartialEq, Clone)]
-struct Member {
+pub(crate) struct Member {
     /// Full name.
-    name: String,
+    pub(crate) name: String,
     /// Age in years.
-    age: u32,
+    pub(crate) age: u32,
 }
 
 /// Everyone in the roster, in order: (name, age).
-const ROSTER: [(&str, u32); 8] = [
+pub(crate) const ROSTER: [(&str, u32); 8] = [
     ("Ada King", 36),
     ("Bob Stone", 41),
     ("Cy Young", 29),
@@ -143,7 +143,7 @@ const ROSTER: [(&str, u32); 8] = [
 ];
 
 /// A roster of eight sentences, a paragraph break in the middle.
-fn roster() -> String {
+pub(crate) fn roster() -> String {
     let mut text = String::new();
     for (i, (name, age)) in ROSTER.iter().enumerate() {
         let _ = write!(text, "{name} is {age} years old. ");
@@ -191,7 +191,7 @@ impl wiremock::Respond for Reader {
     }
 }
 
-async fn roster_server(fail_on: Option<&'static str>) -> MockServer {
+pub(crate) async fn roster_server(fail_on: Option<&'static str>) -> MockServer {
     let server = MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .respond_with(Reader { fail_on })

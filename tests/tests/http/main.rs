@@ -3,6 +3,7 @@
 //! the shared pieces are in `factum_tests::http`.
 
 mod batch;
+mod chunk_journal;
 mod client;
 mod collections;
 mod first_hour;

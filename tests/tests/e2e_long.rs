@@ -1,0 +1,108 @@
+//! A long document on the README's own llama-server (`scripts/llama-server.sh`: `-c 4096`,
+//! so 4 slots share one 4,096-token cache) and SmolLM2-135M, nothing mocked: a document of
+//! at least 10 chunks extracted 4 chunks at a time finishes with every chunk done. Where
+//! the shared cache overflowed, the attempts show it and their tokens are counted.
+//!
+//! Prints the time, the chunks, the requests and the overflows.
+
+use std::time::{Duration, Instant};
+
+use factum::{Attempt, AttemptFailure, Chunking, Extracted, Leniency, Usage};
+use factum_tests::llama::client;
+use serde::Deserialize;
+
+/// One line of the data set.
+#[derive(Deserialize)]
+struct Case {
+    text: String,
+}
+
+/// A person named in the document.
+#[derive(Debug, Deserialize, factum::Extract)]
+struct Named {
+    /// The person's full name, as written.
+    name: String,
+}
+
+/// The 30 people texts of `tests/data/people.jsonl`, three to a paragraph.
+fn document() -> String {
+    let texts: Vec<String> = include_str!("../data/people.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<Case>(l).expect("a case").text)
+        .collect();
+    texts
+        .chunks(3)
+        .map(|three| three.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn overflowed(attempt: &Attempt) -> bool {
+    matches!(&attempt.failure, Some(AttemptFailure::Interrupted(m)) if m.contains("Context size"))
+}
+
+/// Prints what the run did, and each failed chunk's attempts.
+fn report(out: &Extracted<Vec<Named>>, chunks: usize, elapsed: Duration, text: &str) {
+    let overflows = out.attempts.iter().filter(|a| overflowed(a)).count();
+    let located = out.value.iter().filter(|p| text.contains(&p.name)).count();
+    eprintln!(
+        "e2e_long: {chunks} chunks in {:.1} s, {} requests, {overflows} overflowed, {} chunks failed, {} names ({located} in the text), {} completion tokens",
+        elapsed.as_secs_f64(),
+        out.attempts.len(),
+        out.failed_chunks.len(),
+        out.value.len(),
+        out.usage.completion_tokens,
+    );
+    for failed in &out.failed_chunks {
+        eprintln!("e2e_long: chunk {} failed: {}", failed.chunk, failed.error);
+        for attempt in failed.error.attempts() {
+            eprintln!("  {:?}: {:.200}", attempt.failure, attempt.raw);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_ten_chunk_document_finishes_on_shared_slots_with_every_chunk_done() {
+    let client = client().await;
+    let text = document();
+    let chunking = Chunking::chars(220).overlap(0).concurrency(4);
+    let chunks = chunking.split(&text).len();
+    assert!(chunks >= 10, "{chunks} chunks");
+    let started = Instant::now();
+    let out = client
+        .extraction::<Vec<Named>>(text.clone())
+        .chunked(chunking)
+        .leniency(Leniency::Lenient)
+        .partial_ok()
+        .send()
+        .await
+        .expect("the chunked run finishes");
+    report(&out, chunks, started.elapsed(), &text);
+    // No chunk is lost to the shared cache: a chunk that failed failed on the model's
+    // replies (every one kept), never on an overflow or a transport fault.
+    for failed in &out.failed_chunks {
+        let attempts = failed.error.attempts();
+        assert!(
+            !attempts.is_empty() && attempts.iter().all(|a| !overflowed(a)),
+            "chunk {} was lost: {}",
+            failed.chunk,
+            failed.error
+        );
+    }
+    assert!(
+        out.failed_chunks.len() * 5 <= chunks,
+        "at most a fifth of the chunks fail on the model"
+    );
+    let summed = out
+        .attempts
+        .iter()
+        .fold(Usage::default(), |u, a| u + a.usage);
+    assert_eq!(out.usage, summed, "usage counts every attempt");
+    for attempt in out.attempts.iter().filter(|a| overflowed(a)) {
+        assert!(
+            attempt.usage.completion_tokens > 0 && !attempt.raw.is_empty(),
+            "an overflowed attempt keeps what the server generated: {attempt:?}"
+        );
+    }
+}
