@@ -205,13 +205,16 @@ impl<T: Extract> Run<T> {
     /// otherwise (a stall, a dropped connection) it is re-asked while re-asks are left,
     /// and ends with the fault that broke it when they are not.
     fn broken_off(&mut self, attempt: Attempt, error: Error) -> Result<()> {
-        if error.is_backpressure() && self.drained < MAX_DRAINS {
+        // A reply that was looping when it broke off is a runaway, whatever broke it: it is
+        // re-asked with the loop named, never sent again as it was.
+        let looped = attempt.failure == Some(AttemptFailure::Truncated);
+        if error.is_backpressure() && !looped && self.drained < MAX_DRAINS {
             tracing::info!(error = %error, "the server's shared context overflowed; sending again once it drains");
             self.drained += 1;
             self.push(attempt);
             return Ok(());
         }
-        if error.is_context_overflow() || error.is_deadline() {
+        if (error.is_context_overflow() && !looped) || error.is_deadline() {
             self.push(attempt);
             return if error.is_deadline() {
                 Err(self.record(error))

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 
 use crate::AttemptFailure;
+use crate::stream::looping;
 use crate::wire::Message;
 
 /// Longest failed output echoed back in a re-ask; longer output is cut, keeping the start.
@@ -14,12 +15,6 @@ const MAX_ECHO: usize = 8 * 1024;
 const MAX_VIOLATIONS: usize = 20;
 /// Largest `max_tokens` a truncated reply is retried with.
 pub(crate) const MAX_TOKENS_CEILING: u32 = 16_384;
-/// Longest unit a cut reply's tail is checked for repeating, in bytes.
-const MAX_LOOP_UNIT: usize = 128;
-/// Least number of bytes a repeating tail covers before the reply counts as a loop.
-const MIN_LOOP_BYTES: usize = 256;
-/// Least number of times the unit repeats before the reply counts as a loop.
-const MIN_LOOP_REPEATS: usize = 8;
 
 /// What the attempt after a failure is sent with.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,25 +96,6 @@ fn digest(raw: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     raw.hash(&mut hasher);
     hasher.finish()
-}
-
-/// The unit of text a cut reply ends by repeating (`johan_` in `"johan_johan_johan_jo`),
-/// taken where its run starts; `None` when the tail does not repeat one unit of at most
-/// [`MAX_LOOP_UNIT`] bytes at least [`MIN_LOOP_REPEATS`] times over [`MIN_LOOP_BYTES`].
-pub(crate) fn looping(raw: &str) -> Option<&str> {
-    let bytes = raw.as_bytes();
-    (1..=MAX_LOOP_UNIT).find_map(|period| {
-        let run = (period * MIN_LOOP_REPEATS).max(MIN_LOOP_BYTES);
-        let tail = bytes.len().checked_sub(run)?;
-        if (tail..bytes.len() - period).any(|i| bytes[i] != bytes[i + period]) {
-            return None;
-        }
-        let mut start = tail;
-        while start > 0 && bytes[start - 1] == bytes[start - 1 + period] {
-            start -= 1;
-        }
-        raw.get(start..start + period)
-    })
 }
 
 /// The user message after a reply cut off while looping on `unit`.

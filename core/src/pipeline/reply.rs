@@ -143,7 +143,7 @@ fn at_token_limit(completion: &Completion, max_tokens: u32) -> bool {
 /// [`Interrupted`](AttemptFailure::Interrupted) with the fault's message.
 pub(crate) fn broken(completion: Completion, asked: Asked<'_>, error: &crate::Error) -> Attempt {
     let raw = completion.content.unwrap_or_default();
-    let failure = if super::reask::looping(&raw).is_some() {
+    let failure = if crate::stream::looping(&raw).is_some() {
         AttemptFailure::Truncated
     } else {
         AttemptFailure::Interrupted(error.to_string())

@@ -103,6 +103,36 @@ pub(crate) const RUNAWAY: &str = "factum:runaway";
 /// The `finish_reason` of a reply cut when its root list went past `max_items`.
 pub(crate) const TOO_MANY: &str = "factum:max-items";
 
+/// Longest unit a cut reply's tail is checked for repeating, in bytes.
+const MAX_LOOP_UNIT: usize = 128;
+/// Least number of bytes a repeating tail covers before the reply counts as a loop.
+const MIN_LOOP_BYTES: usize = 256;
+/// Least number of times the unit repeats before the reply counts as a loop.
+const MIN_LOOP_REPEATS: usize = 8;
+/// How much of an open string's tail the guard looks at for a loop, in bytes.
+const LOOP_WINDOW: usize = 2048;
+/// How many more bytes arrive before the guard looks again.
+const LOOP_STRIDE: usize = 64;
+
+/// The unit of text a cut reply ends by repeating (`johan_` in `"johan_johan_johan_jo`),
+/// taken where its run starts; `None` when the tail does not repeat one unit of at most
+/// [`MAX_LOOP_UNIT`] bytes at least [`MIN_LOOP_REPEATS`] times over [`MIN_LOOP_BYTES`].
+pub(crate) fn looping(raw: &str) -> Option<&str> {
+    let bytes = raw.as_bytes();
+    (1..=MAX_LOOP_UNIT).find_map(|period| {
+        let run = (period * MIN_LOOP_REPEATS).max(MIN_LOOP_BYTES);
+        let tail = bytes.len().checked_sub(run)?;
+        if (tail..bytes.len() - period).any(|i| bytes[i] != bytes[i + period]) {
+            return None;
+        }
+        let mut start = tail;
+        while start > 0 && bytes[start - 1] == bytes[start - 1 + period] {
+            start -= 1;
+        }
+        raw.get(start..start + period)
+    })
+}
+
 /// Watches one streamed reply.
 #[derive(Debug)]
 pub(crate) struct Guard {
@@ -120,6 +150,8 @@ pub(crate) struct Guard {
     /// The bound on the root list's items, and how many item spans were looked at.
     max_items: Option<usize>,
     items_counted: usize,
+    /// How much text there was when an open string was last looked at for a loop.
+    loop_checked: usize,
 }
 
 impl Guard {
@@ -127,6 +159,7 @@ impl Guard {
         Guard {
             max_items,
             items_counted: 0,
+            loop_checked: 0,
             limits,
             string: None,
             items_seen: 0,
@@ -153,6 +186,7 @@ impl Guard {
             return Some(Cut::TooMany);
         }
         (self.string_too_long(parser, schema)
+            || self.string_loops(parser, text)
             || self.items_repeat(parser, text)
             || self.lines_repeat(text))
         .then_some(Cut::Runaway)
@@ -193,6 +227,22 @@ impl Guard {
             }
         };
         len > limit
+    }
+
+    /// Whether the string being written ends by repeating one unit (`of note of note …`):
+    /// a loop inside one string has no items or lines to repeat. Its tail is looked at
+    /// each time [`LOOP_STRIDE`] more bytes arrived.
+    fn string_loops(&mut self, parser: &StreamParser, text: &str) -> bool {
+        let off = self.limits.max_repeats == usize::MAX;
+        if off || parser.open_string().is_none() || text.len() < self.loop_checked + LOOP_STRIDE {
+            return false;
+        }
+        self.loop_checked = text.len();
+        let mut from = text.len().saturating_sub(LOOP_WINDOW);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        looping(&text[from..]).is_some()
     }
 
     fn items_repeat(&mut self, parser: &StreamParser, text: &str) -> bool {
@@ -329,6 +379,37 @@ mod tests {
         assert_eq!(
             Guard::new(ceiling, None).check(&feed(other), other, &schema),
             Some(Cut::Runaway)
+        );
+    }
+
+    #[test]
+    fn a_string_that_repeats_a_phrase_is_a_runaway_but_prose_is_not() {
+        let schema = json!({"type": "object", "properties": {"s": {"type": "string"}}});
+        let mut guard = Guard::new(Runaway::default(), None);
+        let mut text = String::from(r#"{"s": "Nothing else "#);
+        let mut cut = None;
+        for _ in 0..40 {
+            text.push_str("of note ");
+            cut = cut.or(guard.check(&feed(&text), &text, &schema));
+        }
+        assert_eq!(cut, Some(Cut::Runaway), "cut after a few hundred bytes");
+        let mut guard = Guard::new(Runaway::default(), None);
+        let mut prose = String::from(r#"{"s": ""#);
+        for word in "the quick brown fox jumps over the lazy dog "
+            .repeat(3)
+            .split(' ')
+        {
+            let at = prose.len();
+            prose.push_str(word);
+            prose.push(' ');
+            prose.push_str(&at.to_string());
+            prose.push(' ');
+            assert_eq!(guard.check(&feed(&prose), &prose, &schema), None, "{prose}");
+        }
+        let off = Runaway::off();
+        assert_eq!(
+            Guard::new(off, None).check(&feed(&text), &text, &schema),
+            None
         );
     }
 

@@ -6,7 +6,7 @@ mod node;
 mod parser;
 
 pub use guard::Runaway;
-pub(crate) use guard::{Cut, Guard, RUNAWAY};
+pub(crate) use guard::{Cut, Guard, RUNAWAY, looping};
 pub use node::Node;
 pub use parser::{ItemSpan, StreamParser};
 
