@@ -748,6 +748,15 @@ impl Error {
         }
     }
 
+    /// Whether the last attempt was cut as a runaway, or broke off while looping.
+    fn ended_in_a_loop(attempts: &[Attempt]) -> bool {
+        attempts.last().is_some_and(|a| {
+            a.finish_reason.as_deref() == Some(crate::stream::RUNAWAY)
+                || (a.failure == Some(AttemptFailure::Truncated)
+                    && crate::stream::looping(&a.raw).is_some())
+        })
+    }
+
     /// How the model's answers ended the extraction.
     fn fmt_outcome(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
@@ -755,6 +764,10 @@ impl Error {
         let attempts = Count(inner.attempts.len());
         match &inner.detail {
             Detail::Refusal { message } => write!(f, "the model refused{at}: {message}"),
+            Detail::Truncated { .. } if Self::ended_in_a_loop(&inner.attempts) => write!(
+                f,
+                "the reply kept repeating itself (cut by the runaway guard) after {attempts}{at}"
+            ),
             Detail::Truncated { max_tokens } => {
                 write!(
                     f,

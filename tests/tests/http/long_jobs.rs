@@ -422,3 +422,23 @@ async fn a_reply_that_loops_then_stalls_is_a_runaway_re_asked_with_the_loop_name
         requests[1]["messages"]
     );
 }
+
+#[tokio::test]
+async fn a_model_that_always_loops_ends_as_a_truncation_that_says_so() {
+    let looping = Script::paced(&looping_list(2000), Duration::from_millis(1));
+    let server = SseServer::start(vec![looping]);
+    let error = client_of(&server.url, Provider::LlamaCpp)
+        .extraction::<Vec<Person>>("Ann, 1")
+        .max_retries(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), factum::ErrorKind::Truncated);
+    assert!(
+        error
+            .to_string()
+            .starts_with("the reply kept repeating itself"),
+        "{error}"
+    );
+    assert_eq!(error.attempts().len(), 2, "each loop kept");
+}
