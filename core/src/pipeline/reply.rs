@@ -39,19 +39,8 @@ pub(crate) fn read<T: Extract>(
     text: &str,
 ) -> (Attempt, Result<Read<T>, AttemptFailure>) {
     let at_token_limit = at_token_limit(&completion, asked.max_tokens);
-    let mut attempt = Attempt {
-        raw: completion.content.unwrap_or_default(),
-        failure: None,
-        usage: completion.usage.unwrap_or_default(),
-        node_id: completion.node_id,
-        mode: asked.mode,
-        repairs: Vec::new(),
-        finish_reason: completion.finish_reason,
-        max_tokens: asked.max_tokens,
-        temperature: asked.temperature,
-        seed: asked.seed,
-    };
-    let outcome = classify(&attempt, completion.refusal, at_token_limit)
+    let (mut attempt, refusal) = recorded(completion, asked);
+    let outcome = classify(&attempt, refusal, at_token_limit)
         .and_then(|()| parse_whole(&mut attempt, asked, at_token_limit))
         .and_then(|value| {
             let typed = finish::<T>(asked.schema, &value)?;
@@ -142,15 +131,20 @@ fn at_token_limit(completion: &Completion, max_tokens: u32) -> bool {
 /// that the re-ask changes what loops; anything else is
 /// [`Interrupted`](AttemptFailure::Interrupted) with the fault's message.
 pub(crate) fn broken(completion: Completion, asked: Asked<'_>, error: &crate::Error) -> Attempt {
-    let raw = completion.content.unwrap_or_default();
-    let failure = if crate::stream::looping(&raw).is_some() {
+    let (mut attempt, _) = recorded(completion, asked);
+    attempt.failure = Some(if crate::stream::looping(&attempt.raw).is_some() {
         AttemptFailure::Truncated
     } else {
         AttemptFailure::Interrupted(error.to_string())
-    };
-    Attempt {
-        raw,
-        failure: Some(failure),
+    });
+    attempt
+}
+
+/// A reply as its attempt records it, not yet judged, and the refusal it carried.
+fn recorded(completion: Completion, asked: Asked<'_>) -> (Attempt, Option<String>) {
+    let attempt = Attempt {
+        raw: completion.content.unwrap_or_default(),
+        failure: None,
         usage: completion.usage.unwrap_or_default(),
         node_id: completion.node_id,
         mode: asked.mode,
@@ -159,7 +153,8 @@ pub(crate) fn broken(completion: Completion, asked: Asked<'_>, error: &crate::Er
         max_tokens: asked.max_tokens,
         temperature: asked.temperature,
         seed: asked.seed,
-    }
+    };
+    (attempt, completion.refusal)
 }
 
 /// Whether the reply holds anything to parse: not a refusal, not blocked, not empty (or

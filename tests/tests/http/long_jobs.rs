@@ -253,19 +253,26 @@ async fn a_whole_reply_that_loops_is_re_asked_without_its_loop() {
     );
 }
 
-#[tokio::test]
-async fn a_reply_that_stalls_half_way_keeps_its_text_and_is_re_asked() {
-    let mut stalled = Script::paced(&delta(r#"{"name": "John Do"#), Duration::from_millis(1));
+/// A server whose first reply sends `text` and then nothing until the client gives up
+/// (its per-attempt timeout is 500 ms), and whose next reply is John's; and its client.
+fn stalls_after(text: &str, transport_retries: u32) -> (SseServer, Client) {
+    let mut stalled = Script::paced(&delta(text), Duration::from_millis(1));
     stalled.hold = true;
     let good = reply(&[JOHN_JSON], 10, 5);
     let server = SseServer::start(vec![stalled, Script::whole(good.as_bytes())]);
     let client = Client::builder()
         .base_url(&server.url)
         .model("m")
-        .transport_retries(0)
+        .transport_retries(transport_retries)
         .timeout(Duration::from_millis(500))
         .build()
         .unwrap();
+    (server, client)
+}
+
+#[tokio::test]
+async fn a_reply_that_stalls_half_way_keeps_its_text_and_is_re_asked() {
+    let (_server, client) = stalls_after(r#"{"name": "John Do"#, 0);
     let out = client
         .extraction::<Person>("John Doe, 30")
         .send()
@@ -392,19 +399,11 @@ async fn stream_items_never_hands_out_an_item_past_max_items() {
 async fn a_reply_that_loops_then_stalls_is_a_runaway_re_asked_with_the_loop_named() {
     // A name that repeats one unit, then nothing until the per-attempt timeout.
     let looping = format!(r#"{{"name": "{}"#, "johan_".repeat(60));
-    let mut stalled = Script::paced(&delta(&looping), Duration::from_millis(1));
-    stalled.hold = true;
-    let good = reply(&[JOHN_JSON], 10, 5);
-    let server = SseServer::start(vec![stalled, Script::whole(good.as_bytes())]);
-    let client = Client::builder()
-        .base_url(&server.url)
-        .model("m")
-        .transport_retries(3)
-        .timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
+    let (server, client) = stalls_after(&looping, 3);
+    // The guard off: the loop is seen only when the stall breaks the reply off.
     let out = client
         .extraction::<Person>("John Doe, 30")
+        .runaway(factum::Runaway::off())
         .send()
         .await
         .unwrap();
