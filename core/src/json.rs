@@ -21,6 +21,9 @@ pub(crate) fn is_numeric_format(format: &str) -> bool {
 /// The schema keyword of a grounded field. It is ours: lowering takes it out of what
 /// servers see and says it in the description instead.
 pub(crate) const GROUNDED: &str = "x-grounded";
+/// The keyword `#[extract(inferred)]` marks a field's schema with: its value is derived
+/// from the text, not quoted, so default grounding leaves it alone. No server sees it.
+pub(crate) const INFERRED: &str = "x-inferred";
 
 /// What the prompt and a lowered description say of a grounded field.
 pub(crate) const GROUNDED_NOTE: &str = "copied exactly as written in the text";
@@ -198,6 +201,39 @@ impl InString {
             self.open = false;
         }
         true
+    }
+}
+
+/// Takes the value at JSON pointer `path` out of `value`: `null` is left in its place when
+/// `nullable`, else an object's member is removed. Returns what was there (`null` when the
+/// path leads nowhere).
+pub(crate) fn drop_at(value: &mut Value, path: &str, nullable: bool) -> Value {
+    let mut tokens: Vec<String> = path
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let Some(last) = tokens.pop() else {
+        return Value::Null;
+    };
+    let parent = tokens.iter().try_fold(value, |at, token| match at {
+        Value::Object(map) => map.get_mut(token),
+        Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+        _ => None,
+    });
+    match parent {
+        Some(Value::Object(map)) if nullable => map
+            .get_mut(&last)
+            .map(|v| std::mem::replace(v, Value::Null))
+            .unwrap_or_default(),
+        Some(Value::Object(map)) => map.shift_remove(&last).unwrap_or_default(),
+        Some(Value::Array(items)) => last
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| items.get_mut(i))
+            .map(|v| std::mem::replace(v, Value::Null))
+            .unwrap_or_default(),
+        _ => Value::Null,
     }
 }
 

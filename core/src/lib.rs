@@ -169,6 +169,7 @@ pub mod stream;
 mod chunking;
 mod error;
 mod fold;
+mod grounding;
 
 mod record;
 pub mod wire;
@@ -200,6 +201,7 @@ pub use client::image::Image;
 pub use error::{Error, ErrorKind, Result};
 pub use extract::{Extract, MapKey, PartialValue, schema};
 pub use ground::{Match, Span};
+pub use grounding::Grounding;
 pub use pipeline::stream::{ExtractionStream, ItemStream, StreamEvent};
 pub use record::attempt::{Attempt, AttemptFailure};
 pub use record::{ChunkFailure, Extracted};

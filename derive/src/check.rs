@@ -99,6 +99,11 @@ fn member_types(field: &Field<'_>, cx: &Ctxt) {
     }
     list_keys(attrs, kind, &name, cx);
     string_keys(attrs, kind, &name, cx);
+    grounding_keys(attrs, field, &name, cx);
+}
+
+/// `grounded` only on quotable values, and never with `inferred`.
+fn grounding_keys(attrs: &Member, field: &Field<'_>, name: &str, cx: &Ctxt) {
     if let Some(span) = attrs.grounded
         && !ty::is_quotable(field.serde.ty)
     {
@@ -107,6 +112,14 @@ fn member_types(field: &Field<'_>, cx: &Ctxt) {
             format!(
                 "`grounded` applies to strings and lists of strings (values quoted from the text), but {name} is {}",
                 ty::describe_quoted(field.serde.ty)
+            ),
+        );
+    }
+    if let (Some(_), Some(span)) = (attrs.grounded, attrs.inferred) {
+        cx.error(
+            span,
+            format!(
+                "{name} cannot be both `grounded` (quoted from the text) and `inferred` (derived, never checked against the text); keep one"
             ),
         );
     }

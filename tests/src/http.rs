@@ -131,6 +131,8 @@ pub async fn respond_in_order<R: Reply>(server: &MockServer, replies: impl IntoI
 /// A client builder for `server` with fast backoff and a key.
 pub fn builder(server: &MockServer, provider: Provider) -> ClientBuilder {
     Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(format!("{}/v1", server.uri()))
         .provider(provider)
         .model("qwen3.5:9b")

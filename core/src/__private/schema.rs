@@ -26,6 +26,9 @@ pub struct Annotations {
     pub grounded: bool,
     /// `#[extract(unique)]`: `uniqueItems`, the list's items must not repeat.
     pub unique_items: bool,
+    /// `#[extract(inferred)]`: marked as derived, never checked against the text by
+    /// default grounding.
+    pub inferred: bool,
 }
 
 /// A bound as JSON: an integer when it is whole, so that `range(min = 0)` reads `0`.
@@ -127,17 +130,27 @@ pub fn annotate(
             }
         }
     }
-    if let Some(pattern) = annotations.pattern {
-        object.insert("pattern".into(), pattern.into());
+    keywords(object, annotations);
+}
+
+/// The keywords that annotations set as they are: `pattern`, `format`, and the marks.
+fn keywords(object: &mut Map<String, Value>, annotations: &Annotations) {
+    for (key, text) in [
+        ("pattern", annotations.pattern),
+        ("format", annotations.format),
+    ] {
+        if let Some(text) = text {
+            object.insert(key.into(), text.into());
+        }
     }
-    if let Some(format) = annotations.format {
-        object.insert("format".into(), format.into());
-    }
-    if annotations.grounded {
-        object.insert(json::GROUNDED.into(), true.into());
-    }
-    if annotations.unique_items {
-        object.insert("uniqueItems".into(), true.into());
+    for (set, key) in [
+        (annotations.inferred, json::INFERRED),
+        (annotations.grounded, json::GROUNDED),
+        (annotations.unique_items, "uniqueItems"),
+    ] {
+        if set {
+            object.insert(key.into(), true.into());
+        }
     }
 }
 

@@ -75,6 +75,7 @@ pub struct ClientBuilder {
     temperature: f32,
     reask_temperature: Option<f32>,
     leniency: Leniency,
+    grounding: crate::Grounding,
     mode: Option<Mode>,
     body_limit: usize,
     token_budget: Option<u64>,
@@ -133,6 +134,7 @@ impl ClientBuilder {
             temperature: 0.0,
             reask_temperature: Some(DEFAULT_REASK_TEMPERATURE),
             leniency: Leniency::default(),
+            grounding: crate::Grounding::default(),
             mode: None,
             body_limit: DEFAULT_BODY_LIMIT,
             token_budget: None,
@@ -268,6 +270,16 @@ impl ClientBuilder {
     /// How leniently replies are parsed (default: [`Leniency::Standard`]).
     pub fn leniency(mut self, leniency: Leniency) -> ClientBuilder {
         self.leniency = leniency;
+        self
+    }
+
+    /// Which values must be found in the text (default: [`Grounding::Optional`]: an
+    /// optional field's value the text does not hold is re-asked once, then dropped as a
+    /// recorded repair). See [`Grounding`](crate::Grounding).
+    ///
+    /// [`Grounding::Optional`]: crate::Grounding::Optional
+    pub fn grounding(mut self, grounding: crate::Grounding) -> ClientBuilder {
+        self.grounding = grounding;
         self
     }
 
@@ -434,6 +446,7 @@ impl ClientBuilder {
                 temperature: self.temperature,
                 reask_temperature: self.reask_temperature,
                 leniency: self.leniency,
+                grounding: self.grounding,
                 mode: self.mode,
                 token_budget: self.token_budget,
                 modes: PerModel::default(),

@@ -63,6 +63,7 @@ pub struct Extraction<T> {
     images: Vec<Image>,
     messages: Vec<Message>,
     pub(crate) leniency: Option<Leniency>,
+    grounding: Option<crate::Grounding>,
     mode: Option<Mode>,
     runaway: Option<Runaway>,
     /// The root list's schema, bounded by [`Extraction::max_items`]; `None`: the type's own.
@@ -144,6 +145,7 @@ impl<T: Extract> Extraction<T> {
             images: Vec::new(),
             messages: Vec::new(),
             leniency: None,
+            grounding: None,
             mode: None,
             runaway: None,
             schema: None,
@@ -181,6 +183,7 @@ impl<T: Extract> Extraction<T> {
             images: self.images.clone(),
             messages: self.messages.clone(),
             leniency: self.leniency,
+            grounding: self.grounding,
             mode: self.mode,
             runaway: self.runaway,
             schema: self.schema,
@@ -254,6 +257,13 @@ impl<T: Extract> Extraction<T> {
     /// How leniently replies are parsed.
     pub fn leniency(mut self, leniency: Leniency) -> Extraction<T> {
         self.leniency = Some(leniency);
+        self
+    }
+
+    /// Which values must be found in the text, instead of the client's (see
+    /// [`ClientBuilder::grounding`](crate::ClientBuilder::grounding)).
+    pub fn grounding(mut self, grounding: crate::Grounding) -> Extraction<T> {
+        self.grounding = Some(grounding);
         self
     }
 
@@ -371,6 +381,7 @@ impl<T: Extract> Extraction<T> {
             mode: inner.start_mode(&model, self.mode),
             model,
             leniency: self.leniency.unwrap_or(inner.leniency),
+            grounding: self.grounding.unwrap_or(inner.grounding),
             budget: self.token_budget.or(inner.token_budget),
             max_retries: self.max_retries.unwrap_or(inner.max_retries),
             temperature: self.temperature.unwrap_or(inner.temperature),

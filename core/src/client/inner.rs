@@ -34,6 +34,8 @@ pub(crate) struct Inner {
     /// The temperature re-asks are sent with at least (`None`: the call's own).
     pub(crate) reask_temperature: Option<f32>,
     pub(crate) leniency: Leniency,
+    /// Which values must be found in the text by default.
+    pub(crate) grounding: crate::Grounding,
     pub(crate) mode: Option<Mode>,
     pub(crate) token_budget: Option<u64>,
     pub(crate) modes: PerModel<Mode>,

@@ -18,7 +18,9 @@ mod text;
 use aho_corasick::AhoCorasick;
 use serde_json::Value;
 
-pub(crate) use grounded::{mentions, violations};
+#[cfg(test)]
+pub(crate) use grounded::violations;
+pub(crate) use grounded::{mentions, unfounded};
 pub(crate) use items::{drop_items, per_item, place, shift};
 pub use span::{Match, Span};
 use text::Folded;

@@ -152,9 +152,11 @@ pub(crate) fn lower(name: &str, source: &Value, dialect: Dialect) -> Result<Valu
 }
 
 /// Our own `x-grounded` keyword is no server's: it goes, and the description says it.
+/// `x-inferred` says nothing the model needs: it just goes.
 fn unmark_grounded(schema: &mut Value) {
     match schema {
         Value::Object(object) => {
+            object.remove(crate::json::INFERRED);
             if object.remove(crate::json::GROUNDED) == Some(Value::Bool(true)) {
                 let note = crate::json::GROUNDED_NOTE;
                 let mut sentence = String::from("Must be ");

@@ -171,6 +171,9 @@ pub enum RepairKind {
     DroppedPastMaxItems,
     /// More repairs were made than are listed one by one.
     MoreRepairs,
+    /// A value of an optional field that the text does not hold, still given after the
+    /// model was told so, became `null` (or was left out): see [`Grounding`](crate::Grounding).
+    NotInText,
 }
 
 impl RepairKind {

@@ -27,7 +27,7 @@ use crate::parse::Leniency;
 use crate::stream::{Guard, Runaway};
 use crate::transport::provider::Mode;
 use crate::wire::{ChatRequest, Conversation, Message, Usage};
-use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Result, Schema, Span};
+use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Grounding, Result, Schema, Span};
 
 /// What one extraction resolved once, before its first attempt.
 pub(crate) struct Call {
@@ -50,6 +50,8 @@ pub(crate) struct Call {
     ///
     /// [`Extraction::max_items`]: crate::Extraction::max_items
     pub(crate) max_items: Option<usize>,
+    /// Which values must be found in the text besides the `grounded` fields.
+    pub(crate) grounding: Grounding,
     /// The text the values are grounded in.
     pub(crate) text: String,
     /// The system message, the caller's messages and the text: the same in every attempt.
@@ -395,6 +397,8 @@ impl<T: Extract> Run<T> {
             max_tokens: self.reask.max_tokens,
             temperature: self.sampling.0,
             seed: self.sampling.1,
+            grounding: self.call.grounding,
+            reasked: self.judged() > 0,
         }
     }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::parse::{self, Leniency, ParseError, Repair, RepairKind};
 use crate::transport::Completion;
 use crate::transport::provider::Mode;
-use crate::{Attempt, AttemptFailure, Extract, Schema, Span, Violation, json};
+use crate::{Attempt, AttemptFailure, Extract, Grounding, Schema, Span, Violation, json};
 
 /// What the attempt was asked with, to judge its reply by.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,10 @@ pub(crate) struct Asked<'a> {
     /// The sampling the request was sent with.
     pub(crate) temperature: f32,
     pub(crate) seed: Option<u64>,
+    /// Which values must be found in the text, and whether the model was already asked
+    /// again about them (then an optional value still not found is dropped, not re-asked).
+    pub(crate) grounding: Grounding,
+    pub(crate) reasked: bool,
 }
 
 /// What a reply that passed every stage gives: the value, the validated JSON it was read
@@ -42,9 +46,12 @@ pub(crate) fn read<T: Extract>(
     let (mut attempt, refusal) = recorded(completion, asked);
     let outcome = classify(&attempt, refusal, at_token_limit)
         .and_then(|()| parse_whole(&mut attempt, asked, at_token_limit))
-        .and_then(|value| {
-            let typed = finish::<T>(asked.schema, &value)?;
-            let spans = ground(asked.schema, text, &value)?;
+        .and_then(|mut value| {
+            let mut typed = finish::<T>(asked.schema, &value)?;
+            let (spans, dropped) = ground(asked, text, &mut value, &mut attempt.repairs)?;
+            if dropped {
+                typed = finish::<T>(asked.schema, &value)?;
+            }
             Ok(Read {
                 value: typed,
                 json: value,
@@ -67,7 +74,7 @@ pub(crate) fn reread<T: Extract>(
     json: &Value,
 ) -> Result<(T, Vec<Span>), AttemptFailure> {
     let value = finish::<T>(schema, json)?;
-    let spans = ground(schema, text, json)?;
+    let spans = crate::ground::spans(text, json);
     Ok((value, spans))
 }
 
@@ -97,19 +104,36 @@ fn parse_whole(
     Ok(value)
 }
 
-/// Where each leaf of the value is in the text; a grounded field (`#[extract(grounded)]`)
-/// that is not there as written fails the attempt.
-fn ground(schema: &Schema, text: &str, json: &Value) -> Result<Vec<Span>, AttemptFailure> {
+/// Where each leaf of the value is in the text. A grounded field (`#[extract(grounded)]`)
+/// that is not there as written fails the attempt, and so does a value the [`Grounding`]
+/// policy checks that is not there at all; except that once the model was asked again, an
+/// optional value still not found is dropped (`null`, or left out) with a
+/// [`NotInText`](RepairKind::NotInText) repair: `true` when one was, and the value must be
+/// read again.
+fn ground(
+    asked: Asked<'_>,
+    text: &str,
+    json: &mut Value,
+    repairs: &mut Vec<Repair>,
+) -> Result<(Vec<Span>, bool), AttemptFailure> {
     let spans = crate::ground::spans(text, json);
-    if !schema.has_grounded() {
-        return Ok(spans);
+    if !asked.schema.has_grounded() && asked.grounding == Grounding::Off {
+        return Ok((spans, false));
     }
-    let violations = crate::ground::violations(schema.json(), json, &spans, text);
-    if violations.is_empty() {
-        Ok(spans)
-    } else {
-        Err(AttemptFailure::Violations(violations))
+    let found = crate::ground::unfounded(asked.schema.json(), json, &spans, text, asked.grounding);
+    let all_droppable = found.violations.len() == found.droppable.len();
+    if found.violations.is_empty() {
+        return Ok((spans, false));
     }
+    if !(asked.reasked && all_droppable) {
+        return Err(AttemptFailure::Violations(found.violations));
+    }
+    for (path, nullable) in &found.droppable {
+        let value = json::drop_at(json, path, *nullable).to_string();
+        let detail = format!("{} is not in the text", json::excerpt(&value, 80));
+        repairs.push(Repair::new(RepairKind::NotInText, path, detail));
+    }
+    Ok((crate::ground::spans(text, json), true))
 }
 
 /// Cut off by the token limit, as the server says (`finish_reason: "length"`) or as the
@@ -333,6 +357,8 @@ mod tests {
             max_tokens: 10,
             temperature: 0.0,
             seed: None,
+            grounding: Grounding::Off,
+            reasked: false,
         };
         let (attempt, outcome) = read::<Pair>(completion, asked, "");
         (attempt, outcome.map(|read| read.value))

@@ -49,6 +49,8 @@ pub(crate) struct Member {
     pub(crate) grounded: Option<Span>,
     /// `unique`: a list whose items must not repeat (`uniqueItems`).
     pub(crate) unique: Option<Span>,
+    /// `inferred`: the value is derived, not quoted; default grounding never checks it.
+    pub(crate) inferred: Option<Span>,
 }
 
 impl Member {
@@ -63,6 +65,7 @@ impl Member {
             (ALLOW_EMPTY, self.allow_empty),
             (STREAM, self.stream.as_ref().map(|s| s.span)),
             (GROUNDED, self.grounded),
+            (INFERRED, self.inferred),
         ]
         .into_iter()
         .find_map(|(key, span)| Some((key, span?)))
@@ -250,9 +253,20 @@ struct MemberSlots<'c> {
     stream: Attr<'c, WithSpan<Stream>>,
     grounded: Attr<'c, Span>,
     unique: Attr<'c, Span>,
+    inferred: Attr<'c, Span>,
 }
 
-impl MemberSlots<'_> {
+impl<'c> MemberSlots<'c> {
+    /// The slot of a key that is a bare flag.
+    fn flag_slot(&mut self, key: &str) -> &mut Attr<'c, Span> {
+        match key {
+            ALLOW_EMPTY => &mut self.allow_empty,
+            GROUNDED => &mut self.grounded,
+            UNIQUE => &mut self.unique,
+            _ => &mut self.inferred,
+        }
+    }
+
     fn read(&mut self, meta: &ParseNestedMeta<'_>, key: &str, cx: &Ctxt) -> syn::Result<()> {
         let span = meta.path.span();
         match key {
@@ -271,23 +285,15 @@ impl MemberSlots<'_> {
                     },
                 );
             }
-            ALLOW_EMPTY => {
+            ALLOW_EMPTY | GROUNDED | UNIQUE | INFERRED => {
                 flag(meta, key)?;
-                self.allow_empty.set(span, span);
+                self.flag_slot(key).set(span, span);
             }
             VALIDATE => self.validate.set(span, path_value(meta, key)?),
             STREAM => {
                 if let Some(value) = stream(meta, cx)? {
                     self.stream.set(span, WithSpan { value, span });
                 }
-            }
-            GROUNDED => {
-                flag(meta, key)?;
-                self.grounded.set(span, span);
-            }
-            UNIQUE => {
-                flag(meta, key)?;
-                self.unique.set(span, span);
             }
             _ => return Err(Place::Member.misplaced(meta, key)),
         }
@@ -308,6 +314,7 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         stream: Attr::none(cx, STREAM),
         grounded: Attr::none(cx, GROUNDED),
         unique: Attr::none(cx, UNIQUE),
+        inferred: Attr::none(cx, INFERRED),
     };
     each_extract(attrs, cx, |meta, key| slots.read(meta, key, cx));
     Member {
@@ -322,5 +329,6 @@ pub(crate) fn member(attrs: &[Attribute], cx: &Ctxt) -> Member {
         stream: slots.stream.get(),
         grounded: slots.grounded.get(),
         unique: slots.unique.get(),
+        inferred: slots.inferred.get(),
     }
 }

@@ -18,6 +18,7 @@ pub(crate) const ALLOW_EMPTY: &str = "allow_empty";
 pub(crate) const STREAM: &str = "stream";
 pub(crate) const GROUNDED: &str = "grounded";
 pub(crate) const UNIQUE: &str = "unique";
+pub(crate) const INFERRED: &str = "inferred";
 pub(super) const MIN: &str = "min";
 pub(super) const MAX: &str = "max";
 
@@ -44,4 +45,5 @@ pub(super) const MEMBER_KEYS: &[&str] = &[
     VALIDATE,
     STREAM,
     GROUNDED,
+    INFERRED,
 ];

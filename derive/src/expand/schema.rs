@@ -156,6 +156,7 @@ impl Codegen<'_> {
         let format = opt_str(attrs.format.as_ref().map(|x| x.value.as_str()));
         let grounded = attrs.grounded.is_some();
         let unique_items = attrs.unique.is_some();
+        let inferred = attrs.inferred.is_some();
         quote! {
             #private::Annotations {
                 description: #description,
@@ -168,6 +169,7 @@ impl Codegen<'_> {
                 format: #format,
                 grounded: #grounded,
                 unique_items: #unique_items,
+                inferred: #inferred,
             }
         }
     }

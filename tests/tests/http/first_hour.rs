@@ -237,6 +237,8 @@ fn child_from_env_with_only_a_base_url() {
 async fn a_refused_connection_says_so_first_names_the_url_without_credentials_and_keeps_the_cause()
 {
     let client = factum::Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url("http://user:secret@127.0.0.1:1/v1")
         .model("m")
         .transport_retries(0)

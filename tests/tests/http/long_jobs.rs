@@ -25,6 +25,8 @@ fn slot_server(content: &str) -> SlotServer {
 
 fn client_of(url: &str, provider: Provider) -> Client {
     Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(url)
         .provider(provider)
         .model("m")
@@ -261,6 +263,8 @@ fn stalls_after(text: &str, transport_retries: u32) -> (SseServer, Client) {
     let good = reply(&[JOHN_JSON], 10, 5);
     let server = SseServer::start(vec![stalled, Script::whole(good.as_bytes())]);
     let client = Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(&server.url)
         .model("m")
         .transport_retries(transport_retries)

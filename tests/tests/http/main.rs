@@ -8,6 +8,7 @@ mod client;
 mod collections;
 mod first_hour;
 mod ground;
+mod grounding;
 mod lenient;
 mod lists;
 mod long_jobs;

@@ -261,6 +261,8 @@ fn cut_response() -> Vec<u8> {
 async fn connection_reset_mid_body_is_retried() {
     let (url, served) = raw_server(vec![cut_response(), http_ok(&chat(JOHN_JSON, 1, 1))]);
     let client = factum::Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(url)
         .provider(Provider::LlamaCpp)
         .backoff(Duration::from_millis(1), Duration::from_millis(2))
@@ -275,6 +277,8 @@ async fn connection_reset_mid_body_is_retried() {
 async fn connection_reset_mid_body_surfaces_as_transport_error() {
     let (url, served) = raw_server(vec![cut_response()]);
     let client = factum::Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(&url)
         .provider(Provider::LlamaCpp)
         .transport_retries(1)
@@ -300,6 +304,8 @@ async fn connection_refused_is_a_transport_error() {
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     drop(listener);
     let client = factum::Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(&url)
         .model("m")
         .transport_retries(0)

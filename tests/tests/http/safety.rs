@@ -189,6 +189,8 @@ async fn chunked_body_over_the_cap_is_cut_while_streaming() {
     response.extend_from_slice(b"0\r\n\r\n");
     let (url, _) = raw_server(vec![response]);
     let client = Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(url)
         .provider(Provider::LlamaCpp)
         .body_limit(10_000)
@@ -205,6 +207,8 @@ async fn chunked_body_over_the_cap_is_cut_while_streaming() {
 #[test]
 fn credentials_in_the_base_url_never_appear_in_debug_output() {
     let builder = Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .provider(Provider::LlamaCpp)
         .base_url("http://ada:hunter2@127.0.0.1:1/v1")
         .model("m");

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 fn client(server: &SseServer, provider: Provider) -> Client {
     Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(&server.url)
         .provider(provider)
         .model("m")
@@ -116,6 +118,8 @@ async fn partials_grow_and_numbers_show_only_once_complete() {
 async fn dria_gets_no_stream_options() {
     let server = SseServer::start(vec![Script::whole(johns_reply().as_bytes())]);
     let client = Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(&server.url)
         .provider(Provider::Dria)
         .api_key("k")
@@ -407,6 +411,8 @@ async fn streams_wait_for_the_clients_rate_limit_as_send_does() {
     );
     let limited = SseServer::start(scripts());
     let client = Client::builder()
+        // The mocked replies are not drawn from the text: default grounding has its own tests.
+        .grounding(factum::Grounding::Off)
         .base_url(&limited.url)
         .provider(Provider::LlamaCpp)
         .model("m")

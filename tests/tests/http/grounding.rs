@@ -1,0 +1,141 @@
+//! Default grounding: an optional value the text does not hold is re-asked once, then
+//! dropped as a recorded repair; `inferred` fields and `Grounding::Off` are never checked.
+
+use factum::parse::RepairKind;
+use factum::{Client, Extract, Grounding};
+use factum_tests::http::{JOHN_JSON, Person, bodies, chat, respond};
+use serde::Deserialize;
+use wiremock::MockServer;
+
+/// A client with every default, grounding included.
+fn defaults(server: &MockServer) -> Client {
+    Client::builder()
+        .base_url(format!("{}/v1", server.uri()))
+        .model("m")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_invented_optional_email_is_re_asked_then_dropped_as_a_repair() {
+    let server = MockServer::start().await;
+    respond(&server, chat(JOHN_JSON, 10, 10)).await;
+    let out = defaults(&server)
+        .extraction::<Person>("John Doe, 30")
+        .send()
+        .await
+        .expect("never an error");
+    assert_eq!(out.value.email, None);
+    assert_eq!((out.value.name.as_str(), out.value.age), ("John Doe", 30));
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 2, "re-asked once");
+    let feedback = sent[1]["messages"].to_string();
+    assert!(
+        feedback.contains("/email")
+            && feedback.contains("not in the text")
+            && feedback.contains("null"),
+        "{feedback}"
+    );
+    assert!(out.attempts[0].failure.is_some());
+    let repair = out.attempts[1]
+        .repairs
+        .iter()
+        .find(|r| r.kind == RepairKind::NotInText)
+        .expect("the drop is recorded");
+    assert_eq!(repair.path, "/email");
+    assert!(
+        repair.detail.contains("john@example.com"),
+        "{}",
+        repair.detail
+    );
+}
+
+#[tokio::test]
+async fn an_email_in_the_text_is_kept_without_a_re_ask() {
+    let server = MockServer::start().await;
+    respond(&server, chat(JOHN_JSON, 10, 10)).await;
+    let out = defaults(&server)
+        .extraction::<Person>("John Doe, 30, john@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value.email.as_deref(), Some("john@example.com"));
+    assert_eq!(bodies(&server).await.len(), 1);
+    assert!(
+        out.attempts[0]
+            .repairs
+            .iter()
+            .all(|r| r.kind != RepairKind::NotInText)
+    );
+}
+
+/// A ticket whose category is derived, not quoted.
+#[derive(Debug, Deserialize, Extract)]
+struct Ticket {
+    /// Who wrote.
+    name: String,
+    /// The team it goes to.
+    #[extract(inferred)]
+    category: Option<String>,
+}
+
+#[tokio::test]
+async fn an_inferred_field_is_never_checked() {
+    let server = MockServer::start().await;
+    respond(
+        &server,
+        chat(r#"{"name": "Ann", "category": "billing"}"#, 10, 10),
+    )
+    .await;
+    let out = defaults(&server)
+        .extraction::<Ticket>("Ann: my invoice is wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value.name, "Ann");
+    assert_eq!(out.value.category.as_deref(), Some("billing"));
+    assert_eq!(bodies(&server).await.len(), 1);
+    let sent = &bodies(&server).await[0];
+    assert!(
+        !sent.to_string().contains("x-inferred"),
+        "no server sees the mark"
+    );
+}
+
+#[tokio::test]
+async fn grounding_off_sends_one_request_and_keeps_the_value() {
+    let server = MockServer::start().await;
+    respond(&server, chat(JOHN_JSON, 10, 10)).await;
+    let out = defaults(&server)
+        .extraction::<Person>("John Doe, 30")
+        .grounding(Grounding::Off)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value.email.as_deref(), Some("john@example.com"));
+    assert_eq!(bodies(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn grounding_all_re_asks_a_required_value_the_text_does_not_hold() {
+    let server = MockServer::start().await;
+    respond(
+        &server,
+        chat(r#"{"name": "Jane Roe", "age": 30, "email": null}"#, 10, 10),
+    )
+    .await;
+    let error = Client::builder()
+        .base_url(format!("{}/v1", server.uri()))
+        .model("m")
+        .grounding(Grounding::All)
+        .max_retries(1)
+        .build()
+        .unwrap()
+        .extract::<Person>("John Doe, 30")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), factum::ErrorKind::Exhausted, "{error}");
+    assert_eq!(error.attempts().len(), 2);
+    let failure = error.attempts()[0].failure.as_ref().unwrap().to_string();
+    assert!(failure.contains("/name"), "{failure}");
+}
