@@ -60,7 +60,7 @@ async fn nested_type_with_a_list() {
         .extraction::<Order>("Order from Alice Smith: 3 apples.")
         .send()
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e}: {:#?}", e.attempts()));
     let order = out.value;
     assert_eq!(order.customer, "Alice Smith");
     assert!(!order.items.is_empty());

@@ -231,7 +231,17 @@ impl Walk<'_> {
                 }
             }
         }
-        self.leaf_or_members(object, value, path, check, depth);
+        // A `$ref` or a union says what the value is through its branches, walked above;
+        // walked here too, it would read every member as unknown (and optional).
+        let composite = ["$ref", "anyOf", "oneOf", "allOf"]
+            .iter()
+            .any(|k| object.contains_key(*k));
+        let own = ["type", "properties", "items"]
+            .iter()
+            .any(|k| object.contains_key(*k));
+        if own || !composite {
+            self.leaf_or_members(object, value, path, check, depth);
+        }
     }
 
     fn leaf_or_members(

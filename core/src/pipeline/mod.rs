@@ -398,7 +398,9 @@ impl<T: Extract> Run<T> {
             temperature: self.sampling.0,
             seed: self.sampling.1,
             grounding: self.call.grounding,
-            reasked: self.judged() > 0,
+            // On the last attempt allowed, an optional value not found is dropped: default
+            // grounding never fails an extraction.
+            reasked: self.judged() > 0 || self.judged() >= self.call.max_retries as usize,
         }
     }
 

@@ -139,3 +139,48 @@ async fn grounding_all_re_asks_a_required_value_the_text_does_not_hold() {
     let failure = error.attempts()[0].failure.as_ref().unwrap().to_string();
     assert!(failure.contains("/name"), "{failure}");
 }
+
+/// An order, its items behind a `$ref`.
+#[derive(Debug, Deserialize, Extract)]
+struct Order {
+    /// Who ordered.
+    customer: String,
+    /// What was ordered.
+    items: Vec<Line>,
+    /// A note, if the text gives one.
+    note: Option<String>,
+}
+
+/// One line of an order.
+#[derive(Debug, Deserialize, Extract)]
+struct Line {
+    /// The product.
+    product: String,
+    /// How many.
+    quantity: u32,
+}
+
+#[tokio::test]
+async fn required_values_behind_a_ref_are_not_checked_by_default_but_optional_ones_are() {
+    let server = MockServer::start().await;
+    let reply = r#"{"customer": "Alice", "items": [{"product": "Apple", "quantity": 2}], "note": "urgent"}"#;
+    respond(&server, chat(reply, 10, 10)).await;
+    let out = defaults(&server)
+        .extraction::<Order>("Order from Alice: 3 apples.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value.items[0].quantity, 2, "required: not checked");
+    assert_eq!(out.value.customer, "Alice");
+    assert_eq!(
+        out.value.note, None,
+        "optional and invented: dropped after a re-ask"
+    );
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 2);
+    let feedback = sent[1]["messages"].to_string();
+    assert!(
+        feedback.contains("/note") && !feedback.contains("/items"),
+        "{feedback}"
+    );
+}
