@@ -806,4 +806,37 @@ mod tests {
             ("Ada's notes.", json!("Ada"), "Ada", Match::Exact),
         ]);
     }
+
+    /// Texts in the scripts and with the chars grounding treats apart.
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            "[a-zA-Z0-9 .,'\u{2019}\u{2212}+$#_-]{0,40}",
+            "[aeé\u{301}\u{309}ơ日本京都さんカー서울ไข\u{e49}\u{e48}क\u{93e}ल ５ＡＢ.,0-9-]{0,30}",
+            crate::arbitrary::string(),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Grounding runs on model output and user text: no input makes it panic, and every
+        /// place it gives is on char boundaries and holds a passage.
+        #[test]
+        fn any_text_and_value_ground_without_panic(
+            text in text(),
+            value in text(),
+            from in 0usize..40,
+            len in 0usize..8,
+        ) {
+            let mut cut: String = text.chars().skip(from % 20).take(len).collect();
+            if cut.is_empty() {
+                cut.clone_from(&value);
+            }
+            for leaf in [json!(value), json!(cut), json!(len), json!(-1.5)] {
+                for span in spans(&text, &json!({"v": leaf})) {
+                    if let Some(range) = span.range.clone() {
+                        proptest::prop_assert!(text.get(range.clone()).is_some_and(|t| !t.is_empty()), "{range:?} in {text:?}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -83,16 +83,12 @@ fn clitic(rest: &str) -> bool {
 /// neighbours are decided directly; anything else by segmenting the text around `at`.
 fn boundary(text: &str, at: usize, prev: char, next: char) -> bool {
     if prev.is_ascii() && next.is_ascii() {
-        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-        let mid = |c: char| matches!(c, '.' | '\'' | ':' | ',' | ';');
-        if word(prev) && word(next) {
-            return false;
-        }
-        if prev.is_ascii_whitespace() || next.is_ascii_whitespace() {
-            return !(prev == '\r' && next == '\n');
-        }
-        if !mid(prev) && !mid(next) {
-            return true;
+        let outer = (
+            before(text, at - prev.len_utf8()),
+            after(text, at + next.len_utf8()),
+        );
+        if let Some(answer) = ascii_boundary(prev, next, outer) {
+            return answer;
         }
     }
     let start = segment_start(text, at);
@@ -103,6 +99,43 @@ fn boundary(text: &str, at: usize, prev: char, next: char) -> bool {
     text[start..end]
         .split_word_bound_indices()
         .any(|(i, _)| start + i == at)
+}
+
+/// UAX #29 between two ASCII chars, when the chars around them (`outer`: the one
+/// before `prev`, the one after `next`) are ASCII too or do not matter: letters, digits
+/// and `_` hold together (WB5, WB8–WB10, WB13a/b); whitespace breaks (WB3a/b, CR LF
+/// apart); `:`, `.`, `'` hold between letters (WB6/7) and `.`, `,`, `;`, `'` between
+/// digits (WB11/12). `None` leaves it to segmentation.
+fn ascii_boundary(prev: char, next: char, outer: (Option<char>, Option<char>)) -> Option<bool> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if word(prev) && word(next) {
+        return Some(false);
+    }
+    if prev.is_ascii_whitespace() || next.is_ascii_whitespace() {
+        return Some(!(prev == '\r' && next == '\n'));
+    }
+    let holds = |left: char, mid: char, right: Option<char>| -> Option<bool> {
+        let right = right?;
+        if !right.is_ascii() {
+            return None;
+        }
+        let letters = left.is_ascii_alphabetic()
+            && matches!(mid, ':' | '.' | '\'')
+            && right.is_ascii_alphabetic();
+        let digits = left.is_ascii_digit()
+            && matches!(mid, '.' | ',' | ';' | '\'')
+            && right.is_ascii_digit();
+        Some(letters || digits)
+    };
+    let mid = |c: char| matches!(c, '.' | '\'' | ':' | ',' | ';');
+    if mid(next) && prev.is_ascii_alphanumeric() {
+        return holds(prev, next, outer.1).map(|held| !held);
+    }
+    if mid(prev) && next.is_ascii_alphanumeric() {
+        let left = outer.0?;
+        return (left.is_ascii()).then(|| !holds(left, prev, Some(next)).unwrap_or(false));
+    }
+    Some(true)
 }
 
 /// Where to start segmenting to judge `at`: just after the last whitespace within
@@ -253,6 +286,19 @@ mod tests {
         assert!(!word("O'Brien", "O"));
         assert!(!word("version 1.7.3", "7"));
         assert!(!word("ASP.NET", ".NET"));
+    }
+
+    #[test]
+    fn the_ascii_shortcut_agrees_with_segmentation() {
+        let text = "a.b a. 1.5 1, x:y 2;3 _a it's 'q' e.g. 3.x a\r\nb, c!d $5 (x)";
+        for at in 1..text.len() {
+            let (prev, next) = (before(text, at).unwrap(), after(text, at).unwrap());
+            let outer = (before(text, at - 1), after(text, at + 1));
+            let segmented = text.split_word_bound_indices().any(|(i, _)| i == at);
+            if let Some(answer) = ascii_boundary(prev, next, outer) {
+                assert_eq!(answer, segmented, "at {at} in {text:?}");
+            }
+        }
     }
 
     #[test]
