@@ -104,7 +104,10 @@ fn quoted(text: &str, leaves: &[Leaf], found: &mut Found) -> Option<Folded> {
         crate::fold::keeps_tones(text) || leaves.iter().any(|l| crate::fold::keeps_tones(&l.text));
     let folded = Folded::new(text, Fold::Loose { tones });
     normalized(text, &folded, leaves, found);
-    if found.missing() {
+    let literal_missing = leaves.iter().enumerate().any(|(i, l)| {
+        found.ranges[i].is_empty() && l.number.is_none() && words::is_literal(&l.text)
+    });
+    if literal_missing {
         let compatible = Folded::new(text, Fold::Compatible);
         literal(text, &compatible, leaves, found);
     }
