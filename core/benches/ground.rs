@@ -44,7 +44,8 @@ fn document(bytes: usize, noisy: bool) -> (String, Value) {
         let said = match i % 20 {
             0 => name.to_uppercase(),
             1 => name.replacen(' ', "  ", 1),
-            2 if noisy => name.replacen('a', "e", 1),
+            // Misspelled without the number: a value with a digit is never fuzzy.
+            2 if noisy => format!("{} {}", FIRST[i % 8], LAST[(i / 8) % 8]).replacen('a', "e", 1),
             _ => name,
         };
         let email = if noisy && i % 50 == 7 {

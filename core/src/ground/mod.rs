@@ -2,9 +2,18 @@
 //!
 //! After a reply is validated, every string, number and bool leaf of the value is looked
 //! for in the text the caller passed: exactly first, then normalized (case, whitespace
-//! runs, punctuation, accents, and numbers written with separators), then by a bounded
-//! fuzzy alignment. The result is one [`Span`] per leaf, in the value's order. Grounding
-//! only describes the value; it never changes it.
+//! runs, punctuation, accents, compatibility forms, and numbers written with the
+//! document's separators), then by a bounded fuzzy alignment. The result is one [`Span`]
+//! per leaf, in the value's order. Grounding only describes the value; it never changes
+//! it.
+//!
+//! Every tier matches whole words only (Unicode word boundaries, see `words.rs`), and
+//! none may remove what makes a value what it is: accents are set aside in Latin, Greek
+//! and Cyrillic only, acronyms and tokens with symbols (`US`, `C++`, `$5`) keep their
+//! case and symbols, a capitalised word is not its lower-case namesake mid-sentence
+//! (`May`, `may`), numbers are read with the separators the document uses, and values
+//! with digits (numbers, dates, codes, emails) are never fuzzy: a digit changed is
+//! another value.
 
 use std::ops::Range;
 
@@ -12,8 +21,10 @@ mod choose;
 mod fuzzy;
 mod grounded;
 mod items;
+mod number;
 mod span;
 mod text;
+mod words;
 
 use aho_corasick::AhoCorasick;
 use serde_json::Value;
@@ -23,7 +34,7 @@ pub(crate) use grounded::violations;
 pub(crate) use grounded::{mentions, unfounded};
 pub(crate) use items::{drop_items, per_item, place, shift};
 pub use span::{Match, Span};
-use text::Folded;
+use text::{Fold, Folded};
 
 /// Occurrences kept per value: enough to choose among, bounded for a value that is
 /// everywhere (`"a"`, `1`).
@@ -55,12 +66,7 @@ pub fn spans(text: &str, value: &Value) -> Vec<Span> {
     let mut leaves = Leaves::default();
     leaves.walk(value, &mut String::new(), 0, None);
     let mut found = Found::new(leaves.items.len());
-    exact(text, &leaves.items, &mut found);
-    numbers(text, &leaves.items, &mut found);
-    let folded = found.missing().then(|| Folded::new(text));
-    if let Some(folded) = &folded {
-        normalized(folded, &leaves.items, &mut found);
-    }
+    let folded = quoted(text, &leaves.items, &mut found);
     let groups: Vec<usize> = leaves.items.iter().map(|l| l.group).collect();
     let mut chosen = choose::choose(&choose::Placing {
         parents: &leaves.parents,
@@ -86,6 +92,28 @@ pub fn spans(text: &str, value: &Value) -> Vec<Span> {
             range,
         })
         .collect()
+}
+
+/// The tiers that quote the text: exact, numbers, normalized, then literal values with
+/// compatibility forms folded. Returns the folded text when any leaf needed it.
+fn quoted(text: &str, leaves: &[Leaf], found: &mut Found) -> Option<Folded> {
+    exact(text, leaves, found);
+    numbers(text, leaves, found);
+    if !found.missing() {
+        return None;
+    }
+    let tones =
+        crate::fold::keeps_tones(text) || leaves.iter().any(|l| crate::fold::keeps_tones(&l.text));
+    let folded = Folded::new(text, Fold::Loose { tones });
+    normalized(text, &folded, leaves, found);
+    let literal_missing = leaves.iter().enumerate().any(|(i, l)| {
+        found.ranges[i].is_empty() && l.number.is_none() && words::is_literal(&l.text)
+    });
+    if literal_missing {
+        let compatible = Folded::new(text, Fold::Compatible);
+        literal(text, &compatible, leaves, found);
+    }
+    Some(folded)
 }
 
 /// One leaf of the value.
@@ -268,10 +296,9 @@ fn exact(text: &str, leaves: &[Leaf], found: &mut Found) {
     let all = occurrences(&distinct, text);
     for (leaf, pattern) in of.into_iter().enumerate() {
         let Some(p) = pattern else { continue };
-        let value = distinct[p];
         let whole: Vec<Range<usize>> = all[p]
             .iter()
-            .filter(|r| text::is_whole(text, r, value))
+            .filter(|r| words::is_word(text, r))
             .cloned()
             .collect();
         if !whole.is_empty() {
@@ -280,21 +307,21 @@ fn exact(text: &str, leaves: &[Leaf], found: &mut Found) {
     }
 }
 
-/// Numbers, by value: as written (`36`) is exact, with separators (`1,234.5`) normalized.
+/// Numbers, by value: as written (`36`) is exact, otherwise (`1,234.5`, `−5`) normalized.
 /// The numbers written in the text are indexed by value once, so each leaf is a lookup.
 fn numbers(text: &str, leaves: &[Leaf], found: &mut Found) {
     if leaves.iter().all(|l| l.number.is_none()) {
         return;
     }
-    let written = text::numbers(text);
+    let written = number::numbers(text);
     let numbers = leaves.iter().filter(|l| l.number.is_some()).count();
     // A few numbers in a short text are compared directly; many are indexed by value.
     let index = (written.len() * numbers > 1024).then(|| {
         let mut by_value: std::collections::HashMap<u64, Vec<usize>> =
             std::collections::HashMap::new();
         for (i, w) in written.iter().enumerate() {
-            for value in w.values.iter().flatten() {
-                by_value.entry(number_key(*value)).or_default().push(i);
+            if let Some(value) = w.value {
+                by_value.entry(number_key(value)).or_default().push(i);
             }
         }
         by_value
@@ -323,7 +350,7 @@ fn numbers(text: &str, leaves: &[Leaf], found: &mut Found) {
 
 /// The numbers written in the text (indices into `written`) whose reading has `key`.
 fn written_as(
-    written: &[text::Written],
+    written: &[number::Written],
     index: Option<&std::collections::HashMap<u64, Vec<usize>>>,
     key: u64,
 ) -> Vec<usize> {
@@ -331,13 +358,7 @@ fn written_as(
         return by_value.get(&key).cloned().unwrap_or_default();
     }
     (0..written.len())
-        .filter(|&w| {
-            written[w]
-                .values
-                .iter()
-                .flatten()
-                .any(|v| number_key(*v) == key)
-        })
+        .filter(|&w| written[w].value.is_some_and(|v| number_key(v) == key))
         .collect()
 }
 
@@ -348,23 +369,54 @@ fn number_key(value: f64) -> u64 {
     (value + 0.0).to_bits()
 }
 
-/// Strings and bools not found as written, in the folded text, as whole words.
-fn normalized(folded: &Folded, leaves: &[Leaf], found: &mut Found) {
+/// Strings and bools not found as written, in the folded text, as whole words whose
+/// case agrees ([`words::case_agrees`]); literal values ([`words::is_literal`]) are left
+/// to [`literal`].
+fn normalized(text: &str, folded: &Folded, leaves: &[Leaf], found: &mut Found) {
+    located(text, folded, leaves, found, false, |leaf, range| {
+        words::case_agrees(&leaf.text, text, range)
+    });
+}
+
+/// Literal values not found as written, with compatibility forms folded (`ＡＢＣ` is
+/// `ABC`), their case and symbols kept.
+fn literal(text: &str, folded: &Folded, leaves: &[Leaf], found: &mut Found) {
+    located(text, folded, leaves, found, true, |_, _| true);
+}
+
+/// The strings not found yet, literal or not, looked for in `folded`: every occurrence that covers whole chars,
+/// maps back to whole words of `text` and `agrees`, is a [`Match::Normalized`] place.
+fn located(
+    text: &str,
+    folded: &Folded,
+    leaves: &[Leaf],
+    found: &mut Found,
+    literal: bool,
+    agrees: impl Fn(&Leaf, &Range<usize>) -> bool,
+) {
+    let how = folded.how;
     let folded_leaves: Vec<Option<String>> = leaves
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            (l.number.is_none() && found.ranges[i].is_empty()).then(|| text::fold(&l.text))
+            let wanted = l.number.is_none()
+                && found.ranges[i].is_empty()
+                && words::is_literal(&l.text) == literal;
+            wanted.then(|| text::fold(&l.text, how))
         })
         .collect();
     let (distinct, of) = patterns(folded_leaves.iter().map(Option::as_deref));
+    if distinct.is_empty() {
+        return;
+    }
     let all = occurrences(&distinct, &folded.text);
     for (leaf, pattern) in of.into_iter().enumerate() {
         let Some(p) = pattern else { continue };
         let ranges: Vec<Range<usize>> = all[p]
             .iter()
-            .filter(|r| folded.is_word(r))
-            .map(|r| folded.original(r.clone()))
+            .filter(|r| folded.whole_chars(r))
+            .map(|r| words::with_marks(text, folded.original(r.clone())))
+            .filter(|r| words::is_word(text, r) && agrees(&leaves[leaf], r))
             .collect();
         if !ranges.is_empty() {
             found.set(leaf, ranges, Match::Normalized);
@@ -380,10 +432,10 @@ fn fuzzy(folded: &Folded, leaves: &Leaves, found: &mut Found, chosen: &mut [Opti
     let mut budget = fuzzy::CELLS_PER_CALL;
     let members = leaves.by_group();
     for (i, leaf) in leaves.items.iter().enumerate() {
-        if chosen[i].is_some() || leaf.number.is_some() {
+        if chosen[i].is_some() || leaf.number.is_some() || !may_be_fuzzy(&leaf.text) {
             continue;
         }
-        let value = text::fold(&leaf.text);
+        let value = text::fold(&leaf.text, folded.how);
         if !(fuzzy::MIN_VALUE..=fuzzy::MAX_VALUE).contains(&value.len()) {
             continue;
         }
@@ -409,13 +461,33 @@ fn fuzzy(folded: &Folded, leaves: &Leaves, found: &mut Found, chosen: &mut [Opti
             while range.end > range.start && haystack[range.end - 1] == b' ' {
                 range.end -= 1;
             }
-            if range.is_empty() {
+            // A passage identical once folded was refused by the normalized tier (its
+            // case, or its word boundaries): the fuzzy tier does not overrule it.
+            if range.is_empty() || best.score >= 1.0 {
                 continue;
             }
             chosen[i] = Some(folded.original(range));
             found.quality[i] = Match::Fuzzy(best.score);
         }
     }
+}
+
+/// Whether a value may be found fuzzily: letters of scripts that separate words with
+/// spaces, no digit or `@` (a number, date, code or email with one char changed is
+/// another value), mostly letters, and not a literal token.
+fn may_be_fuzzy(value: &str) -> bool {
+    let (mut letters, mut others) = (0usize, 0usize);
+    for c in value.chars().filter(|c| !c.is_whitespace()) {
+        if c.is_numeric() || c == '@' || (c.is_alphabetic() && !words::spaced(c)) {
+            return false;
+        }
+        if c.is_alphabetic() {
+            letters += 1;
+        } else {
+            others += 1;
+        }
+    }
+    letters > others && !words::is_literal(value)
 }
 
 /// Folded windows of [`FUZZY_WINDOW`] bytes either side of each located leaf among
@@ -643,5 +715,133 @@ mod tests {
                 .ends_with("or use null if the text does not give it"),
             "{violations:?}"
         );
+    }
+
+    /// Issue 21's false locations and misses, each asserted on its own.
+    #[test]
+    fn issue_21_false_locations_are_not_found() {
+        let absent: &[(&str, Value)] = &[
+            ("Upgrade to version 1.7.3 now.", json!(173)),
+            ("The host is 10.0.0.1 today.", json!(10001)),
+            ("Fees: 1,200.50 dollars; ratio 1.234.", json!(1234)),
+            ("We sold 1,200 units at 3.50 each.", json!(1.2)),
+            ("It was \u{2212}5 degrees.", json!(5)),
+            ("Change: -5 points.", json!(5)),
+            ("Change: -5 points.", json!("5")),
+            ("काला कुत्ता", json!("कल")),
+            ("ฉันกินไข่ทุกวัน", json!("ไข้")),
+            ("Đứa bé sợ ma lắm.", json!("mả")),
+            ("Họ thăm mả ông nội.", json!("ma")),
+            ("我住在東京都。", json!("京都")),
+            ("Let us go.", json!("US")),
+            ("It was late.", json!("IT")),
+            ("You may leave.", json!("May")),
+            ("She writes C daily.", json!("C++")),
+            ("We cast the net wide.", json!(".NET")),
+            ("It costs 5 euros.", json!("$5")),
+            ("The Parisian café.", json!("Paris")),
+            ("We flew to Austria.", json!("Australia")),
+            ("Joan signed it.", json!("John")),
+            ("Take 10 mg daily.", json!("100 mg")),
+            (
+                "Account DE89 3704 0044 0532 0130 00.",
+                json!("DE89 3704 0044 0532 0130 01"),
+            ),
+        ];
+        for (text, value) in absent {
+            let span = one(text, value);
+            assert_eq!(
+                span.quality,
+                Match::NotFound,
+                "{value} in {text:?}: {span:?}"
+            );
+        }
+    }
+
+    fn assert_found(present: &[(&str, Value, &str, Match)]) {
+        for (text, value, at, quality) in present {
+            let span = one(text, value);
+            assert_eq!(
+                (span.text(text), span.quality),
+                (Some(*at), *quality),
+                "{value} in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn issue_21_numbers_and_scripts_that_are_there_are_found() {
+        assert_found(&[
+            ("田中太郎さんは42歳です。", json!(42), "42", Match::Exact),
+            (
+                "コード：ＡＢＣ、在庫あり。",
+                json!("ABC"),
+                "ＡＢＣ",
+                Match::Normalized,
+            ),
+            (
+                "It was \u{2212}5 degrees.",
+                json!(-5),
+                "\u{2212}5",
+                Match::Normalized,
+            ),
+            (
+                "Der Preis: 1.200,50 Euro, 1.234 Stück.",
+                json!(1234),
+                "1.234",
+                Match::Normalized,
+            ),
+            (
+                "Fees: 1,200.50 dollars; ratio 1.234.",
+                json!(1.234),
+                "1.234",
+                Match::Exact,
+            ),
+            ("서울에서 만났다.", json!("서울"), "서울", Match::Exact),
+        ]);
+    }
+
+    #[test]
+    fn issue_21_words_and_tokens_that_are_there_are_found() {
+        assert_found(&[
+            ("May I come in?", json!("may"), "May", Match::Normalized),
+            ("We met in May.", json!("May"), "May", Match::Exact),
+            ("Sales in the US rose.", json!("US"), "US", Match::Exact),
+            ("Runs on .NET and C++.", json!("C++"), "C++", Match::Exact),
+            ("Ada's notes.", json!("Ada"), "Ada", Match::Exact),
+        ]);
+    }
+
+    /// Texts in the scripts and with the chars grounding treats apart.
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            "[a-zA-Z0-9 .,'\u{2019}\u{2212}+$#_-]{0,40}",
+            "[aeé\u{301}\u{309}ơ日本京都さんカー서울ไข\u{e49}\u{e48}क\u{93e}ल ５ＡＢ.,0-9-]{0,30}",
+            crate::arbitrary::string(),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Grounding runs on model output and user text: no input makes it panic, and every
+        /// place it gives is on char boundaries and holds a passage.
+        #[test]
+        fn any_text_and_value_ground_without_panic(
+            text in text(),
+            value in text(),
+            from in 0usize..40,
+            len in 0usize..8,
+        ) {
+            let mut cut: String = text.chars().skip(from % 20).take(len).collect();
+            if cut.is_empty() {
+                cut.clone_from(&value);
+            }
+            for leaf in [json!(value), json!(cut), json!(len), json!(-1.5)] {
+                for span in spans(&text, &json!({"v": leaf})) {
+                    if let Some(range) = span.range.clone() {
+                        proptest::prop_assert!(text.get(range.clone()).is_some_and(|t| !t.is_empty()), "{range:?} in {text:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -20,13 +20,29 @@ pub struct Span {
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub enum Match {
-    /// The value appears in the text as it is.
+    /// The value appears in the text as it is, as whole words.
     Exact,
-    /// The value appears once case, whitespace runs, punctuation or accents are set aside,
-    /// or, for a number, written with separators (`1,234.5`, `1 234,5`).
+    /// The value appears once case, whitespace runs, punctuation, Latin, Greek and
+    /// Cyrillic accents, or compatibility forms (fullwidth `ＡＢＣ`) are set aside, or, for
+    /// a number, written with the separators the document uses (`1,234.5` in a text that
+    /// writes `.` as its decimal point, `1.234,5` in one that writes `,`) or with a minus
+    /// sign (`−5`).
+    ///
+    /// Never for what would change the value: marks of other scripts and Vietnamese
+    /// tones are letters (`कल` is not in `काला`, `mả` is not `ma`); an acronym or a token
+    /// with symbols keeps its case and symbols (`US` is not `us`, `C++` is not `C`, `$5`
+    /// is not `5`); a capitalised word is not its lower-case namesake (`May`, `may`);
+    /// and a match is whole words (Unicode's word boundaries; a run of Han, kana or Thai
+    /// is one word, so `京都` is not in `東京都`).
     Normalized,
-    /// The closest passage differs by a few edits; the score is in `0.0..=1.0`, 1 being
-    /// identical.
+    /// The closest passage, starting and ending on word boundaries, differs by a few
+    /// edits; the score is 1 − edits / length, in `0.8..1.0`. A passage scoring below
+    /// 0.8 overall, or in any one of its words, is [`NotFound`](Match::NotFound): true
+    /// variants (a typo, a plural, British and American spelling) score 0.8 or more,
+    /// and look-alikes of absent values (`Austria` for `Australia`, 0.78; `Joan` for
+    /// `John`, 0.75 in the word) less. Values with a digit or an `@` (numbers, dates,
+    /// codes, emails), literal tokens, and values in scripts written without spaces
+    /// are never fuzzy: a char changed is another value.
     Fuzzy(f32),
     /// The value is nowhere in the text.
     NotFound,
