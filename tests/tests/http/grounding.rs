@@ -171,6 +171,7 @@ async fn required_values_behind_a_ref_are_not_checked_by_default_but_optional_on
         .await
         .unwrap();
     assert_eq!(out.value.items[0].quantity, 2, "required: not checked");
+    assert_eq!(out.value.items[0].product, "Apple");
     assert_eq!(out.value.customer, "Alice");
     assert_eq!(
         out.value.note, None,
