@@ -202,7 +202,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use extract::{Extract, MapKey, PartialValue, schema};
 pub use ground::{Match, Span};
 pub use grounding::Grounding;
-pub use pipeline::stream::{ExtractionStream, ItemStream, StreamEvent};
+pub use pipeline::stream::{
+    ExtractionStream, ItemStream, SpannedItem, SpannedItemStream, StreamEvent,
+};
 pub use record::attempt::{Attempt, AttemptFailure};
 pub use record::{ChunkFailure, Extracted};
 

@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
+use serde_json::Value;
 use tracing::Instrument as _;
 
 use super::Judged;
@@ -18,7 +19,7 @@ use super::reply::Asked;
 use crate::client::extraction::Extraction;
 use crate::stream::{Guard, Node, StreamParser};
 use crate::transport::{Completion, Delta};
-use crate::{Attempt, Error, Extract, Extracted, Partial, Result, Schema};
+use crate::{Attempt, Error, Extract, Extracted, Partial, Result, Schema, Span};
 
 /// One event of a streamed extraction.
 #[non_exhaustive]
@@ -195,27 +196,119 @@ impl<T: Extract + Send> Extraction<Vec<T>> {
     /// Dropping the stream closes the connection at once; nothing keeps running. Items
     /// already yielded stay the caller's.
     pub fn stream_items(self) -> ItemStream<T> {
+        let items = self
+            .stream_spanned_items()
+            .items
+            .map(|item| item.map(|spanned| spanned.value));
+        ItemStream {
+            items: items.boxed(),
+        }
+    }
+
+    /// [`stream_items`](Extraction::stream_items), each item with where its values are in
+    /// the text the extraction was given: its [`Span`]s, paths relative to the item
+    /// (`/name`), ranges in the whole text, computed as soon as the item closes.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// use futures_util::StreamExt;
+    ///
+    /// # async fn run(client: factum::Client) -> factum::Result<()> {
+    /// let text = "John is 30. Mary is 45.";
+    /// let mut people = client.extraction::<Vec<Person>>(text).stream_spanned_items();
+    /// while let Some(person) = people.next().await {
+    ///     let person = person?;
+    ///     for span in &person.spans {
+    ///         println!("{} {} at {:?}", person.index, span.path, span.range);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream_spanned_items(self) -> SpannedItemStream<T> {
         if let Some(error) = self.unstreamable() {
-            return ItemStream {
+            return SpannedItemStream {
                 items: stream::once(async { Err(error) }).boxed(),
             };
         }
         let watch = ListItems {
             bound: self.items_bound(),
+            source: self.text.clone(),
             ..ListItems::default()
         };
-        let items = drive(self, watch).flat_map(|event| {
-            let items: Vec<Result<T>> = match event {
-                Event::Item(item) => vec![item],
+        let mut handed = 0;
+        let items = drive(self, watch).flat_map(move |event| {
+            let items: Vec<Result<SpannedItem<T>>> = match event {
+                Event::Item(item) => {
+                    handed += 1;
+                    vec![item]
+                }
                 Event::Failed(e) => vec![Err(e)],
-                Event::Shown(StreamEvent::Done(out)) => out.value.into_iter().map(Ok).collect(),
+                Event::Shown(StreamEvent::Done(out)) => {
+                    rest(out, handed).into_iter().map(Ok).collect()
+                }
                 Event::Shown(_) => Vec::new(),
             };
             stream::iter(items)
         });
-        ItemStream {
+        SpannedItemStream {
             items: items.boxed(),
         }
+    }
+}
+
+/// The items of a result not handed out while streaming (`handed` were), with their spans.
+fn rest<T>(out: Extracted<Vec<T>>, handed: usize) -> Vec<SpannedItem<T>> {
+    let count = out.value.len();
+    let per_item = crate::ground::per_item(out.spans, count);
+    out.value
+        .into_iter()
+        .zip(per_item)
+        .enumerate()
+        .map(|(i, (value, spans))| SpannedItem {
+            value,
+            index: handed + i,
+            spans,
+        })
+        .collect()
+}
+
+/// One item of a streamed list and where its values are in the text; see
+/// [`Extraction::stream_spanned_items`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SpannedItem<T> {
+    /// The validated item.
+    pub value: T,
+    /// Its index in the reply's list.
+    pub index: usize,
+    /// Where each of its values is in the text: paths relative to the item, ranges in the
+    /// text the extraction was given.
+    pub spans: Vec<Span>,
+}
+
+/// The items of a streamed list with their spans; get it from
+/// [`Extraction::stream_spanned_items`]. It is `Unpin` and `Send`; dropping it cancels the
+/// request in flight.
+#[must_use = "a stream does nothing unless polled"]
+pub struct SpannedItemStream<T: Extract> {
+    items: BoxStream<'static, Result<SpannedItem<T>>>,
+}
+
+impl<T: Extract> Stream for SpannedItemStream<T> {
+    type Item = Result<SpannedItem<T>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.items.poll_next_unpin(cx)
+    }
+}
+
+impl<T: Extract> fmt::Debug for SpannedItemStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpannedItemStream")
+            .field("type", &std::any::type_name::<T>())
+            .finish_non_exhaustive()
     }
 }
 
@@ -286,10 +379,12 @@ struct ListItems {
     seen: usize,
     /// The extraction's `max_items`: an item past it is never handed out.
     bound: Option<usize>,
+    /// The text the extraction was given, which each item is grounded in.
+    source: String,
 }
 
 impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
-    type Item = I;
+    type Item = SpannedItem<I>;
 
     const PARTIALS: bool = false;
 
@@ -297,7 +392,12 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
         self.shown
     }
 
-    fn closed(&mut self, parser: &StreamParser, text: &str, asked: Asked<'_>) -> Vec<Result<I>> {
+    fn closed(
+        &mut self,
+        parser: &StreamParser,
+        text: &str,
+        asked: Asked<'_>,
+    ) -> Vec<Result<SpannedItem<I>>> {
         let key = asked.schema.envelope_key();
         let spans = parser.items();
         let Some(root) = parser.snapshot_ref() else {
@@ -312,7 +412,13 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
                     break;
                 };
                 let raw = text.get(span.start..span.end).unwrap_or_default();
-                out.push(item::<I>(node, raw, asked));
+                out.push(
+                    item::<I>(node, raw, asked).map(|(value, json)| SpannedItem {
+                        value,
+                        index: span.index,
+                        spans: crate::ground::spans(&self.source, &json),
+                    }),
+                );
             }
             self.seen += 1;
         }
@@ -343,12 +449,12 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
 /// One closed list item, judged as the whole list's items are: coerced to the item's
 /// schema with the extraction's leniency, validated, deserialized with paths, checked by
 /// its validators.
-fn item<I: Extract>(node: &Node, raw: &str, asked: Asked<'_>) -> Result<I> {
+fn item<I: Extract>(node: &Node, raw: &str, asked: Asked<'_>) -> Result<(I, Value)> {
     let schema = I::schema();
     let value = node.to_value().unwrap_or_default();
     let (outcome, repairs) = match crate::parse::coerce(value, schema.json(), asked.leniency) {
         Ok(parsed) => (
-            super::reply::finish::<I>(schema, &parsed.value),
+            super::reply::finish::<I>(schema, &parsed.value).map(|value| (value, parsed.value)),
             parsed.repairs,
         ),
         Err(crate::parse::ParseError::Mismatch {

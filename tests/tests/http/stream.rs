@@ -427,3 +427,40 @@ async fn streams_wait_for_the_clients_rate_limit_as_send_does() {
     );
     assert_eq!(limited.request_count(), 4);
 }
+
+#[tokio::test]
+async fn streamed_items_arrive_with_their_spans_in_the_text() {
+    let text = "Ann Lee, 41, ann@example.com. John Doe, 30, john@example.com.";
+    let ann = r#"{"name": "Ann Lee", "age": 41, "email": "ann@example.com"}"#;
+    let body = reply(
+        &[r#"{"person_list": ["#, ann, ", ", JOHN_JSON_SPACED, "]}"],
+        10,
+        20,
+    );
+    let server = SseServer::start(vec![Script::paced(&body, Duration::from_millis(5))]);
+    let items: Vec<_> = client(&server, Provider::LlamaCpp)
+        .extraction::<Vec<Person>>(text)
+        .stream_spanned_items()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    for (i, item) in items.into_iter().enumerate() {
+        let item = item.expect("each item fits");
+        assert_eq!(item.index, i);
+        let name = item
+            .spans
+            .iter()
+            .find(|s| s.path == "/name")
+            .expect("a name span");
+        let range = name.range.clone().expect("located");
+        assert_eq!(&text[range], item.value.name, "item {i}");
+        let email = item
+            .spans
+            .iter()
+            .find(|s| s.path == "/email")
+            .expect("an email span");
+        assert_eq!(email.quality, factum::Match::Exact);
+    }
+}
+
+const JOHN_JSON_SPACED: &str = r#"{"name": "John Doe", "age": 30, "email": "john@example.com"}"#;
