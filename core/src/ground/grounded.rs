@@ -9,6 +9,10 @@ use serde_json::{Map, Value};
 use super::span::{Match, Span};
 use crate::{Grounding, Violation, json};
 
+/// What the feedback says of a value that is not in the text; the pipeline knows such a
+/// failure by it.
+pub(crate) const NOT_IN_TEXT: &str = "is not in the text";
+
 /// Deepest schema walked: deeper values are not checked (the parser bounds nesting well
 /// below this anyway).
 const MAX_DEPTH: usize = 64;
@@ -143,7 +147,7 @@ fn message(span: &Span, fix: Fix, text: &str) -> String {
             "\"{value}\" is not written so in the text (the closest passage is \"{}\"); {advice}",
             json::excerpt(passage, 80)
         ),
-        _ => format!("\"{value}\" is not in the text; {advice}"),
+        _ => format!("\"{value}\" {NOT_IN_TEXT}; {advice}"),
     }
 }
 

@@ -31,7 +31,7 @@ use serde_json::Value;
 
 #[cfg(test)]
 pub(crate) use grounded::violations;
-pub(crate) use grounded::{mentions, unfounded};
+pub(crate) use grounded::{NOT_IN_TEXT, mentions, unfounded};
 pub(crate) use items::{drop_items, per_item, place, shift};
 pub use span::{Match, Span};
 use text::{Fold, Folded};

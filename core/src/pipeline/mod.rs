@@ -75,6 +75,9 @@ pub(crate) struct Run<T> {
     /// Attempts broken off by a shared-slot overflow and sent again once the calls in
     /// flight drained: kept with their text, but no re-ask of the model's.
     drained: u32,
+    /// The value of a first attempt that failed only on optional values the text does not
+    /// hold (see [`Asked::held`]).
+    held: Option<Value>,
     usage: Usage,
     /// The extraction's span, which carries the running totals.
     span: tracing::Span,
@@ -101,6 +104,7 @@ impl<T: Extract> Run<T> {
             call,
             attempts: Vec::new(),
             drained: 0,
+            held: None,
             usage: Usage::default(),
             span: tracing::Span::current(),
             _type: PhantomData,
@@ -155,7 +159,7 @@ impl<T: Extract> Run<T> {
     fn next_sampling(&self) -> (f32, Option<u64>) {
         let asked = self.call.temperature;
         match self.call.reask_temperature {
-            Some(floor) if self.judged() > 0 => {
+            Some(floor) if self.judged() > 0 && !self.only_not_in_text() => {
                 let seed = self.inner().provider.takes_seed().then(|| {
                     let mut hasher = std::hash::DefaultHasher::new();
                     (&self.call.text, self.judged()).hash(&mut hasher);
@@ -165,6 +169,36 @@ impl<T: Extract> Run<T> {
             }
             _ => (asked, None),
         }
+    }
+
+    /// Keeps the value of a first attempt that failed only on values the text does not
+    /// hold, for the re-ask to be merged into.
+    fn hold(&mut self) {
+        if self.held.is_some() || self.judged() != 1 || !self.only_not_in_text() {
+            return;
+        }
+        let raw = self
+            .attempts
+            .last()
+            .map(|a| a.raw.as_str())
+            .unwrap_or_default();
+        self.held = reply::parse_reply(raw, self.call.schema, self.call.leniency)
+            .ok()
+            .map(|(value, _)| value);
+    }
+
+    /// Whether the last attempt failed only on values the text does not hold: its re-ask
+    /// changes the prompt (it names each value), and sampled anew it would also change the
+    /// values the model got right, so it keeps the call's own sampling.
+    fn only_not_in_text(&self) -> bool {
+        let Some(AttemptFailure::Violations(violations)) =
+            self.attempts.last().and_then(|a| a.failure.as_ref())
+        else {
+            return false;
+        };
+        violations
+            .iter()
+            .all(|v| v.message.contains(crate::ground::NOT_IN_TEXT))
     }
 
     /// The span of the attempt about to be sent.
@@ -249,6 +283,7 @@ impl<T: Extract> Run<T> {
                     _ => None,
                 };
                 span.in_scope(|| self.fail(attempt, &failure, room))?;
+                self.hold();
                 Ok(Judged::Reask)
             }
         }
@@ -389,7 +424,7 @@ impl<T: Extract> Run<T> {
     }
 
     /// What the next attempt is asked with.
-    fn asked(&self) -> Asked<'static> {
+    fn asked(&self) -> Asked<'_> {
         Asked {
             schema: self.call.schema,
             leniency: self.call.leniency,
@@ -401,6 +436,7 @@ impl<T: Extract> Run<T> {
             // On the last attempt allowed, an optional value not found is dropped: default
             // grounding never fails an extraction.
             reasked: self.judged() > 0 || self.judged() >= self.call.max_retries as usize,
+            held: self.held.as_ref(),
         }
     }
 

@@ -25,6 +25,11 @@ pub(crate) struct Asked<'a> {
     /// again about them (then an optional value still not found is dropped, not re-asked).
     pub(crate) grounding: Grounding,
     pub(crate) reasked: bool,
+    /// The value of the attempt that failed only on optional values the text does not
+    /// hold, if one did: after the re-ask, its values are kept and only those are taken
+    /// from the new reply (when the text holds them) or dropped, so that a re-ask about an
+    /// email cannot change a name the first reply had right.
+    pub(crate) held: Option<&'a Value>,
 }
 
 /// What a reply that passed every stage gives: the value, the validated JSON it was read
@@ -120,6 +125,12 @@ fn ground(
     if !asked.schema.has_grounded() && asked.grounding == Grounding::Off {
         return Ok((spans, false));
     }
+    if let Some(held) = asked.held.filter(|_| asked.reasked)
+        && let Some(merged) = merge_held(asked, text, held, json, &spans, repairs)
+    {
+        *json = merged;
+        return Ok((crate::ground::spans(text, json), true));
+    }
     let found = crate::ground::unfounded(asked.schema.json(), json, &spans, text, asked.grounding);
     let all_droppable = found.violations.len() == found.droppable.len();
     if found.violations.is_empty() {
@@ -134,6 +145,42 @@ fn ground(
         repairs.push(Repair::new(RepairKind::NotInText, path, detail));
     }
     Ok((crate::ground::spans(text, json), true))
+}
+
+/// The held value with each of its optional values the text does not hold taken from the
+/// re-ask's `json` where the text holds it there, else dropped (recorded); `None` when the
+/// held value failed on more than such values.
+fn merge_held(
+    asked: Asked<'_>,
+    text: &str,
+    held: &Value,
+    json: &Value,
+    spans: &[Span],
+    repairs: &mut Vec<Repair>,
+) -> Option<Value> {
+    let schema = asked.schema.json();
+    let held_spans = crate::ground::spans(text, held);
+    let found = crate::ground::unfounded(schema, held, &held_spans, text, asked.grounding);
+    if found.droppable.is_empty() || found.violations.len() != found.droppable.len() {
+        return None;
+    }
+    let mut merged = held.clone();
+    for (path, nullable) in &found.droppable {
+        let now = spans.iter().find(|s| &s.path == path);
+        match (json.pointer(path), now) {
+            (Some(value), Some(span)) if span.quality != crate::Match::NotFound => {
+                if let Some(slot) = merged.pointer_mut(path) {
+                    *slot = value.clone();
+                }
+            }
+            _ => {
+                let value = json::drop_at(&mut merged, path, *nullable).to_string();
+                let detail = format!("{} is not in the text", json::excerpt(&value, 80));
+                repairs.push(Repair::new(RepairKind::NotInText, path, detail));
+            }
+        }
+    }
+    Some(merged)
 }
 
 /// Cut off by the token limit, as the server says (`finish_reason: "length"`) or as the
@@ -359,6 +406,7 @@ mod tests {
             seed: None,
             grounding: Grounding::Off,
             reasked: false,
+            held: None,
         };
         let (attempt, outcome) = read::<Pair>(completion, asked, "");
         (attempt, outcome.map(|read| read.value))
