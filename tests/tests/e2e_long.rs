@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use factum::parse::RepairKind;
 use factum::{Attempt, AttemptFailure, Chunking, Extracted, Leniency, Usage};
 use factum_tests::llama::client;
 use serde::Deserialize;
@@ -74,8 +75,13 @@ fn report(out: &Extracted<Vec<Named>>, chunks: usize, elapsed: Duration, text: &
         .filter(|a| a.finish_reason.as_deref() == Some("factum:runaway"))
         .count();
     let located = out.value.iter().filter(|p| text.contains(&p.name)).count();
+    let cut_lists = out
+        .attempts
+        .iter()
+        .filter(|a| a.failure.is_none() && a.repairs.iter().any(|r| r.kind == RepairKind::CutList))
+        .count();
     eprintln!(
-        "e2e_long: {chunks} chunks in {:.1} s, {} requests, {broken} broken off ({overflows} by an overflow), {runaways} cut as runaways, {} chunks failed, {} names ({located} in the text), {} completion tokens",
+        "e2e_long: {chunks} chunks in {:.1} s, {} requests, {broken} broken off ({overflows} by an overflow), {runaways} cut as runaways, {cut_lists} chunks read as far as their list was whole, {} chunks failed, {} names ({located} in the text), {} completion tokens",
         elapsed.as_secs_f64(),
         out.attempts.len(),
         out.failed_chunks.len(),
@@ -118,9 +124,12 @@ async fn a_ten_chunk_document_finishes_on_shared_slots_with_every_chunk_done() {
             failed.error
         );
     }
+    // Every chunk done: where every attempt looped, the last one's whole items are kept
+    // (with a `CutList` repair) rather than failing the chunk.
     assert!(
-        out.failed_chunks.len() * 5 <= chunks,
-        "at most a fifth of the chunks fail on the model"
+        out.failed_chunks.is_empty(),
+        "{} of {chunks} chunks failed",
+        out.failed_chunks.len()
     );
     let summed = out
         .attempts

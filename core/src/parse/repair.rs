@@ -174,6 +174,13 @@ pub enum RepairKind {
     /// A value of an optional field that the text does not hold, still given after the
     /// model was told so, became `null` (or was left out): see [`Grounding`](crate::Grounding).
     NotInText,
+    /// A reply that looped (the runaway guard cut it, or it ran to the token limit
+    /// repeating itself) and was cut off inside a list, on the last attempt allowed, kept
+    /// the list's whole items: each run of identical items once, the item being written
+    /// dropped. Items the model had not reached are missing. Never at
+    /// [`Leniency::Exact`](super::Leniency::Exact); a list cut at the token limit without
+    /// a loop stays a truncation.
+    CutList,
 }
 
 impl RepairKind {
@@ -234,6 +241,7 @@ const MEANING_KEPT: &[RepairKind] = &[
 /// Kinds that rest on a guess about what was cut off or wrapped: cost 3.
 const HEURISTIC: &[RepairKind] = &[
     K::ClosedTruncated,
+    K::CutList,
     K::DroppedDanglingKey,
     K::EmptyValue,
     K::UnwrappedSingleKey,

@@ -436,6 +436,7 @@ impl<T: Extract> Run<T> {
             // On the last attempt allowed, an optional value not found is dropped: default
             // grounding never fails an extraction.
             reasked: self.judged() > 0 || self.judged() >= self.call.max_retries as usize,
+            last: self.judged() >= self.call.max_retries as usize,
             held: self.held.as_ref(),
         }
     }

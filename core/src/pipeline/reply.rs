@@ -25,6 +25,9 @@ pub(crate) struct Asked<'a> {
     /// again about them (then an optional value still not found is dropped, not re-asked).
     pub(crate) grounding: Grounding,
     pub(crate) reasked: bool,
+    /// Whether this is the last attempt allowed: then a reply cut off inside a list keeps
+    /// the list's whole items (see [`RepairKind::CutList`]) instead of failing.
+    pub(crate) last: bool,
     /// The value of the attempt that failed only on optional values the text does not
     /// hold, if one did: after the re-ask, its values are kept and only those are taken
     /// from the new reply (when the text holds them) or dropped, so that a re-ask about an
@@ -91,22 +94,51 @@ fn parse_whole(
     asked: Asked<'_>,
     at_token_limit: bool,
 ) -> Result<Value, AttemptFailure> {
-    let parsed = parse_reply(&attempt.raw, asked.schema, asked.leniency);
-    let (value, repairs) = parsed.map_err(|failure| {
-        if at_token_limit {
-            AttemptFailure::Truncated
-        } else {
-            failure
+    let (value, repairs) = match parse_reply(&attempt.raw, asked.schema, asked.leniency) {
+        Ok(parsed) => parsed,
+        Err(_) if at_token_limit => {
+            return cut_list(attempt, asked).ok_or(AttemptFailure::Truncated);
         }
-    })?;
+        Err(failure) => return Err(failure),
+    };
     let closed = repairs
         .iter()
         .any(|r| r.kind == RepairKind::ClosedTruncated);
     attempt.repairs = repairs;
     if at_token_limit && closed {
-        return Err(AttemptFailure::Truncated);
+        return cut_list(attempt, asked).ok_or(AttemptFailure::Truncated);
     }
     Ok(value)
+}
+
+/// On the last attempt allowed, a reply that looped (the guard cut it, or it ran to the
+/// token limit repeating itself) and was cut inside a list is read as far as the list is
+/// whole, with a [`CutList`](RepairKind::CutList) repair saying what was dropped; never at
+/// [`Leniency::Exact`]. `None` when the cut is not inside a list, or when the reply was
+/// cut at the token limit without looping: the model was still writing, so the list may
+/// go on, and that stays a truncation.
+fn cut_list(attempt: &mut Attempt, asked: Asked<'_>) -> Option<Value> {
+    let looped = attempt.finish_reason.as_deref() == Some(crate::stream::RUNAWAY)
+        || crate::stream::looping(&attempt.raw).is_some();
+    if !asked.last || asked.leniency == Leniency::Exact || !looped {
+        return None;
+    }
+    let cut = crate::stream::whole_items(&attempt.raw)?;
+    let text = cut.value.to_string();
+    let (value, mut repairs) = parse_reply(&text, asked.schema, asked.leniency).ok()?;
+    // The path inside the value the type reads, not the envelope around it.
+    let path = asked
+        .schema
+        .envelope_key()
+        .and_then(|key| cut.path.strip_prefix(&format!("/{key}")))
+        .unwrap_or(&cut.path);
+    let detail = format!(
+        "the reply kept repeating itself and was cut off inside this list: kept its {} whole items, dropped {} (repeats, and the item being written)",
+        cut.kept, cut.dropped,
+    );
+    repairs.push(Repair::new(RepairKind::CutList, path, detail));
+    attempt.repairs = repairs;
+    Some(value)
 }
 
 /// Where each leaf of the value is in the text. A grounded field (`#[extract(grounded)]`)
@@ -406,6 +438,7 @@ mod tests {
             seed: None,
             grounding: Grounding::Off,
             reasked: false,
+            last: false,
             held: None,
         };
         let (attempt, outcome) = read::<Pair>(completion, asked, "");

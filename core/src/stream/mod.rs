@@ -4,11 +4,13 @@
 mod guard;
 mod node;
 mod parser;
+mod salvage;
 
 pub use guard::Runaway;
 pub(crate) use guard::{Cut, Guard, RUNAWAY, looping};
 pub use node::Node;
 pub use parser::{ItemSpan, StreamParser};
+pub(crate) use salvage::whole_items;
 
 use serde_json::Value;
 

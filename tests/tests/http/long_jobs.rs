@@ -430,9 +430,11 @@ async fn a_reply_that_loops_then_stalls_is_a_runaway_re_asked_with_the_loop_name
 async fn a_model_that_always_loops_ends_as_a_truncation_that_says_so() {
     let looping = Script::paced(&looping_list(2000), Duration::from_millis(1));
     let server = SseServer::start(vec![looping]);
+    // At `Exact` a cut list is never read as far as it is whole.
     let error = client_of(&server.url, Provider::LlamaCpp)
         .extraction::<Vec<Person>>("Ann, 1")
         .max_retries(1)
+        .leniency(factum::Leniency::Exact)
         .send()
         .await
         .unwrap_err();
@@ -444,4 +446,79 @@ async fn a_model_that_always_loops_ends_as_a_truncation_that_says_so() {
         "{error}"
     );
     assert_eq!(error.attempts().len(), 2, "each loop kept");
+}
+
+#[tokio::test]
+async fn a_list_that_loops_on_every_attempt_keeps_the_last_attempts_whole_items_as_a_repair() {
+    let looping = Script::paced(&looping_list(2000), Duration::from_millis(1));
+    let server = SseServer::start(vec![looping]);
+    let out = client_of(&server.url, Provider::LlamaCpp)
+        .extraction::<Vec<Person>>("Ann, 1")
+        .max_retries(1)
+        .send()
+        .await
+        .expect("the last attempt's whole items");
+    let ann: Person = serde_json::from_str(r#"{"name": "Ann", "age": 1, "email": null}"#).unwrap();
+    assert_eq!(out.value, [ann], "each run of repeats kept once");
+    assert_eq!(
+        chat_requests(&server).len(),
+        2,
+        "re-asked once before the cut list was read"
+    );
+    assert_eq!(out.attempts[0].failure, Some(AttemptFailure::Truncated));
+    let last = &out.attempts[1];
+    assert_eq!(last.finish_reason.as_deref(), Some("factum:runaway"));
+    let cut: Vec<_> = last
+        .repairs
+        .iter()
+        .filter(|r| r.kind == factum::parse::RepairKind::CutList)
+        .collect();
+    assert_eq!(cut.len(), 1, "{:?}", last.repairs);
+    assert_eq!(cut[0].path, "", "the root list, not its envelope");
+    assert!(
+        cut[0].detail.contains("kept its 1 whole items"),
+        "{}",
+        cut[0].detail
+    );
+}
+
+#[tokio::test]
+async fn a_string_that_loops_on_every_attempt_outside_a_list_is_still_a_truncation() {
+    let mut body = delta(r#"{"name": ""#);
+    for _ in 0..400 {
+        body.push_str(&delta("Ann Ann "));
+    }
+    let server = SseServer::start(vec![Script::paced(&body, Duration::from_millis(1))]);
+    let error = client_of(&server.url, Provider::LlamaCpp)
+        .extraction::<Person>("Ann, 1")
+        .max_retries(1)
+        .leniency(factum::Leniency::Lenient)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), factum::ErrorKind::Truncated);
+    assert_eq!(error.attempts().len(), 2);
+}
+
+#[tokio::test]
+async fn a_list_cut_at_max_tokens_without_a_loop_is_still_a_truncation() {
+    // Distinct items, then the token limit: the model was still writing, so the list may
+    // go on, and its whole items are not passed off as the answer.
+    let mut body = delta(r#"{"person_list": [{"name": "Ann", "age": 1, "email": null}, "#);
+    body.push_str(&delta(
+        r#"{"name": "Bo", "age": 2, "email": null}, {"name": "C"#,
+    ));
+    body.push_str(&factum_tests::sse::event(&serde_json::json!({
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}],
+    })));
+    body.push_str("data: [DONE]\n\n");
+    let server = SseServer::start(vec![Script::whole(body.as_bytes())]);
+    let error = client_of(&server.url, Provider::LlamaCpp)
+        .extraction::<Vec<Person>>("Ann, 1. Bo, 2. Cy, 3.")
+        .max_retries(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), factum::ErrorKind::Truncated, "{error}");
+    assert_eq!(error.attempts().len(), 1);
 }
