@@ -17,9 +17,9 @@ use crate::json;
 ///
 /// The last two are recorded as a truncation (the attempt's `finish_reason` is
 /// `"factum:runaway"`), so the usual re-ask policy handles them. When the last attempt
-/// allowed loops too and is cut inside a list, that list's whole items are kept, each run of repeats
-/// once, with a [`CutList`](crate::parse::RepairKind::CutList) repair (never at
-/// [`Leniency::Exact`](crate::Leniency::Exact)).
+/// allowed loops too and is cut inside a list, that list's whole items are kept, each run
+/// of repeats once, with a [`CutList`](crate::parse::RepairKind::CutList) repair (never
+/// at [`Leniency::Exact`](crate::Leniency::Exact)).
 ///
 /// # Examples
 ///

@@ -57,8 +57,7 @@ fn close(node: Node, path: &mut String) -> Option<(Node, usize, usize)> {
             if last.is_complete() {
                 return None;
             }
-            path.push('/');
-            path.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            crate::json::push_key(path, &key);
             let (inner, kept, dropped) = close(last, path)?;
             members.push((key, inner));
             Some((
@@ -84,8 +83,7 @@ fn close_list(mut items: Vec<Node>, path: &mut String) -> (Node, usize, usize) {
     let mut dropped = 0;
     if let Some(open) = items.pop_if(|item| !item.is_complete()) {
         let at = path.len();
-        path.push('/');
-        path.push_str(&items.len().to_string());
+        crate::json::push_index(path, items.len());
         if let Some((inner, kept, dropped)) = close(open, path) {
             items.push(inner);
             let node = Node::Array {

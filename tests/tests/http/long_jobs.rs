@@ -426,18 +426,27 @@ async fn a_reply_that_loops_then_stalls_is_a_runaway_re_asked_with_the_loop_name
     );
 }
 
-#[tokio::test]
-async fn a_model_that_always_loops_ends_as_a_truncation_that_says_so() {
+/// A list extraction at `leniency`, one re-ask allowed, from a server whose every reply
+/// repeats one item: the server, and what `send()` gave.
+async fn always_looping_list(
+    leniency: factum::Leniency,
+) -> (SseServer, factum::Result<Extracted<Vec<Person>>>) {
     let looping = Script::paced(&looping_list(2000), Duration::from_millis(1));
     let server = SseServer::start(vec![looping]);
-    // At `Exact` a cut list is never read as far as it is whole.
-    let error = client_of(&server.url, Provider::LlamaCpp)
+    let sent = client_of(&server.url, Provider::LlamaCpp)
         .extraction::<Vec<Person>>("Ann, 1")
         .max_retries(1)
-        .leniency(factum::Leniency::Exact)
+        .leniency(leniency)
         .send()
-        .await
-        .unwrap_err();
+        .await;
+    (server, sent)
+}
+
+#[tokio::test]
+async fn a_model_that_always_loops_ends_as_a_truncation_that_says_so() {
+    // At `Exact` a cut list is never read as far as it is whole.
+    let (_, sent) = always_looping_list(factum::Leniency::Exact).await;
+    let error = sent.unwrap_err();
     assert_eq!(error.kind(), factum::ErrorKind::Truncated);
     assert!(
         error
@@ -450,14 +459,8 @@ async fn a_model_that_always_loops_ends_as_a_truncation_that_says_so() {
 
 #[tokio::test]
 async fn a_list_that_loops_on_every_attempt_keeps_the_last_attempts_whole_items_as_a_repair() {
-    let looping = Script::paced(&looping_list(2000), Duration::from_millis(1));
-    let server = SseServer::start(vec![looping]);
-    let out = client_of(&server.url, Provider::LlamaCpp)
-        .extraction::<Vec<Person>>("Ann, 1")
-        .max_retries(1)
-        .send()
-        .await
-        .expect("the last attempt's whole items");
+    let (server, sent) = always_looping_list(factum::Leniency::default()).await;
+    let out = sent.expect("the last attempt's whole items");
     let ann: Person = serde_json::from_str(r#"{"name": "Ann", "age": 1, "email": null}"#).unwrap();
     assert_eq!(out.value, [ann], "each run of repeats kept once");
     assert_eq!(
