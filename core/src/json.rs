@@ -237,6 +237,19 @@ pub(crate) fn drop_at(value: &mut Value, path: &str, nullable: bool) -> Value {
     }
 }
 
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// 64-bit FNV-1a, continued from `hash`: stable across runs, platforms and releases, as a
+/// journal, a cassette or a cache kept on disk needs (std's hashers promise none of that).
+pub(crate) fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(FNV_PRIME);
+    }
+    hash
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -283,6 +296,13 @@ mod tests {
             ["integer", "null"]
         );
         assert!(types_of(&json!(true)).is_empty());
+    }
+
+    #[test]
+    fn fnv_matches_its_reference_values() {
+        assert_eq!(fnv(FNV_OFFSET, b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv(FNV_OFFSET, b"foobar"), 0x8594_4171_f739_67e8);
     }
 
     #[test]

@@ -165,6 +165,7 @@ pub mod ground;
 pub mod parse;
 pub mod review;
 pub mod stream;
+pub mod testing;
 
 mod chunking;
 mod error;
@@ -178,6 +179,7 @@ pub mod wire;
 // extractions. The pipeline reads the client's shared state (`client::inner`) and the
 // transport; batches drive the client's extractions; nothing imports back.
 mod batch;
+mod cache;
 mod client;
 mod pipeline;
 mod transport;
@@ -193,6 +195,7 @@ pub mod local {
 pub use batch::journal::reader::{Journal, JournalEntry};
 pub use batch::progress::Progress;
 pub use batch::{Batch, BatchItem};
+pub use cache::Cache;
 pub use chunking::Chunking;
 pub use client::Client;
 pub use client::builder::ClientBuilder;

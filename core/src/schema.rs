@@ -29,6 +29,8 @@ pub struct Schema {
     enveloped_json: OnceLock<Value>,
     dialects: [OnceLock<Result<Value, SchemaError>>; 2],
     validator: OnceLock<Result<jsonschema::Validator, SchemaError>>,
+    /// [`fingerprint`](Schema::fingerprint), made at its first use.
+    fingerprint: OnceLock<u64>,
     /// Whether any field is `#[extract(grounded)]`: most schemas have none, and then no
     /// reply's value is walked for them.
     grounded: bool,
@@ -114,6 +116,7 @@ impl Schema {
             enveloped_json: OnceLock::new(),
             dialects: [OnceLock::new(), OnceLock::new()],
             validator: OnceLock::new(),
+            fingerprint: OnceLock::new(),
             grounded,
         }
     }
@@ -133,6 +136,23 @@ impl Schema {
         let mut schema = Schema::new(self.name.clone(), json, self.instructions.clone());
         schema.envelope.clone_from(&self.envelope);
         schema
+    }
+
+    /// A hash of the schema (its name, its JSON and the key a non-object root is asked
+    /// under), stable across runs and releases: what cassettes and the response cache key
+    /// a request's schema by, so any change to the type misses.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        *self.fingerprint.get_or_init(|| {
+            let json = serde_json::to_vec(&self.json).unwrap_or_default();
+            let hash = json::fnv(json::FNV_OFFSET, self.name.as_bytes());
+            let hash = json::fnv(hash, &[0xff]);
+            let hash = json::fnv(
+                hash,
+                self.envelope.as_deref().unwrap_or_default().as_bytes(),
+            );
+            let hash = json::fnv(hash, &[0xff]);
+            json::fnv(hash, &json)
+        })
     }
 
     /// Whether any field of the schema must be quoted from the text

@@ -45,6 +45,19 @@ pub(crate) struct ChatRequest {
     /// How the server should constrain the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) response_format: Option<ResponseFormat>,
+    /// The [`fingerprint`](crate::Schema::fingerprint) of the schema the reply is asked
+    /// for: never sent, but part of what a cassette or the response cache keys the request
+    /// by (in prompt-only mode the body carries no schema).
+    #[serde(skip)]
+    pub(crate) schema_hash: u64,
+}
+
+impl ChatRequest {
+    /// The body as JSON, exactly as it is sent: written to text and read back, so an `f32`
+    /// temperature reads `0.4` as on the wire, not the `f64` widening of it.
+    pub(crate) fn body(&self) -> serde_json::Result<Value> {
+        serde_json::from_slice(&serde_json::to_vec(self)?)
+    }
 }
 
 /// A request's conversation: the prefix every attempt of an extraction shares (the system

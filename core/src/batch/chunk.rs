@@ -226,6 +226,8 @@ struct Merge<I> {
     model: Option<String>,
     failures: Vec<ChunkFailure>,
     error: Option<Error>,
+    /// Whether every chunk so far was read from the response cache.
+    cached: bool,
 }
 
 impl<I> Default for Merge<I> {
@@ -238,6 +240,7 @@ impl<I> Default for Merge<I> {
             model: None,
             failures: Vec::new(),
             error: None,
+            cached: true,
         }
     }
 }
@@ -246,6 +249,7 @@ impl<I> Merge<I> {
     fn add(&mut self, job: Job, range: Range<usize>, result: JobResult<I>, partial_ok: bool) {
         match result {
             Ok((out, json)) => {
+                self.cached &= out.cached;
                 self.usage += out.usage;
                 self.attempts.extend(out.attempts);
                 self.node_id = out.node_id.or(self.node_id.take());
@@ -260,6 +264,7 @@ impl<I> Merge<I> {
                 }
             }
             Err(error) => {
+                self.cached = false;
                 self.usage += error.usage();
                 self.attempts.extend(error.attempts().iter().cloned());
                 if partial_ok {
@@ -315,6 +320,7 @@ impl<I> Merge<I> {
             model: self.model.unwrap_or_default(),
             spans,
             failed_chunks: self.failures,
+            cached: self.cached,
         };
         Ok((out, jsons.map(Value::Array)))
     }

@@ -188,6 +188,7 @@ mod tests {
             stream_options: None,
             timeout_secs: None,
             response_format: None,
+            schema_hash: 0,
         }
     }
 

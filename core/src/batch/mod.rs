@@ -561,12 +561,12 @@ impl<T: Extract + Send> Engine<T> {
             let name = self.keys.key(index);
             journal.record((index, &name), hash, &result, json.as_ref());
         }
-        let usage = match &result {
-            Ok(out) => out.usage,
-            Err(e) => e.usage(),
+        let (usage, cached) = match &result {
+            Ok(out) => (out.usage, out.cached),
+            Err(e) => (e.usage(), false),
         };
         self.progress.concurrency(self.in_effect());
-        self.progress.finished(result.is_ok(), usage);
+        self.progress.finished(result.is_ok(), cached, usage);
         ((index, result), json)
     }
 
@@ -608,6 +608,7 @@ fn restore<T: Extract>(stored: Stored, text: &str, model: &str) -> Option<(Extra
         model: model.to_owned(),
         spans,
         failed_chunks: Vec::new(),
+        cached: false,
     };
     Some((out, json))
 }

@@ -37,9 +37,14 @@ pub struct Progress {
     pub in_flight: usize,
     /// Items of `done` skipped because the journal held their value.
     pub skipped: usize,
+    /// Items of `done` whose value was read from the response cache
+    /// ([`Cache`](crate::Cache)): nothing was sent for them, and their stored usage is not
+    /// in [`usage`](Progress::usage).
+    pub cached: usize,
     /// How many items there are, when the input's size hint is exact.
     pub total: Option<usize>,
-    /// Usage summed over the items finished in this run.
+    /// Usage summed over the items finished in this run, cache hits left out: the tokens
+    /// this run spent.
     pub usage: Usage,
     /// Time since the batch's stream was first polled.
     pub elapsed: Duration,
@@ -92,6 +97,7 @@ impl Tracker {
                 failed: 0,
                 in_flight: 0,
                 skipped: 0,
+                cached: 0,
                 total,
                 usage: Usage::default(),
                 elapsed: Duration::ZERO,
@@ -118,11 +124,16 @@ impl Tracker {
         self.progress.concurrency = concurrency;
     }
 
-    pub(crate) fn finished(&mut self, ok: bool, usage: Usage) {
+    /// An item finished: `ok` or not, `cached` (its usage was not spent now) or sent for.
+    pub(crate) fn finished(&mut self, ok: bool, cached: bool, usage: Usage) {
         self.progress.in_flight = self.progress.in_flight.saturating_sub(1);
         self.progress.done += 1;
         self.progress.failed += usize::from(!ok);
-        self.progress.usage += usage;
+        if cached {
+            self.progress.cached += 1;
+        } else {
+            self.progress.usage += usage;
+        }
         self.report();
     }
 

@@ -83,6 +83,11 @@ pub struct ClientBuilder {
     tokens_per_minute: Option<NonZeroU32>,
     backoff: (Duration, Duration),
     env_error: Option<String>,
+    /// The script to run on instead of a server.
+    scripted: Option<crate::testing::Script>,
+    cassette: Option<crate::testing::Cassette>,
+    cache: Option<crate::Cache>,
+    cache_nondeterministic: bool,
     /// The GGUF model to run in-process instead of calling a server.
     #[cfg(feature = "local")]
     local: Option<std::path::PathBuf>,
@@ -142,6 +147,10 @@ impl ClientBuilder {
             tokens_per_minute: None,
             backoff: DEFAULT_BACKOFF,
             env_error: None,
+            scripted: None,
+            cassette: None,
+            cache: None,
+            cache_nondeterministic: false,
             #[cfg(feature = "local")]
             local: None,
         }
@@ -361,6 +370,53 @@ impl ClientBuilder {
         self
     }
 
+    /// Runs the client on `script` instead of a server: see
+    /// [`Client::scripted`]. Everything else set on the builder holds (provider, model,
+    /// leniency, grounding, re-asks, timeout, deadline, transport retries, rate limits);
+    /// the base URL, the key and the HTTP client are not used.
+    pub fn scripted(mut self, script: crate::testing::Script) -> ClientBuilder {
+        self.scripted = Some(script);
+        self
+    }
+
+    /// Puts `cassette` in front of the real transport (HTTP, the in-process model or a
+    /// script): requests it holds a recording of are replayed, the others sent and
+    /// recorded or refused, as its [`Record`](crate::testing::Record) mode says. It sits
+    /// under the transport retries, the pause after a 429 and the timeout, so a replayed
+    /// status is retried as a live one is. In replay-only mode a hosted provider needs no
+    /// key, and the model is not asked of the server: set it with
+    /// [`model`](ClientBuilder::model) as it was recorded.
+    pub fn cassette(mut self, cassette: crate::testing::Cassette) -> ClientBuilder {
+        self.cassette = Some(cassette);
+        self
+    }
+
+    /// Keeps the replies that validated in `cache` and answers the same request from it
+    /// next time, sending nothing (default: no cache). See [`Cache`](crate::Cache) for what
+    /// a request is keyed by and what a hit gives.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn run() -> factum::Result<()> {
+    /// let client = factum::Client::builder()
+    ///     .base_url("http://127.0.0.1:8089/v1")
+    ///     .cache(factum::Cache::disk("target/factum-cache"))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cache(mut self, cache: crate::Cache) -> ClientBuilder {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Whether calls sampled above temperature 0 use the cache too (default: `false`: their
+    /// replies are meant to vary, so they bypass it).
+    pub fn cache_nondeterministic(mut self, yes: bool) -> ClientBuilder {
+        self.cache_nondeterministic = yes;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -383,12 +439,17 @@ impl ClientBuilder {
                     .unwrap_or_else(|| crate::transport::local::model_name(path)),
             );
             // The per-attempt HTTP timeout does not apply to a model in this process.
-            let layered = self.layered(Arc::new(transport), None);
+            let transport = self.taped(Arc::new(transport), provider);
+            let layered = self.layered(transport, None);
             return Ok(self.assemble(layered, provider, base_url, model));
+        }
+        if let Some(script) = self.scripted.clone() {
+            return Ok(self.build_scripted(script));
         }
         let (provider, base_url, model) = self.target()?;
         let transport = self.http_transport(provider, &base_url)?;
-        let layered = self.layered(Arc::new(transport), self.timeout);
+        let transport = self.taped(Arc::new(transport), provider);
+        let layered = self.layered(transport, self.timeout);
         Ok(self.assemble(layered, provider, base_url, model))
     }
 
@@ -400,6 +461,29 @@ impl ClientBuilder {
         let provider = self.provider.unwrap_or(Provider::LlamaCpp);
         let model = Some(self.model.clone().unwrap_or_else(|| "m".to_owned()));
         self.assemble(layered, provider, "scripted:".to_owned(), model)
+    }
+
+    /// The client on `script`. A script stands for any OpenAI-compatible server: the
+    /// provider is `Custom` unless set (whole replies, no seed), the model `scripted`.
+    fn build_scripted(self, script: crate::testing::Script) -> Client {
+        let provider = self.provider.unwrap_or(Provider::Custom);
+        let model = Some(self.model.clone().unwrap_or_else(|| "scripted".to_owned()));
+        let transport = crate::testing::script::ScriptTransport { script, provider };
+        let transport = self.taped(Arc::new(transport), provider);
+        let layered = self.layered(transport, self.timeout);
+        self.assemble(layered, provider, "scripted:".to_owned(), model)
+    }
+
+    /// `transport` behind the cassette, when one is set.
+    fn taped(&self, transport: Arc<dyn Transport>, provider: Provider) -> Arc<dyn Transport> {
+        match &self.cassette {
+            Some(cassette) => Arc::new(crate::testing::cassette::CassetteTransport {
+                cassette: cassette.clone(),
+                inner: transport,
+                provider,
+            }),
+            None => transport,
+        }
     }
 
     /// `transport` inside the client's policies (rate limits, retry, the gate, pause,
@@ -449,6 +533,8 @@ impl ClientBuilder {
                 grounding: self.grounding,
                 mode: self.mode,
                 token_budget: self.token_budget,
+                cache: self.cache,
+                cache_nondeterministic: self.cache_nondeterministic,
                 modes: PerModel::default(),
                 windows: PerModel::default(),
             }),
@@ -478,7 +564,15 @@ impl ClientBuilder {
                 )));
             }
         };
-        if provider.needs_api_key() && self.api_key.as_ref().is_none_or(|k| k.0.is_empty()) {
+        // A cassette that only replays sends nothing, so needs no key.
+        let replay_only = self
+            .cassette
+            .as_ref()
+            .is_some_and(|c| c.record_mode() == crate::testing::Record::None);
+        if provider.needs_api_key()
+            && !replay_only
+            && self.api_key.as_ref().is_none_or(|k| k.0.is_empty())
+        {
             return Err(Error::config(format!(
                 "provider {provider} needs an API key: call ClientBuilder::api_key or set FACTUM_API_KEY"
             )));
@@ -573,5 +667,35 @@ impl Client {
     #[cfg(feature = "local")]
     pub fn local(path: impl Into<std::path::PathBuf>) -> Result<Client> {
         ClientBuilder::new().local(path).build()
+    }
+
+    /// A client whose "model" is `script`, for tests of your extraction code with no model
+    /// and no server: the whole pipeline runs as over HTTP (the request built the same
+    /// way, transport retries, parsing, validation, re-asks, grounding, batches, chunking,
+    /// streaming); only the network is replaced. Keep a clone of the script to assert on
+    /// the requests it was sent.
+    ///
+    /// The client's provider is [`Provider::Custom`] (whole replies, no seed) and its model
+    /// `scripted`, with every other default; for other settings use
+    /// [`ClientBuilder::scripted`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use factum::Client;
+    /// use factum::testing::Script;
+    ///
+    /// # #[derive(Debug, serde::Deserialize, factum::Extract)] struct Person { name: String }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> factum::Result<()> {
+    /// let script = Script::new().reply(r#"{"name": "Ann"}"#);
+    /// let client = Client::scripted(script.clone());
+    /// let person: Person = client.extract("Ann wrote this.").await?;
+    /// assert_eq!(person.name, "Ann");
+    /// assert!(script.requests()[0]["messages"].to_string().contains("Ann wrote this."));
+    /// # Ok(()) }
+    /// ```
+    pub fn scripted(script: crate::testing::Script) -> Client {
+        ClientBuilder::new().build_scripted(script)
     }
 }

@@ -66,6 +66,8 @@ pub struct Extraction<T> {
     grounding: Option<crate::Grounding>,
     mode: Option<Mode>,
     runaway: Option<Runaway>,
+    /// Bypass the response cache ([`Extraction::no_cache`]).
+    no_cache: bool,
     /// The root list's schema, bounded by [`Extraction::max_items`]; `None`: the type's own.
     schema: Option<fn(usize) -> &'static Schema>,
     max_items: usize,
@@ -148,6 +150,7 @@ impl<T: Extract> Extraction<T> {
             grounding: None,
             mode: None,
             runaway: None,
+            no_cache: false,
             schema: None,
             max_items: 0,
             transport: None,
@@ -186,6 +189,7 @@ impl<T: Extract> Extraction<T> {
             grounding: self.grounding,
             mode: self.mode,
             runaway: self.runaway,
+            no_cache: self.no_cache,
             schema: self.schema,
             max_items: self.max_items,
             transport: self.transport.clone(),
@@ -251,6 +255,15 @@ impl<T: Extract> Extraction<T> {
     /// never touch them.
     pub fn messages(mut self, messages: impl IntoIterator<Item = Message>) -> Extraction<T> {
         self.messages = messages.into_iter().collect();
+        self
+    }
+
+    /// Bypasses the client's response cache ([`ClientBuilder::cache`]) for this call:
+    /// nothing is looked up and nothing stored.
+    ///
+    /// [`ClientBuilder::cache`]: crate::ClientBuilder::cache
+    pub fn no_cache(mut self) -> Extraction<T> {
+        self.no_cache = true;
         self
     }
 
@@ -361,6 +374,19 @@ impl<T: Extract> Extraction<T> {
         self.runaway.unwrap_or_default()
     }
 
+    /// The response cache this call reads and fills: the client's, unless the call
+    /// bypasses it or samples above temperature 0 on a client that caches only
+    /// deterministic calls.
+    fn cache(&self) -> Option<crate::Cache> {
+        let inner = &*self.client.inner;
+        let temperature = self.temperature.unwrap_or(inner.temperature);
+        let varies = temperature > 0.0 && !inner.cache_nondeterministic;
+        if self.no_cache || varies {
+            return None;
+        }
+        inner.cache.clone()
+    }
+
     /// Resolves the options against the client's defaults, once for every attempt.
     fn call(&self, schema: &'static Schema, model: String, text: String) -> Call {
         let inner = &*self.client.inner;
@@ -392,6 +418,7 @@ impl<T: Extract> Extraction<T> {
             prefix: prefix.into(),
             text,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
+            cache: self.cache(),
             transport: self
                 .transport
                 .clone()

@@ -38,6 +38,10 @@ pub(crate) struct Inner {
     pub(crate) grounding: crate::Grounding,
     pub(crate) mode: Option<Mode>,
     pub(crate) token_budget: Option<u64>,
+    /// The response cache, if one is set.
+    pub(crate) cache: Option<crate::Cache>,
+    /// Whether calls above temperature 0 use the cache too.
+    pub(crate) cache_nondeterministic: bool,
     pub(crate) modes: PerModel<Mode>,
     /// Context windows learned from the transport or from overflow errors (`None`: the
     /// transport cannot say).

@@ -338,6 +338,12 @@ impl Error {
         Error::new(detail).with_source(source)
     }
 
+    /// A transport fault that is not the HTTP client's: a test double with no answer to
+    /// give (a script that ran out, a request a cassette holds no recording of).
+    pub(crate) fn no_answer(message: String) -> Error {
+        Error::new(Detail::Transport).with_source(message)
+    }
+
     pub(crate) fn transport(source: reqwest::Error) -> Error {
         Error::new(Detail::Transport).with_source(source)
     }

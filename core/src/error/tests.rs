@@ -79,6 +79,7 @@ fn attempt(failure: AttemptFailure) -> Attempt {
         max_tokens: 64,
         temperature: 0.0,
         seed: None,
+        cached: false,
     }
 }
 

@@ -7,7 +7,7 @@ use std::hash::{Hash as _, Hasher as _};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use futures_util::stream::BoxStream;
+use futures_util::stream::{BoxStream, StreamExt as _};
 use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -59,6 +59,9 @@ pub(crate) struct Call {
     /// The mode and `max_tokens` of the first attempt.
     pub(crate) mode: Mode,
     pub(crate) max_tokens: u32,
+    /// The response cache the first request is looked up in and the validated reply
+    /// stored in; `None` when the call does not use one.
+    pub(crate) cache: Option<crate::Cache>,
     /// The transport attempts go through: the client's, inside a batch's rate limits when
     /// the extraction runs in a limited batch.
     pub(crate) transport: Arc<dyn Transport>,
@@ -75,6 +78,9 @@ pub(crate) struct Run<T> {
     /// Attempts broken off by a shared-slot overflow and sent again once the calls in
     /// flight drained: kept with their text, but no re-ask of the model's.
     drained: u32,
+    /// The response-cache key of the extraction's first request: looked up before it is
+    /// sent, and where the reply that validates is stored.
+    cache_key: Option<crate::cache::Key>,
     /// The value of a first attempt that failed only on optional values the text does not
     /// hold (see [`Asked::held`]).
     held: Option<Value>,
@@ -104,6 +110,7 @@ impl<T: Extract> Run<T> {
             call,
             attempts: Vec::new(),
             drained: 0,
+            cache_key: None,
             held: None,
             usage: Usage::default(),
             span: tracing::Span::current(),
@@ -116,7 +123,7 @@ impl<T: Extract> Run<T> {
     pub(crate) async fn drive(mut self) -> Result<(Extracted<T>, Value)> {
         self.start()?;
         loop {
-            let request = self.next_request()?;
+            let request = self.next_request(self.inner().provider.streams())?;
             let span = self.attempt_span();
             let sent = self.receive(request).instrument(span.clone()).await;
             match sent {
@@ -144,11 +151,29 @@ impl<T: Extract> Run<T> {
         self.call.schema
     }
 
-    /// The next attempt's request, once the budget allows one.
-    fn next_request(&mut self) -> Result<ChatRequest> {
+    /// The next attempt's request, once the budget allows one; sent as a stream with
+    /// `stream`. The first request is the one the response cache knows the extraction by.
+    fn next_request(&mut self, stream: bool) -> Result<ChatRequest> {
         self.check_budget()?;
         self.sampling = self.next_sampling();
-        Ok(self.request())
+        let mut request = self.request();
+        if stream {
+            request.stream = Some(true);
+            request.stream_options = self.inner().provider.stream_options();
+        }
+        if self.call.cache.is_some() && self.attempts.is_empty() {
+            self.cache_key = Some(crate::cache::Key::of(&request));
+        }
+        Ok(request)
+    }
+
+    /// The response cache and the key to look `request` up by, when it is the
+    /// extraction's first (only a first request is answered from the cache).
+    fn cache_lookup(&self) -> Option<(crate::Cache, crate::cache::Key)> {
+        if !self.attempts.is_empty() {
+            return None;
+        }
+        Some((self.call.cache.clone()?, self.cache_key.clone()?))
     }
 
     /// The next attempt's temperature and seed. The first is sent as the call asks; a
@@ -271,9 +296,16 @@ impl<T: Extract> Run<T> {
 
     /// Reads a reply into an attempt, then succeeds, plans the re-ask, or fails.
     async fn judge(&mut self, completion: Completion, span: &tracing::Span) -> Result<Judged<T>> {
+        // A reply sent for is kept for the cache, in case it validates.
+        let fresh = (!completion.cached && self.call.cache.is_some()).then(|| completion.clone());
         let (attempt, outcome) = reply::read::<T>(completion, self.asked(), &self.call.text);
         match outcome {
             Ok(read) => {
+                if let (Some(reply), Some(cache), Some(key)) =
+                    (fresh, &self.call.cache, &self.cache_key)
+                {
+                    cache.put(key, &reply).await;
+                }
                 let out = span.in_scope(|| self.succeed(attempt, read.value, read.spans));
                 Ok(Judged::Done(out, read.json))
             }
@@ -370,6 +402,7 @@ impl<T: Extract> Run<T> {
             stream_options: None,
             timeout_secs: inner.provider.timeout_secs(inner.timeout),
             response_format: request::response_format(inner.provider, self.mode, self.call.schema),
+            schema_hash: self.call.schema.fingerprint(),
         }
     }
 
@@ -378,7 +411,12 @@ impl<T: Extract> Run<T> {
     /// (the guard hangs up the moment the reply loops, instead of waiting for
     /// `max_tokens`), else whole.
     async fn receive(&self, request: ChatRequest) -> std::result::Result<Completion, Fault> {
-        if !self.inner().provider.streams() {
+        if let Some((cache, key)) = self.cache_lookup()
+            && let Some(hit) = cache.get(&key).await
+        {
+            return Ok(hit);
+        }
+        if request.stream != Some(true) {
             let transport = &self.call.transport;
             return transport
                 .complete(&request, self.call.deadline)
@@ -399,14 +437,26 @@ impl<T: Extract> Run<T> {
     /// Opens the next attempt's reply as a stream of deltas, through the same transport
     /// and layers as [`receive`](Run::receive).
     fn open_stream(&mut self) -> Result<BoxStream<'static, Result<Delta>>> {
-        let request = self.next_request()?;
-        Ok(self.stream_of(request))
+        let request = self.next_request(true)?;
+        let Some((cache, key)) = self.cache_lookup() else {
+            return Ok(self.stream_of(request));
+        };
+        // A hit is handed over in one piece, as a server that does not stream would.
+        let transport = Arc::clone(&self.call.transport);
+        let deadline = self.call.deadline;
+        let looked_up = async move { cache.get(&key).await };
+        Ok(futures_util::stream::once(looked_up)
+            .flat_map(move |hit| match hit {
+                Some(hit) => {
+                    futures_util::stream::iter(hit.into_deltas().into_iter().map(Ok)).boxed()
+                }
+                None => Arc::clone(&transport).stream(request.clone(), deadline),
+            })
+            .boxed())
     }
 
     /// `request`, sent as a stream.
-    fn stream_of(&self, mut request: ChatRequest) -> BoxStream<'static, Result<Delta>> {
-        request.stream = Some(true);
-        request.stream_options = self.inner().provider.stream_options();
+    fn stream_of(&self, request: ChatRequest) -> BoxStream<'static, Result<Delta>> {
         let transport = Arc::clone(&self.call.transport);
         transport.stream(request, self.call.deadline)
     }
@@ -444,6 +494,7 @@ impl<T: Extract> Run<T> {
     fn succeed(&mut self, attempt: Attempt, value: T, spans: Vec<Span>) -> Extracted<T> {
         tracing::debug!(node_id = attempt.node_id.as_deref(), "attempt succeeded");
         let node_id = attempt.node_id.clone();
+        let cached = attempt.cached;
         self.push(attempt);
         Extracted {
             value,
@@ -453,6 +504,7 @@ impl<T: Extract> Run<T> {
             model: std::mem::take(&mut self.call.model),
             spans,
             failed_chunks: Vec::new(),
+            cached,
         }
     }
 

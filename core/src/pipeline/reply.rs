@@ -256,6 +256,7 @@ fn recorded(completion: Completion, asked: Asked<'_>) -> (Attempt, Option<String
         max_tokens: asked.max_tokens,
         temperature: asked.temperature,
         seed: asked.seed,
+        cached: completion.cached,
     };
     (attempt, completion.refusal)
 }

@@ -484,6 +484,7 @@ fn item<I: Extract>(node: &Node, raw: &str, asked: Asked<'_>) -> Result<(I, Valu
             max_tokens: asked.max_tokens,
             temperature: asked.temperature,
             seed: asked.seed,
+            cached: false,
         })
     })
 }

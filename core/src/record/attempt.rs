@@ -35,6 +35,10 @@ pub struct Attempt {
     /// The sampler's seed the request was sent with, if the server takes one and it was
     /// set (on a re-ask whose sampling changed).
     pub seed: Option<u64>,
+    /// Whether the reply was read from the response cache ([`Cache`](crate::Cache))
+    /// instead of asked for: nothing was sent, and the usage is the stored reply's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 /// A float read back as JSON writes it: a NaN or an infinity is written as `null` (JSON
@@ -108,6 +112,7 @@ mod tests {
             max_tokens: 512,
             temperature: 0.7,
             seed: Some(u64::MAX),
+            cached: true,
         }
     }
 

@@ -35,6 +35,9 @@ pub struct Extracted<T> {
     /// allowed to succeed without them ([`partial_ok`](crate::Extraction::partial_ok));
     /// always empty otherwise.
     pub failed_chunks: Vec<ChunkFailure>,
+    /// Whether the value was read from the response cache ([`Cache`](crate::Cache)): no
+    /// request was sent. For a chunked extraction, whether every chunk was.
+    pub cached: bool,
 }
 
 /// A chunk (or pass) that failed, when [`Extraction::partial_ok`](crate::Extraction::partial_ok) lets the others stand.

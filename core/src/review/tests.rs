@@ -15,6 +15,7 @@ fn attempt(failure: Option<AttemptFailure>) -> Attempt {
         max_tokens: 2048,
         temperature: 0.0,
         seed: None,
+        cached: false,
     }
 }
 
@@ -32,6 +33,7 @@ fn extracted(spans: Vec<Span>) -> Extracted<()> {
         model: "qwen3.5:9b".into(),
         spans,
         failed_chunks: Vec::new(),
+        cached: false,
     }
 }
 

@@ -107,6 +107,8 @@ pub(crate) struct Completion {
     pub(crate) usage: Option<Usage>,
     /// The Dria node that served it.
     pub(crate) node_id: Option<String>,
+    /// Read from the response cache: nothing was sent.
+    pub(crate) cached: bool,
 }
 
 impl From<ChatResponse> for Completion {
@@ -120,6 +122,7 @@ impl From<ChatResponse> for Completion {
             finish_reason: choice.finish_reason,
             usage: response.usage,
             node_id: response.metadata.and_then(|m| m.node_id),
+            cached: false,
         }
     }
 }
@@ -128,6 +131,9 @@ impl Completion {
     /// The reply as the deltas a stream would have carried.
     pub(crate) fn into_deltas(self) -> Vec<Delta> {
         let mut deltas = Vec::new();
+        if self.cached {
+            deltas.push(Delta::Cached);
+        }
         deltas.extend(self.node_id.map(Delta::NodeId));
         deltas.extend(self.content.map(Delta::Content));
         deltas.extend(self.refusal.map(Delta::Refusal));
@@ -148,6 +154,8 @@ pub(crate) enum Delta {
     Usage(Usage),
     /// The Dria node that serves the call.
     NodeId(String),
+    /// The reply is read from the response cache, not sent for. First.
+    Cached,
     /// Generation stopped, with the server's reason if it gave one. Last.
     Finish(Option<String>),
 }
@@ -171,6 +179,7 @@ impl Gathered {
             Delta::Refusal(text) => c.refusal.get_or_insert_default().push_str(&text),
             Delta::Usage(usage) => c.usage = Some(usage),
             Delta::NodeId(node) => c.node_id = Some(node),
+            Delta::Cached => c.cached = true,
             Delta::Finish(reason) => {
                 // Some servers send the reason in one chunk and an empty one after it.
                 if reason.is_some() || c.finish_reason.is_none() {

@@ -129,5 +129,6 @@ pub(crate) fn request(text: &str) -> ChatRequest {
         stream_options: None,
         timeout_secs: None,
         response_format: None,
+        schema_hash: 0,
     }
 }

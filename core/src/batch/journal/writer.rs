@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Stored, whole_lines};
+use crate::json::{FNV_OFFSET, fnv};
 use crate::{Attempt, Error, Extracted, Result, Schema, Usage};
 
 /// An open journal and the items it already holds a value for.
@@ -181,19 +182,6 @@ fn read_lines(bytes: &[u8], path: &Path, keep: bool) -> (Done, usize) {
     (done, whole)
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
-
-/// 64-bit FNV-1a, continued from `hash`: stable across runs, platforms and releases, as a
-/// journal kept on disk needs (std's hashers promise none of that).
-fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(FNV_PRIME);
-    }
-    hash
-}
-
 fn hex(hash: u64) -> String {
     format!("{hash:016x}")
 }
@@ -203,13 +191,6 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-
-    #[test]
-    fn fnv_matches_its_reference_values() {
-        assert_eq!(fnv(FNV_OFFSET, b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv(FNV_OFFSET, b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     const TEXT: &str = concat!(
         r#"{"index":0,"input_hash":"00000000000000ff","value":{"a":1},"usage":{},"attempts":[]}"#,

@@ -262,20 +262,42 @@ fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) 
         };
     }
     let body = redact(&body_text(bytes), key);
-    let message = inner.provider.error_message(&body);
+    let should_retry = match header_str(headers, "x-should-retry") {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    };
+    Err(status_error(
+        inner.provider,
+        status,
+        body,
+        should_retry,
+        retry_after(headers),
+    ))
+}
+
+/// The error of a non-2xx reply, marked with whether it is worth another try: never for
+/// the fatal statuses or a request that does not fit the context; else as
+/// `x-should-retry` (`should_retry`) says, or by the status; after the server's delay
+/// when it named one. The scripted transport of `factum::testing` classifies its
+/// statuses here too, so a test sees what HTTP would give.
+pub(crate) fn status_error(
+    provider: Provider,
+    status: u16,
+    body: String,
+    should_retry: Option<bool>,
+    delay: Option<Duration>,
+) -> Error {
+    let message = provider.error_message(&body);
     let error = Error::http(status, message, body);
     // A request that does not fit the context fails the same way every time.
     let retryable = !FATAL.contains(&status)
         && !error.is_context_overflow()
-        && match header_str(headers, "x-should-retry") {
-            Some("true") => true,
-            Some("false") => false,
-            _ => is_retryable_status(status),
-        };
+        && should_retry.unwrap_or_else(|| is_retryable_status(status));
     if retryable {
-        Err(error.again(retry_after(headers).map_or(Again::Soon, Again::After)))
+        error.again(delay.map_or(Again::Soon, Again::After))
     } else {
-        Err(error)
+        error
     }
 }
 

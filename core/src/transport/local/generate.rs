@@ -75,6 +75,7 @@ impl Engine<'_> {
                 total_tokens: u64::from(n_prompt) + u64::from(output.tokens),
             }),
             node_id: None,
+            cached: false,
         })
     }
 
