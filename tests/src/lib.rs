@@ -3,6 +3,7 @@
 pub mod http;
 pub mod llama;
 pub mod prefix;
+pub mod scripted;
 pub mod slots;
 pub mod sse;
 pub mod strict;

@@ -4,24 +4,24 @@
 
 use factum::parse::RepairKind;
 use factum::{AttemptFailure, Extract, Leniency, Provider};
-use factum_tests::http::{Person, bodies, chat, client, john, respond, respond_in_order};
+use factum_tests::http::{Person, john};
+use factum_tests::scripted::{client, replies};
 use serde::Deserialize;
-use wiremock::MockServer;
 
 const SLOPPY: &str = "Sure! Here is the person:\n```json\n{'name': 'John Doe', 'age': \"30\", email: 'john@example.com',}\n```\nLet me know if you need more.";
 
 #[tokio::test]
 async fn sloppy_output_is_repaired_without_a_reask() {
-    let server = MockServer::start().await;
-    respond(&server, chat(SLOPPY, 20, 30)).await;
-    let out = client(&server, Provider::LlamaCpp)
+    // A second reply the model would give: it must stay unused.
+    let script = replies([(SLOPPY, 20, 30); 2]);
+    let out = client(&script, Provider::LlamaCpp)
         .extraction::<Person>("John Doe, john@example.com, 30")
         .send()
         .await
         .unwrap();
     assert_eq!(out.value, john());
     assert_eq!(out.attempts.len(), 1, "no re-ask was needed");
-    assert_eq!(bodies(&server).await.len(), 1);
+    assert_eq!(script.requests().len(), 1);
     let kinds: Vec<RepairKind> = out.attempts[0].repairs.iter().map(|r| r.kind).collect();
     for expected in [
         RepairKind::FencedBlock,
@@ -45,9 +45,8 @@ async fn sloppy_output_is_repaired_without_a_reask() {
 
 #[tokio::test]
 async fn strict_leniency_refuses_the_same_output_and_reasks() {
-    let server = MockServer::start().await;
-    respond(&server, chat(SLOPPY, 20, 30)).await;
-    let error = client(&server, Provider::LlamaCpp)
+    let script = replies([(SLOPPY, 20, 30); 2]);
+    let error = client(&script, Provider::LlamaCpp)
         .extraction::<Person>("John Doe, john@example.com, 30")
         .leniency(Leniency::Exact)
         .max_retries(1)
@@ -61,6 +60,7 @@ async fn strict_leniency_refuses_the_same_output_and_reasks() {
             .iter()
             .all(|a| a.failure.is_some() && a.raw == SLOPPY)
     );
+    script.assert_done();
 }
 
 /// How urgent a ticket is.
@@ -74,9 +74,8 @@ enum Urgency {
 
 #[tokio::test]
 async fn enum_values_are_matched_through_case_and_punctuation() {
-    let server = MockServer::start().await;
-    respond(&server, chat("The answer is \"In-Progress\".", 20, 30)).await;
-    let out = client(&server, Provider::LlamaCpp)
+    let script = replies([("The answer is \"In-Progress\".", 20, 30)]);
+    let out = client(&script, Provider::LlamaCpp)
         .extraction::<Urgency>("ticket text")
         .send()
         .await
@@ -88,28 +87,24 @@ async fn enum_values_are_matched_through_case_and_punctuation() {
             .iter()
             .any(|r| r.kind == RepairKind::EnumFuzzyMatch)
     );
+    script.assert_done();
 }
 
 #[tokio::test]
 async fn a_value_that_would_need_guessing_goes_to_the_reask_with_its_path() {
-    let server = MockServer::start().await;
-    respond_in_order(
-        &server,
-        [
-            chat(
-                r#"{"name": "John Doe", "age": "thirty", "email": null}"#,
-                20,
-                30,
-            ),
-            chat(
-                r#"{"name": "John Doe", "age": 30, "email": "john@example.com"}"#,
-                20,
-                30,
-            ),
-        ],
-    )
-    .await;
-    let out = client(&server, Provider::LlamaCpp)
+    let script = replies([
+        (
+            r#"{"name": "John Doe", "age": "thirty", "email": null}"#,
+            20,
+            30,
+        ),
+        (
+            r#"{"name": "John Doe", "age": 30, "email": "john@example.com"}"#,
+            20,
+            30,
+        ),
+    ]);
+    let out = client(&script, Provider::LlamaCpp)
         .extraction::<Person>("John, 30")
         .send()
         .await
@@ -119,4 +114,5 @@ async fn a_value_that_would_need_guessing_goes_to_the_reask_with_its_path() {
         panic!("{:?}", out.attempts[0].failure);
     };
     assert_eq!(violations[0].path, "/age");
+    script.assert_done();
 }

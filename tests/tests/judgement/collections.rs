@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use factum::testing::Script;
 use factum::{AttemptFailure, Dialect, Extract, Provider};
-use factum_tests::http::{Person, bodies, chat, client, john, respond, respond_in_order};
+use factum_tests::http::{Person, john};
+use factum_tests::scripted::{client, replies};
 use serde::Deserialize;
 use serde_json::json;
-use wiremock::MockServer;
 
 #[test]
 fn list_schemas_are_arrays_wrapped_under_a_name() {
@@ -33,56 +34,52 @@ fn list_schemas_are_arrays_wrapped_under_a_name() {
 
 #[tokio::test]
 async fn a_list_is_extracted_wrapped_or_bare() {
-    let server = MockServer::start().await;
     let key = factum::schema::<Vec<Person>>()
         .envelope_key()
         .unwrap()
         .to_owned();
     let people = r#"[{"name": "John Doe", "age": 30, "email": "john@example.com"}, {"name": "Mary Jones", "age": 45, "email": null}]"#;
-    respond(&server, chat(&format!(r#"{{"{key}": {people}}}"#), 5, 5)).await;
-    let out: Vec<Person> = client(&server, Provider::LlamaCpp)
+    let wrapped = format!(r#"{{"{key}": {people}}}"#);
+    let script = replies([(wrapped.as_str(), 5, 5)]);
+    let out: Vec<Person> = client(&script, Provider::LlamaCpp)
         .extract("John Doe (30, john@example.com) and Mary Jones, 45")
         .await
         .unwrap();
     assert_eq!(out.len(), 2);
     assert_eq!(out[0], john());
     assert_eq!(out[1].name, "Mary Jones");
-    let body = &bodies(&server).await[0];
+    let body = &script.requests()[0];
     assert_eq!(
         body["response_format"]["json_schema"]["schema"]["properties"][&key]["type"],
         "array"
     );
+    script.assert_done();
 
     // A model that answers with the bare array is read as well.
-    let server = MockServer::start().await;
-    respond(&server, chat(people, 5, 5)).await;
-    let out: Vec<Person> = client(&server, Provider::LlamaCpp)
+    let script = replies([(people, 5, 5)]);
+    let out: Vec<Person> = client(&script, Provider::LlamaCpp)
         .extract("…")
         .await
         .unwrap();
     assert_eq!(out.len(), 2);
+    script.assert_done();
 }
 
 #[tokio::test]
 async fn list_elements_are_validated_with_their_index() {
-    let server = MockServer::start().await;
-    respond_in_order(
-        &server,
-        [
-            chat(
-                r#"[{"name": "A", "age": 30, "email": null}, {"name": "B", "age": 200, "email": null}]"#,
-                5,
-                5,
-            ),
-            chat(
-                r#"[{"name": "A", "age": 30, "email": null}, {"name": "B", "age": 20, "email": null}]"#,
-                5,
-                5,
-            ),
-        ],
-    )
-    .await;
-    let out = client(&server, Provider::LlamaCpp)
+    let script = replies([
+        (
+            r#"[{"name": "A", "age": 30, "email": null}, {"name": "B", "age": 200, "email": null}]"#,
+            5,
+            5,
+        ),
+        (
+            r#"[{"name": "A", "age": 30, "email": null}, {"name": "B", "age": 20, "email": null}]"#,
+            5,
+            5,
+        ),
+    ]);
+    let out = client(&script, Provider::LlamaCpp)
         .extraction::<Vec<Person>>("A is 30, B is 20")
         .send()
         .await
@@ -92,6 +89,7 @@ async fn list_elements_are_validated_with_their_index() {
         panic!("{:?}", out.attempts[0].failure)
     };
     assert_eq!(violations[0].path, "/1/age");
+    script.assert_done();
 }
 
 /// A ticket mentioned in the text.
@@ -122,22 +120,23 @@ fn user_validators_run_inside_lists_and_options() {
 
 #[tokio::test]
 async fn plain_values_and_absent_values() {
-    let server = MockServer::start().await;
     let key = factum::schema::<bool>().envelope_key().unwrap().to_owned();
-    respond(&server, chat(&format!(r#"{{"{key}": "yes"}}"#), 5, 5)).await;
-    let spam: bool = client(&server, Provider::LlamaCpp)
+    let answer = format!(r#"{{"{key}": "yes"}}"#);
+    let script = replies([(answer.as_str(), 5, 5)]);
+    let spam: bool = client(&script, Provider::LlamaCpp)
         .extract("WIN A PRIZE NOW")
         .await
         .unwrap();
     assert!(spam);
+    script.assert_done();
 
-    let server = MockServer::start().await;
-    respond(&server, chat("null", 5, 5)).await;
-    let nobody: Option<Person> = client(&server, Provider::LlamaCpp)
+    let script = replies([("null", 5, 5)]);
+    let nobody: Option<Person> = client(&script, Provider::LlamaCpp)
         .extract("The weather is nice.")
         .await
         .unwrap();
     assert_eq!(nobody, None);
+    script.assert_done();
 }
 
 /// Scores by subject, as a report gives them.
@@ -171,57 +170,48 @@ fn maps_are_open_objects_and_refused_by_strict_mode() {
 
 #[tokio::test]
 async fn a_map_is_extracted_as_a_field_and_as_the_root() {
-    let server = MockServer::start().await;
-    respond(
-        &server,
-        chat(
-            r#"{"pupil": "Ann", "scores": {"maths": 90, "art": "75"}}"#,
-            5,
-            5,
-        ),
-    )
-    .await;
-    let report: Report = client(&server, Provider::LlamaCpp)
+    let script = replies([(
+        r#"{"pupil": "Ann", "scores": {"maths": 90, "art": "75"}}"#,
+        5,
+        5,
+    )]);
+    let report: Report = client(&script, Provider::LlamaCpp)
         .extract("Ann: maths 90, art 75")
         .await
         .unwrap();
     assert_eq!(report.scores["maths"], 90);
     assert_eq!(report.scores["art"], 75);
+    script.assert_done();
 
-    let server = MockServer::start().await;
-    respond(&server, chat(r#"{"red": "stop", "green": "go"}"#, 5, 5)).await;
-    let lights: HashMap<String, String> = client(&server, Provider::LlamaCpp)
+    let script = replies([(r#"{"red": "stop", "green": "go"}"#, 5, 5)]);
+    let lights: HashMap<String, String> = client(&script, Provider::LlamaCpp)
         .extract("red means stop, green means go")
         .await
         .unwrap();
     assert_eq!(lights.len(), 2);
     assert_eq!(lights["green"], "go");
-    let body = &bodies(&server).await[0];
+    let body = &script.requests()[0];
     let sent = &body["response_format"]["json_schema"]["schema"];
     assert_eq!(sent["type"], "object");
     assert_eq!(sent["additionalProperties"]["type"], "string");
+    script.assert_done();
 }
 
 #[tokio::test]
 async fn map_values_are_validated_under_their_key() {
-    let server = MockServer::start().await;
-    respond_in_order(
-        &server,
-        [
-            chat(
-                r#"{"john": {"name": "John Doe", "age": 300, "email": null}}"#,
-                5,
-                5,
-            ),
-            chat(
-                r#"{"john": {"name": "John Doe", "age": 30, "email": null}}"#,
-                5,
-                5,
-            ),
-        ],
-    )
-    .await;
-    let out = client(&server, Provider::LlamaCpp)
+    let script = replies([
+        (
+            r#"{"john": {"name": "John Doe", "age": 300, "email": null}}"#,
+            5,
+            5,
+        ),
+        (
+            r#"{"john": {"name": "John Doe", "age": 30, "email": null}}"#,
+            5,
+            5,
+        ),
+    ]);
+    let out = client(&script, Provider::LlamaCpp)
         .extraction::<BTreeMap<String, Person>>("John Doe, 30")
         .send()
         .await
@@ -231,26 +221,26 @@ async fn map_values_are_validated_under_their_key() {
         panic!("{:?}", out.attempts[0].failure)
     };
     assert_eq!(violations[0].path, "/john/age");
+    script.assert_done();
 }
 
 #[tokio::test]
 async fn a_map_under_openai_strict_mode_is_refused_before_sending() {
-    let server = MockServer::start().await;
-    respond(&server, chat(r#"{"pupil": "Ann", "scores": {}}"#, 5, 5)).await;
-    let error = client(&server, Provider::OpenAi)
+    // The reply a server would give, if asked: it must stay unused.
+    let script = Script::new().reply(r#"{"pupil": "Ann", "scores": {}}"#);
+    let error = client(&script, Provider::OpenAi)
         .extract::<Report>("Ann: maths 90")
         .await
         .unwrap_err();
     assert_eq!(error.kind(), factum::ErrorKind::Schema, "{error:?}");
-    assert!(bodies(&server).await.is_empty());
+    assert!(script.requests().is_empty());
+    assert_eq!(script.remaining(), 1);
     let source = std::error::Error::source(&error).unwrap();
     let schema_error = source.downcast_ref::<factum::SchemaError>().unwrap();
     assert_eq!(schema_error.path(), "/properties/scores");
+    // The error names where it would have gone: a scripted client's endpoint is `scripted:`.
     assert_eq!(
         error.to_string(),
-        format!(
-            "the schema of `Report` cannot be sent ({}/v1, model qwen3.5:9b)",
-            server.uri()
-        )
+        "the schema of `Report` cannot be sent (scripted:, model qwen3.5:9b)"
     );
 }

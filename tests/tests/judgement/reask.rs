@@ -1,22 +1,19 @@
 //! The re-ask loop: feedback content, bounded history, usage and the token budget.
 
+use factum::testing::Script;
 use factum::{AttemptFailure, ErrorKind, Extract, Provider, Usage};
-use factum_tests::http::{
-    JOHN_JSON, Person, bodies, chat, chat_finish, client, john, message_texts, respond,
-    respond_in_order,
-};
+use factum_tests::http::{JOHN_JSON, Person, john, message_texts};
+use factum_tests::scripted::{client, replies};
 use serde::Deserialize;
 use serde_json::Value;
-use wiremock::MockServer;
 
 const TOO_OLD: &str = r#"{"name":"John Doe","age":200,"email":"john@example.com"}"#;
 const INPUT: &str = "John Doe, john@example.com, 30 years old";
 
 #[tokio::test]
 async fn range_violation_is_fixed_on_the_reask() {
-    let server = MockServer::start().await;
-    respond_in_order(&server, [chat(TOO_OLD, 100, 10), chat(JOHN_JSON, 130, 10)]).await;
-    let out = client(&server, Provider::Dria)
+    let script = replies([(TOO_OLD, 100, 10), (JOHN_JSON, 130, 10)]);
+    let out = client(&script, Provider::Dria)
         .extraction::<Person>(INPUT)
         .send()
         .await
@@ -30,7 +27,7 @@ async fn range_violation_is_fixed_on_the_reask() {
     assert_eq!(out.attempts[0].raw, TOO_OLD);
     assert_eq!(out.usage, Usage::new(230, 20));
 
-    let sent = bodies(&server).await;
+    let sent = script.requests();
     assert_eq!(sent.len(), 2);
     let messages = message_texts(&sent[1]);
     let roles: Vec<&str> = messages.iter().map(|(r, _)| r.as_str()).collect();
@@ -52,15 +49,9 @@ async fn range_violation_is_fixed_on_the_reask() {
 
 #[tokio::test]
 async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
-    let server = MockServer::start().await;
     let wrong_type = r#"{"name":"John Doe","age":"thirty"}"#;
-    let replies = [
-        chat(TOO_OLD, 10, 10),
-        chat(wrong_type, 10, 10),
-        chat(TOO_OLD, 10, 10),
-    ];
-    respond_in_order(&server, replies).await;
-    let error = client(&server, Provider::Dria)
+    let script = replies([(TOO_OLD, 10, 10), (wrong_type, 10, 10), (TOO_OLD, 10, 10)]);
+    let error = client(&script, Provider::Dria)
         .extraction::<Person>(INPUT)
         .send()
         .await
@@ -78,25 +69,19 @@ async fn every_reask_changes_the_prompt_and_history_stays_bounded() {
             .iter()
             .all(|a| matches!(a.failure, Some(AttemptFailure::Violations(_))))
     );
-    assert_prompts_change_and_history_is_bounded(&bodies(&server).await, wrong_type);
+    assert_prompts_change_and_history_is_bounded(&script.requests(), wrong_type);
 }
 
 #[tokio::test]
 async fn a_reply_repeated_word_for_word_is_reasked_without_its_echo() {
-    let server = MockServer::start().await;
-    let replies = [
-        chat(TOO_OLD, 10, 10),
-        chat(TOO_OLD, 10, 10),
-        chat(JOHN_JSON, 10, 10),
-    ];
-    respond_in_order(&server, replies).await;
-    let out = client(&server, Provider::Dria)
+    let script = replies([(TOO_OLD, 10, 10), (TOO_OLD, 10, 10), (JOHN_JSON, 10, 10)]);
+    let out = client(&script, Provider::Dria)
         .extraction::<Person>(INPUT)
         .send()
         .await
         .unwrap();
     assert_eq!((out.value, out.attempts.len()), (john(), 3));
-    let sent = bodies(&server).await;
+    let sent = script.requests();
     let second = message_texts(&sent[1]);
     assert_eq!(second[2], ("assistant".to_owned(), TOO_OLD.to_owned()));
     // The echo led the model to copy its reply: the third request leaves it out.
@@ -109,25 +94,26 @@ async fn a_reply_repeated_word_for_word_is_reasked_without_its_echo() {
         "{feedback}"
     );
     assert!(feedback.contains("at /age: 200 is greater than the maximum of 150"));
+    script.assert_done();
 }
 
 #[tokio::test]
 async fn a_reply_cut_while_looping_is_reasked_with_the_same_room() {
-    let server = MockServer::start().await;
     let looping = format!(
         r#"{{"name":"John Doe","age":30,"email":"{}"#,
         "john_".repeat(100)
     );
-    let replies = [chat_finish(&looping, "length", 64), chat(JOHN_JSON, 10, 10)];
-    respond_in_order(&server, replies).await;
-    let out = client(&server, Provider::Dria)
+    let script = Script::new()
+        .truncated(looping)
+        .reply_with_usage(JOHN_JSON, Usage::new(10, 10));
+    let out = client(&script, Provider::Dria)
         .extraction::<Person>(INPUT)
         .max_tokens(64)
         .send()
         .await
         .unwrap();
     assert_eq!(out.attempts[0].failure, Some(AttemptFailure::Truncated));
-    let sent = bodies(&server).await;
+    let sent = script.requests();
     assert_eq!(
         (
             sent[0]["max_tokens"].as_u64(),
@@ -142,6 +128,7 @@ async fn a_reply_cut_while_looping_is_reasked_with_the_same_room() {
         "{:?}",
         second[2]
     );
+    script.assert_done();
 }
 
 /// The three requests of an extraction whose second reply was `wrong_type`: no prompt
@@ -160,23 +147,23 @@ fn assert_prompts_change_and_history_is_bounded(sent: &[Value], wrong_type: &str
 
 #[tokio::test]
 async fn max_retries_bounds_the_attempts() {
-    let server = MockServer::start().await;
-    respond(&server, chat(TOO_OLD, 10, 10)).await;
-    let error = client(&server, Provider::Dria)
+    // One reply more than the attempts allowed: the second must stay unused.
+    let script = replies([(TOO_OLD, 10, 10); 2]);
+    let error = client(&script, Provider::Dria)
         .extraction::<Person>(INPUT)
         .max_retries(0)
         .send()
         .await
         .unwrap_err();
     assert_eq!(error.attempts().len(), 1);
-    assert_eq!(bodies(&server).await.len(), 1);
+    assert_eq!(script.requests().len(), 1);
 }
 
 #[tokio::test]
 async fn token_budget_stops_reasking() {
-    let server = MockServer::start().await;
-    respond(&server, chat(TOO_OLD, 40, 10)).await;
-    let error = client(&server, Provider::Dria)
+    // Replies for every attempt `max_retries(5)` allows: the budget, not the script, ends it.
+    let script = replies([(TOO_OLD, 40, 10); 6]);
+    let error = client(&script, Provider::Dria)
         .extraction::<Person>(INPUT)
         .max_retries(5)
         .token_budget(90)
@@ -188,7 +175,7 @@ async fn token_budget_stops_reasking() {
     assert_eq!(error.token_budget(), Some(90));
     assert_eq!(attempts.len(), 2, "50 + 50 tokens spend the budget of 90");
     assert_eq!(usage.total_tokens, 100);
-    assert_eq!(bodies(&server).await.len(), 2);
+    assert_eq!(script.requests().len(), 2);
 }
 
 #[allow(
@@ -213,16 +200,11 @@ struct Contact {
 
 #[tokio::test]
 async fn user_validators_run_after_the_schema_and_are_reasked() {
-    let server = MockServer::start().await;
-    respond_in_order(
-        &server,
-        [
-            chat(r#"{"name":"unknown"}"#, 10, 10),
-            chat(r#"{"name":"Ada"}"#, 10, 10),
-        ],
-    )
-    .await;
-    let out = client(&server, Provider::Dria)
+    let script = replies([
+        (r#"{"name":"unknown"}"#, 10, 10),
+        (r#"{"name":"Ada"}"#, 10, 10),
+    ]);
+    let out = client(&script, Provider::Dria)
         .extraction::<Contact>("Ada wrote this")
         .send()
         .await
@@ -232,28 +214,30 @@ async fn user_validators_run_after_the_schema_and_are_reasked() {
         panic!()
     };
     assert_eq!(violations[0].path, "/name");
-    let feedback = &message_texts(&bodies(&server).await[1])[3].1;
+    let feedback = &message_texts(&script.requests()[1])[3].1;
     assert!(
         feedback.contains("at /name: use the name the text gives"),
         "{feedback}"
     );
+    script.assert_done();
 }
 
 /// A re-ask is sampled differently: at least at the re-ask temperature (0.4 by default),
 /// with a new seed where the server takes one (not Dria, which gets its documented fields
-/// only). Each attempt records the sampling it used; `None` keeps the call's own.
+/// only). Each attempt records the sampling it used; `None` keeps the call's own. The
+/// seed is the pipeline's choice, in the body it builds: the script sees the body HTTP
+/// would send.
 #[tokio::test]
 async fn a_reask_changes_the_temperature_and_the_seed_and_the_attempt_records_them() {
     for (provider, seeded) in [(Provider::LlamaCpp, true), (Provider::Dria, false)] {
-        let server = MockServer::start().await;
-        respond_in_order(&server, [chat(TOO_OLD, 10, 10), chat(JOHN_JSON, 10, 10)]).await;
-        let out = client(&server, provider)
+        let script = replies([(TOO_OLD, 10, 10), (JOHN_JSON, 10, 10)]);
+        let out = client(&script, provider)
             .extraction::<Person>(INPUT)
             .temperature(0.0)
             .send()
             .await
             .unwrap();
-        let sent = bodies(&server).await;
+        let sent = script.requests();
         assert_eq!(
             sent[0]["temperature"], 0.0,
             "{provider}: the first as asked"
@@ -268,15 +252,14 @@ async fn a_reask_changes_the_temperature_and_the_seed_and_the_attempt_records_th
         assert!((out.attempts[1].temperature - 0.4).abs() < f32::EPSILON);
         assert_eq!(out.attempts[1].seed, sent[1]["seed"].as_u64(), "{provider}");
     }
-    let server = MockServer::start().await;
-    respond_in_order(&server, [chat(TOO_OLD, 10, 10), chat(JOHN_JSON, 10, 10)]).await;
-    client(&server, Provider::LlamaCpp)
+    let script = replies([(TOO_OLD, 10, 10), (JOHN_JSON, 10, 10)]);
+    client(&script, Provider::LlamaCpp)
         .extraction::<Person>(INPUT)
         .reask_temperature(None)
         .send()
         .await
         .unwrap();
-    let sent = bodies(&server).await;
+    let sent = script.requests();
     assert_eq!(
         sent[1]["temperature"], 0.0,
         "None keeps the call's sampling"

@@ -2,32 +2,39 @@
 //! dropped as a recorded repair; `inferred` fields and `Grounding::Off` are never checked.
 
 use factum::parse::RepairKind;
-use factum::{Client, Extract, Grounding};
-use factum_tests::http::{JOHN_JSON, Person, bodies, chat, respond};
+use factum::testing::Script;
+use factum::{Client, ClientBuilder, Extract, Grounding, Provider};
+use factum_tests::http::{JOHN_JSON, Person};
+use factum_tests::scripted::replies;
 use serde::Deserialize;
-use wiremock::MockServer;
 
-/// A client with every default, grounding included.
-fn defaults(server: &MockServer) -> Client {
+/// A builder with every default, grounding included, on `script`. The loopback server
+/// these tests once ran against got the llama.cpp profile from its URL; a script is
+/// `Custom` unless told, so the provider is set.
+fn with_defaults(script: &Script) -> ClientBuilder {
     Client::builder()
-        .base_url(format!("{}/v1", server.uri()))
+        .scripted(script.clone())
+        .provider(Provider::LlamaCpp)
         .model("m")
-        .build()
-        .unwrap()
+}
+
+/// [`with_defaults`], built.
+fn defaults(script: &Script) -> Client {
+    with_defaults(script).build().unwrap()
 }
 
 #[tokio::test]
 async fn an_invented_optional_email_is_re_asked_then_dropped_as_a_repair() {
-    let server = MockServer::start().await;
-    respond(&server, chat(JOHN_JSON, 10, 10)).await;
-    let out = defaults(&server)
+    // The model repeats itself: the same reply to the re-ask.
+    let script = replies([(JOHN_JSON, 10, 10); 2]);
+    let out = defaults(&script)
         .extraction::<Person>("John Doe, 30")
         .send()
         .await
         .expect("never an error");
     assert_eq!(out.value.email, None);
     assert_eq!((out.value.name.as_str(), out.value.age), ("John Doe", 30));
-    let sent = bodies(&server).await;
+    let sent = script.requests();
     assert_eq!(sent.len(), 2, "re-asked once");
     let feedback = sent[1]["messages"].to_string();
     assert!(
@@ -52,15 +59,14 @@ async fn an_invented_optional_email_is_re_asked_then_dropped_as_a_repair() {
 
 #[tokio::test]
 async fn an_email_in_the_text_is_kept_without_a_re_ask() {
-    let server = MockServer::start().await;
-    respond(&server, chat(JOHN_JSON, 10, 10)).await;
-    let out = defaults(&server)
+    let script = replies([(JOHN_JSON, 10, 10); 2]);
+    let out = defaults(&script)
         .extraction::<Person>("John Doe, 30, john@example.com")
         .send()
         .await
         .unwrap();
     assert_eq!(out.value.email.as_deref(), Some("john@example.com"));
-    assert_eq!(bodies(&server).await.len(), 1);
+    assert_eq!(script.requests().len(), 1);
     assert!(
         out.attempts[0]
             .repairs
@@ -81,52 +87,40 @@ struct Ticket {
 
 #[tokio::test]
 async fn an_inferred_field_is_never_checked() {
-    let server = MockServer::start().await;
-    respond(
-        &server,
-        chat(r#"{"name": "Ann", "category": "billing"}"#, 10, 10),
-    )
-    .await;
-    let out = defaults(&server)
+    let script = replies([(r#"{"name": "Ann", "category": "billing"}"#, 10, 10); 2]);
+    let out = defaults(&script)
         .extraction::<Ticket>("Ann: my invoice is wrong")
         .send()
         .await
         .unwrap();
     assert_eq!(out.value.name, "Ann");
     assert_eq!(out.value.category.as_deref(), Some("billing"));
-    assert_eq!(bodies(&server).await.len(), 1);
-    let sent = &bodies(&server).await[0];
+    let sent = script.requests();
+    assert_eq!(sent.len(), 1);
     assert!(
-        !sent.to_string().contains("x-inferred"),
+        !sent[0].to_string().contains("x-inferred"),
         "no server sees the mark"
     );
 }
 
 #[tokio::test]
 async fn grounding_off_sends_one_request_and_keeps_the_value() {
-    let server = MockServer::start().await;
-    respond(&server, chat(JOHN_JSON, 10, 10)).await;
-    let out = defaults(&server)
+    let script = replies([(JOHN_JSON, 10, 10); 2]);
+    let out = defaults(&script)
         .extraction::<Person>("John Doe, 30")
         .grounding(Grounding::Off)
         .send()
         .await
         .unwrap();
     assert_eq!(out.value.email.as_deref(), Some("john@example.com"));
-    assert_eq!(bodies(&server).await.len(), 1);
+    assert_eq!(script.requests().len(), 1);
 }
 
 #[tokio::test]
 async fn grounding_all_re_asks_a_required_value_the_text_does_not_hold() {
-    let server = MockServer::start().await;
-    respond(
-        &server,
-        chat(r#"{"name": "Jane Roe", "age": 30, "email": null}"#, 10, 10),
-    )
-    .await;
-    let error = Client::builder()
-        .base_url(format!("{}/v1", server.uri()))
-        .model("m")
+    let jane = r#"{"name": "Jane Roe", "age": 30, "email": null}"#;
+    let script = replies([(jane, 10, 10); 2]);
+    let error = with_defaults(&script)
         .grounding(Grounding::All)
         .max_retries(1)
         .build()
@@ -138,6 +132,7 @@ async fn grounding_all_re_asks_a_required_value_the_text_does_not_hold() {
     assert_eq!(error.attempts().len(), 2);
     let failure = error.attempts()[0].failure.as_ref().unwrap().to_string();
     assert!(failure.contains("/name"), "{failure}");
+    script.assert_done();
 }
 
 /// An order, its items behind a `$ref`.
@@ -162,10 +157,9 @@ struct Line {
 
 #[tokio::test]
 async fn required_values_behind_a_ref_are_not_checked_by_default_but_optional_ones_are() {
-    let server = MockServer::start().await;
     let reply = r#"{"customer": "Alice", "items": [{"product": "Apple", "quantity": 2}], "note": "urgent"}"#;
-    respond(&server, chat(reply, 10, 10)).await;
-    let out = defaults(&server)
+    let script = replies([(reply, 10, 10); 2]);
+    let out = defaults(&script)
         .extraction::<Order>("Order from Alice: 3 apples.")
         .send()
         .await
@@ -177,7 +171,7 @@ async fn required_values_behind_a_ref_are_not_checked_by_default_but_optional_on
         out.value.note, None,
         "optional and invented: dropped after a re-ask"
     );
-    let sent = bodies(&server).await;
+    let sent = script.requests();
     assert_eq!(sent.len(), 2);
     let feedback = sent[1]["messages"].to_string();
     assert!(
