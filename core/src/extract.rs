@@ -322,6 +322,21 @@ impl<T: Extract> Extract for Box<T> {
     }
 }
 
+/// Any JSON value: what a [`Dynamic`](crate::Dynamic) target gives, its schema coming with
+/// the call. Asked for on its own (`client.extract::<serde_json::Value>(..)`), its schema
+/// admits any value. While it streams, the value so far (strings as their prefix).
+impl Extract for serde_json::Value {
+    type Partial = serde_json::Value;
+
+    fn partial_from(node: &Node) -> Option<serde_json::Value> {
+        Some(node.to_value_so_far())
+    }
+
+    fn envelope_key() -> Cow<'static, str> {
+        Cow::Borrowed("value")
+    }
+}
+
 /// A name, a quote: while it streams, its prefix so far.
 impl Extract for String {
     type Partial = String;

@@ -168,6 +168,7 @@ pub mod stream;
 pub mod testing;
 
 mod chunking;
+mod dynamic;
 mod error;
 mod fold;
 mod grounding;
@@ -201,6 +202,7 @@ pub use client::Client;
 pub use client::builder::ClientBuilder;
 pub use client::extraction::{Extraction, extract};
 pub use client::image::Image;
+pub use dynamic::Dynamic;
 pub use error::{Error, ErrorKind, Result};
 pub use extract::{Extract, MapKey, PartialValue, schema};
 pub use ground::{Match, Span};

@@ -154,7 +154,9 @@ type JobResult<I> = Result<WithJson<I>>;
 /// Runs a chunked (or multi-pass) list extraction; see the module docs. Besides the merged
 /// result, it gives the merged list's validated JSON (each item's JSON, in the merged
 /// order), so that a batch of chunked extractions journals real values.
-fn run<I: Extract + Send>(mut extraction: Extraction<Vec<I>>) -> BoxFuture<'static, JobResult<I>> {
+pub(crate) fn run<I: Extract + Send>(
+    mut extraction: Extraction<Vec<I>>,
+) -> BoxFuture<'static, JobResult<I>> {
     Box::pin(async move {
         let mut plan = std::mem::take(&mut extraction.plan);
         let chunks = match plan.chunking {
@@ -169,10 +171,11 @@ fn run<I: Extract + Send>(mut extraction: Extraction<Vec<I>>) -> BoxFuture<'stat
             .iter()
             .map(|job| extraction.fork(extraction.text[chunks[job.chunk].clone()].to_owned()))
             .collect();
-        let batch = extraction
+        let mut batch = extraction
             .client
             .batch(children)
             .chunk_jobs(chunks.len(), passes);
+        batch.schema = extraction.dynamic;
         let mut results: Vec<(usize, JobResult<I>)> = watched(batch, &mut plan)
             .stream_with_json()
             .map(|((i, result), json)| (i, result.map(|out| (out, json))))

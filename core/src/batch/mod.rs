@@ -86,6 +86,9 @@ pub struct Batch<T> {
     bar: bool,
     /// Set when the items are a chunked extraction's jobs: see [`Batch::chunk_jobs`].
     jobs: Option<Keys>,
+    /// The items' schema when it is not `T`'s own: a [`Dynamic`](crate::Dynamic) target's,
+    /// which the journal's hashes are of.
+    pub(crate) schema: Option<&'static crate::Schema>,
 }
 
 impl<T> fmt::Debug for Batch<T> {
@@ -152,6 +155,7 @@ impl<T: Extract + Send> Batch<T> {
             #[cfg(feature = "progress")]
             bar: false,
             jobs: None,
+            schema: None,
         }
     }
 
@@ -337,7 +341,7 @@ enum Slots {
 
 impl<T: Extract + Send> Engine<T> {
     fn new(batch: Batch<T>) -> Engine<T> {
-        let schema = T::schema();
+        let schema = batch.schema.unwrap_or_else(T::schema);
         let keep = batch.jobs.is_some();
         let journaling = batch.journal.as_deref().map(|path| {
             let client = batch.client.clone();
@@ -475,8 +479,10 @@ impl<T: Extract + Send> Engine<T> {
         if let Keys::Chunks { .. } = self.keys {
             // A job whose line does not read back into a value is run again.
             return match journal.take(index, hash) {
-                Some(stored) => restore(stored, &extraction.text, model)
-                    .map_or(Ok(Some(hash)), |read| Err(Skip::Restored(Box::new(read)))),
+                Some(stored) => {
+                    restore(stored, extraction.target_schema(), &extraction.text, model)
+                        .map_or(Ok(Some(hash)), |read| Err(Skip::Restored(Box::new(read))))
+                }
                 None => Ok(Some(hash)),
             };
         }
@@ -595,9 +601,14 @@ impl<T: Extract + Send> Engine<T> {
 
 /// A journal line read back into what a run of its item would have given, through the
 /// pipeline's last stages ([`reply::reread`]); `None` when it does not read.
-fn restore<T: Extract>(stored: Stored, text: &str, model: &str) -> Option<(Extracted<T>, Value)> {
+fn restore<T: Extract>(
+    stored: Stored,
+    schema: &crate::Schema,
+    text: &str,
+    model: &str,
+) -> Option<(Extracted<T>, Value)> {
     let json = stored.value?;
-    let (value, spans) = reply::reread::<T>(T::schema(), text, &json)
+    let (value, spans) = reply::reread::<T>(schema, text, &json)
         .inspect_err(|e| tracing::warn!(error = %e, "a journaled value no longer reads; running its item again"))
         .ok()?;
     let out = Extracted {

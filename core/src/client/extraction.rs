@@ -70,6 +70,8 @@ pub struct Extraction<T> {
     no_cache: bool,
     /// The root list's schema, bounded by [`Extraction::max_items`]; `None`: the type's own.
     schema: Option<fn(usize) -> &'static Schema>,
+    /// A [`Dynamic`](crate::Dynamic) target's schema, asked for instead of `T`'s.
+    pub(crate) dynamic: Option<&'static Schema>,
     max_items: usize,
     /// The client's transport inside the rate limits of the batch this extraction runs
     /// in; `None` outside a limited batch.
@@ -152,6 +154,7 @@ impl<T: Extract> Extraction<T> {
             runaway: None,
             no_cache: false,
             schema: None,
+            dynamic: None,
             max_items: 0,
             transport: None,
             plan: Plan::default(),
@@ -191,9 +194,41 @@ impl<T: Extract> Extraction<T> {
             runaway: self.runaway,
             no_cache: self.no_cache,
             schema: self.schema,
+            dynamic: self.dynamic,
             max_items: self.max_items,
             transport: self.transport.clone(),
             plan: Plan::default(),
+            runner: None,
+            _type: PhantomData,
+        }
+    }
+
+    /// The same extraction with another result type: every option, the plan and a
+    /// [`Dynamic`](crate::Dynamic) schema kept; the runner and a bound list schema (both
+    /// `T`'s) dropped.
+    pub(crate) fn retype<U>(self) -> Extraction<U> {
+        Extraction {
+            client: self.client,
+            text: self.text,
+            model: self.model,
+            temperature: self.temperature,
+            reask_temperature: self.reask_temperature,
+            max_tokens: self.max_tokens,
+            max_retries: self.max_retries,
+            token_budget: self.token_budget,
+            instructions: self.instructions,
+            images: self.images,
+            messages: self.messages,
+            leniency: self.leniency,
+            grounding: self.grounding,
+            mode: self.mode,
+            runaway: self.runaway,
+            no_cache: self.no_cache,
+            schema: None,
+            dynamic: self.dynamic,
+            max_items: self.max_items,
+            transport: self.transport,
+            plan: self.plan,
             runner: None,
             _type: PhantomData,
         }
@@ -338,9 +373,7 @@ impl<T: Extract> Extraction<T> {
 
     /// The run of this extraction and its `factum.extract` span, with the model resolved.
     pub(crate) async fn into_run(mut self) -> Result<(Run<T>, tracing::Span)> {
-        let schema = self
-            .schema
-            .map_or_else(T::schema, |bounded| bounded(self.max_items));
+        let schema = self.target_schema();
         let inner = Arc::clone(&self.client.inner);
         if self.text.trim().is_empty() && self.images.is_empty() {
             let model = self.model.as_deref().unwrap_or(self.client.model());
@@ -362,6 +395,19 @@ impl<T: Extract> Extraction<T> {
         let call = self.call(schema, model, text);
         fits(&inner, &call).await?;
         Ok((Run::new(call), span))
+    }
+
+    /// The schema the reply is asked for: a [`Dynamic`](crate::Dynamic) target's, or
+    /// `T`'s, with the root list bounded by [`max_items`](Extraction::max_items) when set.
+    pub(crate) fn target_schema(&self) -> &'static Schema {
+        match (self.dynamic, self.schema) {
+            (Some(dynamic), None) => dynamic,
+            (Some(dynamic), Some(_)) => {
+                crate::dynamic::intern(dynamic.with_max_items(self.max_items))
+            }
+            (None, Some(bounded)) => bounded(self.max_items),
+            (None, None) => T::schema(),
+        }
     }
 
     /// The bound [`max_items`](Extraction::max_items) set on the root list, if any.

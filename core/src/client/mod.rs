@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::transport::provider::{Mode, Provider};
 
 pub(crate) mod builder;
+pub(crate) mod dynamic;
 pub(crate) mod extraction;
 pub(crate) mod image;
 pub(crate) mod inner;

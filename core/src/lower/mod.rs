@@ -115,6 +115,29 @@ pub enum SchemaError {
         /// The validator's message.
         message: String,
     },
+    /// A run-time schema ([`Dynamic::from_json_schema`](crate::Dynamic::from_json_schema))
+    /// that factum cannot use: not a schema, a keyword whose value is not valid JSON
+    /// Schema, or a `$ref` that is not local or does not resolve.
+    #[error("the schema cannot be used at `{path}` (keyword `{keyword}`): {reason}")]
+    Unusable {
+        /// JSON pointer into the schema (`""` for the root).
+        path: String,
+        /// The keyword at fault.
+        keyword: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A field spec ([`Dynamic::from_fields`](crate::Dynamic::from_fields)) that does not
+    /// read, at its line and column (both from 1, the column in characters).
+    #[error("field spec, line {line}, column {column}: {message}")]
+    Spec {
+        /// The line, from 1.
+        line: usize,
+        /// The column, from 1, in characters.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
     /// A construct the dialect cannot express at all.
     #[error("{dialect} cannot express the schema at `{path}`: {reason}")]
     Unsupported {
@@ -134,8 +157,11 @@ impl SchemaError {
             SchemaError::TooDeep { path, .. }
             | SchemaError::TooManyProperties { path, .. }
             | SchemaError::TooManyEnumValues { path, .. }
-            | SchemaError::Unsupported { path, .. } => path,
-            SchemaError::InvalidName { .. } | SchemaError::Invalid { .. } => "",
+            | SchemaError::Unsupported { path, .. }
+            | SchemaError::Unusable { path, .. } => path,
+            SchemaError::InvalidName { .. }
+            | SchemaError::Invalid { .. }
+            | SchemaError::Spec { .. } => "",
         }
     }
 }

@@ -40,6 +40,22 @@ pub struct Extracted<T> {
     pub cached: bool,
 }
 
+impl<T> Extracted<T> {
+    /// The same record around another value.
+    pub(crate) fn map_value<U>(self, f: impl FnOnce(T) -> U) -> Extracted<U> {
+        Extracted {
+            value: f(self.value),
+            usage: self.usage,
+            attempts: self.attempts,
+            node_id: self.node_id,
+            model: self.model,
+            spans: self.spans,
+            failed_chunks: self.failed_chunks,
+            cached: self.cached,
+        }
+    }
+}
+
 /// A chunk (or pass) that failed, when [`Extraction::partial_ok`](crate::Extraction::partial_ok) lets the others stand.
 #[derive(Debug, Clone)]
 #[non_exhaustive]

@@ -12,8 +12,6 @@ pub use node::Node;
 pub use parser::{ItemSpan, StreamParser};
 pub(crate) use salvage::whole_items;
 
-use serde_json::Value;
-
 use crate::{Extract, PartialValue};
 
 /// How a field's type appears in a typed partial value (`Partial<T>`), while a reply
@@ -42,15 +40,6 @@ impl<T: Extract> PartialField for T {
 
     fn partial_from(node: &Node) -> Option<Self::Partial> {
         T::partial_from(node)
-    }
-}
-
-/// Free-form JSON: the value so far, strings as their prefix.
-impl PartialField for Value {
-    type Partial = Value;
-
-    fn partial_from(node: &Node) -> Option<Value> {
-        Some(node.to_value_so_far())
     }
 }
 

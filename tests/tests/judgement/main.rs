@@ -6,6 +6,7 @@
 //! tested in the `http` binary.
 
 mod collections;
+mod dynamic;
 mod ground;
 mod grounding;
 mod lenient;
