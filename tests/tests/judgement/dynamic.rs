@@ -226,3 +226,32 @@ async fn a_multi_target_asks_as_a_derived_list_does() {
     assert_eq!(d.schema().name(), derived.name());
     assert_eq!(d.schema().prompt(), derived.prompt());
 }
+
+#[tokio::test]
+async fn an_x_grounded_field_of_a_dynamic_must_be_quoted_from_the_text() {
+    let schema = json!({
+        "type": "object",
+        "properties": {"city": {"type": "string", "x-grounded": true}},
+        "required": ["city"],
+    });
+    let d = Dynamic::from_json_schema(schema).unwrap().name("Place");
+    assert!(
+        d.schema().prompt().contains("city"),
+        "{}",
+        d.schema().prompt()
+    );
+    let script = Script::new()
+        .reply(r#"{"city": "Paris, France"}"#)
+        .reply(r#"{"city": "Lyon"}"#);
+    let out = client(&script, Provider::Dria)
+        .extraction_dynamic(&d, "She moved to Lyon last spring.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.value, json!({"city": "Lyon"}));
+    assert_eq!(out.attempts.len(), 2);
+    let feedback = script.requests()[1]["messages"].to_string();
+    assert!(feedback.contains("/city"), "{feedback}");
+    let span = out.spans.iter().find(|s| s.path == "/city").unwrap();
+    assert_eq!(span.range, Some(13..17));
+}
