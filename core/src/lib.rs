@@ -207,9 +207,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use extract::{Extract, MapKey, PartialValue, schema};
 pub use ground::{Match, Span};
 pub use grounding::Grounding;
-pub use pipeline::stream::{
-    ExtractionStream, ItemStream, SpannedItem, SpannedItemStream, StreamEvent,
-};
+pub use pipeline::events::{SpannedItem, StreamEvent};
+pub use pipeline::stream::{ExtractionStream, ItemStream, SpannedItemStream};
 pub use record::attempt::{Attempt, AttemptFailure};
 pub use record::{ChunkFailure, Extracted};
 

@@ -13,12 +13,14 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt as _};
 use serde_json::Value;
 
 use super::Batch;
 use crate::client::extraction::{Extraction, Plan};
+use crate::pipeline::events::{SpannedItem, StreamEvent};
+use crate::stream::Node;
 use crate::wire::Usage;
 use crate::{
     Attempt, ChunkFailure, Chunking, Error, Extract, Extracted, Progress, Result, Span, ground,
@@ -34,8 +36,17 @@ impl<I: Extract + Send> Extraction<Vec<I>> {
     ///
     /// Usage and attempts are summed over every chunk and pass. A chunk that fails fails
     /// the extraction with every attempt kept, unless [`partial_ok`](Extraction::partial_ok)
-    /// is set. Chunking applies to [`send`](Extraction::send); `stream()` and
-    /// `stream_items()` of a chunked extraction yield one `Config` error.
+    /// is set.
+    ///
+    /// A chunked extraction streams too. [`stream_items`](Extraction::stream_items) and
+    /// [`stream_spanned_items`](Extraction::stream_spanned_items) yield each chunk's items
+    /// as soon as that chunk is judged (in the order chunks finish; an item already
+    /// yielded from an overlapping chunk is not yielded again; each
+    /// [`SpannedItem`](crate::SpannedItem) says its `chunk`); a chunk that fails ends the
+    /// stream with its error, unless [`partial_ok`](Extraction::partial_ok).
+    /// [`stream`](Extraction::stream) yields the merged list as a partial each time a
+    /// chunk adds to it, then [`Done`](crate::StreamEvent::Done) with the result merged
+    /// exactly as `send()` merges it.
     ///
     /// # Examples
     ///
@@ -55,8 +66,7 @@ impl<I: Extract + Send> Extraction<Vec<I>> {
     /// ```
     pub fn chunked(mut self, chunking: Chunking) -> Extraction<Vec<I>> {
         self.plan.chunking = Some(chunking);
-        self.runner = Some(run::<I>);
-        self
+        self.chunk_plan()
     }
 
     /// Runs the extraction `passes` times (on each chunk, when chunked) and merges the
@@ -64,15 +74,20 @@ impl<I: Extract + Send> Extraction<Vec<I>> {
     /// extraction's temperature; with 0 a deterministic server repeats itself.
     pub fn passes(mut self, passes: u32) -> Extraction<Vec<I>> {
         self.plan.passes = passes.max(1);
-        self.runner = Some(run::<I>);
-        self
+        self.chunk_plan()
     }
 
     /// Lets a chunked or multi-pass extraction succeed when some chunks fail: their errors
     /// are in [`Extracted::failed_chunks`], their attempts in `attempts`.
     pub fn partial_ok(mut self) -> Extraction<Vec<I>> {
         self.plan.partial_ok = true;
+        self.chunk_plan()
+    }
+
+    /// `send()` and `stream()` run the chunk plan.
+    fn chunk_plan(mut self) -> Extraction<Vec<I>> {
         self.runner = Some(run::<I>);
+        self.streamer = Some(|extraction| Box::new(stream_events::<I>(extraction)));
         self
     }
 
@@ -151,44 +166,176 @@ type WithJson<I> = (Extracted<Vec<I>>, Option<Value>);
 /// A chunk job's result, with the validated JSON of its list when it succeeded.
 type JobResult<I> = Result<WithJson<I>>;
 
+/// A chunked (or multi-pass) run once started: its jobs, the chunks they read, and their
+/// results as each job finishes.
+struct Started<I> {
+    jobs: Vec<Job>,
+    chunks: Vec<Range<usize>>,
+    partial_ok: bool,
+    results: BoxStream<'static, (usize, JobResult<I>)>,
+}
+
+impl<I> Started<I> {
+    /// The range of the chunk job `index` read.
+    fn range(&self, index: usize) -> Range<usize> {
+        self.chunks[self.jobs[index].chunk].clone()
+    }
+
+    /// Every result, merged in job order: what `send()` gives.
+    fn merge(&self, mut results: Vec<(usize, JobResult<I>)>) -> JobResult<I> {
+        results.sort_by_key(|(i, _)| *i);
+        let mut merge = Merge::default();
+        for (i, result) in results {
+            merge.add(self.jobs[i], self.range(i), result, self.partial_ok);
+        }
+        merge.finish()
+    }
+}
+
+/// Cuts the text and starts its chunk jobs through the batch engine.
+fn start<I: Extract + Send>(mut extraction: Extraction<Vec<I>>) -> Started<I> {
+    let mut plan = std::mem::take(&mut extraction.plan);
+    let chunks = match plan.chunking {
+        Some(chunking) => chunking.split(&extraction.text),
+        None => std::iter::once(0..extraction.text.len()).collect(),
+    };
+    let passes = plan.passes.max(1) as usize;
+    let jobs: Vec<Job> = (0..passes)
+        .flat_map(|pass| (0..chunks.len()).map(move |chunk| Job { chunk, pass }))
+        .collect();
+    let children: Vec<Extraction<Vec<I>>> = jobs
+        .iter()
+        .map(|job| extraction.fork(extraction.text[chunks[job.chunk].clone()].to_owned()))
+        .collect();
+    let mut batch = extraction
+        .client
+        .batch(children)
+        .chunk_jobs(chunks.len(), passes);
+    batch.schema = extraction.dynamic;
+    let results = watched(batch, &mut plan)
+        .stream_with_json()
+        .map(|((i, result), json)| (i, result.map(|out| (out, json))))
+        .boxed();
+    Started {
+        jobs,
+        chunks,
+        partial_ok: plan.partial_ok,
+        results,
+    }
+}
+
 /// Runs a chunked (or multi-pass) list extraction; see the module docs. Besides the merged
 /// result, it gives the merged list's validated JSON (each item's JSON, in the merged
 /// order), so that a batch of chunked extractions journals real values.
 pub(crate) fn run<I: Extract + Send>(
-    mut extraction: Extraction<Vec<I>>,
+    extraction: Extraction<Vec<I>>,
 ) -> BoxFuture<'static, JobResult<I>> {
     Box::pin(async move {
-        let mut plan = std::mem::take(&mut extraction.plan);
-        let chunks = match plan.chunking {
-            Some(chunking) => chunking.split(&extraction.text),
-            None => std::iter::once(0..extraction.text.len()).collect(),
-        };
-        let passes = plan.passes.max(1) as usize;
-        let jobs: Vec<Job> = (0..passes)
-            .flat_map(|pass| (0..chunks.len()).map(move |chunk| Job { chunk, pass }))
-            .collect();
-        let children: Vec<Extraction<Vec<I>>> = jobs
-            .iter()
-            .map(|job| extraction.fork(extraction.text[chunks[job.chunk].clone()].to_owned()))
-            .collect();
-        let mut batch = extraction
-            .client
-            .batch(children)
-            .chunk_jobs(chunks.len(), passes);
-        batch.schema = extraction.dynamic;
-        let mut results: Vec<(usize, JobResult<I>)> = watched(batch, &mut plan)
-            .stream_with_json()
-            .map(|((i, result), json)| (i, result.map(|out| (out, json))))
-            .collect()
-            .await;
-        results.sort_by_key(|(i, _)| *i);
-        let mut merge = Merge::default();
-        for (i, result) in results {
-            let job = jobs[i];
-            merge.add(job, chunks[job.chunk].clone(), result, plan.partial_ok);
-        }
-        merge.finish()
+        let mut started = start(extraction);
+        let results = std::mem::replace(&mut started.results, stream::empty().boxed());
+        let results: Vec<(usize, JobResult<I>)> = results.collect().await;
+        started.merge(results)
     })
+}
+
+/// A chunked run's events: the merged list so far as a partial after each chunk that adds
+/// to it, then the result merged exactly as `send()` merges it.
+pub(crate) fn stream_events<I: Extract + Send>(
+    extraction: Extraction<Vec<I>>,
+) -> BoxStream<'static, Result<StreamEvent<Vec<I>>>> {
+    let stream = async_stream::stream! {
+        let mut started = start(extraction);
+        let mut results = std::mem::replace(&mut started.results, stream::empty().boxed());
+        let mut shown = Shown::default();
+        let mut kept = Vec::new();
+        while let Some((i, result)) = results.next().await {
+            if let Ok((out, json)) = &result {
+                let range = started.range(i);
+                let count = out.value.len();
+                let spans = ground::per_item(out.spans.clone(), count);
+                let jsons = item_jsons(json.clone(), count);
+                let added = jsons
+                    .into_iter()
+                    .zip(spans)
+                    .filter(|(json, spans)| shown.add(json.clone(), ground::shift(spans.clone(), range.start), range.start))
+                    .count();
+                if added > 0 {
+                    yield Ok(StreamEvent::Partial(shown.partial::<I>()));
+                }
+            }
+            kept.push((i, result));
+        }
+        yield started.merge(kept).map(|(out, _)| StreamEvent::Done(out));
+    };
+    stream.boxed()
+}
+
+/// A chunked run's items, each yielded as its chunk is judged (validated as `send()`
+/// validates it), with the chunk it came from; an item already yielded from an
+/// overlapping chunk is not yielded again. A chunk that fails is yielded as its error
+/// and ends the stream, unless the run is [`partial_ok`](Extraction::partial_ok).
+pub(crate) fn stream_items<I: Extract + Send>(
+    extraction: Extraction<Vec<I>>,
+) -> BoxStream<'static, Result<SpannedItem<I>>> {
+    let stream = async_stream::stream! {
+        let mut started = start(extraction);
+        let mut results = std::mem::replace(&mut started.results, stream::empty().boxed());
+        let mut shown: Vec<Vec<Span>> = Vec::new();
+        while let Some((i, result)) = results.next().await {
+            let (out, _) = match result {
+                Ok(done) => done,
+                Err(_) if started.partial_ok => continue,
+                Err(error) => return yield Err(error),
+            };
+            let range = started.range(i);
+            let count = out.value.len();
+            let per_item = ground::per_item(out.spans, count);
+            for (value, spans) in out.value.into_iter().zip(per_item) {
+                let spans = ground::shift(spans, range.start);
+                if shown.iter().any(|seen| same_item(seen, &spans)) {
+                    continue;
+                }
+                shown.push(spans.clone());
+                yield Ok(SpannedItem::of_chunk(value, shown.len() - 1, spans, started.jobs[i].chunk));
+            }
+        }
+    };
+    stream.boxed()
+}
+
+/// The items a chunked stream has shown: their JSON and spans, in document order.
+#[derive(Default)]
+struct Shown {
+    items: Vec<(usize, Option<Value>, Vec<Span>)>,
+}
+
+impl Shown {
+    /// Adds an item unless one shown is the same; whether it was added.
+    fn add(&mut self, json: Option<Value>, spans: Vec<Span>, chunk_start: usize) -> bool {
+        if self
+            .items
+            .iter()
+            .any(|(_, _, seen)| same_item(seen, &spans))
+        {
+            return false;
+        }
+        let at = spans
+            .iter()
+            .filter_map(|s| s.range.as_ref().map(|r| r.start))
+            .min()
+            .unwrap_or(chunk_start);
+        let place = self.items.partition_point(|(other, _, _)| *other <= at);
+        self.items.insert(place, (at, json, spans));
+        true
+    }
+
+    /// The list so far as the type's partial value.
+    fn partial<I: Extract>(&self) -> Vec<I::Partial> {
+        self.items
+            .iter()
+            .filter_map(|(_, json, _)| I::partial_from(&Node::from_value(json.clone()?)))
+            .collect()
+    }
 }
 
 /// The chunk jobs' batch with the plan's concurrency, journal, progress callback and bar.

@@ -81,6 +81,9 @@ pub struct Extraction<T> {
     /// What `send()` runs instead of one extraction when the plan asks for chunks or
     /// passes: set by [`Extraction::chunked`] and its siblings, which know the item type.
     pub(crate) runner: Option<Runner<T>>,
+    /// What `stream()` runs instead of one extraction's stream when the plan asks for
+    /// chunks or passes.
+    pub(crate) streamer: Option<Streamer<T>>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -119,6 +122,11 @@ impl Default for Plan {
 /// every item's JSON was kept, the merged list's validated JSON (for a batch's journal).
 pub(crate) type Runner<T> =
     fn(Extraction<T>) -> BoxFuture<'static, Result<(Extracted<T>, Option<Value>)>>;
+
+/// A chunked run's stream of events (see [`Extraction::stream`]): a
+/// `BoxStream<'static, Result<StreamEvent<T>>>`, boxed as `Any` because `StreamEvent` needs
+/// `T: Extract` and the extraction's type does not.
+pub(crate) type Streamer<T> = fn(Extraction<T>) -> Box<dyn std::any::Any + Send>;
 
 impl<T> fmt::Debug for Extraction<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -159,17 +167,18 @@ impl<T: Extract> Extraction<T> {
             transport: None,
             plan: Plan::default(),
             runner: None,
+            streamer: None,
             _type: PhantomData,
         }
     }
 
-    /// Why this extraction cannot stream: a chunked or multi-pass one is merged only once
-    /// every chunk is done, so it runs with `send()`; streaming the whole text instead
-    /// would quietly drop the chunking.
+    /// Why this extraction cannot stream: a chunked or multi-pass run of a dynamic target
+    /// (merged as a `Vec<Value>` behind its `Value`) has no stream of its own, and streaming
+    /// the whole text instead would quietly drop the chunking.
     pub(crate) fn unstreamable(&self) -> Option<Error> {
-        self.runner.is_some().then(|| {
+        (self.runner.is_some() && self.streamer.is_none()).then(|| {
             Error::config(
-                "a chunked or multi-pass extraction (`chunked`, `passes`, `partial_ok`) runs with `send()`: its lists are merged once every chunk is done",
+                "a chunked or multi-pass extraction of a dynamic target runs with `send()`; stream a derived list type's instead",
             )
         })
     }
@@ -199,6 +208,7 @@ impl<T: Extract> Extraction<T> {
             transport: self.transport.clone(),
             plan: Plan::default(),
             runner: None,
+            streamer: None,
             _type: PhantomData,
         }
     }
@@ -230,6 +240,7 @@ impl<T: Extract> Extraction<T> {
             transport: self.transport,
             plan: self.plan,
             runner: None,
+            streamer: None,
             _type: PhantomData,
         }
     }

@@ -18,6 +18,7 @@ use reask::Reask;
 use receive::{Fault, Listening};
 use reply::Asked;
 
+pub(crate) mod events;
 pub(crate) mod reask;
 pub(crate) mod receive;
 pub(crate) mod reply;

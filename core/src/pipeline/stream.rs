@@ -14,35 +14,13 @@ use tracing::Instrument as _;
 
 use super::Judged;
 use super::Run;
+use super::events::{SpannedItem, StreamEvent};
 use super::receive::{Listening, Pulled};
 use super::reply::Asked;
 use crate::client::extraction::Extraction;
 use crate::stream::{Guard, Node, StreamParser};
 use crate::transport::{Completion, Delta};
-use crate::{Attempt, Error, Extract, Extracted, Partial, Result, Schema, Span};
-
-/// One event of a streamed extraction.
-#[non_exhaustive]
-pub enum StreamEvent<T: Extract> {
-    /// The value as far as the model has written it; sent only when something visible
-    /// changed since the last one.
-    Partial(Partial<T>),
-    /// An attempt failed and the model is asked again: the attempt, with its raw text and
-    /// why it failed. Partials that follow belong to the new attempt.
-    Reask(Attempt),
-    /// The extraction's result, validated as `send()` validates it. Last.
-    Done(Extracted<T>),
-}
-
-impl<T: Extract + fmt::Debug> fmt::Debug for StreamEvent<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StreamEvent::Partial(p) => f.debug_tuple("Partial").field(p).finish(),
-            StreamEvent::Reask(a) => f.debug_tuple("Reask").field(a).finish(),
-            StreamEvent::Done(out) => f.debug_tuple("Done").field(out).finish(),
-        }
-    }
-}
+use crate::{Attempt, Error, Extract, Extracted, Result, Schema};
 
 /// The events of a streamed extraction; get it from [`Extraction::stream`].
 ///
@@ -115,7 +93,7 @@ impl<T: Extract> fmt::Debug for ItemStream<T> {
 }
 
 impl<T: Extract + Send> Extraction<T> {
-    /// Runs the extraction as a stream of events: typed [`Partial`]s as the reply is
+    /// Runs the extraction as a stream of events: typed [`Partial`](crate::Partial)s as the reply is
     /// written, a [`Reask`](StreamEvent::Reask) for each failed attempt, and
     /// [`Done`](StreamEvent::Done) with the validated result.
     ///
@@ -145,7 +123,19 @@ impl<T: Extract + Send> Extraction<T> {
     /// # Cancellation
     ///
     /// Dropping the stream closes the connection at once; nothing keeps running.
-    pub fn stream(self) -> ExtractionStream<T> {
+    pub fn stream(mut self) -> ExtractionStream<T> {
+        if let Some(streamer) = self.streamer.take() {
+            let events = streamer(self)
+                .downcast::<BoxStream<'static, Result<StreamEvent<T>>>>()
+                .map_or_else(
+                    |_| {
+                        let error = Error::config("a chunked stream of another type".to_owned());
+                        stream::once(async { Err(error) }).boxed()
+                    },
+                    |events| *events,
+                );
+            return ExtractionStream { events };
+        }
         if let Some(error) = self.unstreamable() {
             return ExtractionStream {
                 events: stream::once(async { Err(error) }).boxed(),
@@ -206,7 +196,7 @@ impl<T: Extract + Send> Extraction<Vec<T>> {
     }
 
     /// [`stream_items`](Extraction::stream_items), each item with where its values are in
-    /// the text the extraction was given: its [`Span`]s, paths relative to the item
+    /// the text the extraction was given: its [`Span`](crate::Span)s, paths relative to the item
     /// (`/name`), ranges in the whole text, computed as soon as the item closes.
     ///
     /// # Examples
@@ -227,6 +217,11 @@ impl<T: Extract + Send> Extraction<Vec<T>> {
     /// # Ok(()) }
     /// ```
     pub fn stream_spanned_items(self) -> SpannedItemStream<T> {
+        if self.runner.is_some() {
+            return SpannedItemStream {
+                items: crate::batch::chunk::stream_items(self),
+            };
+        }
         if let Some(error) = self.unstreamable() {
             return SpannedItemStream {
                 items: stream::once(async { Err(error) }).boxed(),
@@ -270,22 +265,9 @@ fn rest<T>(out: Extracted<Vec<T>>, handed: usize) -> Vec<SpannedItem<T>> {
             value,
             index: handed + i,
             spans,
+            chunk: None,
         })
         .collect()
-}
-
-/// One item of a streamed list and where its values are in the text; see
-/// [`Extraction::stream_spanned_items`].
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct SpannedItem<T> {
-    /// The validated item.
-    pub value: T,
-    /// Its index in the reply's list.
-    pub index: usize,
-    /// Where each of its values is in the text: paths relative to the item, ranges in the
-    /// text the extraction was given.
-    pub spans: Vec<Span>,
 }
 
 /// The items of a streamed list with their spans; get it from
@@ -417,6 +399,7 @@ impl<I: Extract + Send> Watch<Vec<I>> for ListItems {
                         value,
                         index: span.index,
                         spans: crate::ground::spans(&self.source, &json),
+                        chunk: None,
                     }),
                 );
             }

@@ -6,6 +6,7 @@
 
 mod batch;
 mod chunk_journal;
+mod chunk_stream;
 mod client;
 mod first_hour;
 // The roster server of the chunk journal tests.

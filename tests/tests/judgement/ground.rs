@@ -252,22 +252,26 @@ async fn passes_are_merged_for_recall_without_repeating_items() {
     );
 }
 
+/// A derived list's chunked run streams (the `http` binary's `chunk_stream` tests); a
+/// dynamic target's has no stream of its own, and says so rather than streaming the whole
+/// text unchunked.
 #[tokio::test]
-async fn a_chunked_extraction_refuses_to_stream_instead_of_dropping_the_chunks() {
+async fn a_chunked_dynamic_extraction_refuses_to_stream_instead_of_dropping_the_chunks() {
     use futures_util::StreamExt as _;
     let script = Script::new();
     let client = client(&script, Provider::LlamaCpp);
-    let chunked = || {
-        client
-            .extraction::<Vec<Member>>(roster())
-            .chunked(factum::Chunking::chars(80))
-    };
-    let events: Vec<_> = chunked().stream().collect().await;
+    let target = factum::Dynamic::from_fields("name, age int")
+        .unwrap()
+        .multi();
+    let events: Vec<_> = client
+        .extraction_dynamic(&target, roster())
+        .chunked(factum::Chunking::chars(80))
+        .stream()
+        .collect()
+        .await;
     assert_eq!(events.len(), 1);
     let error = events.into_iter().next().unwrap().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Config);
     assert!(error.to_string().contains("send()"), "{error}");
-    let items: Vec<_> = chunked().stream_items().collect().await;
-    assert!(matches!(&items[..], [Err(e)] if e.kind() == ErrorKind::Config));
     assert!(script.requests().is_empty(), "nothing was sent");
 }
