@@ -346,7 +346,10 @@ impl ClientBuilder {
     /// - Temperature 0 samples greedily; above 0, top-p 0.9, the temperature and a draw
     ///   seeded with 0, as a Dria node does. `max_tokens` and the deadline hold, and the
     ///   reply ends on the token that closes the JSON value; dropping the call's future
-    ///   stops generation at the next token. A schema the converter rejects is an
+    ///   stops generation at the next token.
+    /// - **Replies stream as they are sampled**: `.stream()` and `.stream_items()` show
+    ///   partials and items while the model writes, and `send()` reads through the same
+    ///   runaway guard as over HTTP, which stops a reply that loops at once. A schema the converter rejects is an
     ///   [`ErrorKind::Schema`](crate::ErrorKind::Schema) error, raised once, never re-asked.
     /// - The context window is the model's trained one, at most 4096 tokens (as the
     ///   project's llama-server); the per-attempt HTTP [`timeout`](ClientBuilder::timeout),

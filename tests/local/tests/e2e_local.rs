@@ -176,3 +176,35 @@ async fn prompt_only_mode_runs_without_a_grammar() {
         Err(error) => assert!(!error.attempts().is_empty(), "{error:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_local_stream_shows_partials_while_the_model_writes() {
+    use futures_util::StreamExt as _;
+    let client = client();
+    let start = Instant::now();
+    let mut stream = client
+        .extraction::<Person>("John Doe, john@example.com, 30")
+        .stream();
+    let mut partials = Vec::new();
+    let mut done = None;
+    while let Some(event) = stream.next().await {
+        match event.unwrap() {
+            factum::StreamEvent::Partial(p) => partials.push((start.elapsed(), p)),
+            factum::StreamEvent::Done(out) => done = Some((start.elapsed(), out)),
+            _ => {}
+        }
+    }
+    let (done_at, out) = done.expect("the stream ends with its value");
+    assert_eq!(out.value.name, "John Doe");
+    // Token by token, not the whole reply at the end: several snapshots, the name growing.
+    assert!(partials.len() >= 3, "{partials:?}");
+    let names: Vec<&str> = partials
+        .iter()
+        .filter_map(|(_, p)| p.name.as_deref())
+        .collect();
+    assert!(
+        names.iter().any(|n| !n.is_empty() && *n != "John Doe"),
+        "no name prefix was shown: {names:?}"
+    );
+    assert!(partials[0].0 < done_at);
+}

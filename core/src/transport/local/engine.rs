@@ -64,6 +64,9 @@ pub(super) struct Job {
     /// When the extraction's deadline passes.
     pub(super) deadline: Option<std::time::Instant>,
     pub(super) cancel: Arc<AtomicBool>,
+    /// Where the reply's text goes piece by piece as tokens are sampled, for a streamed
+    /// call; closed when the job is done.
+    pub(super) pieces: Option<tokio::sync::mpsc::UnboundedSender<String>>,
     reply: oneshot::Sender<Result<Completion>>,
     /// The caller's span (the attempt's), the parent of the generation's own.
     span: tracing::Span,
@@ -90,9 +93,16 @@ impl Job {
             temperature: request.temperature.unwrap_or(0.0),
             deadline: deadline.map(tokio::time::Instant::into_std),
             cancel,
+            pieces: None,
             reply,
             span: tracing::Span::current(),
         })
+    }
+
+    /// The same job, its text sent piece by piece to `pieces` as it is sampled.
+    pub(super) fn streaming(mut self, pieces: tokio::sync::mpsc::UnboundedSender<String>) -> Job {
+        self.pieces = Some(pieces);
+        self
     }
 
     pub(super) fn cancelled(&self) -> bool {

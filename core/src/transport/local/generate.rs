@@ -153,6 +153,7 @@ impl Engine<'_> {
         let vocab = self.model.vocab();
         let mut output = Output::default();
         let mut end = ValueEnd::default();
+        let mut text = Utf8Pieces::default();
         let mut batch = LlamaBatch::new(1, 1);
         while output.tokens < limit {
             check(job)?;
@@ -172,6 +173,12 @@ impl Engine<'_> {
             output.tokens += 1;
             let piece = vocab.token_to_piece(token, false, None);
             output.bytes.extend_from_slice(&piece);
+            if let Some(pieces) = &job.pieces
+                && let Some(whole) = text.push(&piece)
+            {
+                // A caller that stopped reading is seen by the cancel flag, not here.
+                let _ = pieces.send(whole);
+            }
             if end.feed(&piece) {
                 return Ok(output.ended("stop"));
             }
@@ -183,6 +190,32 @@ impl Engine<'_> {
             logits_at = 0;
         }
         Ok(output.ended("length"))
+    }
+}
+
+/// A streamed reply's text: each token's bytes added, the whole characters handed on and an
+/// incomplete one (a character split across tokens) held until it completes.
+#[derive(Default)]
+struct Utf8Pieces {
+    pending: Vec<u8>,
+}
+
+impl Utf8Pieces {
+    /// Adds `bytes`; the text they complete, if any. Bytes that can never be UTF-8 are
+    /// replaced, as the whole reply's lossy reading replaces them.
+    fn push(&mut self, bytes: &[u8]) -> Option<String> {
+        self.pending.extend_from_slice(bytes);
+        let whole = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(e) if e.error_len().is_some() => self.pending.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        if whole == 0 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&self.pending[..whole]).into_owned();
+        self.pending.drain(..whole);
+        Some(text)
     }
 }
 

@@ -13,10 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt as _};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::{Completion, Transport};
+use super::{Completion, Delta, Transport};
 use crate::wire::ChatRequest;
 use crate::{Error, ErrorKind, Result};
 
@@ -69,6 +70,14 @@ impl LocalTransport {
         })
     }
 
+    /// Hands `job` to the generation thread.
+    fn queue(&self, job: engine::Job) -> Result<()> {
+        self.jobs
+            .as_ref()
+            .and_then(|jobs| jobs.send(job).ok())
+            .ok_or_else(|| Error::local(ErrorKind::Transport, "the generation thread has stopped"))
+    }
+
     /// The waiting side of one call: the job goes to the generation thread, and the reply
     /// comes back, unless the future is dropped first (the timeout layer drops it at the
     /// deadline).
@@ -79,12 +88,7 @@ impl LocalTransport {
         // deadline, before every token.
         let _guard = CancelOnDrop(Arc::clone(&cancel));
         let job = engine::Job::new(request, deadline, cancel, reply)?;
-        self.jobs
-            .as_ref()
-            .and_then(|jobs| jobs.send(job).ok())
-            .ok_or_else(|| {
-                Error::local(ErrorKind::Transport, "the generation thread has stopped")
-            })?;
+        self.queue(job)?;
         answer.await.unwrap_or_else(|_| {
             Err(Error::local(
                 ErrorKind::Transport,
@@ -101,6 +105,54 @@ impl Transport for LocalTransport {
         deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>> {
         Box::pin(self.call(request, deadline))
+    }
+
+    /// The reply as it is sampled: a [`Delta::Content`] per whole piece of text, then the
+    /// usage and the finish. Dropping the stream stops generation at the next token, so the
+    /// runaway guard's hang-up stops a loop at once.
+    fn stream(
+        self: Arc<Self>,
+        request: ChatRequest,
+        deadline: Option<Instant>,
+    ) -> BoxStream<'static, Result<Delta>> {
+        let (pieces, mut texts) = tokio::sync::mpsc::unbounded_channel();
+        let (reply, answer) = oneshot::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let guard = CancelOnDrop(Arc::clone(&cancel));
+        let queued = engine::Job::new(&request, deadline, cancel, reply)
+            .map(|job| job.streaming(pieces))
+            .and_then(|job| self.queue(job));
+        if let Err(e) = queued {
+            return stream::iter([Err(e)]).boxed();
+        }
+        let deltas = async_stream::stream! {
+            // Held as long as the stream is: dropping it raises the cancel flag.
+            let _guard = guard;
+            let mut streamed = 0;
+            while let Some(text) = texts.recv().await {
+                streamed += text.len();
+                yield Ok(Delta::Content(text));
+            }
+            match answer.await {
+                Ok(Ok(completion)) => {
+                    // A character cut at the end was held back; the whole text has it.
+                    let content = completion.content.unwrap_or_default();
+                    if let Some(rest) = content.get(streamed..).filter(|rest| !rest.is_empty()) {
+                        yield Ok(Delta::Content(rest.to_owned()));
+                    }
+                    if let Some(usage) = completion.usage {
+                        yield Ok(Delta::Usage(usage));
+                    }
+                    yield Ok(Delta::Finish(completion.finish_reason));
+                }
+                Ok(Err(e)) => yield Err(e),
+                Err(_) => yield Err(Error::local(
+                    ErrorKind::Transport,
+                    "the generation thread stopped during the call",
+                )),
+            }
+        };
+        deltas.boxed()
     }
 
     fn models(&self) -> BoxFuture<'_, Option<Vec<String>>> {
