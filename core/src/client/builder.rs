@@ -91,6 +91,9 @@ pub struct ClientBuilder {
     /// The GGUF model to run in-process instead of calling a server.
     #[cfg(feature = "local")]
     local: Option<std::path::PathBuf>,
+    /// How many calls the in-process model serves at once.
+    #[cfg(feature = "local")]
+    local_parallel: u32,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -153,6 +156,8 @@ impl ClientBuilder {
             cache_nondeterministic: false,
             #[cfg(feature = "local")]
             local: None,
+            #[cfg(feature = "local")]
+            local_parallel: crate::transport::local::DEFAULT_PARALLEL,
         }
     }
 
@@ -342,7 +347,8 @@ impl ClientBuilder {
     ///   generation thread, and waits until it is ready; every clone of the client shares
     ///   the model. The thread and the model go when the last clone is dropped.
     /// - **Concurrent extractions queue**: the thread has one context and generates one
-    ///   reply at a time, in the order the calls arrive; nothing runs on the async executor.
+    ///   reply at a time (or [`local_parallel`](ClientBuilder::local_parallel) at once), in
+    ///   the order the calls arrive; nothing runs on the async executor.
     /// - Temperature 0 samples greedily; above 0, top-p 0.9, the temperature and a draw
     ///   seeded with 0, as a Dria node does. `max_tokens` and the deadline hold, and the
     ///   reply ends on the token that closes the JSON value; dropping the call's future
@@ -420,6 +426,18 @@ impl ClientBuilder {
         self
     }
 
+    /// How many extractions the in-process model ([`local`](ClientBuilder::local)) serves
+    /// at once, as parallel sequences of its one llama.cpp context (at least 1; default 1).
+    /// Each sequence gets a whole context window of its own; each step of generation decodes
+    /// one batch holding the next token (or prompt chunk) of every running sequence, as
+    /// llama-server's slots do. Calls beyond `n` queue. Replies are the same as one at a
+    /// time, up to llama.cpp's batched arithmetic.
+    #[cfg(feature = "local")]
+    pub fn local_parallel(mut self, n: u32) -> ClientBuilder {
+        self.local_parallel = n.max(1);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -433,7 +451,8 @@ impl ClientBuilder {
         }
         #[cfg(feature = "local")]
         if let Some(path) = &self.local {
-            let transport = crate::transport::local::LocalTransport::load(path)?;
+            let transport =
+                crate::transport::local::LocalTransport::load(path, self.local_parallel)?;
             let provider = self.provider.unwrap_or(Provider::LlamaCpp);
             let base_url = format!("local:{}", path.display());
             let model = Some(

@@ -208,3 +208,48 @@ async fn a_local_stream_shows_partials_while_the_model_writes() {
     );
     assert!(partials[0].0 < done_at);
 }
+
+/// When each of a streamed extraction's events came, from `start`.
+async fn event_times(client: &Client, text: &str, start: Instant) -> (Duration, Duration, Person) {
+    use futures_util::StreamExt as _;
+    let mut stream = client.extraction::<Person>(text).stream();
+    let mut first = None;
+    while let Some(event) = stream.next().await {
+        match event.unwrap() {
+            factum::StreamEvent::Partial(_) => {
+                first.get_or_insert_with(|| start.elapsed());
+            }
+            factum::StreamEvent::Done(out) => {
+                return (first.unwrap_or_default(), start.elapsed(), out.value);
+            }
+            _ => {}
+        }
+    }
+    panic!("the stream ended without its value");
+}
+
+#[tokio::test]
+async fn two_extractions_on_a_parallel_client_decode_together() {
+    let client = Client::builder()
+        .local(model_path())
+        .local_parallel(2)
+        .build()
+        .expect("the model loads");
+    let start = Instant::now();
+    let (a, b) = tokio::join!(
+        event_times(&client, "John Doe, john@example.com, 30", start),
+        event_times(&client, "Mary Major, 41", start),
+    );
+    assert_eq!(a.2.name, "John Doe");
+    assert_eq!(b.2.age, 41);
+    // Each showed its first partial before the other was done: they overlapped in time,
+    // where a client serving one call at a time finishes one before it starts the other.
+    assert!(
+        a.0 < b.1 && b.0 < a.1,
+        "first partials {:?}, {:?}; done {:?}, {:?}",
+        a.0,
+        b.0,
+        a.1,
+        b.1
+    );
+}

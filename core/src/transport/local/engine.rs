@@ -1,5 +1,5 @@
-//! The generation thread: it loads the model, creates its one context, then serves jobs
-//! from a channel one at a time until every client clone is gone.
+//! What the generation thread works with: the jobs it is sent, llama.cpp's backend, the
+//! model and its one context (the thread itself is `worker`, its steps `generate`).
 //!
 //! Nothing here runs on the async executor. The model and the context never leave the
 //! thread, so no `Send` or `Sync` promise is needed beyond what `llama-cpp-2` makes.
@@ -8,9 +8,9 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -23,6 +23,12 @@ use tokio::sync::oneshot;
 use crate::transport::Completion;
 use crate::wire::{ChatRequest, Content, ContentPart, ResponseFormat, Role};
 use crate::{Error, ErrorKind, Result};
+
+/// The prompt is decoded in chunks that start at multiples of this many positions. A
+/// cancelled or late call waits at most one step before it stops. Since the chunks are
+/// fixed by position, a chunk the cache kept from an earlier call holds exactly what
+/// decoding it anew would: the reply does not depend on what was asked before.
+pub(super) const PROMPT_BATCH: usize = 64;
 
 /// The context window a local model gets, unless it was trained on less: the same as the
 /// project's llama-server (`-c 4096`).
@@ -67,9 +73,9 @@ pub(super) struct Job {
     /// Where the reply's text goes piece by piece as tokens are sampled, for a streamed
     /// call; closed when the job is done.
     pub(super) pieces: Option<tokio::sync::mpsc::UnboundedSender<String>>,
-    reply: oneshot::Sender<Result<Completion>>,
+    pub(super) reply: oneshot::Sender<Result<Completion>>,
     /// The caller's span (the attempt's), the parent of the generation's own.
-    span: tracing::Span,
+    pub(super) span: tracing::Span,
 }
 
 impl Job {
@@ -151,57 +157,7 @@ fn grammar_source(format: Option<&ResponseFormat>) -> GrammarSource {
     }
 }
 
-/// Starts the generation thread for the model at `path` and waits until the model is
-/// loaded and its context made; returns the job queue, the thread and the context window.
-pub(super) fn spawn(
-    path: PathBuf,
-    max_context: u32,
-) -> Result<(mpsc::Sender<Job>, std::thread::JoinHandle<()>, u32)> {
-    let backend = backend()?;
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let (jobs_tx, jobs_rx) = mpsc::channel();
-    let worker = std::thread::Builder::new()
-        .name("factum-local".to_owned())
-        .spawn(move || serve(backend, &path, max_context, &ready_tx, &jobs_rx))
-        .map_err(|e| Error::config(format!("cannot start the generation thread: {e}")))?;
-    let n_ctx = ready_rx
-        .recv()
-        .map_err(|_| Error::config("the generation thread stopped while loading the model"))??;
-    Ok((jobs_tx, worker, n_ctx))
-}
-
-/// The thread's body: load, report ready, then one job after another.
-fn serve(
-    backend: &'static LlamaBackend,
-    path: &Path,
-    max_context: u32,
-    ready: &mpsc::Sender<Result<u32>>,
-    jobs: &mpsc::Receiver<Job>,
-) {
-    let model = match load_model(backend, path) {
-        Ok(model) => model,
-        Err(e) => return drop(ready.send(Err(e))),
-    };
-    let ctx = match new_context(backend, &model, max_context) {
-        Ok(ctx) => ctx,
-        Err(e) => return drop(ready.send(Err(e))),
-    };
-    let template = chat_template(&model);
-    let _ = ready.send(Ok(ctx.n_ctx()));
-    let mut engine = Engine {
-        model: &model,
-        ctx,
-        template,
-        grammars: HashMap::new(),
-        cached: Vec::new(),
-    };
-    // Ends when every sender, i.e. every clone of the client, is gone.
-    while let Ok(job) = jobs.recv() {
-        engine.run(job);
-    }
-}
-
-fn load_model(backend: &LlamaBackend, path: &Path) -> Result<LlamaModel> {
+pub(super) fn load_model(backend: &LlamaBackend, path: &Path) -> Result<LlamaModel> {
     let params = LlamaModelParams::default();
     LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
         Error::config(format!(
@@ -211,29 +167,36 @@ fn load_model(backend: &LlamaBackend, path: &Path) -> Result<LlamaModel> {
     })
 }
 
-/// The one context of a model: the model's trained window, at most `max_context`; as
-/// many threads as the machine has cores.
-fn new_context<'m>(
+/// The one context of a model, with room for `parallel` sequences of the model's trained
+/// window each (at most `max_context`), and as many threads as the machine has cores;
+/// returns it with each sequence's window.
+pub(super) fn new_context<'m>(
     backend: &LlamaBackend,
     model: &'m LlamaModel,
     max_context: u32,
-) -> Result<LlamaContext<'m>> {
+    parallel: u32,
+) -> Result<(LlamaContext<'m>, u32)> {
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get) as i32;
-    let n_ctx = model.n_ctx_train().clamp(256, max_context.max(256));
+    let seq_ctx = model.n_ctx_train().clamp(256, max_context.max(256));
+    // Each sequence gets its own share of the cache, a whole window.
     let params = LlamaContextParams::default()
-        .with_n_ctx(NonZeroU32::new(n_ctx))
+        .with_n_ctx(NonZeroU32::new(seq_ctx * parallel))
+        .with_n_seq_max(parallel)
+        .with_n_batch((PROMPT_BATCH as u32 * parallel).max(512))
         .with_n_threads(threads)
         .with_n_threads_batch(threads);
     let _one_at_a_time = CONTEXT_CREATION
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    model
+    let ctx = model
         .new_context(backend, params)
-        .map_err(|e| Error::config(format!("llama.cpp cannot create a context: {e}")))
+        .map_err(|e| Error::config(format!("llama.cpp cannot create a context: {e}")))?;
+    let seq_ctx = (ctx.n_ctx() / parallel).min(seq_ctx);
+    Ok((ctx, seq_ctx))
 }
 
 /// The model's own chat template, or ChatML (llama.cpp's built-in) for a model without one.
-fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
+pub(super) fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
     model.chat_template(None).unwrap_or_else(|e| {
         tracing::warn!(error = %e, "the model has no chat template; using chatml");
         LlamaChatTemplate::new("chatml").expect("a literal without NUL")
@@ -244,36 +207,17 @@ fn chat_template(model: &LlamaModel) -> LlamaChatTemplate {
 pub(super) struct Engine<'m> {
     pub(super) model: &'m LlamaModel,
     pub(super) ctx: LlamaContext<'m>,
-    template: LlamaChatTemplate,
+    pub(super) template: LlamaChatTemplate,
     /// Each schema's grammar, or the converter's refusal, converted once.
     pub(super) grammars: HashMap<GrammarSource, std::result::Result<String, String>>,
-    /// The tokens the context's cache holds, from position 0: the last prompt and reply.
-    pub(super) cached: Vec<LlamaToken>,
+    /// Per sequence, the tokens its part of the cache holds, from position 0: the last
+    /// prompt and reply it served.
+    pub(super) cached: Vec<Vec<LlamaToken>>,
+    /// Each sequence's context window, prompt and reply together.
+    pub(super) seq_ctx: u32,
 }
 
 impl Engine<'_> {
-    /// Serves one job; a job whose caller has gone is skipped.
-    fn run(&mut self, job: Job) {
-        if job.cancelled() {
-            return;
-        }
-        let span = tracing::debug_span!(
-            parent: &job.span,
-            "factum.local",
-            prompt_tokens = tracing::field::Empty,
-            completion_tokens = tracing::field::Empty,
-        );
-        let result = span.in_scope(|| self.complete(&job));
-        if let Ok(Completion {
-            usage: Some(usage), ..
-        }) = &result
-        {
-            span.record("prompt_tokens", usage.prompt_tokens);
-            span.record("completion_tokens", usage.completion_tokens);
-        }
-        let _ = job.reply.send(result);
-    }
-
     /// The prompt: the request's messages through the model's chat template, opened for
     /// the assistant's turn.
     pub(super) fn prompt(&self, messages: &[(&'static str, String)]) -> Result<String> {

@@ -1,7 +1,9 @@
-//! One completion on the generation thread: the prompt through the chat template, decoded
-//! in batches after the part the cache still holds; then one token at a time under the grammar until the value closes, the
-//! model ends, `max_tokens` or the context runs out, the deadline passes, or the caller
-//! goes away.
+//! Generation on the generation thread: up to `parallel` sequences at once in the one
+//! context, each with its own sequence id, grammar, sampler and part of the cache. Each
+//! step decodes one batch holding, for every active sequence, either its next prompt chunk
+//! or its last sampled token, then samples the next token of every sequence whose logits
+//! came out. A sequence ends when its value closes, the model ends, `max_tokens` or its
+//! share of the context runs out, the deadline passes, or its caller goes away.
 //!
 //! The sampler chain is the grammar first, then greedy (temperature 0) or top-p 0.9,
 //! temperature and a seeded draw, as a Dria node samples. A token is chosen by applying
@@ -17,66 +19,261 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
 use super::close::ValueEnd;
-use super::engine::{Engine, GrammarSource, Job};
+use super::engine::{Engine, GrammarSource, Job, PROMPT_BATCH};
 use crate::transport::Completion;
 use crate::wire::Usage;
 use crate::{Error, ErrorKind, Result};
 
-/// The prompt is decoded in batches that start at multiples of this many positions. A
-/// cancelled or late call waits at most one batch before it stops. Since the batches are
-/// fixed by position, a batch the cache kept from an earlier call holds exactly what
-/// decoding it anew would: the reply does not depend on what was asked before.
-const PROMPT_BATCH: usize = 64;
-
-/// The text generated so far, and why it ended.
+/// The text generated so far.
 #[derive(Debug, Default)]
 struct Output {
     bytes: Vec<u8>,
     tokens: u32,
-    finish: &'static str,
+}
+
+/// One call being served: its job, its sequence in the context, and how far it is.
+pub(super) struct Sequence {
+    job: Job,
+    /// The sequence id, also the index of its cache record.
+    seq: i32,
+    sampler: LlamaSampler,
+    prompt: Vec<LlamaToken>,
+    /// How many of the prompt's tokens the cache holds.
+    decoded: usize,
+    /// At most this many tokens are generated.
+    limit: u32,
+    output: Output,
+    end: ValueEnd,
+    text: Utf8Pieces,
+    /// The token sampled last, decoded at the next step.
+    next: Option<LlamaToken>,
+    /// Where this sequence's logits are in the batch just decoded.
+    logits_at: Option<i32>,
+    span: tracing::Span,
+}
+
+impl Sequence {
+    /// Its sequence id.
+    pub(super) fn seq(&self) -> i32 {
+        self.seq
+    }
+
+    /// It ended, for `finish` (`stop` or `length`): its completion.
+    fn finish(&self, finish: &'static str) -> Went {
+        let usage = Usage::new(self.prompt.len() as u64, u64::from(self.output.tokens));
+        tracing::debug!(
+            parent: &self.span,
+            prompt_tokens = usage.prompt_tokens,
+            completion_tokens = usage.completion_tokens,
+            finish,
+            "local generation ended"
+        );
+        Went::Done(Ok(completion(&self.output, finish, usage)))
+    }
+}
+
+/// Answers `job` at once: it never runs as a sequence.
+fn answer(job: Job, result: Result<Completion>) -> Option<Sequence> {
+    let _ = job.reply.send(result);
+    None
+}
+
+/// What a sequence does after a step.
+enum Went {
+    On,
+    Done(Result<Completion>),
 }
 
 impl Engine<'_> {
-    /// The completion of `job`, with the prompt's and the reply's token counts.
-    pub(super) fn complete(&mut self, job: &Job) -> Result<Completion> {
-        let mut sampler = self.sampler(job)?;
-        let prompt = self.prompt(&job.messages)?;
-        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
-        let n_prompt = tokens.len() as u32;
-        // At least one token of room, or the reply is cut off before it starts.
-        let room = self.ctx.n_ctx().saturating_sub(n_prompt);
-        let output = if room == 0 || tokens.is_empty() {
-            Output {
-                finish: "length",
-                ..Output::default()
-            }
-        } else {
-            let logits_at = self.decode_prompt(job, &tokens)?;
-            self.sample(
-                job,
-                &mut sampler,
-                (n_prompt, logits_at),
-                job.max_tokens.min(room),
-            )?
-        };
-        tracing::debug!(
-            prompt_tokens = n_prompt,
-            completion_tokens = output.tokens,
-            finish = output.finish,
-            "local generation ended"
+    /// Starts serving `job` as sequence `seq`; `None` when it was answered at once (a bad
+    /// schema or prompt, no room left in its share of the context).
+    pub(super) fn begin(&mut self, job: Job, seq: i32) -> Option<Sequence> {
+        let span = tracing::debug_span!(
+            parent: &job.span,
+            "factum.local",
+            prompt_tokens = tracing::field::Empty,
+            completion_tokens = tracing::field::Empty,
         );
-        Ok(Completion {
-            content: Some(String::from_utf8_lossy(&output.bytes).into_owned()),
-            refusal: None,
-            finish_reason: Some(output.finish.to_owned()),
-            usage: Some(Usage {
-                prompt_tokens: u64::from(n_prompt),
-                completion_tokens: u64::from(output.tokens),
-                total_tokens: u64::from(n_prompt) + u64::from(output.tokens),
-            }),
-            node_id: None,
-            cached: false,
+        let prepared = span.in_scope(|| {
+            let sampler = self.sampler(&job)?;
+            let prompt = self.prompt(&job.messages)?;
+            let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+            Ok((sampler, tokens))
+        });
+        let (sampler, prompt) = match prepared {
+            Ok(prepared) => prepared,
+            Err(e) => return answer(job, Err(e)),
+        };
+        let n_prompt = prompt.len() as u32;
+        // At least one token of room, or the reply is cut off before it starts.
+        let room = self.seq_ctx.saturating_sub(n_prompt);
+        if room == 0 || prompt.is_empty() {
+            let usage = Usage::new(u64::from(n_prompt), 0);
+            return answer(job, Ok(completion(&Output::default(), "length", usage)));
+        }
+        let decoded = self.reuse(seq, &prompt);
+        let limit = job.max_tokens.min(room);
+        Some(Sequence {
+            job,
+            seq,
+            sampler,
+            prompt,
+            decoded,
+            limit,
+            output: Output::default(),
+            end: ValueEnd::default(),
+            text: Utf8Pieces::default(),
+            next: None,
+            logits_at: None,
+            span,
         })
+    }
+
+    /// Keeps the whole chunks of `prompt` that sequence `seq`'s cache already holds (most
+    /// of the system message, as a rule), as llama-server keeps its cached prefix; the rest
+    /// is decoded, the last token always, for its logits. Returns how many are kept.
+    fn reuse(&mut self, seq: i32, prompt: &[LlamaToken]) -> usize {
+        let cached = &mut self.cached[seq as usize];
+        let shared = common_prefix(cached, prompt).min(prompt.len() - 1);
+        let mut keep = shared / PROMPT_BATCH * PROMPT_BATCH;
+        let trimmed = self
+            .ctx
+            .clear_kv_cache_seq(Some(seq as u32), Some(keep as u32), None);
+        if !matches!(trimmed, Ok(true)) {
+            let _ = self.ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+            keep = 0;
+        }
+        let cached = &mut self.cached[seq as usize];
+        cached.truncate(keep);
+        tracing::debug!(
+            seq,
+            reused = keep,
+            decoded = prompt.len() - keep,
+            "prompt cache"
+        );
+        keep
+    }
+
+    /// One step for every sequence in `running`: one batch decoded, then each sequence
+    /// whose logits came out sampled. Returns the sequences that ended, with their answers.
+    pub(super) fn step(&mut self, running: &mut Vec<Sequence>) -> Vec<(Job, Result<Completion>)> {
+        let width = running.len().max(1);
+        let mut batch = LlamaBatch::new(PROMPT_BATCH * width, width as i32);
+        let mut ended = self.stage_all(running, &mut batch);
+        if batch.n_tokens() > 0
+            && let Err(e) = self.ctx.decode(&mut batch)
+        {
+            let message = e.to_string();
+            for sequence in running.drain(..) {
+                let _ = self
+                    .ctx
+                    .clear_kv_cache_seq(Some(sequence.seq as u32), None, None);
+                self.cached[sequence.seq as usize].clear();
+                let error = Error::local(ErrorKind::Transport, message.clone());
+                ended.push((sequence.job, Err(error)));
+            }
+            return ended;
+        }
+        let mut index = 0;
+        while index < running.len() {
+            match self.sample(&mut running[index]) {
+                Went::On => index += 1,
+                Went::Done(result) => {
+                    let sequence = running.swap_remove(index);
+                    record(&sequence.span, &result);
+                    ended.push((sequence.job, result));
+                }
+            }
+        }
+        ended
+    }
+
+    /// Stages every running sequence's next input in `batch`; those whose caller went
+    /// away, whose deadline passed or that cannot be staged end, with their error.
+    fn stage_all(
+        &mut self,
+        running: &mut Vec<Sequence>,
+        batch: &mut LlamaBatch,
+    ) -> Vec<(Job, Result<Completion>)> {
+        let mut ended = Vec::new();
+        let mut index = 0;
+        while index < running.len() {
+            let staged =
+                check(&running[index].job).and_then(|()| self.stage(&mut running[index], batch));
+            match staged {
+                Ok(()) => index += 1,
+                Err(e) => {
+                    let sequence = running.swap_remove(index);
+                    ended.push((sequence.job, Err(e)));
+                }
+            }
+        }
+        ended
+    }
+
+    /// Adds what `sequence` decodes next to `batch`: its next prompt chunk, or its last
+    /// token.
+    fn stage(&mut self, sequence: &mut Sequence, batch: &mut LlamaBatch) -> Result<()> {
+        sequence.logits_at = None;
+        let seq = sequence.seq;
+        if sequence.decoded < sequence.prompt.len() {
+            let start = sequence.decoded;
+            let end = ((start / PROMPT_BATCH + 1) * PROMPT_BATCH).min(sequence.prompt.len());
+            let last = sequence.prompt.len() - 1;
+            for pos in start..end {
+                let at = batch.n_tokens();
+                batch
+                    .add(sequence.prompt[pos], pos as i32, &[seq], pos == last)
+                    .map_err(fault)?;
+                if pos == last {
+                    sequence.logits_at = Some(at);
+                }
+            }
+            self.cached[seq as usize].extend_from_slice(&sequence.prompt[start..end]);
+            sequence.decoded = end;
+        } else if let Some(token) = sequence.next.take() {
+            let pos = sequence.prompt.len() as u32 + sequence.output.tokens - 1;
+            sequence.logits_at = Some(batch.n_tokens());
+            batch.add(token, pos as i32, &[seq], true).map_err(fault)?;
+            self.cached[seq as usize].push(token);
+        }
+        Ok(())
+    }
+
+    /// Samples `sequence`'s next token, when its logits came out of the last decode.
+    fn sample(&mut self, sequence: &mut Sequence) -> Went {
+        let Some(logits_at) = sequence.logits_at else {
+            return Went::On;
+        };
+        let vocab = self.model.vocab();
+        let mut candidates =
+            LlamaTokenDataArray::from_iter(self.ctx.candidates_ith(logits_at), false);
+        candidates.apply_sampler(&mut sequence.sampler);
+        let token = match candidates.selected_token() {
+            Some(token) if !vocab.is_eog(token) => token,
+            _ => return sequence.finish("stop"),
+        };
+        if let Err(e) = sequence.sampler.try_accept(token) {
+            tracing::warn!(parent: &sequence.span, error = %e, "the grammar refused the sampled token; ending the reply");
+            return sequence.finish("stop");
+        }
+        sequence.output.tokens += 1;
+        let piece = vocab.token_to_piece(token, false, None);
+        sequence.output.bytes.extend_from_slice(&piece);
+        if let Some(pieces) = &sequence.job.pieces
+            && let Some(whole) = sequence.text.push(&piece)
+        {
+            // A caller that stopped reading is seen by the cancel flag, not here.
+            let _ = pieces.send(whole);
+        }
+        if sequence.end.feed(&piece) {
+            return sequence.finish("stop");
+        }
+        if sequence.output.tokens >= sequence.limit {
+            return sequence.finish("length");
+        }
+        sequence.next = Some(token);
+        Went::On
     }
 
     /// The sampler chain: the grammar (converted once per schema), then the draw.
@@ -100,96 +297,28 @@ impl Engine<'_> {
         }
         Ok(LlamaSampler::chain_simple(chain))
     }
+}
 
-    /// Decodes the prompt in [`PROMPT_BATCH`]es; returns where in the last batch the
-    /// logits of the prompt's last token are.
-    ///
-    /// The whole batches of the prompt the cache already holds (most of the system
-    /// message, as a rule) are kept, as llama-server keeps its cached prefix, and only the
-    /// rest is decoded; the last token always is, for its logits.
-    fn decode_prompt(&mut self, job: &Job, tokens: &[LlamaToken]) -> Result<i32> {
-        let shared = common_prefix(&self.cached, tokens).min(tokens.len() - 1);
-        let mut keep = shared / PROMPT_BATCH * PROMPT_BATCH;
-        let trimmed = self
-            .ctx
-            .clear_kv_cache_seq(Some(0), Some(keep as u32), None);
-        if !matches!(trimmed, Ok(true)) {
-            self.ctx.clear_kv_cache();
-            keep = 0;
-        }
-        self.cached.truncate(keep);
-        let size = PROMPT_BATCH;
-        let mut batch = LlamaBatch::new(size, 1);
-        let mut logits_at = 0;
-        for chunk in tokens[keep..].chunks(size) {
-            check(job)?;
-            batch.clear();
-            for (i, &token) in chunk.iter().enumerate() {
-                let pos = self.cached.len() + i;
-                let last = pos == tokens.len() - 1;
-                batch.add(token, pos as i32, &[0], last).map_err(fault)?;
-                logits_at = i as i32;
-            }
-            self.ctx.decode(&mut batch).map_err(fault)?;
-            self.cached.extend_from_slice(chunk);
-        }
-        tracing::debug!(
-            reused = keep,
-            decoded = tokens.len() - keep,
-            "prompt decoded"
-        );
-        Ok(logits_at)
+/// A sequence's answer, its text read leniently as UTF-8.
+fn completion(output: &Output, finish: &'static str, usage: Usage) -> Completion {
+    Completion {
+        content: Some(String::from_utf8_lossy(&output.bytes).into_owned()),
+        refusal: None,
+        finish_reason: Some(finish.to_owned()),
+        usage: Some(usage),
+        node_id: None,
+        cached: false,
     }
+}
 
-    /// Generates at most `limit` tokens after a prompt of `n_prompt` tokens whose logits
-    /// are at `logits_at`.
-    fn sample(
-        &mut self,
-        job: &Job,
-        sampler: &mut LlamaSampler,
-        (n_prompt, mut logits_at): (u32, i32),
-        limit: u32,
-    ) -> Result<Output> {
-        let vocab = self.model.vocab();
-        let mut output = Output::default();
-        let mut end = ValueEnd::default();
-        let mut text = Utf8Pieces::default();
-        let mut batch = LlamaBatch::new(1, 1);
-        while output.tokens < limit {
-            check(job)?;
-            let mut candidates =
-                LlamaTokenDataArray::from_iter(self.ctx.candidates_ith(logits_at), false);
-            candidates.apply_sampler(sampler);
-            let Some(token) = candidates.selected_token() else {
-                return Ok(output.ended("stop"));
-            };
-            if vocab.is_eog(token) {
-                return Ok(output.ended("stop"));
-            }
-            if let Err(e) = sampler.try_accept(token) {
-                tracing::warn!(error = %e, "the grammar refused the sampled token; ending the reply");
-                return Ok(output.ended("stop"));
-            }
-            output.tokens += 1;
-            let piece = vocab.token_to_piece(token, false, None);
-            output.bytes.extend_from_slice(&piece);
-            if let Some(pieces) = &job.pieces
-                && let Some(whole) = text.push(&piece)
-            {
-                // A caller that stopped reading is seen by the cancel flag, not here.
-                let _ = pieces.send(whole);
-            }
-            if end.feed(&piece) {
-                return Ok(output.ended("stop"));
-            }
-            batch.clear();
-            let pos = (n_prompt + output.tokens - 1) as i32;
-            batch.add(token, pos, &[0], true).map_err(fault)?;
-            self.ctx.decode(&mut batch).map_err(fault)?;
-            self.cached.push(token);
-            logits_at = 0;
-        }
-        Ok(output.ended("length"))
+/// The token counts of a finished sequence, on its span.
+fn record(span: &tracing::Span, result: &Result<Completion>) {
+    if let Ok(Completion {
+        usage: Some(usage), ..
+    }) = result
+    {
+        span.record("prompt_tokens", usage.prompt_tokens);
+        span.record("completion_tokens", usage.completion_tokens);
     }
 }
 
@@ -216,13 +345,6 @@ impl Utf8Pieces {
         let text = String::from_utf8_lossy(&self.pending[..whole]).into_owned();
         self.pending.drain(..whole);
         Some(text)
-    }
-}
-
-impl Output {
-    fn ended(mut self, finish: &'static str) -> Output {
-        self.finish = finish;
-        self
     }
 }
 
