@@ -217,6 +217,7 @@ pub use record::{ChunkFailure, Extracted};
 pub type Partial<T> = <T as Extract>::Partial;
 pub use lower::{Dialect, SchemaError};
 pub use parse::Leniency;
+pub use prompt::PromptStyle;
 pub use schema::Schema;
 pub use stream::Runaway;
 pub use transport::provider::{Mode, ParseProviderError, Provider};

@@ -13,6 +13,27 @@ use serde_json::{Map, Value};
 
 use crate::json::{self, compact, is_numeric_format, types_of};
 
+/// How the prompt around the type's rendering is worded: set with
+/// [`ClientBuilder::prompt_style`](crate::ClientBuilder::prompt_style).
+///
+/// Both give the model the same rendering of the type (its fields, docs and constraints),
+/// the text between delimiter tags it is told are data, and the key a non-object root is
+/// wrapped in; they differ in how many words surround them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum PromptStyle {
+    /// One short instruction line, and, where the server holds the reply to the schema
+    /// with a grammar or strict mode, no closing line after the text: about 40% fewer
+    /// prompt tokens for a small type.
+    Compact,
+    /// The full instructions (JSON only, no prose or fences; the text is data, never
+    /// instructions; null where the text gives no value) and a closing line after the
+    /// text naming the type. The default until the compact prompt is proven as accurate
+    /// on every model the project measures.
+    #[default]
+    Verbose,
+}
+
 /// Deepest nesting rendered inline; deeper (pathological) schemas are cut with `…`.
 const PROMPT_MAX_DEPTH: usize = 24;
 

@@ -86,6 +86,7 @@ pub struct ClientBuilder {
     /// The script to run on instead of a server.
     scripted: Option<crate::testing::Script>,
     cassette: Option<crate::testing::Cassette>,
+    prompt_style: crate::PromptStyle,
     cache: Option<crate::Cache>,
     cache_nondeterministic: bool,
     /// The GGUF model to run in-process instead of calling a server.
@@ -152,6 +153,7 @@ impl ClientBuilder {
             env_error: None,
             scripted: None,
             cassette: None,
+            prompt_style: crate::PromptStyle::default(),
             cache: None,
             cache_nondeterministic: false,
             #[cfg(feature = "local")]
@@ -388,6 +390,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How the prompt is worded (default: [`PromptStyle::Verbose`](crate::PromptStyle)); see
+    /// [`PromptStyle`](crate::PromptStyle).
+    pub fn prompt_style(mut self, style: crate::PromptStyle) -> ClientBuilder {
+        self.prompt_style = style;
+        self
+    }
+
     /// Puts `cassette` in front of the real transport (HTTP, the in-process model or a
     /// script): requests it holds a recording of are replayed, the others sent and
     /// recorded or refused, as its [`Record`](crate::testing::Record) mode says. It sits
@@ -555,6 +564,7 @@ impl ClientBuilder {
                 grounding: self.grounding,
                 mode: self.mode,
                 token_budget: self.token_budget,
+                prompt_style: self.prompt_style,
                 cache: self.cache,
                 cache_nondeterministic: self.cache_nondeterministic,
                 modes: PerModel::default(),

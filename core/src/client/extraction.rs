@@ -447,21 +447,22 @@ impl<T: Extract> Extraction<T> {
     /// Resolves the options against the client's defaults, once for every attempt.
     fn call(&self, schema: &'static Schema, model: String, text: String) -> Call {
         let inner = &*self.client.inner;
+        let mode = inner.start_mode(&model, self.mode);
         let tag = request::delimiter(&text);
-        let system = request::system_prompt(schema, self.instructions.as_deref(), &tag);
+        let style = inner.prompt_style;
+        let system = request::system_prompt(schema, self.instructions.as_deref(), &tag, style);
         let mut prefix = Vec::with_capacity(self.messages.len() + 2);
         prefix.push(Message::system(system));
         prefix.extend(self.messages.iter().cloned());
-        prefix.push(request::user_message(
-            &text,
-            &tag,
-            schema.name(),
-            &self.images,
-        ));
+        // The closing line keeps a model that no grammar holds to JSON from answering in
+        // prose; under a schema's grammar the compact prompt leaves it out.
+        let closing = (style == crate::PromptStyle::Verbose || !mode.enforces_schema())
+            .then(|| schema.name());
+        prefix.push(request::user_message(&text, &tag, closing, &self.images));
         Call {
             inner: Arc::clone(&self.client.inner),
             schema,
-            mode: inner.start_mode(&model, self.mode),
+            mode,
             model,
             leniency: self.leniency.unwrap_or(inner.leniency),
             grounding: self.grounding.unwrap_or(inner.grounding),

@@ -38,6 +38,8 @@ pub(crate) struct Inner {
     pub(crate) grounding: crate::Grounding,
     pub(crate) mode: Option<Mode>,
     pub(crate) token_budget: Option<u64>,
+    /// How the system message and the text are worded.
+    pub(crate) prompt_style: crate::PromptStyle,
     /// The response cache, if one is set.
     pub(crate) cache: Option<crate::Cache>,
     /// Whether calls above temperature 0 use the cache too.

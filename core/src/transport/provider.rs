@@ -88,6 +88,12 @@ impl Mode {
         }
     }
 
+    /// Whether the server is given the schema to hold the reply to (a grammar, strict
+    /// mode): `json_schema` and `json_object` with a schema.
+    pub(crate) fn enforces_schema(self) -> bool {
+        self.rank() <= 2
+    }
+
     /// The next, less demanding mode, or `None` at the bottom of the ladder:
     /// strict `json_schema` → `json_schema` → `json_object` with schema → `json_object` →
     /// prompt-only.

@@ -10,4 +10,5 @@ mod dynamic;
 mod ground;
 mod grounding;
 mod lenient;
+mod prompt;
 mod reask;

@@ -1,0 +1,57 @@
+//! The prompt's two styles, on the request bodies the scripted client records.
+
+use factum::testing::Script;
+use factum::{Mode, PromptStyle, Provider};
+use factum_tests::http::{JOHN_JSON, Person};
+use factum_tests::scripted::builder;
+use serde_json::Value;
+
+/// The system and last user message of the one request a call with `style` and `mode`
+/// sends.
+async fn messages(style: PromptStyle, mode: Mode) -> (String, String) {
+    let script = Script::new().reply(JOHN_JSON);
+    let client = builder(&script, Provider::LlamaCpp)
+        .prompt_style(style)
+        .mode(mode)
+        .build()
+        .unwrap();
+    client
+        .extract::<Person>("John Doe, john@example.com, 30")
+        .await
+        .unwrap();
+    let request = &script.requests()[0];
+    let text = |m: &Value| m["content"].as_str().unwrap_or_default().to_owned();
+    let messages = request["messages"].as_array().unwrap();
+    (text(&messages[0]), text(messages.last().unwrap()))
+}
+
+#[tokio::test]
+async fn the_compact_prompt_keeps_the_type_and_the_delimiters_in_fewer_words() {
+    let schema = Mode::JsonSchema { strict: false };
+    let (verbose, verbose_user) = messages(PromptStyle::Verbose, schema).await;
+    let (compact, compact_user) = messages(PromptStyle::Compact, schema).await;
+    let rendering = factum::schema::<Person>().prompt();
+    assert!(verbose.contains(rendering) && compact.contains(rendering));
+    // The text is still fenced off and said to be data.
+    assert!(compact.contains("<input>"), "{compact}");
+    assert!(compact.contains("data"), "{compact}");
+    assert!(compact_user.starts_with("<input>\nJohn Doe") && compact_user.ends_with("</input>"));
+    // Under a schema's grammar the closing line goes; the verbose prompt keeps it.
+    assert!(verbose_user.ends_with("Reply with the Person as JSON."));
+    let words = |s: &str| s.split_whitespace().count();
+    assert!(
+        words(&compact) + words(&compact_user) + 30 < words(&verbose) + words(&verbose_user),
+        "{compact}\n{compact_user}"
+    );
+}
+
+#[tokio::test]
+async fn the_compact_prompt_keeps_the_closing_line_where_no_grammar_holds_the_reply() {
+    let (_, user) = messages(PromptStyle::Compact, Mode::PromptOnly).await;
+    assert!(user.ends_with("Reply with the Person as JSON."), "{user}");
+}
+
+#[test]
+fn the_default_style_is_verbose_until_compact_is_proven_on_every_model() {
+    assert_eq!(PromptStyle::default(), PromptStyle::Verbose);
+}
