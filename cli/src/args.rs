@@ -220,8 +220,8 @@ pub(crate) struct ExtractArgs {
     #[arg(long, help_heading = "Output")]
     pub(crate) full: bool,
     /// Print the value as far as the model has written it, a JSON line per change, then the
-    /// final value.
-    #[arg(long, help_heading = "Output", conflicts_with = "chunk")]
+    /// final value; with --chunk, the merged list each time a chunk adds to it.
+    #[arg(long, help_heading = "Output")]
     pub(crate) stream: bool,
     /// Split the text into chunks of about CHARS characters and merge their lists (implies
     /// --multi).

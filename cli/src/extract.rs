@@ -24,12 +24,13 @@ pub(crate) async fn run(
     // written costs no tokens.
     let review = args.review.as_deref().map(create_review).transpose()?;
     let client = setup::client(connection, &args.tuning)?;
-    let extraction = client.extraction_dynamic(&target, text.as_str());
+    let mut extraction = client.extraction_dynamic(&target, text.as_str());
+    if let Some(chars) = args.chunk {
+        let chars = usize::try_from(chars).unwrap_or(usize::MAX);
+        extraction = extraction.chunked(Chunking::chars(chars));
+    }
     let out = if args.stream {
         streamed(extraction, verbose).await?
-    } else if let Some(chars) = args.chunk {
-        let chars = usize::try_from(chars).unwrap_or(usize::MAX);
-        extraction.chunked(Chunking::chars(chars)).send().await?
     } else {
         extraction.send().await?
     };

@@ -299,3 +299,41 @@ fn review_writes_the_page_and_chunk_merges_the_lists() {
         "a page with highlights"
     );
 }
+
+#[test]
+fn stream_with_chunk_prints_the_merged_list_as_it_grows() {
+    let server = Server::start(|body| {
+        let text = messages(body);
+        let names: Vec<Value> = ["Ann Lee", "Bo Chen"]
+            .into_iter()
+            .filter(|n| text.contains(&format!("{n} is")))
+            .map(|n| json!({"name": n}))
+            .collect();
+        Reply::Chat(json!({"extraction_list": names}).to_string())
+    });
+    let text = format!(
+        "Ann Lee is here. {} Bo Chen is there.",
+        "Filler words. ".repeat(20)
+    );
+    let mut command = factum(&server.url);
+    command
+        .args(["extract", "--schema", "name", "--chunk", "200", "--stream"])
+        .arg(&text);
+    let out = run(command, "");
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    let lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(lines.len() >= 2, "{}", out.stdout);
+    let sizes: Vec<usize> = lines
+        .iter()
+        .map(|l| l.as_array().map_or(0, Vec::len))
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+    assert_eq!(
+        lines.last(),
+        Some(&json!([{"name": "Ann Lee"}, {"name": "Bo Chen"}]))
+    );
+}

@@ -3,11 +3,12 @@
 //! list of values they are.
 
 use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt as _};
 use serde_json::Value;
 
 use super::Client;
 use super::extraction::Extraction;
-use crate::{Batch, Chunking, Dynamic, Error, Extracted, Result};
+use crate::{Batch, Chunking, Dynamic, Error, Extracted, Result, StreamEvent};
 
 impl Client {
     /// Extracts a value of the run-time `target` from `text`: the same pipeline as
@@ -78,25 +79,62 @@ impl Extraction<Value> {
     /// Splits the text into chunks, extracts the list from each and merges them, as
     /// [`Extraction::<Vec<T>>::chunked`](Extraction::chunked) does for a derived list; the
     /// target must be a [`multi`](Dynamic::multi) one (its value is the merged array).
+    /// `stream()` yields the merged array as it grows, then the result merged as `send()`
+    /// merges it.
     pub fn chunked(mut self, chunking: Chunking) -> Extraction<Value> {
         self.plan.chunking = Some(chunking);
-        self.runner = Some(run_list);
-        self
+        self.list_plan()
     }
 
     /// Runs the extraction `passes` times and merges the lists, as for a derived list.
     pub fn passes(mut self, passes: u32) -> Extraction<Value> {
         self.plan.passes = passes.max(1);
-        self.runner = Some(run_list);
-        self
+        self.list_plan()
     }
 
     /// Lets a chunked or multi-pass run succeed without the chunks that failed.
     pub fn partial_ok(mut self) -> Extraction<Value> {
         self.plan.partial_ok = true;
+        self.list_plan()
+    }
+}
+
+impl Extraction<Value> {
+    /// `send()` and `stream()` run the list's chunk plan.
+    fn list_plan(mut self) -> Extraction<Value> {
         self.runner = Some(run_list);
+        self.streamer = Some(|extraction| Box::new(stream_list(extraction)));
         self
     }
+}
+
+/// Whether the extraction's target is a list of values (a [`Dynamic::multi`]).
+fn is_list(extraction: &Extraction<Value>) -> bool {
+    extraction
+        .dynamic
+        .is_some_and(|schema| schema.json().get("type") == Some(&Value::from("array")))
+}
+
+fn not_a_list() -> Error {
+    Error::config("a chunked or multi-pass run merges lists: give it a Dynamic made with .multi()")
+}
+
+/// A dynamic list's chunked or multi-pass run as a stream: the chunk runner's events of a
+/// `Vec<Value>`, each list handed on as one JSON array.
+fn stream_list(extraction: Extraction<Value>) -> BoxStream<'static, Result<StreamEvent<Value>>> {
+    if !is_list(&extraction) {
+        return stream::iter([Err(not_a_list())]).boxed();
+    }
+    let list = extraction.retype::<Vec<Value>>();
+    crate::batch::chunk::stream_events::<Value>(list)
+        .map(|event| {
+            event.map(|event| match event {
+                StreamEvent::Partial(items) => StreamEvent::Partial(Value::Array(items)),
+                StreamEvent::Reask(attempt) => StreamEvent::Reask(attempt),
+                StreamEvent::Done(out) => StreamEvent::Done(out.map_value(Value::Array)),
+            })
+        })
+        .boxed()
 }
 
 /// A dynamic list's chunked or multi-pass run: the chunk runner of a `Vec<Value>`, its
@@ -105,13 +143,8 @@ fn run_list(
     extraction: Extraction<Value>,
 ) -> BoxFuture<'static, Result<(Extracted<Value>, Option<Value>)>> {
     Box::pin(async move {
-        let is_list = extraction
-            .dynamic
-            .is_some_and(|schema| schema.json().get("type") == Some(&Value::from("array")));
-        if !is_list {
-            return Err(Error::config(
-                "a chunked or multi-pass run merges lists: give it a Dynamic made with .multi()",
-            ));
+        if !is_list(&extraction) {
+            return Err(not_a_list());
         }
         let mut list = extraction.retype::<Vec<Value>>();
         list.runner = Some(crate::batch::chunk::run::<Value>);

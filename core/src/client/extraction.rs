@@ -172,15 +172,12 @@ impl<T: Extract> Extraction<T> {
         }
     }
 
-    /// Why this extraction cannot stream: a chunked or multi-pass run of a dynamic target
-    /// (merged as a `Vec<Value>` behind its `Value`) has no stream of its own, and streaming
-    /// the whole text instead would quietly drop the chunking.
+    /// Why this extraction cannot stream: a chunked or multi-pass run with no stream of its
+    /// own (every plan factum sets has one), since streaming the whole text instead would
+    /// quietly drop the chunking.
     pub(crate) fn unstreamable(&self) -> Option<Error> {
-        (self.runner.is_some() && self.streamer.is_none()).then(|| {
-            Error::config(
-                "a chunked or multi-pass extraction of a dynamic target runs with `send()`; stream a derived list type's instead",
-            )
-        })
+        (self.runner.is_some() && self.streamer.is_none())
+            .then(|| Error::config("this chunked or multi-pass extraction runs with `send()`"))
     }
 
     /// The same extraction of another text: every option but the chunk plan.

@@ -252,26 +252,57 @@ async fn passes_are_merged_for_recall_without_repeating_items() {
     );
 }
 
-/// A derived list's chunked run streams (the `http` binary's `chunk_stream` tests); a
-/// dynamic target's has no stream of its own, and says so rather than streaming the whole
-/// text unchunked.
+/// A dynamic list's chunked run streams as a derived list's does (the `http` binary's
+/// `chunk_stream` tests): the merged array as it grows, then what `send()` gives.
 #[tokio::test]
-async fn a_chunked_dynamic_extraction_refuses_to_stream_instead_of_dropping_the_chunks() {
+async fn a_chunked_dynamic_extraction_streams_the_merged_array() {
     use futures_util::StreamExt as _;
-    let script = Script::new();
-    let client = client(&script, Provider::LlamaCpp);
     let target = factum::Dynamic::from_fields("name, age int")
         .unwrap()
+        .name("Member")
         .multi();
-    let events: Vec<_> = client
-        .extraction_dynamic(&target, roster())
+    let run = |script: &Script| {
+        client(script, Provider::LlamaCpp)
+            .extraction_dynamic(&target, roster())
+            .chunked(factum::Chunking::chars(80).concurrency(1))
+    };
+    let script = roster_script(16, None);
+    let events: Vec<_> = run(&script).stream().collect().await;
+    let sizes: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            Ok(factum::StreamEvent::Partial(Value::Array(items))) => Some(items.len()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        sizes.len() >= 2 && sizes.windows(2).all(|w| w[0] < w[1]),
+        "{sizes:?}"
+    );
+    let Some(Ok(factum::StreamEvent::Done(streamed))) = events.last() else {
+        panic!("{events:?}");
+    };
+    let sent = run(&roster_script(16, None)).send().await.unwrap();
+    assert_eq!(streamed.value, sent.value);
+    assert_eq!(streamed.value.as_array().map(Vec::len), Some(ROSTER.len()));
+}
+
+/// A dynamic target that is not a list cannot be merged: its chunked stream is refused
+/// before anything is sent.
+#[tokio::test]
+async fn a_chunked_dynamic_stream_of_a_target_that_is_no_list_is_refused() {
+    use futures_util::StreamExt as _;
+    let one = factum::Dynamic::from_fields("name").unwrap();
+    let refused = Script::new();
+    let events: Vec<_> = client(&refused, Provider::LlamaCpp)
+        .extraction_dynamic(&one, roster())
         .chunked(factum::Chunking::chars(80))
         .stream()
         .collect()
         .await;
-    assert_eq!(events.len(), 1);
-    let error = events.into_iter().next().unwrap().unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Config);
-    assert!(error.to_string().contains("send()"), "{error}");
-    assert!(script.requests().is_empty(), "nothing was sent");
+    assert!(
+        matches!(&events[..], [Err(e)] if e.kind() == ErrorKind::Config),
+        "{events:?}"
+    );
+    assert!(refused.requests().is_empty());
 }
