@@ -361,7 +361,7 @@ fn references(defs: &Map<String, Value>, reference: &str) -> bool {
 /// Schema names travel in `response_format`, where OpenAI requires `[a-zA-Z0-9_-]{1,64}`;
 /// schemars' generic names (`Page_for_Person`) already fit, anything else is mapped onto it.
 /// A name that is still too long is left as it is so that the dialect check reports it.
-fn sanitize_name(name: &str) -> String {
+pub(crate) fn sanitize_name(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' || c == '-' {

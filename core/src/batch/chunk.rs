@@ -319,13 +319,9 @@ impl Shown {
         {
             return false;
         }
-        let at = spans
-            .iter()
-            .filter_map(|s| s.range.as_ref().map(|r| r.start))
-            .min()
-            .unwrap_or(chunk_start);
-        let place = self.items.partition_point(|(other, _, _)| *other <= at);
-        self.items.insert(place, (at, json, spans));
+        let at = place(&spans, chunk_start);
+        let index = self.items.partition_point(|(other, _, _)| *other <= at);
+        self.items.insert(index, (at, json, spans));
         true
     }
 
@@ -479,11 +475,7 @@ impl<I> Merge<I> {
 impl<I> Item<I> {
     /// An item of the chunk starting at `chunk_start`, placed at its first located byte.
     fn new(value: I, json: Option<Value>, spans: Vec<Span>, chunk_start: usize) -> Item<I> {
-        let at = spans
-            .iter()
-            .filter_map(|s| s.range.as_ref().map(|r| r.start))
-            .min()
-            .unwrap_or(chunk_start);
+        let at = place(&spans, chunk_start);
         Item {
             value,
             json,
@@ -501,6 +493,16 @@ fn item_jsons(json: Option<Value>, count: usize) -> Vec<Option<Value>> {
         Some(Value::Array(items)) if items.len() == count => items.into_iter().map(Some).collect(),
         _ => vec![None; count],
     }
+}
+
+/// Where an item of the chunk starting at `chunk_start` sits in the document: its first
+/// located byte, else the chunk's.
+fn place(spans: &[Span], chunk_start: usize) -> usize {
+    spans
+        .iter()
+        .filter_map(|s| s.range.as_ref().map(|r| r.start))
+        .min()
+        .unwrap_or(chunk_start)
 }
 
 fn located(spans: &[Span]) -> usize {

@@ -82,7 +82,7 @@ pub struct Extraction<T> {
     /// passes: set by [`Extraction::chunked`] and its siblings, which know the item type.
     pub(crate) runner: Option<Runner<T>>,
     /// What `stream()` runs instead of one extraction's stream when the plan asks for
-    /// chunks or passes.
+    /// chunks or passes; set together with `runner`, by every chunk plan.
     pub(crate) streamer: Option<Streamer<T>>,
     _type: PhantomData<fn() -> T>,
 }
@@ -170,14 +170,6 @@ impl<T: Extract> Extraction<T> {
             streamer: None,
             _type: PhantomData,
         }
-    }
-
-    /// Why this extraction cannot stream: a chunked or multi-pass run with no stream of its
-    /// own (every plan factum sets has one), since streaming the whole text instead would
-    /// quietly drop the chunking.
-    pub(crate) fn unstreamable(&self) -> Option<Error> {
-        (self.runner.is_some() && self.streamer.is_none())
-            .then(|| Error::config("this chunked or multi-pass extraction runs with `send()`"))
     }
 
     /// The same extraction of another text: every option but the chunk plan.

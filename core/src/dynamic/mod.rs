@@ -8,7 +8,7 @@ use std::sync::{OnceLock, RwLock};
 
 use serde_json::{Map, Value};
 
-use crate::schema::{Schema, envelope_key_for};
+use crate::schema::{Schema, envelope_key_for, sanitize_name};
 use crate::{Dialect, SchemaError};
 
 mod spec;
@@ -107,9 +107,8 @@ impl Dynamic {
             multi: false,
             schema: OnceLock::new(),
         };
-        let built = dynamic.build();
-        built.check()?;
-        built.for_dialect(Dialect::LlamaCpp)?;
+        // Compiled above; what is left to prove is that it lowers.
+        dynamic.build().for_dialect(Dialect::LlamaCpp)?;
         Ok(dynamic)
     }
 
@@ -312,18 +311,11 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// A derived type's name rule ([`sanitize_name`]), at most 64 characters, never empty.
 fn sanitize(name: &str) -> String {
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
+    let mut name = sanitize_name(name);
+    // Only ASCII is left, so any byte is a character boundary.
+    name.truncate(64);
     if name.is_empty() {
         DEFAULT_NAME.to_owned()
     } else {

@@ -136,11 +136,6 @@ impl<T: Extract + Send> Extraction<T> {
                 );
             return ExtractionStream { events };
         }
-        if let Some(error) = self.unstreamable() {
-            return ExtractionStream {
-                events: stream::once(async { Err(error) }).boxed(),
-            };
-        }
         let events = drive(self, NoItems).filter_map(|event| async move {
             match event {
                 Event::Shown(event) => Some(Ok(event)),
@@ -220,11 +215,6 @@ impl<T: Extract + Send> Extraction<Vec<T>> {
         if self.runner.is_some() {
             return SpannedItemStream {
                 items: crate::batch::chunk::stream_items(self),
-            };
-        }
-        if let Some(error) = self.unstreamable() {
-            return SpannedItemStream {
-                items: stream::once(async { Err(error) }).boxed(),
             };
         }
         let watch = ListItems {

@@ -215,6 +215,8 @@ pub(super) struct Engine<'m> {
     pub(super) cached: Vec<Vec<LlamaToken>>,
     /// Each sequence's context window, prompt and reply together.
     pub(super) seq_ctx: u32,
+    /// The batch every step is decoded from, kept between steps.
+    pub(super) batch: Option<llama_cpp_2::llama_batch::LlamaBatch<'static>>,
 }
 
 impl Engine<'_> {

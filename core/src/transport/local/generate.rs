@@ -157,12 +157,18 @@ impl Engine<'_> {
     /// One step for every sequence in `running`: one batch decoded, then each sequence
     /// whose logits came out sampled. Returns the sequences that ended, with their answers.
     pub(super) fn step(&mut self, running: &mut Vec<Sequence>) -> Vec<(Job, Result<Completion>)> {
-        let width = running.len().max(1);
-        let mut batch = LlamaBatch::new(PROMPT_BATCH * width, width as i32);
+        // The batch is the engine's, made once; it is taken out for the step so that
+        // staging can borrow the engine.
+        let mut batch = self.batch.take().unwrap_or_else(|| self.new_batch());
+        batch.clear();
         let mut ended = self.stage_all(running, &mut batch);
-        if batch.n_tokens() > 0
-            && let Err(e) = self.ctx.decode(&mut batch)
-        {
+        let decoded = if batch.n_tokens() > 0 {
+            self.ctx.decode(&mut batch)
+        } else {
+            Ok(())
+        };
+        self.batch = Some(batch);
+        if let Err(e) = decoded {
             let message = e.to_string();
             for sequence in running.drain(..) {
                 let _ = self
@@ -186,6 +192,12 @@ impl Engine<'_> {
             }
         }
         ended
+    }
+
+    /// A batch with room for a prompt chunk of every sequence the engine serves.
+    pub(super) fn new_batch(&self) -> LlamaBatch<'static> {
+        let width = self.cached.len().max(1);
+        LlamaBatch::new(PROMPT_BATCH * width, width as i32)
     }
 
     /// Stages every running sequence's next input in `batch`; those whose caller went

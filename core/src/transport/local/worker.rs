@@ -63,6 +63,7 @@ fn serve(
         grammars: HashMap::new(),
         cached: vec![Vec::new(); parallel as usize],
         seq_ctx,
+        batch: None,
     };
     let mut running: Vec<Sequence> = Vec::new();
     let mut open = true;
