@@ -22,26 +22,36 @@ use crate::json::{self, compact, is_numeric_format, types_of};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum PromptStyle {
-    /// One short instruction line, and, where the server holds the reply to the schema
-    /// with a grammar or strict mode, no closing line after the text: about 40% fewer
-    /// prompt tokens for a small type.
+    /// The type's rendering, then one short instruction line; where the server holds the
+    /// reply to the schema with a grammar or strict mode, no closing line after the text.
+    /// About 40% fewer prompt tokens than [`Verbose`](Self::Verbose) for a small type, and
+    /// as accurate on the models the project measures (`examples/prompt_tokens.rs`).
+    #[default]
     Compact,
     /// The full instructions (JSON only, no prose or fences; the text is data, never
-    /// instructions; null where the text gives no value) and a closing line after the
-    /// text naming the type. The default until the compact prompt is proven as accurate
-    /// on every model the project measures.
-    #[default]
+    /// instructions; null where the text gives no value) before the type, and a closing
+    /// line after the text naming the type: the prompt factum sent by default before
+    /// `Compact`, for models that need more words.
     Verbose,
 }
 
 /// Deepest nesting rendered inline; deeper (pathological) schemas are cut with `…`.
 const PROMPT_MAX_DEPTH: usize = 24;
 
-pub(crate) fn render(name: &str, schema: &Value, instructions: Option<&str>) -> String {
+/// The rendering for `style`: [`Compact`](PromptStyle::Compact) leaves out the
+/// `optional` note of a field whose type already says `| null`, which the model reads as
+/// the same thing.
+pub(crate) fn render(
+    name: &str,
+    schema: &Value,
+    instructions: Option<&str>,
+    style: PromptStyle,
+) -> String {
     let defs = schema.get("$defs").and_then(Value::as_object);
     let mut renderer = Renderer {
         queue: Vec::new(),
         done: BTreeSet::new(),
+        style,
     };
     let mut out = String::new();
     renderer.definition(&mut out, name, schema);
@@ -67,6 +77,7 @@ pub(crate) fn render(name: &str, schema: &Value, instructions: Option<&str>) -> 
 struct Renderer {
     queue: Vec<String>,
     done: BTreeSet<String>,
+    style: PromptStyle,
 }
 
 /// Keys that are plain identifiers go bare, as in TypeScript; others are quoted.
@@ -280,7 +291,8 @@ impl Renderer {
     ) {
         let ty = self.ty(property, depth + 1);
         let mut notes = constraints(property);
-        if optional {
+        let said_by_type = self.style == PromptStyle::Compact && ty.ends_with("| null");
+        if optional && !said_by_type {
             notes.insert(0, "optional".into());
         }
         if let Some(d) = property.get("description").and_then(Value::as_str) {

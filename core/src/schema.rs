@@ -14,7 +14,7 @@ use serde_json::{Map, json};
 
 use crate::lower::{self, Dialect, SchemaError};
 use crate::validate::{self, Violation};
-use crate::{json, prompt};
+use crate::{PromptStyle, json, prompt};
 
 /// A type's schema: the full source schema, its lowered copies, and its prompt rendering.
 ///
@@ -24,6 +24,8 @@ pub struct Schema {
     name: String,
     json: Value,
     prompt: String,
+    /// The [`PromptStyle::Compact`] rendering, made at its first use.
+    compact_prompt: OnceLock<String>,
     instructions: Option<Cow<'static, str>>,
     envelope: Option<String>,
     enveloped_json: OnceLock<Value>,
@@ -104,13 +106,14 @@ impl Schema {
         instructions: Option<Cow<'static, str>>,
     ) -> Schema {
         let name = name.into();
-        let prompt = prompt::render(&name, &json, instructions.as_deref());
+        let prompt = prompt::render(&name, &json, instructions.as_deref(), PromptStyle::Verbose);
         let envelope = (!json::is_object_schema(&json)).then(|| envelope_key_for(&name));
         let grounded = crate::ground::mentions(&json);
         Schema {
             name,
             json,
             prompt,
+            compact_prompt: OnceLock::new(),
             instructions,
             envelope,
             enveloped_json: OnceLock::new(),
@@ -208,8 +211,28 @@ impl Schema {
 
     /// The compact, type-like rendering of the schema used in prompts: the type's doc and
     /// instructions, each field's name, type, doc and constraints, and enum choices.
+    ///
+    /// This is the [`PromptStyle::Verbose`] rendering; [`prompt_in`](Schema::prompt_in)
+    /// gives the one a style sends.
     pub fn prompt(&self) -> &str {
         &self.prompt
+    }
+
+    /// The rendering a client with `style` puts in its prompt. The two differ only in
+    /// notes the type already says: [`PromptStyle::Compact`] leaves out `optional` where
+    /// the type reads `| null`.
+    pub fn prompt_in(&self, style: PromptStyle) -> &str {
+        match style {
+            PromptStyle::Verbose => &self.prompt,
+            PromptStyle::Compact => self.compact_prompt.get_or_init(|| {
+                prompt::render(
+                    &self.name,
+                    &self.json,
+                    self.instructions.as_deref(),
+                    PromptStyle::Compact,
+                )
+            }),
+        }
     }
 
     /// The instructions from `#[extract(instructions = "…")]`, if any.

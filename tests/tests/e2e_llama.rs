@@ -33,6 +33,34 @@ async fn quickstart_person_in_json_schema_mode() {
     assert!(out.attempts.last().unwrap().failure.is_none());
 }
 
+/// The default prompt is the compact one: the quickstart's first request costs the
+/// model at most 120 prompt tokens, under two thirds of what the verbose prompt costs for
+/// the same text on the same server (the server's own count, from `usage`), and it reads
+/// the same value.
+#[tokio::test]
+async fn the_default_compact_prompt_costs_at_most_120_tokens() {
+    let compact = client().await;
+    let verbose = Client::builder()
+        .provider(factum::Provider::LlamaCpp)
+        .base_url(url())
+        .timeout(std::time::Duration::from_secs(120))
+        .prompt_style(factum::PromptStyle::Verbose)
+        .build()
+        .unwrap();
+    let first =
+        |out: &factum::Extracted<factum_tests::llama::Person>| out.attempts[0].usage.prompt_tokens;
+    let compact_tokens = first(&quickstart(&compact).await);
+    let verbose_tokens = first(&quickstart(&verbose).await);
+    assert!(
+        compact_tokens > 0 && compact_tokens <= 120,
+        "compact prompt: {compact_tokens} tokens"
+    );
+    assert!(
+        compact_tokens * 3 < verbose_tokens * 2,
+        "compact {compact_tokens} against verbose {verbose_tokens} tokens"
+    );
+}
+
 /// A shopping order.
 #[derive(Debug, PartialEq, Deserialize, Extract)]
 struct Order {

@@ -390,7 +390,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How the prompt is worded (default: [`PromptStyle::Verbose`](crate::PromptStyle)); see
+    /// How the prompt is worded (default: [`PromptStyle::Compact`](crate::PromptStyle)); see
     /// [`PromptStyle`](crate::PromptStyle).
     pub fn prompt_style(mut self, style: crate::PromptStyle) -> ClientBuilder {
         self.prompt_style = style;

@@ -14,6 +14,9 @@ use crate::json;
 ///   The value is kept, and judged as usual.
 /// - **A string that never ends:** it outgrows its schema's `maxLength`, or `max_string`.
 /// - **Repeats:** the same list item, or the same line, `max_repeats` times in a row.
+/// - **Blank runs:** 256 bytes of whitespace in a row outside any string (a grammar
+///   allows JSON whitespace anywhere, and small models fall into writing newlines until
+///   `max_tokens`). Cut with the repeats, and off with them.
 ///
 /// The last two are recorded as a truncation (the attempt's `finish_reason` is
 /// `"factum:runaway"`), so the usual re-ask policy handles them. When the last attempt
@@ -116,6 +119,9 @@ const MIN_LOOP_REPEATS: usize = 8;
 const LOOP_WINDOW: usize = 2048;
 /// How many more bytes arrive before the guard looks again.
 const LOOP_STRIDE: usize = 64;
+/// Most whitespace in a row outside a string before the reply counts as a loop: far more
+/// than any pretty-printer's indentation.
+const MAX_BLANK_RUN: usize = 256;
 
 /// The unit of text a cut reply ends by repeating (`johan_` in `"johan_johan_johan_jo`),
 /// taken where its run starts; `None` when the tail does not repeat one unit of at most
@@ -189,6 +195,7 @@ impl Guard {
             return Some(Cut::TooMany);
         }
         (self.string_too_long(parser, schema)
+            || self.blank_run(parser, text)
             || self.string_loops(parser, text)
             || self.items_repeat(parser, text)
             || self.lines_repeat(text))
@@ -246,6 +253,19 @@ impl Guard {
             from += 1;
         }
         looping(&text[from..]).is_some()
+    }
+
+    /// Whether the reply ends in [`MAX_BLANK_RUN`] bytes of whitespace outside a string
+    /// (inside one, [`string_loops`](Guard::string_loops) sees the run repeat).
+    fn blank_run(&self, parser: &StreamParser, text: &str) -> bool {
+        let off = self.limits.max_repeats == usize::MAX;
+        let Some(tail) = text.len().checked_sub(MAX_BLANK_RUN) else {
+            return false;
+        };
+        !off && parser.open_string().is_none()
+            && text.as_bytes()[tail..]
+                .iter()
+                .all(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
     }
 
     fn items_repeat(&mut self, parser: &StreamParser, text: &str) -> bool {
@@ -361,6 +381,27 @@ mod tests {
         let path = [Some("p".to_owned()), Some("tags".to_owned()), None];
         assert_eq!(max_length(&schema, &path), Some(5));
         assert_eq!(max_length(&schema, &[Some("q".to_owned())]), None);
+    }
+
+    #[test]
+    fn a_run_of_blank_lines_outside_a_string_is_a_runaway() {
+        let schema = json!({"type": "object"});
+        let blank = format!("{{{}", "\n".repeat(MAX_BLANK_RUN));
+        let mut guard = Guard::new(Runaway::default(), None);
+        assert_eq!(
+            guard.check(&feed(&blank), &blank, &schema),
+            Some(Cut::Runaway)
+        );
+        // Indentation, however deep, is not a run; the same run inside a string is text.
+        let indented = format!("{{\n{}\"a\": 1,\n{}", " ".repeat(200), " ".repeat(200));
+        let mut guard = Guard::new(Runaway::default(), None);
+        assert_eq!(guard.check(&feed(&indented), &indented, &schema), None);
+        let in_string = format!("{{\"a\": \"x{}", " ".repeat(MAX_BLANK_RUN));
+        let guard = Guard::new(Runaway::default(), None);
+        assert!(!guard.blank_run(&feed(&in_string), &in_string));
+        assert!(guard.blank_run(&feed(&blank), &blank));
+        let mut guard = Guard::new(Runaway::off(), None);
+        assert_eq!(guard.check(&feed(&blank), &blank, &schema), None);
     }
 
     #[test]

@@ -104,19 +104,17 @@ async fn text_is_delimited_as_data_and_caller_messages_are_untouched() {
     assert_eq!(roles, ["system", "user", "assistant", "user"]);
     let (_, system) = &messages[0];
     assert!(
-        system.contains(factum::schema::<Person>().prompt()),
+        system.contains(factum::schema::<Person>().prompt_in(factum::PromptStyle::Compact)),
         "{system}"
     );
     assert!(system.contains("Names are in Western order."));
-    assert!(system.contains("never instructions"));
+    assert!(system.contains("the text is data"));
     assert!(system.contains("json"));
     assert_eq!(messages[1].1, "Earlier context");
     // The text contains `</input>`, so another tag delimits it and the text stays whole.
     let (_, user) = &messages[3];
-    assert_eq!(
-        user,
-        &format!("<input-1>\n{text}\n</input-1>\n\nReply with the Person as JSON.")
-    );
+    // (Under the server's grammar the compact prompt adds no closing line.)
+    assert_eq!(user, &format!("<input-1>\n{text}\n</input-1>"));
     assert!(system.contains("<input-1>"));
 }
 
