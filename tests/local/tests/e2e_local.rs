@@ -253,3 +253,37 @@ async fn two_extractions_on_a_parallel_client_decode_together() {
         b.1
     );
 }
+
+/// A code the text never gives: the model would not write either value on its own.
+#[derive(Debug, PartialEq, serde::Deserialize, factum::Extract)]
+enum Code {
+    Xq7,
+    Zv9,
+}
+
+/// A person and a code for them.
+#[derive(Debug, serde::Deserialize, factum::Extract)]
+struct Coded {
+    /// Full name, as written.
+    name: String,
+    /// Their code.
+    code: Code,
+}
+
+/// The model draws first and the grammar is asked about that one token; where it refuses
+/// (no model writes `Xq7` unprompted), the whole vocabulary goes through the grammar. With
+/// no re-ask allowed, the first reply must already be the schema's.
+#[tokio::test]
+async fn the_grammar_holds_a_reply_the_model_would_not_write() {
+    let out = client()
+        .extraction::<Coded>("John Doe, john@example.com, 30")
+        .max_retries(0)
+        .max_tokens(64)
+        .send()
+        .await
+        .expect("the grammar keeps the first reply in the schema");
+    assert!(matches!(out.value.code, Code::Xq7 | Code::Zv9));
+    assert!(!out.value.name.is_empty());
+    let raw: serde_json::Value = serde_json::from_str(&out.attempts[0].raw).unwrap();
+    assert!(raw["code"] == "Xq7" || raw["code"] == "Zv9", "{raw}");
+}

@@ -5,14 +5,16 @@
 //! came out. A sequence ends when its value closes, the model ends, `max_tokens` or its
 //! share of the context runs out, the deadline passes, or its caller goes away.
 //!
-//! The sampler chain is the grammar first, then greedy (temperature 0) or top-p 0.9,
-//! temperature and a seeded draw, as a Dria node samples. A token is chosen by applying
-//! the chain to the logits, then accepted once, with `try_accept`, which turns a C++
-//! exception in the grammar into an error instead of an abort. An end-of-generation token
+//! Each sequence draws greedily (temperature 0) or by top-p 0.9, temperature and a seeded
+//! draw, as a Dria node samples, under its grammar ([`Sampling::pick`]). The token is then
+//! accepted once, with `try_accept`, which turns a C++ exception in the grammar into an
+//! error instead of an abort. An end-of-generation token
 //! is never accepted: llama.cpp's grammar aborts the process on one it did not expect.
 
 use std::time::Instant;
 
+use llama_cpp_2::SamplerAcceptError;
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
@@ -36,7 +38,7 @@ pub(super) struct Sequence {
     job: Job,
     /// The sequence id, also the index of its cache record.
     seq: i32,
-    sampler: LlamaSampler,
+    sampling: Sampling,
     prompt: Vec<LlamaToken>,
     /// How many of the prompt's tokens the cache holds.
     decoded: usize,
@@ -95,12 +97,12 @@ impl Engine<'_> {
             completion_tokens = tracing::field::Empty,
         );
         let prepared = span.in_scope(|| {
-            let sampler = self.sampler(&job)?;
+            let sampling = self.sampling(&job)?;
             let prompt = self.prompt(&job.messages)?;
             let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
-            Ok((sampler, tokens))
+            Ok((sampling, tokens))
         });
-        let (sampler, prompt) = match prepared {
+        let (sampling, prompt) = match prepared {
             Ok(prepared) => prepared,
             Err(e) => return answer(job, Err(e)),
         };
@@ -116,7 +118,7 @@ impl Engine<'_> {
         Some(Sequence {
             job,
             seq,
-            sampler,
+            sampling,
             prompt,
             decoded,
             limit,
@@ -258,14 +260,11 @@ impl Engine<'_> {
             return Went::On;
         };
         let vocab = self.model.vocab();
-        let mut candidates =
-            LlamaTokenDataArray::from_iter(self.ctx.candidates_ith(logits_at), false);
-        candidates.apply_sampler(&mut sequence.sampler);
-        let token = match candidates.selected_token() {
+        let token = match sequence.sampling.pick(&self.ctx, logits_at) {
             Some(token) if !vocab.is_eog(token) => token,
             _ => return sequence.finish("stop"),
         };
-        if let Err(e) = sequence.sampler.try_accept(token) {
+        if let Err(e) = sequence.sampling.accept(token) {
             tracing::warn!(parent: &sequence.span, error = %e, "the grammar refused the sampled token; ending the reply");
             return sequence.finish("stop");
         }
@@ -288,26 +287,74 @@ impl Engine<'_> {
         Went::On
     }
 
-    /// The sampler chain: the grammar (converted once per schema), then the draw.
-    fn sampler(&mut self, job: &Job) -> Result<LlamaSampler> {
-        let mut chain = Vec::with_capacity(4);
-        if let GrammarSource::Schema(schema) = &job.grammar {
-            let converted = self
-                .grammars
-                .entry(job.grammar.clone())
-                .or_insert_with(|| convert(schema))
-                .clone();
-            let gbnf = converted.map_err(|message| Error::local(ErrorKind::Schema, message))?;
-            chain.push(super::grammar::sampler(self.model, &gbnf)?);
-        }
-        if job.temperature > 0.0 {
-            chain.push(LlamaSampler::top_p(0.9, 1));
-            chain.push(LlamaSampler::temp(job.temperature));
-            chain.push(LlamaSampler::dist(0));
+    /// The grammar (converted once per schema) and the draw.
+    fn sampling(&mut self, job: &Job) -> Result<Sampling> {
+        let grammar = match &job.grammar {
+            GrammarSource::Schema(schema) => {
+                let converted = self
+                    .grammars
+                    .entry(job.grammar.clone())
+                    .or_insert_with(|| convert(schema))
+                    .clone();
+                let gbnf = converted.map_err(|message| Error::local(ErrorKind::Schema, message))?;
+                Some(super::grammar::sampler(self.model, &gbnf)?)
+            }
+            GrammarSource::None => None,
+        };
+        let draw = if job.temperature > 0.0 {
+            LlamaSampler::chain_simple([
+                LlamaSampler::top_p(0.9, 1),
+                LlamaSampler::temp(job.temperature),
+                LlamaSampler::dist(0),
+            ])
         } else {
-            chain.push(LlamaSampler::greedy());
+            LlamaSampler::greedy()
+        };
+        Ok(Sampling { grammar, draw })
+    }
+}
+
+/// How a sequence picks its tokens: the grammar that holds it to the schema, if any, and
+/// the draw (greedy at temperature 0, else top-p 0.9 at the temperature).
+struct Sampling {
+    grammar: Option<LlamaSampler>,
+    draw: LlamaSampler,
+}
+
+impl Sampling {
+    /// The next token from the logits at `at`.
+    ///
+    /// Like llama-server, it draws from the model's own logits first and asks the grammar
+    /// about that one token only; the whole vocabulary goes through the grammar only when
+    /// the grammar refuses it. Matching every one of the vocabulary's tokens against the
+    /// grammar's stacks on every step was most of the time a step took, and with the
+    /// grammar holding the reply the model's first choice is allowed nearly always.
+    fn pick(&mut self, ctx: &LlamaContext<'_>, at: i32) -> Option<LlamaToken> {
+        let mut candidates = LlamaTokenDataArray::from_iter(ctx.candidates_ith(at), false);
+        candidates.apply_sampler(&mut self.draw);
+        let Some(grammar) = &mut self.grammar else {
+            return candidates.selected_token();
+        };
+        let drawn = candidates.selected.map(|i| candidates.data[i]);
+        if let Some(drawn) = drawn {
+            let mut one = LlamaTokenDataArray::new(vec![drawn], false);
+            one.apply_sampler(grammar);
+            if one.data.first().is_some_and(|t| t.logit().is_finite()) {
+                return Some(drawn.id());
+            }
         }
-        Ok(LlamaSampler::chain_simple(chain))
+        let mut candidates = LlamaTokenDataArray::from_iter(ctx.candidates_ith(at), false);
+        candidates.apply_sampler(grammar);
+        candidates.apply_sampler(&mut self.draw);
+        candidates.selected_token()
+    }
+
+    /// Moves the grammar and the draw past `token`; an error when the grammar refuses it.
+    fn accept(&mut self, token: LlamaToken) -> std::result::Result<(), SamplerAcceptError> {
+        if let Some(grammar) = &mut self.grammar {
+            grammar.try_accept(token)?;
+        }
+        self.draw.try_accept(token)
     }
 }
 
