@@ -65,6 +65,15 @@ fn broken_off(attempt: &Attempt) -> bool {
     attempt.finish_reason.as_deref() == Some("factum:interrupted")
 }
 
+/// A raw reply's length, head and tail, escaped: a reply that ran to `max_tokens` is long
+/// and spans many lines.
+fn excerpt(raw: &str) -> String {
+    let head: String = raw.chars().take(160).collect();
+    let tail: Vec<char> = raw.chars().rev().take(120).collect();
+    let tail: String = tail.into_iter().rev().collect();
+    format!("({} bytes) {head:?} … {tail:?}", raw.len())
+}
+
 /// Prints what the run did, and each failed chunk's attempts.
 fn report(out: &Extracted<Vec<Named>>, chunks: usize, elapsed: Duration, text: &str) {
     let overflows = out.attempts.iter().filter(|a| overflowed(a)).count();
@@ -91,7 +100,7 @@ fn report(out: &Extracted<Vec<Named>>, chunks: usize, elapsed: Duration, text: &
     for failed in &out.failed_chunks {
         eprintln!("e2e_long: chunk {} failed: {}", failed.chunk, failed.error);
         for attempt in failed.error.attempts() {
-            eprintln!("  {:?}: {:.200}", attempt.failure, attempt.raw);
+            eprintln!("  {:?}: {}", attempt.failure, excerpt(&attempt.raw));
         }
     }
 }
