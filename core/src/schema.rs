@@ -24,8 +24,10 @@ pub struct Schema {
     name: String,
     json: Value,
     prompt: String,
-    /// The [`PromptStyle::Compact`] rendering, made at its first use.
+    /// The [`PromptStyle::Compact`] renderings, made at their first use: as
+    /// [`prompt_in`](Schema::prompt_in) gives it, and under a llama.cpp grammar.
     compact_prompt: OnceLock<String>,
+    held_prompt: OnceLock<String>,
     instructions: Option<Cow<'static, str>>,
     envelope: Option<String>,
     enveloped_json: OnceLock<Value>,
@@ -106,7 +108,13 @@ impl Schema {
         instructions: Option<Cow<'static, str>>,
     ) -> Schema {
         let name = name.into();
-        let prompt = prompt::render(&name, &json, instructions.as_deref(), PromptStyle::Verbose);
+        let prompt = prompt::render(
+            &name,
+            &json,
+            instructions.as_deref(),
+            PromptStyle::Verbose,
+            false,
+        );
         let envelope = (!json::is_object_schema(&json)).then(|| envelope_key_for(&name));
         let grounded = crate::ground::mentions(&json);
         Schema {
@@ -114,6 +122,7 @@ impl Schema {
             json,
             prompt,
             compact_prompt: OnceLock::new(),
+            held_prompt: OnceLock::new(),
             instructions,
             envelope,
             enveloped_json: OnceLock::new(),
@@ -220,19 +229,30 @@ impl Schema {
 
     /// The rendering a client with `style` puts in its prompt. The two differ only in
     /// notes the type already says: [`PromptStyle::Compact`] leaves out `optional` where
-    /// the type reads `| null`.
+    /// the type reads `| null`. Where a llama.cpp grammar holds the reply (the
+    /// [`Dialect::LlamaCpp`](crate::Dialect::LlamaCpp) dialect of `json_schema`: Dria,
+    /// llama-server, Ollama, the in-process model), the compact prompt also leaves out
+    /// `not empty`, which the grammar enforces.
     pub fn prompt_in(&self, style: PromptStyle) -> &str {
-        match style {
-            PromptStyle::Verbose => &self.prompt,
-            PromptStyle::Compact => self.compact_prompt.get_or_init(|| {
-                prompt::render(
-                    &self.name,
-                    &self.json,
-                    self.instructions.as_deref(),
-                    PromptStyle::Compact,
-                )
-            }),
-        }
+        self.rendering(style, false)
+    }
+
+    /// The rendering for `style`, with `held` as in [`prompt::render`].
+    pub(crate) fn rendering(&self, style: PromptStyle, held: bool) -> &str {
+        let cell = match (style, held) {
+            (PromptStyle::Verbose, _) => return &self.prompt,
+            (PromptStyle::Compact, false) => &self.compact_prompt,
+            (PromptStyle::Compact, true) => &self.held_prompt,
+        };
+        cell.get_or_init(|| {
+            prompt::render(
+                &self.name,
+                &self.json,
+                self.instructions.as_deref(),
+                style,
+                held,
+            )
+        })
     }
 
     /// The instructions from `#[extract(instructions = "…")]`, if any.

@@ -439,7 +439,13 @@ impl<T: Extract> Extraction<T> {
         let mode = inner.start_mode(&model, self.mode);
         let tag = request::delimiter(&text);
         let style = inner.prompt_style;
-        let system = request::system_prompt(schema, self.instructions.as_deref(), &tag, style);
+        // A llama.cpp grammar holds the reply where the mode sends the `LlamaCpp` dialect
+        // and the schema lowers to it. (A later step down the mode ladder keeps this
+        // prompt; the re-ask's feedback then says any bound the reply broke.)
+        let held = inner.provider.dialect_for(mode) == Some(crate::Dialect::LlamaCpp)
+            && schema.for_dialect(crate::Dialect::LlamaCpp).is_ok();
+        let system =
+            request::system_prompt(schema, self.instructions.as_deref(), &tag, style, held);
         let mut prefix = Vec::with_capacity(self.messages.len() + 2);
         prefix.push(Message::system(system));
         prefix.extend(self.messages.iter().cloned());

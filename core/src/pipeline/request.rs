@@ -11,11 +11,15 @@ use crate::{PromptStyle, Schema};
 /// The system message: what to do with the text, the key a non-object root is wrapped
 /// in, the type's rendering, and the caller's instructions, in the client's
 /// [`PromptStyle`].
+///
+/// `held`: a llama.cpp grammar holds the reply to the schema, so the compact rendering
+/// leaves out what the grammar enforces ([`Schema::rendering`]).
 pub(crate) fn system_prompt(
     schema: &Schema,
     instructions: Option<&str>,
     tag: &str,
     style: PromptStyle,
+    held: bool,
 ) -> String {
     let envelope = schema
         .envelope_key()
@@ -43,7 +47,7 @@ pub(crate) fn system_prompt(
             // only first names for 4 of 30 people when the line came first (see
             // examples/prompt_tokens.rs). Null for a missing value is left to the
             // rendering, which marks optional fields `| null`.
-            out.push_str(schema.prompt_in(style));
+            out.push_str(schema.rendering(style, held));
             push_instructions(&mut out, instructions);
             let _ = write!(
                 out,
