@@ -194,6 +194,7 @@ pub mod local {
 }
 
 pub use batch::journal::reader::{Journal, JournalEntry};
+pub use batch::limits::RateLimits;
 pub use batch::progress::Progress;
 pub use batch::{Batch, BatchItem};
 pub use cache::Cache;

@@ -13,7 +13,7 @@
 //! burst-sized steps, so a large request waits its share of the rate and is never refused.
 
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use governor::clock::Clock;
 use governor::middleware::NoOpMiddleware;
@@ -144,6 +144,48 @@ impl Limits {
         self.carry
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Rate limits shared by every extraction they are given to
+/// ([`Extraction::rate_limits`](crate::Extraction::rate_limits)): at most so many model calls,
+/// and so many tokens, a minute over all of them, re-asks included, charged and spread as
+/// [`Batch::requests_per_minute`](crate::Batch::requests_per_minute) and
+/// [`Batch::tokens_per_minute`](crate::Batch::tokens_per_minute) are. Clones share one
+/// budget. For callers that run extractions concurrently themselves (a query engine's
+/// partitions, `join_all`) and want one budget over them without a [`Batch`](crate::Batch).
+///
+/// ```
+/// let limits = factum::RateLimits::new(600, None);
+/// assert!(limits.is_limited());
+/// assert!(!factum::RateLimits::new(None, None).is_limited());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RateLimits(Option<Arc<Limits>>);
+
+impl RateLimits {
+    /// At most `requests_per_minute` model calls and `tokens_per_minute` tokens a minute;
+    /// `None` leaves that one unlimited, and a limit is at least 1.
+    pub fn new(
+        requests_per_minute: impl Into<Option<u32>>,
+        tokens_per_minute: impl Into<Option<u32>>,
+    ) -> RateLimits {
+        RateLimits(
+            Limits::new(
+                requests_per_minute.into().map(at_least_one),
+                tokens_per_minute.into().map(at_least_one),
+            )
+            .map(Arc::new),
+        )
+    }
+
+    /// Whether either limit is set.
+    pub fn is_limited(&self) -> bool {
+        self.0.is_some()
+    }
+
+    pub(crate) fn shared(&self) -> Option<&Arc<Limits>> {
+        self.0.as_ref()
     }
 }
 

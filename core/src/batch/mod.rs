@@ -24,7 +24,7 @@ use tracing::Instrument as _;
 use crate::client::Client;
 use crate::client::extraction::Extraction;
 use crate::pipeline::reply;
-use crate::transport::layer::{Gate, RateLimited};
+use crate::transport::layer::Gate;
 use journal::writer::Writer;
 use journal::{Keys, Stored};
 use limits::Limits;
@@ -450,11 +450,7 @@ impl<T: Extract + Send> Engine<T> {
     /// or, for a chunk of an extraction that runs in a limited batch, that batch's too.
     fn limit(&self, extraction: &mut Extraction<T>) {
         if let Some(limits) = &self.limits {
-            let inner = extraction
-                .transport
-                .take()
-                .unwrap_or_else(|| Arc::clone(&extraction.client.inner.transport));
-            extraction.transport = Some(Arc::new(RateLimited::new(inner, Arc::clone(limits))));
+            extraction.limit_by(Arc::clone(limits));
         }
     }
 

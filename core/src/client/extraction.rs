@@ -331,6 +331,28 @@ impl<T: Extract> Extraction<T> {
         self
     }
 
+    /// Puts this extraction inside `limits`, shared with every other extraction given them
+    /// (see [`RateLimits`](crate::RateLimits)): each model call, re-asks included, waits
+    /// its turn. The client's own limits, if it has any, still apply.
+    pub fn rate_limits(mut self, limits: &crate::RateLimits) -> Extraction<T> {
+        if let Some(limits) = limits.shared() {
+            self.limit_by(Arc::clone(limits));
+        }
+        self
+    }
+
+    /// Wraps the transport this extraction sends through (the client's, or one set by an
+    /// enclosing batch) in `limits`.
+    pub(crate) fn limit_by(&mut self, limits: Arc<crate::batch::limits::Limits>) {
+        let inner = self
+            .transport
+            .take()
+            .unwrap_or_else(|| Arc::clone(&self.client.inner.transport));
+        self.transport = Some(Arc::new(crate::transport::layer::RateLimited::new(
+            inner, limits,
+        )));
+    }
+
     /// Runs the extraction.
     ///
     /// Each model call's reply is classified (refusal, truncation, empty, `<think>`
@@ -359,10 +381,15 @@ impl<T: Extract> Extraction<T> {
         self.send_with_json().await.map(|(out, _)| out)
     }
 
-    /// [`send`](Extraction::send), keeping the validated JSON the value was read from, for
-    /// the batch's journal; for a chunked or multi-pass extraction, the merged list's (see
-    /// its runner).
-    pub(crate) async fn send_with_json(mut self) -> Result<(Extracted<T>, Option<Value>)> {
+    /// [`send`](Extraction::send), also giving the validated JSON the value was read from
+    /// (repairs applied, grounding's drops made): what a journal, a store or a query engine
+    /// writes out, since `T` need not be `Serialize`. For a chunked or multi-pass
+    /// extraction it is the merged list's. `None` only where a chunked runner kept no JSON.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`send`](Extraction::send).
+    pub async fn send_with_json(mut self) -> Result<(Extracted<T>, Option<Value>)> {
         if let Some(runner) = self.runner.take() {
             return runner(self).await;
         }

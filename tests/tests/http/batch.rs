@@ -230,6 +230,45 @@ async fn a_clients_requests_per_minute_spreads_its_single_calls() {
     assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}");
 }
 
+/// `RateLimits` given to extractions that run concurrently, outside any batch, hold
+/// them all to one budget; extractions without them are not held.
+#[tokio::test(start_paused = true)]
+async fn shared_rate_limits_spread_concurrent_single_calls() {
+    let server = MockServer::start().await;
+    respond(&server, chat(JOHN_JSON, 10, 10)).await;
+    let client = builder(&server, Provider::Dria)
+        .timeout(None)
+        .deadline(None)
+        .build()
+        .unwrap();
+    let limits = factum::RateLimits::new(120, None);
+    let start = Instant::now();
+    let calls = (0..5).map(|_| {
+        client
+            .extraction::<Person>("John")
+            .rate_limits(&limits)
+            .send()
+    });
+    for out in futures_util::future::join_all(calls).await {
+        out.unwrap();
+    }
+    // 120 a minute over all five: two at once, then one every 500 ms.
+    let elapsed = start.elapsed();
+    assert!(elapsed >= Duration::from_millis(1500), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}");
+
+    let start = Instant::now();
+    let free = (0..5).map(|_| client.extraction::<Person>("John").send());
+    for out in futures_util::future::join_all(free).await {
+        out.unwrap();
+    }
+    assert!(
+        start.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
 /// A server that answers texts holding `bad` with an age out of range, every other one
 /// with John.
 async fn some_bad() -> MockServer {

@@ -498,3 +498,26 @@ fn builder_is_clone_and_client_is_send_sync() {
     let future = client.extraction::<Person>("x").send();
     assert_send(&future);
 }
+
+/// `send_with_json` gives the validated JSON the value was read from: repaired (here out
+/// of a code fence, with a trailing comma), not the raw reply.
+#[tokio::test]
+async fn send_with_json_gives_the_validated_json_beside_the_value() {
+    let server = MockServer::start().await;
+    let raw = "```json\n{\"name\":\"John Doe\",\"age\":30,\"email\":\"john@example.com\",}\n```";
+    respond(&server, chat(raw, 10, 10)).await;
+    let (out, json) = client(&server, Provider::Dria)
+        .extraction::<Person>("John Doe, john@example.com, 30")
+        .send_with_json()
+        .await
+        .unwrap();
+    assert_eq!(out.value, john());
+    assert_eq!(
+        json,
+        Some(json!({"name": "John Doe", "age": 30, "email": "john@example.com"}))
+    );
+    assert_eq!(
+        out.attempts[0].raw, raw,
+        "the raw reply stays on the attempt"
+    );
+}
