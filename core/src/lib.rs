@@ -180,6 +180,7 @@ pub mod wire;
 // extractions. The pipeline reads the client's shared state (`client::inner`) and the
 // transport; batches drive the client's extractions; nothing imports back.
 mod batch;
+pub mod batch_file;
 mod cache;
 mod client;
 mod pipeline;

@@ -78,6 +78,9 @@ pub struct Extraction<T> {
     pub(crate) transport: Option<Arc<dyn Transport>>,
     /// Chunks, passes and whether failed chunks may be left out.
     pub(crate) plan: Plan,
+    /// The text is not known (a provider batch result read without its items): the
+    /// reply is judged with no text, so it is not grounded.
+    pub(crate) text_unknown: bool,
     /// What `send()` runs instead of one extraction when the plan asks for chunks or
     /// passes: set by [`Extraction::chunked`] and its siblings, which know the item type.
     pub(crate) runner: Option<Runner<T>>,
@@ -166,6 +169,7 @@ impl<T: Extract> Extraction<T> {
             max_items: 0,
             transport: None,
             plan: Plan::default(),
+            text_unknown: false,
             runner: None,
             streamer: None,
             _type: PhantomData,
@@ -196,6 +200,7 @@ impl<T: Extract> Extraction<T> {
             max_items: self.max_items,
             transport: self.transport.clone(),
             plan: Plan::default(),
+            text_unknown: self.text_unknown,
             runner: None,
             streamer: None,
             _type: PhantomData,
@@ -228,6 +233,7 @@ impl<T: Extract> Extraction<T> {
             max_items: self.max_items,
             transport: self.transport,
             plan: self.plan,
+            text_unknown: self.text_unknown,
             runner: None,
             streamer: None,
             _type: PhantomData,
@@ -402,7 +408,7 @@ impl<T: Extract> Extraction<T> {
     pub(crate) async fn into_run(mut self) -> Result<(Run<T>, tracing::Span)> {
         let schema = self.target_schema();
         let inner = Arc::clone(&self.client.inner);
-        if self.text.trim().is_empty() && self.images.is_empty() {
+        if self.text.trim().is_empty() && self.images.is_empty() && !self.text_unknown {
             let model = self.model.as_deref().unwrap_or(self.client.model());
             return Err(Error::empty_input().in_call(&inner.base_url, model, inner.deadline));
         }

@@ -102,6 +102,10 @@ pub enum ErrorKind {
     /// not fit the type asked for; [`path`](Error::path) is the file and
     /// [`line`](Error::line) the line, counting from 1.
     Journal,
+    /// A provider batch file ([`batch_file`](crate::batch_file)) cannot be written or read:
+    /// the writer or reader failed, or a whole line of a results file is not a result
+    /// line; [`line`](Error::line) is the line, counting from 1, when one is at fault.
+    BatchFile,
 }
 
 /// The facts of one error, each stored once: the kind's own in [`Detail`], then where the
@@ -200,6 +204,11 @@ enum Detail {
         path: PathBuf,
         at: Option<(usize, String)>,
     },
+    /// A batch file: the line at fault (none when the reader or writer failed), and what
+    /// is wrong with it.
+    BatchFile {
+        at: Option<(usize, String)>,
+    },
 }
 
 impl Detail {
@@ -225,6 +234,7 @@ impl Detail {
             Detail::EmptyInput => ErrorKind::EmptyInput,
             Detail::InputTooLong { .. } => ErrorKind::InputTooLong,
             Detail::Journal { .. } => ErrorKind::Journal,
+            Detail::BatchFile { .. } => ErrorKind::BatchFile,
         }
     }
 
@@ -300,6 +310,18 @@ impl Error {
     pub(crate) fn journal_line(path: &Path, line: usize, message: String) -> Error {
         Error::new(Detail::Journal {
             path: path.to_owned(),
+            at: Some((line, message)),
+        })
+    }
+
+    /// A batch file whose writer or reader failed.
+    pub(crate) fn batch_file_io(source: std::io::Error) -> Error {
+        Error::new(Detail::BatchFile { at: None }).with_source(source)
+    }
+
+    /// A line of a batch results file that cannot be read: `line` counts from 1.
+    pub(crate) fn batch_file_line(line: usize, message: String) -> Error {
+        Error::new(Detail::BatchFile {
             at: Some((line, message)),
         })
     }
@@ -673,11 +695,13 @@ impl Error {
         }
     }
 
-    /// The line a [`Journal`](ErrorKind::Journal) error is about, counting from 1; `None`
-    /// when the file itself cannot be read.
+    /// The line a [`Journal`](ErrorKind::Journal) or [`BatchFile`](ErrorKind::BatchFile)
+    /// error is about, counting from 1; `None` when the file itself cannot be read.
     pub fn line(&self) -> Option<usize> {
         match &self.inner.detail {
-            Detail::Journal { at, .. } => at.as_ref().map(|(line, _)| *line),
+            Detail::Journal { at, .. } | Detail::BatchFile { at } => {
+                at.as_ref().map(|(line, _)| *line)
+            }
             _ => None,
         }
     }
@@ -696,12 +720,18 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one arm per kind of error, each a line or two; the long ones call out"
+    )]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         let at = Where(inner);
         match &inner.detail {
             Detail::Config { message } => write!(f, "invalid configuration: {message}"),
-            Detail::Image { .. } | Detail::Journal { .. } => self.fmt_file(f),
+            Detail::Image { .. } | Detail::Journal { .. } | Detail::BatchFile { .. } => {
+                self.fmt_file(f)
+            }
             Detail::Encode => write!(f, "cannot encode the request{at}"),
             Detail::Schema { type_name } => {
                 write!(f, "the schema of `{type_name}` cannot be sent{at}")
@@ -750,6 +780,18 @@ impl Error {
                     .map_or(Ok(()), |(line, why)| write!(f, " at line {line}: {why}"))
             }
             Detail::Image { path } => write!(f, "cannot read image `{}`{at}", path.display()),
+            Detail::BatchFile {
+                at: Some((line, why)),
+            } => {
+                write!(f, "cannot read the batch file at line {line}: {why}")
+            }
+            Detail::BatchFile { at: None } => {
+                write!(f, "cannot write or read the batch file")?;
+                match std::error::Error::source(self) {
+                    Some(source) => write!(f, ": {source}"),
+                    None => Ok(()),
+                }
+            }
             other => write!(f, "{:?}{at}", other.kind()),
         }
     }

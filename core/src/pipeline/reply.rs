@@ -153,6 +153,11 @@ fn ground(
     json: &mut Value,
     repairs: &mut Vec<Repair>,
 ) -> Result<(Vec<Span>, bool), AttemptFailure> {
+    // No text to ground in: an image-only extraction, or a provider batch result read
+    // without its items (see `batch_file::read_results`).
+    if text.is_empty() {
+        return Ok((Vec::new(), false));
+    }
     let spans = crate::ground::spans(text, json);
     if !asked.schema.has_grounded() && asked.grounding == Grounding::Off {
         return Ok((spans, false));

@@ -20,7 +20,6 @@ pub(crate) mod layer;
 #[cfg(feature = "local")]
 pub(crate) mod local;
 pub(crate) mod provider;
-#[cfg(test)]
 pub(crate) mod scripted;
 
 /// One way of running a model call. Crate-internal for now.

@@ -1,5 +1,7 @@
-//! A transport that answers from a script, for the crate's own tests of the layers and the
-//! pipeline's judgement: no HTTP, no model.
+//! A transport that answers from a script and keeps every request it is given: the
+//! crate's own tests of the layers and the pipeline's judgement (no HTTP, no model), and
+//! provider batch files (`batch_file`), which take the request the pipeline makes and hand
+//! the pipeline a reply read from a file.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -50,11 +52,13 @@ impl Scripted {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn call_times(&self) -> Vec<Instant> {
         self.calls.lock().unwrap().clone()
     }
 
     /// The requests received, as JSON, in order.
+    #[cfg(test)]
     pub(crate) fn sent(&self) -> Vec<serde_json::Value> {
         let requests = self.requests.lock().unwrap();
         requests
@@ -70,7 +74,11 @@ impl Scripted {
             .lock()
             .unwrap()
             .pop_front()
-            .expect("a scripted answer is left")
+            // A call past the script's end fails; it never panics.
+            .unwrap_or_else(|| Answer {
+                delay: Duration::ZERO,
+                result: Err(crate::Error::config("no scripted answer is left")),
+            })
     }
 }
 
@@ -108,6 +116,7 @@ impl Transport for Scripted {
 }
 
 /// A completion whose content is `text`, with the usage given.
+#[cfg(test)]
 pub(crate) fn completion(text: &str, prompt: u64, completion: u64) -> Completion {
     Completion {
         content: Some(text.to_owned()),
@@ -118,6 +127,7 @@ pub(crate) fn completion(text: &str, prompt: u64, completion: u64) -> Completion
 }
 
 /// A request with `text` as its one message.
+#[cfg(test)]
 pub(crate) fn request(text: &str) -> ChatRequest {
     ChatRequest {
         model: "m".to_owned(),

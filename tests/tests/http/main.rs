@@ -5,6 +5,7 @@
 //! the `judgement` binary.
 
 mod batch;
+mod batch_file;
 mod chunk_journal;
 mod chunk_stream;
 mod client;
