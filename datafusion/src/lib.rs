@@ -39,6 +39,8 @@
 //! fields as columns; `unnest(p.value)` reads the value's.
 
 mod arrow;
+#[cfg(feature = "ballista")]
+pub mod ballista;
 mod memo;
 mod options;
 mod row;

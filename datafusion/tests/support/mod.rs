@@ -64,6 +64,9 @@ pub struct Counts {
     pub per_row: Mutex<HashMap<u32, usize>>,
     /// The `model` of each request.
     pub models: Mutex<Vec<String>>,
+    /// Requests per API key (the bearer token), which tells apart processes that share
+    /// the stand-in.
+    pub per_key: Mutex<HashMap<String, usize>>,
 }
 
 impl Counts {
@@ -73,6 +76,16 @@ impl Counts {
 
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The requests sent with the API key `key`.
+    pub fn for_key(&self, key: &str) -> usize {
+        self.per_key.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+
+    /// The requests for row `id`.
+    pub fn for_row(&self, id: u32) -> usize {
+        self.per_row.lock().unwrap().get(&id).copied().unwrap_or(0)
     }
 
     /// The row ids sent more than once, with their counts.
@@ -128,9 +141,16 @@ impl Server {
 
 async fn serve(mut stream: TcpStream, counts: Arc<Counts>, delay: Duration) -> std::io::Result<()> {
     loop {
-        let Some(body) = read_request(&mut stream).await? else {
+        let Some((head, body)) = read_request(&mut stream).await? else {
             return Ok(());
         };
+        let key = head
+            .lines()
+            .find_map(|l| l.strip_prefix("authorization: bearer "))
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        *counts.per_key.lock().unwrap().entry(key).or_default() += 1;
         let now = counts.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         counts.max_in_flight.fetch_max(now, Ordering::SeqCst);
         counts.requests.fetch_add(1, Ordering::SeqCst);
@@ -169,8 +189,9 @@ async fn serve(mut stream: TcpStream, counts: Arc<Counts>, delay: Duration) -> s
     }
 }
 
-/// Reads one request's body; `None` when the connection closed before a request.
-async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+/// Reads one request's head (lowercased) and body; `None` when the connection closed
+/// before a request.
+async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -196,7 +217,7 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    Ok(Some(buf[head_end..head_end + length].to_vec()))
+    Ok(Some((head, buf[head_end..head_end + length].to_vec())))
 }
 
 /// The text of the request's user messages (a re-ask adds its feedback after the note).
