@@ -283,3 +283,50 @@ async fn a_type_with_no_arrow_type_fails_at_registration_and_at_planning() {
     assert!(error.contains("recursive"), "{error}");
     assert_eq!(server.counts.requests(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dynamic_target_runs_as_a_udf_with_its_arrow_type() {
+    let server = Server::start(Duration::ZERO).await;
+    let dir = folder("dynamic");
+    let path = write_notes(&dir, &notes(6)).await;
+    let ctx = session(&path, 2).await;
+    let person = factum::Dynamic::from_fields("name, age int, email?")
+        .unwrap()
+        .name("Person");
+    ExtractUdf::dynamic("extract_dynamic", server.client(), person)
+        .register(&ctx)
+        .unwrap();
+    let out = rows(
+        &ctx,
+        "SELECT id, extract_dynamic(body)['value']['name'] AS name, \
+         extract_dynamic(body)['value']['age'] AS age FROM notes ORDER BY id",
+    )
+    .await;
+    assert_eq!(out.len(), 6);
+    assert_eq!(out[4]["name"], "Person 4");
+    assert_eq!(out[4]["age"], support::age(4));
+    assert_eq!(server.counts.requests(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_per_minute_holds_the_udf_over_every_partition() {
+    let server = Server::start(Duration::ZERO).await;
+    let dir = folder("rate");
+    let path = write_notes(&dir, &notes(40)).await;
+    let ctx = session(&path, 4).await;
+    ctx.sql("SET datafusion.optimizer.repartition_file_min_size = 1")
+        .await
+        .unwrap();
+    // 1200 a minute: a burst of 20, then one every 50 ms.
+    ExtractUdf::<Person>::new("extract_person", server.client())
+        .concurrency(40)
+        .requests_per_minute(1200)
+        .register(&ctx)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let out = rows(&ctx, "SELECT id, extract_person(body) AS p FROM notes").await;
+    let took = started.elapsed();
+    assert_eq!(out.len(), 40);
+    // The 20 calls after the burst wait at least 19 intervals of 50 ms.
+    assert!(took >= Duration::from_millis(900), "40 calls in {took:?}");
+}
