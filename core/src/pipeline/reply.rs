@@ -112,14 +112,16 @@ fn parse_whole(
 }
 
 /// On the last attempt allowed, a reply that looped (the guard cut it, or it ran to the
-/// token limit repeating itself) and was cut inside a list is read as far as the list is
-/// whole, with a [`CutList`](RepairKind::CutList) repair saying what was dropped; never at
+/// token limit repeating itself, or counting: see `looping_but_for_numbers`) and was cut
+/// inside a list is read as far as the list is whole, with a
+/// [`CutList`](RepairKind::CutList) repair saying what was dropped; never at
 /// [`Leniency::Exact`]. `None` when the cut is not inside a list, or when the reply was
 /// cut at the token limit without looping: the model was still writing, so the list may
 /// go on, and that stays a truncation.
 fn cut_list(attempt: &mut Attempt, asked: Asked<'_>) -> Option<Value> {
     let looped = attempt.finish_reason.as_deref() == Some(crate::stream::RUNAWAY)
-        || crate::stream::looping(&attempt.raw).is_some();
+        || crate::stream::looping(&attempt.raw).is_some()
+        || crate::stream::looping_but_for_numbers(&attempt.raw);
     if !asked.last || asked.leniency == Leniency::Exact || !looped {
         return None;
     }

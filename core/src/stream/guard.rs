@@ -142,6 +142,24 @@ pub(crate) fn looping(raw: &str) -> Option<&str> {
     })
 }
 
+/// Whether a cut reply's tail repeats one unit once each run of digits is read as one
+/// digit: a model counting (`"… at 19"}, {"name": "… at 29"}, …` to the token limit) loops
+/// as surely as one that repeats itself, though no two of its items are the same. For
+/// judging a reply already cut only: the live guard never cuts on it, since a real list of
+/// numbered things reads the same way while it is being written.
+pub(crate) fn looping_but_for_numbers(raw: &str) -> bool {
+    let mut folded = String::with_capacity(raw.len());
+    let mut in_number = false;
+    for c in raw.chars() {
+        let digit = c.is_ascii_digit();
+        if !(digit && in_number) {
+            folded.push(if digit { '0' } else { c });
+        }
+        in_number = digit;
+    }
+    looping(&folded).is_some()
+}
+
 /// Watches one streamed reply.
 #[derive(Debug)]
 pub(crate) struct Guard {
@@ -364,6 +382,35 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn counting_items_loop_but_for_their_numbers_and_a_short_list_does_not() {
+        use std::fmt::Write as _;
+        let mut counting = String::new();
+        for n in 19..200 {
+            let _ = write!(
+                counting,
+                "{{\"name\": \"Anna Schmidt (35) can be contacted at {n}\"}},"
+            );
+        }
+        let raw = format!("{{\"named_list\":[{counting}");
+        assert!(looping(&raw).is_none(), "no two items are the same");
+        assert!(looping_but_for_numbers(&raw));
+        let counting_string = format!(
+            "{{\"name\": \"at {}",
+            (19..400)
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        assert!(looping_but_for_numbers(&counting_string));
+        // A few numbered items are a list, not a loop.
+        let short = r#"{"pages":[{"page": 1},{"page": 2},{"page": 3}"#;
+        assert!(!looping_but_for_numbers(short));
+        assert!(!looping_but_for_numbers(
+            r#"{"name": "Ada Lovelace", "age": 36}"#
+        ));
+    }
 
     fn feed(text: &str) -> StreamParser {
         let mut parser = StreamParser::new();

@@ -7,7 +7,7 @@ mod parser;
 mod salvage;
 
 pub use guard::Runaway;
-pub(crate) use guard::{Cut, Guard, RUNAWAY, looping};
+pub(crate) use guard::{Cut, Guard, RUNAWAY, looping, looping_but_for_numbers};
 pub use node::Node;
 pub use parser::{ItemSpan, StreamParser};
 pub(crate) use salvage::whole_items;

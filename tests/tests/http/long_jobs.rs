@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use factum::{Attempt, AttemptFailure, Chunking, Client, Extracted, Progress, Provider};
 use factum_tests::http::{JOHN_JSON, Person, john};
 use factum_tests::slots::{Answer, OVERFLOW, SlotServer};
-use factum_tests::sse::{Script, SseServer, delta, reply};
+use factum_tests::sse::{Script, SseServer, delta, event, reply};
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
@@ -485,6 +485,47 @@ async fn a_list_that_loops_on_every_attempt_keeps_the_last_attempts_whole_items_
     );
 }
 
+/// A model that counts (`Ann 1, Ann 2, …`) until the token limit, on every attempt: no
+/// two items are the same, so the live guard lets it run, but once cut at the limit it is
+/// a loop all the same, and the last attempt's whole items are kept as a repair rather
+/// than failing the extraction (seen on SmolLM2 in `e2e_long`).
+#[tokio::test]
+async fn a_list_that_counts_to_the_token_limit_keeps_the_last_attempts_whole_items() {
+    let mut body = delta(r#"{"person_list": ["#);
+    for n in 1..=150 {
+        body.push_str(&delta(&format!(
+            r#"{{"name": "Ann number {n}", "age": {}, "email": null}}, "#,
+            n % 100
+        )));
+    }
+    body.push_str(&delta(r#"{"name": "Ann num"#));
+    body.push_str(&event(&serde_json::json!({
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 40, "completion_tokens": 2048, "total_tokens": 2088}
+    })));
+    body.push_str("data: [DONE]\n\n");
+    let script = || Script::paced(&body, Duration::from_micros(50));
+    let server = SseServer::start(vec![script(), script()]);
+    let out = client_of(&server.url, Provider::LlamaCpp)
+        .extraction::<Vec<Person>>("Ann, 1")
+        .max_retries(1)
+        .send()
+        .await
+        .expect("the last attempt's whole items");
+    assert_eq!(out.value.len(), 150, "every whole item, none being written");
+    assert_eq!(out.value[149].name, "Ann number 150");
+    assert_eq!(out.attempts[0].failure, Some(AttemptFailure::Truncated));
+    let last = &out.attempts[1];
+    assert_eq!(last.finish_reason.as_deref(), Some("length"));
+    assert!(
+        last.repairs
+            .iter()
+            .any(|r| r.kind == factum::parse::RepairKind::CutList),
+        "{:?}",
+        last.repairs
+    );
+}
+
 #[tokio::test]
 async fn a_string_that_loops_on_every_attempt_outside_a_list_is_still_a_truncation() {
     let mut body = delta(r#"{"name": ""#);
@@ -511,7 +552,7 @@ async fn a_list_cut_at_max_tokens_without_a_loop_is_still_a_truncation() {
     body.push_str(&delta(
         r#"{"name": "Bo", "age": 2, "email": null}, {"name": "C"#,
     ));
-    body.push_str(&factum_tests::sse::event(&serde_json::json!({
+    body.push_str(&event(&serde_json::json!({
         "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}],
     })));
     body.push_str("data: [DONE]\n\n");
