@@ -21,7 +21,7 @@ use factum_datafusion::{MemoStore, ballista};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = factum::Client::from_env()?;
     let memo = match std::env::var("FACTUM_MEMO") {
-        Ok(path) => MemoStore::file(path)?,
+        Ok(path) => MemoStore::try_file(path)?,
         Err(_) => MemoStore::memory(),
     };
     let udfs = cluster::udfs(client, memo);

@@ -22,7 +22,7 @@
 //! let ctx = SessionContext::new_with_config(config);
 //! ExtractUdf::<Person>::new("extract_person", client)
 //!     .concurrency(4)
-//!     .memo(MemoStore::file("people.memo.jsonl")?)
+//!     .memo(MemoStore::file("people.memo.jsonl"))
 //!     .register(&ctx)?;
 //! ctx.register_parquet("notes", "notes/", ParquetReadOptions::default()).await?;
 //! let people = ctx

@@ -112,11 +112,25 @@ impl MemoStore {
     /// A memo kept in the JSON-lines file at `path` (created when missing), shared with
     /// every other store, in this process or another, opened on the same file.
     ///
+    /// As [`factum::Cache::disk`], a file that cannot be opened or read is a `tracing`
+    /// warning, never an error: the store then keeps its outcomes in memory only, so this
+    /// process still sends each distinct input once. [`MemoStore::try_file`] gives the
+    /// error instead. A line that does not parse (cut off when a process died while
+    /// writing it) is passed over.
+    pub fn file(path: impl AsRef<Path>) -> MemoStore {
+        let path = path.as_ref();
+        MemoStore::try_file(path).unwrap_or_else(|error| {
+            tracing::warn!(%error, path = %path.display(), "the memo file cannot be opened; keeping the memo in memory");
+            MemoStore::memory()
+        })
+    }
+
+    /// [`MemoStore::file`], with the error when the file cannot be opened or read.
+    ///
     /// # Errors
     ///
-    /// The file cannot be opened or read. A line that does not parse (cut off when a
-    /// process died while writing it) is passed over.
-    pub fn file(path: impl AsRef<Path>) -> std::io::Result<MemoStore> {
+    /// The file cannot be created, opened or read.
+    pub fn try_file(path: impl AsRef<Path>) -> std::io::Result<MemoStore> {
         let path = path.as_ref().to_owned();
         let mut file = OpenOptions::new()
             .read(true)
@@ -323,13 +337,13 @@ mod tests {
     #[tokio::test]
     async fn a_file_memo_is_read_back_and_a_torn_line_is_passed_over() {
         let path = temp("file");
-        let first = MemoStore::file(&path).unwrap();
+        let first = MemoStore::try_file(&path).unwrap();
         first
             .get_or_compute(Key::of(&[b"one"]), async || value(1))
             .await;
         // Another store on the same file, opened before the second line is written, sees
         // it when its key is missing.
-        let second = MemoStore::file(&path).unwrap();
+        let second = MemoStore::try_file(&path).unwrap();
         first
             .get_or_compute(Key::of(&[b"two"]), async || value(2))
             .await;
@@ -345,14 +359,24 @@ mod tests {
             .unwrap()
             .write_all(b"{\"key\":\"00ab")
             .unwrap();
-        let third = MemoStore::file(&path).unwrap();
+        let third = MemoStore::try_file(&path).unwrap();
         assert_eq!(third.len(), 2);
         third
             .get_or_compute(Key::of(&[b"three"]), async || value(3))
             .await;
-        let fourth = MemoStore::file(&path).unwrap();
+        let fourth = MemoStore::try_file(&path).unwrap();
         assert_eq!(fourth.len(), 3, "the line after the torn one is whole");
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_memo_file_that_cannot_be_opened_is_an_error_from_try_file_and_memory_from_file() {
+        let dir = std::env::temp_dir().join(format!("factum-memo-missing-{}", std::process::id()));
+        let path = dir.join("no-such-folder").join("memo.jsonl");
+        assert!(MemoStore::try_file(&path).is_err());
+        let memo = MemoStore::file(&path);
+        assert!(memo.is_empty());
+        assert!(format!("{memo:?}").contains("file: None"), "{memo:?}");
     }
 
     #[test]

@@ -186,7 +186,7 @@ async fn a_second_query_on_a_file_memo_sends_nothing() {
 
     let first = session(&path, 2).await;
     ExtractUdf::<Person>::new("extract_person", server.client())
-        .memo(MemoStore::file(&memo).unwrap())
+        .memo(MemoStore::file(&memo))
         .register(&first)
         .unwrap();
     let before = rows(
@@ -199,7 +199,7 @@ async fn a_second_query_on_a_file_memo_sends_nothing() {
     // Another session and another store on the same file, as a new process would open.
     let second = session(&path, 3).await;
     ExtractUdf::<Person>::new("extract_person", server.client())
-        .memo(MemoStore::file(&memo).unwrap())
+        .memo(MemoStore::file(&memo))
         .register(&second)
         .unwrap();
     let after = rows(
