@@ -221,15 +221,11 @@ fn captured() -> Error {
 
 /// The first request `send()` makes for `text`, as a batch body.
 async fn first_request<T: Extract>(client: &Client, text: String) -> Result<Value> {
-    let script = Arc::new(Scripted::new([Err(captured())]));
-    let mut extraction = client.extraction::<T>(text).no_cache().max_retries(0);
-    extraction.transport = Some(script.clone());
-    let ended = extraction.send().await;
-    let request = script.requests.lock().map(|r| r.first().cloned());
-    match (ended, request) {
-        (Err(_), Ok(Some(request))) => batch_body(&request),
-        (Err(error), _) => Err(error),
-        (Ok(_), _) => Err(Error::config("the extraction ended without a request")),
+    let (ended, requests) = requests_made::<T>(client, text, None).await;
+    match (ended, requests.first()) {
+        (Err(_), Some(request)) => batch_body(request),
+        (Err(error), None) => Err(error),
+        (Ok(()), _) => Err(Error::config("the extraction ended without a request")),
     }
 }
 
@@ -240,22 +236,36 @@ async fn reask<T: Extract>(
     text: String,
     reply: Completion,
 ) -> Result<Option<Value>> {
-    let script = Arc::new(Scripted::new([Ok(reply), Err(captured())]));
-    let mut extraction = client.extraction::<T>(text).no_cache().max_retries(1);
+    let (ended, requests) = requests_made::<T>(client, text, Some(reply)).await;
+    match (ended, requests.as_slice()) {
+        (Err(_), [_, reask, ..]) => batch_body(reask).map(Some),
+        // The reply fits after all, or ends the extraction with no re-ask (a refusal).
+        (Ok(()), _) | (Err(_), [_]) => Ok(None),
+        // Nothing was sent: the extraction failed before its first request.
+        (Err(error), []) => Err(error),
+    }
+}
+
+/// Runs `send()` for `text` through a transport that answers the first request with
+/// `reply` (when given, with one re-ask allowed) and holds the next one: how the run
+/// ended, and the requests it made.
+async fn requests_made<T: Extract>(
+    client: &Client,
+    text: String,
+    reply: Option<Completion>,
+) -> (Result<()>, Vec<crate::wire::ChatRequest>) {
+    let retries = u32::from(reply.is_some());
+    let answers = reply.map(Ok).into_iter().chain([Err(captured())]);
+    let script = Arc::new(Scripted::new(answers));
+    let mut extraction = client.extraction::<T>(text).no_cache().max_retries(retries);
     extraction.transport = Some(script.clone());
-    let ended = extraction.send().await;
+    let ended = extraction.send().await.map(|_| ());
     let requests = script
         .requests
         .lock()
         .map(|r| r.clone())
         .unwrap_or_default();
-    match (ended, requests.as_slice()) {
-        (Err(_), [_, reask, ..]) => batch_body(reask).map(Some),
-        // The reply fits after all, or ends the extraction with no re-ask (a refusal).
-        (Ok(_), _) | (Err(_), [_]) => Ok(None),
-        // Nothing was sent: the extraction failed before its first request.
-        (Err(error), []) => Err(error),
-    }
+    (ended, requests)
 }
 
 /// A request as a batch body: the wire JSON, without streaming, which batch APIs refuse.

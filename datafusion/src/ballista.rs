@@ -82,25 +82,12 @@ pub async fn connect(
     state: SessionState,
     udfs: impl IntoIterator<Item = ScalarUDF>,
 ) -> Result<SessionContext> {
-    let ctx = SessionContext::remote_with_state(url, state).await?;
-    if ctx
-        .state()
-        .config()
-        .options()
-        .extensions
-        .get::<FactumOptions>()
-        .is_none()
-    {
-        let mut state = ctx.state();
-        state
-            .config_mut()
-            .options_mut()
-            .extensions
-            .insert(FactumOptions::default());
-        let ctx = SessionContext::new_with_state(state);
-        return Ok(register(ctx, udfs));
+    let mut state = SessionContext::remote_with_state(url, state).await?.state();
+    let options = state.config_mut().options_mut();
+    if options.extensions.get::<FactumOptions>().is_none() {
+        options.extensions.insert(FactumOptions::default());
     }
-    Ok(register(ctx, udfs))
+    Ok(register(SessionContext::new_with_state(state), udfs))
 }
 
 fn register(ctx: SessionContext, udfs: impl IntoIterator<Item = ScalarUDF>) -> SessionContext {

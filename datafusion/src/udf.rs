@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+use datafusion::arrow::array::{Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result as DfResult, plan_err};
@@ -314,36 +314,35 @@ impl<T: Extract + Send> AsyncScalarUDFImpl for Udf<T> {
         let [input] = args.args.as_slice() else {
             return plan_err!("{} takes one text argument", self.name);
         };
-        let texts = strings(&input.to_array(args.number_rows)?)?;
-        // Each distinct text once.
-        let mut distinct: HashMap<&str, usize> = HashMap::new();
-        let mut order: Vec<&str> = Vec::new();
-        let slots: Vec<Option<usize>> = texts
-            .iter()
-            .map(|text| {
-                text.as_deref().map(|text| {
-                    *distinct.entry(text).or_insert_with(|| {
-                        order.push(text);
-                        order.len() - 1
-                    })
-                })
-            })
-            .collect();
+        let column = cast(&input.to_array(args.number_rows)?, &DataType::Utf8)?;
+        let Some(texts) = column.as_any().downcast_ref::<StringArray>() else {
+            return plan_err!("{} takes one text argument", self.name);
+        };
+        let (order, slots) = distinct(texts.iter());
         let outcomes = join_all(order.iter().map(|text| self.outcome(text, &settings))).await;
         let rows: Vec<Option<&Outcome>> = slots.iter().map(|s| s.map(|i| &outcomes[i])).collect();
         Ok(ColumnarValue::Array(row::to_array(node, &rows)?))
     }
 }
 
-/// The text column as `Option<&str>` per row, whichever string type it is.
-fn strings(array: &ArrayRef) -> DfResult<Vec<Option<String>>> {
-    let utf8 = cast(array, &DataType::Utf8)?;
-    let Some(strings) = utf8.as_any().downcast_ref::<StringArray>() else {
-        return plan_err!("the argument is not text");
-    };
-    Ok((0..strings.len())
-        .map(|i| (!strings.is_null(i)).then(|| strings.value(i).to_owned()))
-        .collect())
+/// Each distinct text once, in first-seen order, and each row's index into them (`None`
+/// for a null row).
+fn distinct<'a>(
+    texts: impl Iterator<Item = Option<&'a str>>,
+) -> (Vec<&'a str>, Vec<Option<usize>>) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut order = Vec::new();
+    let slots = texts
+        .map(|text| {
+            text.map(|text| {
+                *seen.entry(text).or_insert_with(|| {
+                    order.push(text);
+                    order.len() - 1
+                })
+            })
+        })
+        .collect();
+    (order, slots)
 }
 
 impl<T: Extract + Send> Udf<T> {

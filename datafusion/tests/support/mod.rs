@@ -21,23 +21,14 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::json::ArrayWriter;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::prelude::SessionContext;
-use factum::{Client, Extract};
-use serde::Deserialize;
+use factum::Client;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
-/// A person mentioned in the text.
-#[derive(Debug, Clone, PartialEq, Deserialize, Extract)]
-pub struct Person {
-    /// Full name, as written.
-    pub name: String,
-    /// Age in whole years.
-    #[extract(range(min = 0, max = 150))]
-    pub age: u8,
-    /// Email address, if the text gives one.
-    pub email: Option<String>,
-}
+/// The person the stand-in reads: the loopback tests' own.
+#[allow(unused_imports, reason = "e2e_llama has a grounded Person of its own")]
+pub use factum_tests::http::Person;
 
 /// The note of row `id`: a person the stand-in knows how to read.
 pub fn note(id: u32) -> String {
