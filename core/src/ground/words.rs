@@ -71,12 +71,14 @@ fn clitic(rest: &str) -> bool {
         return false;
     };
     let letters = tail.chars().take_while(|c| c.is_alphabetic()).count();
+    // The letters' bytes: a letter past ASCII is more than one (`'ও`).
+    let end: usize = tail.chars().take(letters).map(char::len_utf8).sum();
     (1..=3).contains(&letters)
         && tail
             .chars()
             .nth(letters)
             .is_none_or(|c| !c.is_alphanumeric())
-        && !tail[..letters].eq_ignore_ascii_case("t")
+        && !tail[..end].eq_ignore_ascii_case("t")
 }
 
 /// Whether a UAX #29 word boundary falls at `at`, between `prev` and `next`. Plain ASCII
@@ -286,6 +288,14 @@ mod tests {
         assert!(!word("O'Brien", "O"));
         assert!(!word("version 1.7.3", "7"));
         assert!(!word("ASP.NET", ".NET"));
+    }
+
+    #[test]
+    fn a_clitic_past_ascii_is_read_by_its_chars_not_its_bytes() {
+        // Three bytes, one letter: this used to slice inside the letter and panic.
+        assert!(clitic("'ও "));
+        assert!(clitic("'\u{f3}s"));
+        assert!(!clitic("'t"));
     }
 
     #[test]
