@@ -9,6 +9,7 @@ use heck::ToSnakeCase as _;
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use serde_json::{Map, json};
 
@@ -32,6 +33,9 @@ pub struct Schema {
     envelope: Option<String>,
     enveloped_json: OnceLock<Value>,
     dialects: [OnceLock<Result<Value, SchemaError>>; 2],
+    /// The JSON text of what requests send ([`sent`](Schema::sent)), written at its first
+    /// use: the enveloped source schema, then each dialect's lowering.
+    sent_texts: [OnceLock<Option<Box<RawValue>>>; 3],
     validator: OnceLock<Result<jsonschema::Validator, SchemaError>>,
     /// [`fingerprint`](Schema::fingerprint), made at its first use.
     fingerprint: OnceLock<u64>,
@@ -127,6 +131,7 @@ impl Schema {
             envelope,
             enveloped_json: OnceLock::new(),
             dialects: [OnceLock::new(), OnceLock::new()],
+            sent_texts: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
             validator: OnceLock::new(),
             fingerprint: OnceLock::new(),
             grounded,
@@ -195,6 +200,26 @@ impl Schema {
             .get_or_init(|| lower::lower(&self.name, self.enveloped_json(), dialect))
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The schema a request sends in `dialect`: its lowering when it lowers, else (or
+    /// with no dialect) the enveloped source schema; with its JSON text, written once.
+    pub(crate) fn sent(&self, dialect: Option<Dialect>) -> (&Value, Option<&RawValue>) {
+        let (slot, json) = match dialect.map(|d| (d, self.for_dialect(d))) {
+            Some((d, Ok(lowered))) => (1 + d.index(), lowered),
+            Some((_, Err(e))) => {
+                // The run refuses a schema strict mode cannot take before it sends
+                // anything; any other dialect falls back to the source schema, and the
+                // reply is still checked locally against it.
+                tracing::debug!(error = %e, "schema does not lower; sending the source schema");
+                (0, self.enveloped_json())
+            }
+            None => (0, self.enveloped_json()),
+        };
+        let text = self.sent_texts[slot]
+            .get_or_init(|| serde_json::value::to_raw_value(json).ok())
+            .as_deref();
+        (json, text)
     }
 
     /// The envelope key of a non-object root, as in `{"sentiment": "negative"}`.

@@ -43,6 +43,11 @@ pub(crate) struct Placing<'a> {
 
 /// The chosen occurrence of every leaf (`None` for a leaf not found).
 pub(crate) fn choose(placing: &Placing<'_>) -> Vec<Option<Range<usize>>> {
+    // Each leaf found at most once (most replies to a short text): every found leaf is an
+    // anchor, and there is nothing to choose.
+    if placing.found.iter().all(|ranges| ranges.len() <= 1) {
+        return placing.found.iter().map(|r| r.first().cloned()).collect();
+    }
     let mut chosen: Vec<Option<Range<usize>>> = vec![None; placing.found.len()];
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); placing.parents.len()];
     for (leaf, &group) in placing.groups.iter().enumerate() {

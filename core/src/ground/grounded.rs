@@ -40,6 +40,13 @@ pub(crate) fn unfounded(
     text: &str,
     policy: Grounding,
 ) -> Unfounded {
+    // Only a value not quoted can fail either check, so a reply whose every value is
+    // quoted (the common case) needs no walk of its schema: the walk cost 22,000
+    // instructions of a three-field reply, half of factum's lead over raw reqwest on the
+    // batch bench.
+    if spans.iter().all(|span| span.quality.is_quoted()) {
+        return Unfounded::default();
+    }
     let mut paths = BTreeMap::new();
     let mut walk = Walk {
         root: schema,

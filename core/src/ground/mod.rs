@@ -232,16 +232,7 @@ fn occurrences(patterns: &[&str], haystack: &str) -> Vec<Vec<Range<usize>>> {
     let mut out = vec![Vec::new(); patterns.len()];
     if haystack.len().saturating_mul(patterns.len()) <= SCANS_OVER_AUTOMATON {
         for (pattern, slot) in patterns.iter().zip(&mut out) {
-            let mut from = 0;
-            while let Some(at) = haystack[from..].find(pattern) {
-                let start = from + at;
-                slot.push(start..start + pattern.len());
-                // Overlapping occurrences: go on from the next char.
-                from = start + haystack[start..].chars().next().map_or(1, char::len_utf8);
-                if slot.len() == MAX_OCCURRENCES || from > haystack.len() {
-                    break;
-                }
-            }
+            scan(pattern, haystack, slot);
         }
         return out;
     }
@@ -255,6 +246,46 @@ fn occurrences(patterns: &[&str], haystack: &str) -> Vec<Vec<Range<usize>>> {
         }
     }
     out
+}
+
+/// Bytes × pattern bytes below which a pattern is looked for at each place its first
+/// byte is, without building a searcher: building one (`str::find` does on every call)
+/// cost more than the whole scan of a short text.
+const COMPARES_OVER_SEARCHER: usize = 4096;
+
+/// Every occurrence of `pattern` (not empty) in `haystack`, overlapping ones included, into
+/// `slot`. A match of a whole UTF-8 pattern always starts and ends on a char boundary.
+fn scan(pattern: &str, haystack: &str, slot: &mut Vec<Range<usize>>) {
+    let (needle, bytes) = (pattern.as_bytes(), haystack.as_bytes());
+    let Some(&first) = needle.first() else {
+        return;
+    };
+    let found = |start: usize, slot: &mut Vec<Range<usize>>| {
+        slot.push(start..start + needle.len());
+        slot.len() < MAX_OCCURRENCES
+    };
+    if bytes.len().saturating_mul(needle.len()) <= COMPARES_OVER_SEARCHER {
+        let mut from = 0;
+        while let Some(at) = memchr::memchr(first, &bytes[from..]) {
+            let start = from + at;
+            if bytes[start..].starts_with(needle) && !found(start, slot) {
+                return;
+            }
+            from = start + 1;
+        }
+        return;
+    }
+    let finder = memchr::memmem::Finder::new(needle);
+    let mut from = 0;
+    while let Some(at) = finder.find(&bytes[from..]) {
+        let start = from + at;
+        if !found(start, slot) {
+            return;
+        }
+        // Overlapping occurrences: go on from the next byte (a match starts only on a
+        // char boundary, so no byte inside a char can begin one).
+        from = start + 1;
+    }
 }
 
 /// Distinct non-empty patterns, and for each leaf the index of its pattern.

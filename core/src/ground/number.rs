@@ -169,6 +169,10 @@ fn evidence(number: &str) -> Option<Point> {
 /// point; `None` when it is not a well-formed number that way. With no point known, a
 /// number that shows its own is read with it, and `1.234` is `1.234`, `1,234` nothing.
 fn read(number: &str, point: Option<Point>) -> Option<f64> {
+    // Digits alone (most numbers) read the same under any point.
+    if number.bytes().all(|b| b.is_ascii_digit()) {
+        return number.parse().ok();
+    }
     let point = match point.or_else(|| evidence(number)) {
         Some(point) => point,
         None if number.contains(',') => return None,

@@ -1,11 +1,12 @@
 //! Builds the messages and the `response_format` of a request.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::client::image::Image;
 use crate::transport::provider::{Mode, Provider};
-use crate::wire::{Content, ContentPart, ImageUrl, JsonSchemaFormat, Message, ResponseFormat};
+use crate::wire::{
+    Content, ContentPart, ImageUrl, JsonSchemaFormat, Message, ResponseFormat, SentSchema,
+};
 use crate::{PromptStyle, Schema};
 
 /// The system message: what to do with the text, the key a non-object root is wrapped
@@ -75,6 +76,10 @@ fn push_instructions(out: &mut String, instructions: Option<&str>) {
 
 /// A delimiter tag that does not occur in `text`, so the text cannot close it early.
 pub(crate) fn delimiter(text: &str) -> String {
+    // Almost every text holds no `<input`: one scan, and nothing formatted.
+    if !text.contains("<input") && !text.contains("</input") {
+        return String::from("input");
+    }
     let mut tag = String::from("input");
     let mut n = 0u32;
     while text.contains(&format!("</{tag}")) || text.contains(&format!("<{tag}>")) {
@@ -99,9 +104,16 @@ pub(crate) fn user_message(
     // The text keeps lines of its own between the tags: with the tags right against it
     // (two tokens fewer), SmolLM2-135M ran names on into the rest of the text (name
     // 0.867 against 0.967 over 90 texts).
-    let mut body = format!("<{tag}>\n{text}\n</{tag}>");
+    const CLOSING: [&str; 2] = ["\n\nReply with the ", " as JSON."];
+    let closing_len = closing.map_or(0, |name| CLOSING[0].len() + name.len() + CLOSING[1].len());
+    let mut body = String::with_capacity(text.len() + 2 * tag.len() + 5 + closing_len);
+    for piece in ["<", tag, ">\n", text, "\n</", tag, ">"] {
+        body.push_str(piece);
+    }
     if let Some(type_name) = closing {
-        let _ = write!(body, "\n\nReply with the {type_name} as JSON.");
+        for piece in [CLOSING[0], type_name, CLOSING[1]] {
+            body.push_str(piece);
+        }
     }
     if images.is_empty() {
         return Message::user(body);
@@ -128,23 +140,14 @@ pub(crate) fn response_format(
     schema: &'static Schema,
 ) -> Option<ResponseFormat> {
     let dialect = provider.dialect_for(mode);
-    let lowered = match dialect.map(|d| schema.for_dialect(d)) {
-        Some(Ok(lowered)) => Some(lowered),
-        Some(Err(e)) => {
-            // The run refuses a schema strict mode cannot take before it sends anything;
-            // any other dialect falls back to the source schema, and the reply is still
-            // checked locally against it.
-            tracing::debug!(error = %e, "schema does not lower; sending the source schema");
-            None
-        }
-        None => None,
-    };
-    let strict = (mode == Mode::JsonSchema { strict: true } && lowered.is_some()).then_some(true);
-    let sent = Cow::Borrowed(lowered.unwrap_or_else(|| schema.enveloped_json()));
+    let (json, text) = schema.sent(dialect);
+    let lowered = dialect.is_some_and(|d| schema.for_dialect(d).is_ok());
+    let strict = (mode == Mode::JsonSchema { strict: true } && lowered).then_some(true);
+    let sent = SentSchema::cached(json, text);
     match mode {
         Mode::JsonSchema { .. } => Some(ResponseFormat::JsonSchema {
             json_schema: JsonSchemaFormat {
-                name: schema.name().to_owned(),
+                name: std::borrow::Cow::Borrowed(schema.name()),
                 schema: sent,
                 strict,
             },

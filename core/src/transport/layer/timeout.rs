@@ -25,20 +25,26 @@ impl Timeout {
         Timeout { inner, timeout }
     }
 
-    /// When the next wait ends, and the error it ends with: the timeout (worth another
-    /// try) or the deadline.
-    fn end(&self, deadline: Option<Instant>) -> Option<(Instant, Error)> {
+    /// When the next wait ends, and what ends it: the deadline (`true`), or the timeout
+    /// (worth another try). The error is made only when the wait runs out: a wait is set
+    /// up for every delta of every reply, and nearly all of them end in time.
+    fn end(&self, deadline: Option<Instant>) -> Option<(Instant, bool)> {
         let attempt_end = self.timeout.map(|t| Instant::now() + t);
         match (attempt_end, deadline) {
-            (Some(a), Some(d)) if d <= a => Some((d, Error::deadline_reached())),
-            (Some(a), _) => Some((a, self.timed_out())),
-            (None, Some(d)) => Some((d, Error::deadline_reached())),
+            (Some(a), Some(d)) if d <= a => Some((d, true)),
+            (Some(a), _) => Some((a, false)),
+            (None, Some(d)) => Some((d, true)),
             (None, None) => None,
         }
     }
 
-    fn timed_out(&self) -> Error {
-        Error::timeout(self.timeout.unwrap_or_default()).again(Again::Soon)
+    /// The error a wait that ran out ends with.
+    fn ran_out(&self, deadline: bool) -> Error {
+        if deadline {
+            Error::deadline_reached()
+        } else {
+            Error::timeout(self.timeout.unwrap_or_default()).again(Again::Soon)
+        }
     }
 }
 
@@ -51,9 +57,9 @@ impl Transport for Timeout {
         Box::pin(async move {
             let call = self.inner.complete(request, deadline);
             match self.end(deadline) {
-                Some((end, error)) => tokio::time::timeout_at(end, call)
+                Some((end, by_deadline)) => tokio::time::timeout_at(end, call)
                     .await
-                    .unwrap_or(Err(error)),
+                    .unwrap_or_else(|_| Err(self.ran_out(by_deadline))),
                 None => call.await,
             }
         })
@@ -71,9 +77,9 @@ impl Transport for Timeout {
                 return None;
             }
             let next = match this.end(deadline) {
-                Some((end, error)) => tokio::time::timeout_at(end, deltas.next())
+                Some((end, by_deadline)) => tokio::time::timeout_at(end, deltas.next())
                     .await
-                    .unwrap_or(Some(Err(error))),
+                    .unwrap_or_else(|_| Some(Err(this.ran_out(by_deadline)))),
                 None => deltas.next().await,
             }?;
             let over = next.is_err();

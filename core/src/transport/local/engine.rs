@@ -145,11 +145,11 @@ fn text(content: &Content) -> Result<String> {
 fn grammar_source(format: Option<&ResponseFormat>) -> GrammarSource {
     match format {
         Some(ResponseFormat::JsonSchema { json_schema }) => {
-            GrammarSource::Schema(json_schema.schema.to_string())
+            GrammarSource::Schema(json_schema.schema.text().into_owned())
         }
         Some(ResponseFormat::JsonObject {
             schema: Some(schema),
-        }) => GrammarSource::Schema(schema.to_string()),
+        }) => GrammarSource::Schema(schema.text().into_owned()),
         Some(ResponseFormat::JsonObject { schema: None }) => {
             GrammarSource::Schema(r#"{"type":"object"}"#.to_owned())
         }
