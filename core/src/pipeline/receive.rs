@@ -48,6 +48,9 @@ pub(crate) struct Listening {
     /// Content deltas received: a streaming server sends about one a token, which is the
     /// estimate of a broken reply's completion tokens (it reports none).
     pieces: u64,
+    /// Whether a reader looks at the parser's partial value as the reply comes (`.stream()`
+    /// does; `send()` does not).
+    partials: bool,
 }
 
 impl Listening {
@@ -58,6 +61,7 @@ impl Listening {
             parser: StreamParser::new(),
             guard,
             pieces: 0,
+            partials: true,
         }
     }
 
@@ -82,6 +86,7 @@ impl Listening {
         mut self,
         schema: &Schema,
     ) -> std::result::Result<Completion, Fault> {
+        self.partials = false;
         loop {
             if let Pulled::Ended(ended) = self.pull(schema).await {
                 return ended;
@@ -98,6 +103,16 @@ impl Listening {
             }
             None => return Some(Pulled::Ended(Err(self.broken(Error::stream_cut())))),
             Some(Err(error)) => return Some(Pulled::Ended(Err(self.broken(error)))),
+            Some(Ok(Delta::Whole(whole)))
+                if !self.partials
+                    && self
+                        .guard
+                        .passes(whole.content.as_deref().unwrap_or_default()) =>
+            {
+                self.gathered.add(Delta::Whole(whole));
+                let ended = std::mem::take(&mut self.gathered).end();
+                return Some(Pulled::Ended(ended.map_err(Fault::from)));
+            }
             Some(Ok(delta)) => self.gathered.add(delta)?,
         };
         self.pieces += 1;

@@ -197,6 +197,20 @@ impl Guard {
         }
     }
 
+    /// Whether a reply that came whole, `text`, passes the guard without being parsed for
+    /// it: the text is one JSON object or array, and no more than `max_trailing` bytes of
+    /// whitespace follow it. Fed to the parser, such a text closes its value, and once the
+    /// value is closed [`check`](Guard::check) looks at the trailing bytes only; so the
+    /// guard could not cut it, and `send()` skips the parse (a whole reply is one
+    /// delta: the parse would run once, for nothing).
+    pub(crate) fn passes(&self, text: &str) -> bool {
+        let value = text.trim_end();
+        let opens = matches!(value.trim_start().as_bytes().first(), Some(b'{' | b'['));
+        opens
+            && text.len() - value.len() <= self.limits.max_trailing
+            && serde_json::from_str::<serde::de::IgnoredAny>(value).is_ok()
+    }
+
     /// Whether to cut now, after `text` (the whole reply so far) was fed to `parser`.
     /// `schema` is the schema the value is asked in (the envelope included).
     pub(crate) fn check(
@@ -543,5 +557,53 @@ mod tests {
             Guard::new(Runaway::default(), None).check(&feed(brief), brief, &schema),
             None
         );
+    }
+
+    /// A JSON value of a few levels, with strings that may loop and lists that repeat.
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[a-z \n]{0,40}".prop_map(Value::from),
+            ("[a-z]{1,4}", 1..300usize).prop_map(|(unit, n)| Value::from(unit.repeat(n))),
+        ];
+        leaf.prop_recursive(4, 64, 24, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..24).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z]{1,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// A whole reply the guard passes unparsed is one it could not have cut parsed,
+        /// with any limits and any `max_items`.
+        #[test]
+        fn a_whole_reply_passed_unparsed_is_never_one_it_would_cut(
+            value in value(),
+            pretty in proptest::bool::ANY,
+            blank in 0..400usize,
+            repeats in 2..20usize,
+            trailing in 0..300usize,
+            max_items in proptest::option::of(0..4usize),
+        ) {
+            let body = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                value.to_string()
+            };
+            let text = format!("{body}{}", "\n".repeat(blank));
+            let limits = Runaway::default().max_repeats(repeats).max_trailing(trailing);
+            let guard = Guard::new(limits, max_items);
+            let container = value.is_object() || value.is_array();
+            proptest::prop_assert_eq!(guard.passes(&text), container && blank <= trailing);
+            if guard.passes(&text) {
+                let mut parsed = Guard::new(limits, max_items);
+                proptest::prop_assert_eq!(parsed.check(&feed(&text), &text, &json!({})), None);
+            }
+        }
     }
 }

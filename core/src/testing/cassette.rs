@@ -468,7 +468,7 @@ impl Event {
             Delta::Usage(usage) => Event::Usage(*usage),
             Delta::NodeId(node) => Event::NodeId(node.clone()),
             Delta::Finish(reason) => Event::Finish(reason.clone()),
-            Delta::Cached => return None,
+            Delta::Cached | Delta::Whole(_) => return None,
         })
     }
 
@@ -589,11 +589,18 @@ impl Tap {
     fn see(&mut self, delta: Option<&Result<Delta>>) {
         match delta {
             Some(Ok(delta)) => {
-                if let Delta::Usage(usage) = delta {
-                    self.usage = Some(*usage);
+                if let Some(usage) = delta.usage() {
+                    self.usage = Some(usage);
                 }
-                self.finished |= matches!(delta, Delta::Finish(_));
-                self.events.extend(Event::of(delta));
+                self.finished |= delta.finishes();
+                match delta {
+                    // Recorded as the pieces a streaming server sends, as it always was.
+                    Delta::Whole(whole) => {
+                        let pieces = (**whole).clone().into_pieces();
+                        self.events.extend(pieces.iter().filter_map(Event::of));
+                    }
+                    piece => self.events.extend(Event::of(piece)),
+                }
             }
             // A status before any event is recorded; a break after them is not.
             Some(Err(error)) => {

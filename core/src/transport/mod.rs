@@ -127,8 +127,14 @@ impl From<ChatResponse> for Completion {
 }
 
 impl Completion {
-    /// The reply as the deltas a stream would have carried.
+    /// The reply as a stream hands it over when it came in one piece: one
+    /// [`Delta::Whole`].
     pub(crate) fn into_deltas(self) -> Vec<Delta> {
+        vec![Delta::Whole(Box::new(self))]
+    }
+
+    /// The reply as the pieces a streaming server would have sent, in their order.
+    pub(crate) fn into_pieces(self) -> Vec<Delta> {
         let mut deltas = Vec::new();
         if self.cached {
             deltas.push(Delta::Cached);
@@ -157,6 +163,27 @@ pub(crate) enum Delta {
     Cached,
     /// Generation stopped, with the server's reason if it gave one. Last.
     Finish(Option<String>),
+    /// A reply that came in one piece (a server that does not stream, the response cache,
+    /// a cassette's reply): everything the pieces above carry, then the end. It goes
+    /// through the layers once instead of once a piece: on the batch bench a whole reply
+    /// was five deltas, each passed down every layer with a timer set for it.
+    Whole(Box<Completion>),
+}
+
+impl Delta {
+    /// The token counts this delta reports, if any.
+    pub(crate) fn usage(&self) -> Option<Usage> {
+        match self {
+            Delta::Usage(usage) => Some(*usage),
+            Delta::Whole(completion) => completion.usage,
+            _ => None,
+        }
+    }
+
+    /// Whether the reply ends with this delta.
+    pub(crate) fn finishes(&self) -> bool {
+        matches!(self, Delta::Finish(_) | Delta::Whole(_))
+    }
 }
 
 /// Gathers a stream's deltas into the [`Completion`] a buffered call would have returned.
@@ -186,8 +213,29 @@ impl Gathered {
                 }
                 self.finished = true;
             }
+            Delta::Whole(whole) => return self.add_whole(*whole),
         }
         None
+    }
+
+    /// Adds a reply that came whole, as its pieces would have added up; returns its text.
+    fn add_whole(&mut self, whole: Completion) -> Option<String> {
+        let c = &mut self.completion;
+        let text = whole.content.inspect(|text| match &mut c.content {
+            Some(content) => content.push_str(text),
+            None => c.content = Some(text.clone()),
+        });
+        if let Some(refusal) = whole.refusal {
+            c.refusal.get_or_insert_default().push_str(&refusal);
+        }
+        c.usage = whole.usage.or(c.usage);
+        c.node_id = whole.node_id.or(c.node_id.take());
+        c.cached |= whole.cached;
+        if whole.finish_reason.is_some() || c.finish_reason.is_none() {
+            c.finish_reason = whole.finish_reason;
+        }
+        self.finished = true;
+        text
     }
 
     /// Whether the server said it finished.
@@ -213,5 +261,37 @@ impl Gathered {
         } else {
             Err(Error::stream_cut())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every delta of `deltas` gathered: the reply, and the text each delta added.
+    fn gather(deltas: Vec<Delta>) -> (Result<Completion>, Vec<String>) {
+        let mut gathered = Gathered::default();
+        let texts = deltas.into_iter().filter_map(|d| gathered.add(d)).collect();
+        (gathered.end(), texts)
+    }
+
+    #[test]
+    fn a_whole_reply_gathers_as_its_pieces_do() {
+        let reply = Completion {
+            content: Some("{\"a\": 1}".into()),
+            refusal: Some("no".into()),
+            finish_reason: Some("stop".into()),
+            usage: Some(Usage::new(3, 4)),
+            node_id: Some("0xnode".into()),
+            cached: true,
+        };
+        let (whole, whole_text) = gather(reply.clone().into_deltas());
+        let (pieces, piece_text) = gather(reply.clone().into_pieces());
+        assert_eq!(whole.unwrap(), reply);
+        assert_eq!(pieces.unwrap(), reply);
+        assert_eq!(whole_text, piece_text);
+        let delta = Delta::Whole(Box::new(reply));
+        assert!(delta.finishes());
+        assert_eq!(delta.usage(), Some(Usage::new(3, 4)));
     }
 }

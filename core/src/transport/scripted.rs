@@ -101,9 +101,10 @@ impl Transport for Scripted {
         _deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let answer = self.next(&request);
-        // The answer's delay comes before each delta, so a stream can be slow between them.
+        // The answer's delay comes before each delta, so a stream can be slow between them:
+        // the reply comes in the pieces a streaming server sends.
         let deltas: Vec<Result<Delta>> = match answer.result {
-            Ok(completion) => completion.into_deltas().into_iter().map(Ok).collect(),
+            Ok(completion) => completion.into_pieces().into_iter().map(Ok).collect(),
             Err(e) => vec![Err(e)],
         };
         stream::iter(deltas)

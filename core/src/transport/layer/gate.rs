@@ -274,9 +274,9 @@ fn watched(
     deltas
         .map(move |delta| match delta {
             Err(e) if drains(&permit, &e) => Err(e.again(Again::Drain)),
-            Ok(Delta::Finish(reason)) => {
+            Ok(delta) if delta.finishes() => {
                 permit.succeeded();
-                Ok(Delta::Finish(reason))
+                Ok(delta)
             }
             other => other,
         })

@@ -73,8 +73,8 @@ struct Charge {
 impl Charge {
     /// Keeps the usage a stream reports, for the settling.
     fn saw(&mut self, delta: &Result<Delta>) {
-        if let Ok(Delta::Usage(usage)) = delta {
-            self.usage = Some(*usage);
+        if let Some(usage) = delta.as_ref().ok().and_then(Delta::usage) {
+            self.usage = Some(usage);
         }
     }
 }
