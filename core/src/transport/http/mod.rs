@@ -241,16 +241,24 @@ enum Reply {
 /// try ([`Again`]); the retry layer acts on that.
 async fn send(inner: &HttpTransport, body: Bytes, open: bool) -> Result<Reply> {
     match exchange(inner, body, open).await {
-        Ok((_, _, Exchanged::Open(response))) => Ok(Reply::Stream(response)),
-        Ok((status, headers, Exchanged::Whole(bytes))) => judge(inner, status, &headers, &bytes),
+        Ok(Exchanged::Open(response)) => Ok(Reply::Stream(response)),
+        Ok(Exchanged::Whole(status, headers, bytes)) => {
+            judge(inner, status, headers.as_ref(), &bytes)
+        }
         Err(Exchange::Reqwest(e)) if !e.is_builder() => Err(Error::transport(e).again(Again::Soon)),
         Err(Exchange::Reqwest(e)) => Err(Error::transport(e)),
         Err(Exchange::TooLarge) => Err(Error::body_too_large(inner.body_limit)),
     }
 }
 
-/// A response read whole: a 2xx chat completion, or an error status to retry or raise.
-fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) -> Result<Reply> {
+/// A response read whole: a 2xx chat completion, or an error status to retry or raise
+/// (with its headers, which say whether and when).
+fn judge(
+    inner: &HttpTransport,
+    status: u16,
+    headers: Option<&HeaderMap>,
+    bytes: &[u8],
+) -> Result<Reply> {
     let key = inner.api_key.as_ref().map(|k| k.0.as_str());
     if (200..300).contains(&status) {
         return match serde_json::from_slice::<ChatResponse>(bytes) {
@@ -262,6 +270,8 @@ fn judge(inner: &HttpTransport, status: u16, headers: &HeaderMap, bytes: &[u8]) 
         };
     }
     let body = redact(&body_text(bytes), key);
+    let empty = HeaderMap::new();
+    let headers = headers.unwrap_or(&empty);
     let should_retry = match header_str(headers, "x-should-retry") {
         Some("true") => Some(true),
         Some("false") => Some(false),
@@ -309,7 +319,9 @@ enum Exchange {
 
 /// A response's body: read whole, or left open for a streaming request that succeeded.
 enum Exchanged {
-    Whole(Vec<u8>),
+    /// The status, the headers of a reply that is not a success (they say whether to try
+    /// again, and when), and the body.
+    Whole(u16, Option<HeaderMap>, Bytes),
     Open(reqwest::Response),
 }
 
@@ -319,7 +331,7 @@ async fn exchange(
     inner: &HttpTransport,
     body: Bytes,
     open: bool,
-) -> std::result::Result<(u16, HeaderMap, Exchanged), Exchange> {
+) -> std::result::Result<Exchanged, Exchange> {
     let mut request = inner
         .http
         .post(inner.endpoint.clone())
@@ -341,28 +353,37 @@ async fn exchange(
         .send()
         .await
         .map_err(|e| Exchange::Reqwest(e.without_url()))?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
+    let status = response.status();
     // A server that ignores `stream` answers with a whole JSON body: read it as such.
-    let is_stream =
-        header_str(&headers, "content-type").is_some_and(|t| t.starts_with("text/event-stream"));
-    if open && is_stream && response.status().is_success() {
-        return Ok((status, headers, Exchanged::Open(response)));
+    let is_stream = header_str(response.headers(), "content-type")
+        .is_some_and(|t| t.starts_with("text/event-stream"));
+    if open && is_stream && status.is_success() {
+        return Ok(Exchanged::Open(response));
     }
+    // Only a reply that is no success is read for its headers; a success keeps none (a
+    // batch item cloned every header map it received).
+    let headers = (!status.is_success()).then(|| response.headers().clone());
     let body = read_body(response, inner.body_limit).await?;
-    Ok((status, headers, Exchanged::Whole(body)))
+    Ok(Exchanged::Whole(status.as_u16(), headers, body))
 }
 
-/// The whole body, at most `limit` bytes.
+/// The whole body, at most `limit` bytes. A body of a stated length within the limit is
+/// read as hyper gathers it (one buffer, often the very one it was received in); a body of
+/// no stated length is gathered here, piece by piece, up to the limit.
 async fn read_body(
     response: reqwest::Response,
     limit: usize,
-) -> std::result::Result<Vec<u8>, Exchange> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(Exchange::TooLarge);
+) -> std::result::Result<Bytes, Exchange> {
+    match response.content_length() {
+        Some(len) if len > limit as u64 => return Err(Exchange::TooLarge),
+        // hyper reads no more than the stated length.
+        Some(_) => {
+            return response
+                .bytes()
+                .await
+                .map_err(|e| Exchange::Reqwest(e.without_url()));
+        }
+        None => {}
     }
     let mut stream = response.bytes_stream();
     let mut buffer = Vec::new();
@@ -373,7 +394,7 @@ async fn read_body(
         }
         buffer.extend_from_slice(&chunk);
     }
-    Ok(buffer)
+    Ok(Bytes::from(buffer))
 }
 
 fn body_text(bytes: &[u8]) -> String {
