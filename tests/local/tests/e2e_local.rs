@@ -287,3 +287,26 @@ async fn the_grammar_holds_a_reply_the_model_would_not_write() {
     let raw: serde_json::Value = serde_json::from_str(&out.attempts[0].raw).unwrap();
     assert!(raw["code"] == "Xq7" || raw["code"] == "Zv9", "{raw}");
 }
+
+/// Above temperature 0 the draw is top-p and a seeded random pick, made by llama.cpp from
+/// the model's logits; the grammar still holds every reply, whichever token was drawn.
+#[tokio::test]
+async fn a_sampled_reply_still_holds_to_the_grammar() {
+    for text in ["John Doe, john@example.com, 30", "Jane Roe is 41"] {
+        let out = client()
+            .extraction::<Coded>(text)
+            .temperature(1.0)
+            .max_retries(0)
+            .max_tokens(64)
+            .send()
+            .await
+            .expect("the grammar keeps a sampled reply in the schema");
+        let raw: serde_json::Value = serde_json::from_str(&out.attempts[0].raw).unwrap();
+        assert!(raw["code"] == "Xq7" || raw["code"] == "Zv9", "{raw}");
+        assert!(
+            (out.attempts[0].temperature - 1.0).abs() < f32::EPSILON,
+            "{:?}",
+            out.attempts[0]
+        );
+    }
+}

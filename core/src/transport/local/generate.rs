@@ -18,6 +18,7 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
 use super::close::ValueEnd;
@@ -310,7 +311,11 @@ impl Engine<'_> {
         } else {
             LlamaSampler::greedy()
         };
-        Ok(Sampling { grammar, draw })
+        Ok(Sampling {
+            grammar,
+            draw,
+            drawn: None,
+        })
     }
 }
 
@@ -319,6 +324,8 @@ impl Engine<'_> {
 struct Sampling {
     grammar: Option<LlamaSampler>,
     draw: LlamaSampler,
+    /// The token the draw last drew and took itself, in [`pick`](Sampling::pick).
+    drawn: Option<LlamaToken>,
 }
 
 impl Sampling {
@@ -329,19 +336,24 @@ impl Sampling {
     /// the grammar refuses it. Matching every one of the vocabulary's tokens against the
     /// grammar's stacks on every step was most of the time a step took, and with the
     /// grammar holding the reply the model's first choice is allowed nearly always.
+    ///
+    /// The first draw runs in llama.cpp (`llama_sampler_sample`, which also accepts the
+    /// token into the draw): gathering the vocabulary's logits into a candidate array on
+    /// the Rust side cost more per token than the draw itself (49,152 entries for
+    /// SmolLM2), most of all in an unoptimised build. The draws used here (greedy, top-p,
+    /// temperature, a seeded pick) keep no state of past tokens, so a drawn token the
+    /// grammar then refuses leaves nothing behind.
     fn pick(&mut self, ctx: &LlamaContext<'_>, at: i32) -> Option<LlamaToken> {
-        let mut candidates = LlamaTokenDataArray::from_iter(ctx.candidates_ith(at), false);
-        candidates.apply_sampler(&mut self.draw);
+        let drawn = self.draw.sample(ctx, at);
         let Some(grammar) = &mut self.grammar else {
-            return candidates.selected_token();
+            self.drawn = Some(drawn);
+            return Some(drawn);
         };
-        let drawn = candidates.selected.map(|i| candidates.data[i]);
-        if let Some(drawn) = drawn {
-            let mut one = LlamaTokenDataArray::new(vec![drawn], false);
-            one.apply_sampler(grammar);
-            if one.data.first().is_some_and(|t| t.logit().is_finite()) {
-                return Some(drawn.id());
-            }
+        let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(drawn, 0.0, 0.0)], false);
+        one.apply_sampler(grammar);
+        if one.data.first().is_some_and(|t| t.logit().is_finite()) {
+            self.drawn = Some(drawn);
+            return Some(drawn);
         }
         let mut candidates = LlamaTokenDataArray::from_iter(ctx.candidates_ith(at), false);
         candidates.apply_sampler(grammar);
@@ -350,9 +362,13 @@ impl Sampling {
     }
 
     /// Moves the grammar and the draw past `token`; an error when the grammar refuses it.
+    /// The draw took the token already when [`pick`](Sampling::pick) drew it first.
     fn accept(&mut self, token: LlamaToken) -> std::result::Result<(), SamplerAcceptError> {
         if let Some(grammar) = &mut self.grammar {
             grammar.try_accept(token)?;
+        }
+        if self.drawn.take() == Some(token) {
+            return Ok(());
         }
         self.draw.try_accept(token)
     }
