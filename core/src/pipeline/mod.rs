@@ -448,9 +448,7 @@ impl<T: Extract> Run<T> {
         let looked_up = async move { cache.get(&key).await };
         Ok(futures_util::stream::once(looked_up)
             .flat_map(move |hit| match hit {
-                Some(hit) => {
-                    futures_util::stream::iter(hit.into_deltas().into_iter().map(Ok)).boxed()
-                }
+                Some(hit) => futures_util::stream::iter([Ok(hit.into_delta())]).boxed(),
                 None => Arc::clone(&transport).stream(request.clone(), deadline),
             })
             .boxed())

@@ -456,7 +456,7 @@ impl Recording {
         let mut completion = reply.into_completion();
         completion.cached = false;
         completion.usage = completion.usage.or(self.usage);
-        Ok(completion.into_deltas())
+        Ok(vec![completion.into_delta()])
     }
 }
 

@@ -65,11 +65,11 @@ pub(crate) trait Transport: fmt::Debug + Send + Sync + 'static {
     ) -> BoxStream<'static, Result<Delta>> {
         let once = async move {
             match self.complete(&request, deadline).await {
-                Ok(completion) => completion.into_deltas().into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
+                Ok(completion) => Ok(completion.into_delta()),
+                Err(e) => Err(e),
             }
         };
-        stream::once(once).flat_map(stream::iter).boxed()
+        stream::once(once).boxed()
     }
 
     /// The models the server serves, when it can say (`GET /v1/models`); `None` when it
@@ -127,10 +127,9 @@ impl From<ChatResponse> for Completion {
 }
 
 impl Completion {
-    /// The reply as a stream hands it over when it came in one piece: one
-    /// [`Delta::Whole`].
-    pub(crate) fn into_deltas(self) -> Vec<Delta> {
-        vec![Delta::Whole(Box::new(self))]
+    /// The reply as a stream hands it over when it came in one piece.
+    pub(crate) fn into_delta(self) -> Delta {
+        Delta::Whole(Box::new(self))
     }
 
     /// The reply as the pieces a streaming server would have sent, in their order.
@@ -218,23 +217,13 @@ impl Gathered {
         None
     }
 
-    /// Adds a reply that came whole, as its pieces would have added up; returns its text.
+    /// Adds a reply that came whole, piece by piece as a streaming server would have sent
+    /// it; returns its text.
     fn add_whole(&mut self, whole: Completion) -> Option<String> {
-        let c = &mut self.completion;
-        let text = whole.content.inspect(|text| match &mut c.content {
-            Some(content) => content.push_str(text),
-            None => c.content = Some(text.clone()),
-        });
-        if let Some(refusal) = whole.refusal {
-            c.refusal.get_or_insert_default().push_str(&refusal);
+        let mut text = None;
+        for piece in whole.into_pieces() {
+            text = self.add(piece).or(text);
         }
-        c.usage = whole.usage.or(c.usage);
-        c.node_id = whole.node_id.or(c.node_id.take());
-        c.cached |= whole.cached;
-        if whole.finish_reason.is_some() || c.finish_reason.is_none() {
-            c.finish_reason = whole.finish_reason;
-        }
-        self.finished = true;
         text
     }
 
@@ -285,7 +274,7 @@ mod tests {
             node_id: Some("0xnode".into()),
             cached: true,
         };
-        let (whole, whole_text) = gather(reply.clone().into_deltas());
+        let (whole, whole_text) = gather(vec![reply.clone().into_delta()]);
         let (pieces, piece_text) = gather(reply.clone().into_pieces());
         assert_eq!(whole.unwrap(), reply);
         assert_eq!(pieces.unwrap(), reply);

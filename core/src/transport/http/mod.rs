@@ -95,8 +95,8 @@ impl Transport for HttpTransport {
                 Reply::Stream(response) => Ok(sse::deltas(response, self.reading())),
                 // A server that ignores `stream` answers whole: hand that over in one piece.
                 Reply::Response(response) => {
-                    let deltas = Completion::from(response).into_deltas();
-                    Ok(stream::iter(deltas.into_iter().map(Ok)).boxed())
+                    let whole = Completion::from(response).into_delta();
+                    Ok(stream::iter([Ok(whole)]).boxed())
                 }
             }
         };

@@ -311,11 +311,7 @@ impl Engine<'_> {
         } else {
             LlamaSampler::greedy()
         };
-        Ok(Sampling {
-            grammar,
-            draw,
-            drawn: None,
-        })
+        Ok(Sampling { grammar, draw })
     }
 }
 
@@ -324,8 +320,6 @@ impl Engine<'_> {
 struct Sampling {
     grammar: Option<LlamaSampler>,
     draw: LlamaSampler,
-    /// The token the draw last drew and took itself, in [`pick`](Sampling::pick).
-    drawn: Option<LlamaToken>,
 }
 
 impl Sampling {
@@ -346,13 +340,11 @@ impl Sampling {
     fn pick(&mut self, ctx: &LlamaContext<'_>, at: i32) -> Option<LlamaToken> {
         let drawn = self.draw.sample(ctx, at);
         let Some(grammar) = &mut self.grammar else {
-            self.drawn = Some(drawn);
             return Some(drawn);
         };
         let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(drawn, 0.0, 0.0)], false);
         one.apply_sampler(grammar);
         if one.data.first().is_some_and(|t| t.logit().is_finite()) {
-            self.drawn = Some(drawn);
             return Some(drawn);
         }
         let mut candidates = LlamaTokenDataArray::from_iter(ctx.candidates_ith(at), false);
@@ -361,16 +353,14 @@ impl Sampling {
         candidates.selected_token()
     }
 
-    /// Moves the grammar and the draw past `token`; an error when the grammar refuses it.
-    /// The draw took the token already when [`pick`](Sampling::pick) drew it first.
+    /// Moves the grammar past `token`; an error when the grammar refuses it. The draw
+    /// keeps no state of past tokens (and `llama_sampler_sample` already told it of the
+    /// token it drew), so it has nothing to accept.
     fn accept(&mut self, token: LlamaToken) -> std::result::Result<(), SamplerAcceptError> {
-        if let Some(grammar) = &mut self.grammar {
-            grammar.try_accept(token)?;
+        match &mut self.grammar {
+            Some(grammar) => grammar.try_accept(token),
+            None => Ok(()),
         }
-        if self.drawn.take() == Some(token) {
-            return Ok(());
-        }
-        self.draw.try_accept(token)
     }
 }
 
