@@ -218,8 +218,15 @@ impl Gathered {
     }
 
     /// Adds a reply that came whole, piece by piece as a streaming server would have sent
-    /// it; returns its text.
+    /// it; returns its text. Into nothing gathered yet (a whole reply is almost always all
+    /// there is) the pieces would add up to the reply as it came, so it is taken as it is.
     fn add_whole(&mut self, whole: Completion) -> Option<String> {
+        if !self.finished && self.completion == Completion::default() {
+            let text = whole.content.clone();
+            self.completion = whole;
+            self.finished = true;
+            return text;
+        }
         let mut text = None;
         for piece in whole.into_pieces() {
             text = self.add(piece).or(text);
@@ -279,6 +286,23 @@ mod tests {
         assert_eq!(whole.unwrap(), reply);
         assert_eq!(pieces.unwrap(), reply);
         assert_eq!(whole_text, piece_text);
+        // Into a reply already begun, the whole one adds as its pieces would.
+        let begun = vec![Delta::NodeId("0xfirst".into()), Delta::Content("[".into())];
+        let (after, after_text) = gather(
+            begun
+                .iter()
+                .cloned()
+                .chain([reply.clone().into_delta()])
+                .collect(),
+        );
+        let (after_pieces, after_piece_text) = gather(
+            begun
+                .into_iter()
+                .chain(reply.clone().into_pieces())
+                .collect(),
+        );
+        assert_eq!(after.unwrap(), after_pieces.unwrap());
+        assert_eq!(after_text, after_piece_text);
         let delta = Delta::Whole(Box::new(reply));
         assert!(delta.finishes());
         assert_eq!(delta.usage(), Some(Usage::new(3, 4)));
