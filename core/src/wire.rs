@@ -57,7 +57,44 @@ impl ChatRequest {
     /// The body as JSON, exactly as it is sent: written to text and read back, so an `f32`
     /// temperature reads `0.4` as on the wire, not the `f64` widening of it.
     pub(crate) fn body(&self) -> serde_json::Result<Value> {
-        serde_json::from_slice(&serde_json::to_vec(self)?)
+        serde_json::from_slice(&self.to_bytes()?)
+    }
+
+    /// The body as it is sent, written into a buffer sized for it up front. Grown from
+    /// empty, as `serde_json::to_vec` grows it, a body of a kilobyte or two (the system
+    /// prompt, the text, the schema) was moved to a larger buffer about eight times.
+    pub(crate) fn to_bytes(&self) -> serde_json::Result<Vec<u8>> {
+        let mut body = Vec::with_capacity(self.size_hint());
+        serde_json::to_writer(&mut body, self)?;
+        Ok(body)
+    }
+
+    /// About the size of the body in bytes: its texts and schema, with room for the keys,
+    /// the numbers and escapes up to an eighth of the texts (a prompt's newlines and
+    /// quotes are far fewer). An image's URL, a `data:` one included, counts whole.
+    fn size_hint(&self) -> usize {
+        let texts: usize = self
+            .messages
+            .iter()
+            .map(|message| match &message.content {
+                Content::Text(text) => text.len(),
+                Content::Parts(parts) => parts
+                    .iter()
+                    .map(|part| match part {
+                        ContentPart::Text { text } => text.len(),
+                        ContentPart::ImageUrl { image_url } => image_url.url.len(),
+                    })
+                    .sum(),
+            })
+            .sum();
+        let schema = match &self.response_format {
+            Some(ResponseFormat::JsonSchema { json_schema }) => json_schema.schema.text_len(),
+            Some(ResponseFormat::JsonObject {
+                schema: Some(schema),
+            }) => schema.text_len(),
+            _ => 0,
+        };
+        texts + texts / 8 + schema + 256
     }
 }
 
@@ -270,6 +307,11 @@ impl SentSchema {
         }
     }
 
+    /// The length of the schema's JSON text when it was written once; 0 when it was not.
+    fn text_len(&self) -> usize {
+        self.text.map_or(0, |text| text.get().len())
+    }
+
     /// The schema's JSON text: as written once, or written now.
     #[cfg(feature = "local")]
     pub(crate) fn text(&self) -> Cow<'_, str> {
@@ -435,6 +477,51 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_is_written_as_serde_writes_it_into_a_buffer_sized_for_it() {
+        let schema =
+            serde_json::json!({"type": "object", "properties": {"name": {"type": "string"}}});
+        let text = RawValue::from_string(schema.to_string()).unwrap();
+        let sent = SentSchema::cached(Box::leak(Box::new(schema)), Some(Box::leak(text)));
+        let request = ChatRequest {
+            model: "m".into(),
+            messages: vec![
+                // A prompt's share of escaped characters: a newline a line, a few quotes.
+                Message::system(
+                    "Extract the Person in <input> as json; \"name\" is the full name.\n"
+                        .repeat(20),
+                ),
+                Message::user("<input>\nAda Lovelace, 36\n</input>"),
+            ]
+            .into(),
+            max_tokens: Some(64),
+            temperature: Some(0.0),
+            seed: None,
+            stream: Some(true),
+            stream_options: Some(StreamOptions {
+                include_usage: true,
+            }),
+            timeout_secs: None,
+            response_format: Some(ResponseFormat::JsonSchema {
+                json_schema: JsonSchemaFormat {
+                    name: Cow::Borrowed("Person"),
+                    schema: sent,
+                    strict: None,
+                },
+            }),
+            schema_hash: 0,
+        };
+        let body = request.to_bytes().unwrap();
+        assert_eq!(body, serde_json::to_vec(&request).unwrap());
+        // The hint covers the whole body, escapes included: the buffer is never grown.
+        assert!(
+            request.size_hint() >= body.len(),
+            "{} < {}",
+            request.size_hint(),
+            body.len()
+        );
+    }
 
     #[test]
     fn usage_adds_each_count() {

@@ -25,7 +25,10 @@ pub(crate) fn system_prompt(
     let envelope = schema
         .envelope_key()
         .map(|key| format!("Wrap the value in an object: {{\"{key}\": <the value>}}."));
-    let mut out = String::new();
+    // Sized up front: the rendering is most of it, and a prompt grown from empty was
+    // moved to a larger buffer a few times per extraction.
+    let rendering = schema.rendering(style, held);
+    let mut out = String::with_capacity(rendering.len() + instructions.map_or(0, str::len) + 400);
     match style {
         PromptStyle::Verbose => {
             out.push_str(
@@ -43,7 +46,7 @@ pub(crate) fn system_prompt(
                 out.push('\n');
             }
             out.push('\n');
-            out.push_str(schema.rendering(style, held));
+            out.push_str(rendering);
             push_instructions(&mut out, instructions);
         }
         PromptStyle::Compact => {
@@ -51,7 +54,7 @@ pub(crate) fn system_prompt(
             // only first names for 4 of 30 people when the line came first (see
             // examples/prompt_tokens.rs). Null for a missing value is left to the
             // rendering, which marks optional fields `| null`.
-            out.push_str(schema.rendering(style, held));
+            out.push_str(rendering);
             push_instructions(&mut out, instructions);
             let _ = write!(
                 out,

@@ -69,7 +69,7 @@ impl Transport for HttpTransport {
         _deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>> {
         Box::pin(async move {
-            let sent = match serde_json::to_vec(request) {
+            let sent = match request.to_bytes() {
                 Ok(body) => send(self, Bytes::from(body), false).await,
                 Err(e) => Err(Error::encode(e)),
             };
@@ -90,7 +90,7 @@ impl Transport for HttpTransport {
         _deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let opened = async move {
-            let body = Bytes::from(serde_json::to_vec(&request).map_err(Error::encode)?);
+            let body = Bytes::from(request.to_bytes().map_err(Error::encode)?);
             match send(&self, body, true).await.map_err(|e| self.named(e))? {
                 Reply::Stream(response) => Ok(sse::deltas(response, self.reading())),
                 // A server that ignores `stream` answers whole: hand that over in one piece.
