@@ -73,20 +73,7 @@ impl ChatRequest {
     /// the numbers and escapes up to an eighth of the texts (a prompt's newlines and
     /// quotes are far fewer). An image's URL, a `data:` one included, counts whole.
     fn size_hint(&self) -> usize {
-        let texts: usize = self
-            .messages
-            .iter()
-            .map(|message| match &message.content {
-                Content::Text(text) => text.len(),
-                Content::Parts(parts) => parts
-                    .iter()
-                    .map(|part| match part {
-                        ContentPart::Text { text } => text.len(),
-                        ContentPart::ImageUrl { image_url } => image_url.url.len(),
-                    })
-                    .sum(),
-            })
-            .sum();
+        let texts: usize = self.messages.iter().map(|m| m.content.byte_len(true)).sum();
         let schema = match &self.response_format {
             Some(ResponseFormat::JsonSchema { json_schema }) => json_schema.schema.text_len(),
             Some(ResponseFormat::JsonObject {
@@ -225,6 +212,24 @@ pub enum Content {
     Text(String),
     /// Text and image parts, sent as a JSON array.
     Parts(Vec<ContentPart>),
+}
+
+impl Content {
+    /// The bytes of its text, and with `urls` of its image URLs too (a `data:` URL holds
+    /// the whole image).
+    pub(crate) fn byte_len(&self, urls: bool) -> usize {
+        match self {
+            Content::Text(text) => text.len(),
+            Content::Parts(parts) => parts
+                .iter()
+                .map(|part| match part {
+                    ContentPart::Text { text } => text.len(),
+                    ContentPart::ImageUrl { image_url } if urls => image_url.url.len(),
+                    ContentPart::ImageUrl { .. } => 0,
+                })
+                .sum(),
+        }
+    }
 }
 
 /// One part of a multi-part message.

@@ -22,7 +22,7 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use tokio::time::Instant;
 
-use crate::wire::{ChatRequest, Content, ContentPart, Message, Usage};
+use crate::wire::{ChatRequest, Message, Usage};
 
 /// governor reading tokio's clock, so that limits follow tokio's (possibly paused) time,
 /// as every other wait of the crate does.
@@ -198,18 +198,7 @@ pub(crate) fn estimate(request: &ChatRequest) -> u64 {
 /// The estimated tokens of a prompt: a quarter of its message text's bytes, rounded up
 /// (images are not counted).
 pub(crate) fn prompt_tokens<'m>(messages: impl Iterator<Item = &'m Message>) -> u64 {
-    let bytes: usize = messages
-        .map(|m| match &m.content {
-            Content::Text(text) => text.len(),
-            Content::Parts(parts) => parts
-                .iter()
-                .map(|p| match p {
-                    ContentPart::Text { text } => text.len(),
-                    ContentPart::ImageUrl { .. } => 0,
-                })
-                .sum(),
-        })
-        .sum();
+    let bytes: usize = messages.map(|m| m.content.byte_len(false)).sum();
     (bytes as u64).div_ceil(4)
 }
 
