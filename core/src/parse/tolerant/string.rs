@@ -291,7 +291,13 @@ impl Parser<'_> {
         let Some(c) = self.peek() else { return };
         self.pos += c.len_utf8();
         match c {
-            '"' | '\\' | '/' | '\'' => out.push(c),
+            '"' | '\\' | '/' => out.push(c),
+            // Not an escape in JSON (a JavaScript or Python one): read as the apostrophe it
+            // stands for, and said, since plain JSON refuses the text.
+            '\'' => {
+                self.note(RepairKind::InvalidEscape, "read the escape \\' as '");
+                out.push('\'');
+            }
             'b' => out.push('\u{8}'),
             'f' => out.push('\u{c}'),
             'n' => out.push('\n'),

@@ -89,6 +89,11 @@ fn each_syntax_repair() {
         RepairKind::InvalidEscape,
     );
     check(
+        "{\"a\": \"it\\'s\"}",
+        &json!({"a": "it's"}),
+        RepairKind::InvalidEscape,
+    );
+    check(
         "{\"a\": \"x, \"b\": 1}",
         &json!({"a": "x", "b": 1}),
         RepairKind::MissingClosingQuote,
