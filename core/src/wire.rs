@@ -74,13 +74,11 @@ impl ChatRequest {
     /// quotes are far fewer). An image's URL, a `data:` one included, counts whole.
     fn size_hint(&self) -> usize {
         let texts: usize = self.messages.iter().map(|m| m.content.byte_len(true)).sum();
-        let schema = match &self.response_format {
-            Some(ResponseFormat::JsonSchema { json_schema }) => json_schema.schema.text_len(),
-            Some(ResponseFormat::JsonObject {
-                schema: Some(schema),
-            }) => schema.text_len(),
-            _ => 0,
-        };
+        let schema = self
+            .response_format
+            .as_ref()
+            .and_then(ResponseFormat::schema)
+            .map_or(0, SentSchema::text_len);
         texts + texts / 8 + schema + 256
     }
 }
@@ -275,6 +273,17 @@ pub(crate) enum ResponseFormat {
     },
     /// `{"type": "text"}`.
     Text,
+}
+
+impl ResponseFormat {
+    /// The schema it carries: the `json_schema`'s, or the one beside a `json_object`.
+    pub(crate) fn schema(&self) -> Option<&SentSchema> {
+        match self {
+            ResponseFormat::JsonSchema { json_schema } => Some(&json_schema.schema),
+            ResponseFormat::JsonObject { schema } => schema.as_ref(),
+            ResponseFormat::Text => None,
+        }
+    }
 }
 
 /// The `json_schema` object of a `json_schema` response format.

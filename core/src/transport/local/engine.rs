@@ -143,17 +143,14 @@ fn text(content: &Content) -> Result<String> {
 /// The schema the grammar comes from: the `json_schema`'s, the `json_object`'s, any JSON
 /// object for a plain `json_object`, none without a `response_format`.
 fn grammar_source(format: Option<&ResponseFormat>) -> GrammarSource {
+    if let Some(schema) = format.and_then(ResponseFormat::schema) {
+        return GrammarSource::Schema(schema.text().into_owned());
+    }
     match format {
-        Some(ResponseFormat::JsonSchema { json_schema }) => {
-            GrammarSource::Schema(json_schema.schema.text().into_owned())
-        }
-        Some(ResponseFormat::JsonObject {
-            schema: Some(schema),
-        }) => GrammarSource::Schema(schema.text().into_owned()),
-        Some(ResponseFormat::JsonObject { schema: None }) => {
+        Some(ResponseFormat::JsonObject { .. }) => {
             GrammarSource::Schema(r#"{"type":"object"}"#.to_owned())
         }
-        Some(ResponseFormat::Text) | None => GrammarSource::None,
+        _ => GrammarSource::None,
     }
 }
 
