@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either, TryFutureExt as _};
 use serde_json::Value;
 
 use super::Client;
@@ -395,39 +395,50 @@ impl<T: Extract> Extraction<T> {
     /// # Errors
     ///
     /// Those of [`send`](Extraction::send).
-    pub async fn send_with_json(mut self) -> Result<(Extracted<T>, Option<Value>)> {
-        if let Some(runner) = self.runner.take() {
-            return runner(self).await;
+    pub fn send_with_json(mut self) -> impl Future<Output = Result<(Extracted<T>, Option<Value>)>> {
+        // Combinators rather than an `async fn`: an async fn keeps the extraction twice in its
+        // state (as given and as moved into the body), and once more beside each future it
+        // is moved into; a batch moves this future whole, so its size is paid per item.
+        match self.runner.take() {
+            Some(runner) => Either::Left(async move { runner(self).await }),
+            None => Either::Right(
+                self.into_run()
+                    .and_then(|(run, span)| run.drive().instrument(span))
+                    .map_ok(|(out, json)| (out, Some(json))),
+            ),
         }
-        let (run, span) = self.into_run().await?;
-        let (out, json) = run.drive().instrument(span).await?;
-        Ok((out, Some(json)))
     }
 
     /// The run of this extraction and its `factum.extract` span, with the model resolved.
-    pub(crate) async fn into_run(mut self) -> Result<(Run<T>, tracing::Span)> {
-        let schema = self.target_schema();
-        let inner = Arc::clone(&self.client.inner);
-        if self.text.trim().is_empty() && self.images.is_empty() && !self.text_unknown {
-            let model = self.model.as_deref().unwrap_or(self.client.model());
-            return Err(Error::empty_input().in_call(&inner.base_url, model, inner.deadline));
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its by-value arguments twice in its state; see Listening::receive"
+    )]
+    pub(crate) fn into_run(mut self) -> impl Future<Output = Result<(Run<T>, tracing::Span)>> {
+        async move {
+            let schema = self.target_schema();
+            let inner = Arc::clone(&self.client.inner);
+            if self.text.trim().is_empty() && self.images.is_empty() && !self.text_unknown {
+                let model = self.model.as_deref().unwrap_or(self.client.model());
+                return Err(Error::empty_input().in_call(&inner.base_url, model, inner.deadline));
+            }
+            let model = match &self.model {
+                Some(model) => model.clone(),
+                None => inner.resolve_model().await?,
+            };
+            let span = tracing::info_span!(
+                "factum.extract",
+                r#type = schema.name(),
+                model = %model,
+                provider = %self.client.inner.provider,
+                attempts = tracing::field::Empty,
+                total_tokens = tracing::field::Empty,
+            );
+            let text = std::mem::take(&mut self.text);
+            let call = self.call(schema, model, text);
+            fits(&inner, &call).await?;
+            Ok((Run::new(call), span))
         }
-        let model = match &self.model {
-            Some(model) => model.clone(),
-            None => inner.resolve_model().await?,
-        };
-        let span = tracing::info_span!(
-            "factum.extract",
-            r#type = schema.name(),
-            model = %model,
-            provider = %self.client.inner.provider,
-            attempts = tracing::field::Empty,
-            total_tokens = tracing::field::Empty,
-        );
-        let text = std::mem::take(&mut self.text);
-        let call = self.call(schema, model, text);
-        fits(&inner, &call).await?;
-        Ok((Run::new(call), span))
     }
 
     /// The schema the reply is asked for: a [`Dynamic`](crate::Dynamic) target's, or

@@ -121,19 +121,27 @@ impl<T: Extract> Run<T> {
 
     /// Runs attempts until one gives a `T`, or until the re-asks, the budget or the
     /// transport give out: the result and the validated JSON it was read from.
-    pub(crate) async fn drive(mut self) -> Result<(Extracted<T>, Value)> {
-        self.start()?;
-        loop {
-            let request = self.next_request(self.inner().provider.streams())?;
-            let span = self.attempt_span();
-            let sent = self.receive(request).instrument(span.clone()).await;
-            match sent {
-                Ok(completion) => {
-                    if let Judged::Done(out, json) = self.judge(completion, &span).await? {
-                        return Ok((out, json));
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its by-value arguments twice in its state; see Listening::receive"
+    )]
+    pub(crate) fn drive(mut self) -> impl Future<Output = Result<(Extracted<T>, Value)>> {
+        // An async block, not an `async fn`, so the run is kept once in the future's state
+        // (see `Listening::receive`).
+        async move {
+            self.start()?;
+            loop {
+                let request = self.next_request(self.inner().provider.streams())?;
+                let span = self.attempt_span();
+                let sent = self.receive(request).instrument(span.clone()).await;
+                match sent {
+                    Ok(completion) => {
+                        if let Judged::Done(out, json) = self.judge(completion, &span).await? {
+                            return Ok((out, json));
+                        }
                     }
+                    Err(fault) => self.fault(fault)?,
                 }
-                Err(fault) => self.fault(fault)?,
             }
         }
     }
@@ -296,28 +304,41 @@ impl<T: Extract> Run<T> {
     }
 
     /// Reads a reply into an attempt, then succeeds, plans the re-ask, or fails.
-    async fn judge(&mut self, completion: Completion, span: &tracing::Span) -> Result<Judged<T>> {
-        // A reply sent for is kept for the cache, in case it validates.
-        let fresh = (!completion.cached && self.call.cache.is_some()).then(|| completion.clone());
-        let (attempt, outcome) = reply::read::<T>(completion, self.asked(), &self.call.text);
-        match outcome {
-            Ok(read) => {
-                if let (Some(reply), Some(cache), Some(key)) =
-                    (fresh, &self.call.cache, &self.cache_key)
-                {
-                    cache.put(key, &reply).await;
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its by-value arguments twice in its state; see Listening::receive"
+    )]
+    fn judge(
+        &mut self,
+        completion: Completion,
+        span: &tracing::Span,
+    ) -> impl Future<Output = Result<Judged<T>>> {
+        async move {
+            // A reply sent for is kept for the cache, in case it validates.
+            let fresh =
+                (!completion.cached && self.call.cache.is_some()).then(|| completion.clone());
+            let (attempt, outcome) = reply::read::<T>(completion, self.asked(), &self.call.text);
+            match outcome {
+                Ok(read) => {
+                    if let (Some(reply), Some(cache), Some(key)) =
+                        (fresh, &self.call.cache, &self.cache_key)
+                    {
+                        // Boxed: the put's state is as large as the rest of the judging,
+                        // and only a call with a cache needs it.
+                        Box::pin(cache.put(key, &reply)).await;
+                    }
+                    let out = span.in_scope(|| self.succeed(attempt, read.value, read.spans));
+                    Ok(Judged::Done(out, read.json))
                 }
-                let out = span.in_scope(|| self.succeed(attempt, read.value, read.spans));
-                Ok(Judged::Done(out, read.json))
-            }
-            Err(failure) => {
-                let room = match failure {
-                    AttemptFailure::Truncated => self.room(attempt.usage).await,
-                    _ => None,
-                };
-                span.in_scope(|| self.fail(attempt, &failure, room))?;
-                self.hold();
-                Ok(Judged::Reask)
+                Err(failure) => {
+                    let room = match failure {
+                        AttemptFailure::Truncated => self.room(attempt.usage).await,
+                        _ => None,
+                    };
+                    span.in_scope(|| self.fail(attempt, &failure, room))?;
+                    self.hold();
+                    Ok(Judged::Reask)
+                }
             }
         }
     }
@@ -411,23 +432,32 @@ impl<T: Extract> Run<T> {
     /// receives the reply: streamed through the runaway guard where the provider streams
     /// (the guard hangs up the moment the reply loops, instead of waiting for
     /// `max_tokens`), else whole.
-    async fn receive(&self, request: ChatRequest) -> std::result::Result<Completion, Fault> {
-        if let Some((cache, key)) = self.cache_lookup()
-            && let Some(hit) = cache.get(&key).await
-        {
-            return Ok(hit);
-        }
-        if request.stream != Some(true) {
-            let transport = &self.call.transport;
-            return transport
-                .complete(&request, self.call.deadline)
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its by-value arguments twice in its state; see Listening::receive"
+    )]
+    fn receive(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = std::result::Result<Completion, Fault>> {
+        async move {
+            if let Some((cache, key)) = self.cache_lookup()
+                && let Some(hit) = cache.get(&key).await
+            {
+                return Ok(hit);
+            }
+            if request.stream != Some(true) {
+                let transport = &self.call.transport;
+                return transport
+                    .complete(&request, self.call.deadline)
+                    .await
+                    .map_err(Fault::from);
+            }
+            let deltas = self.stream_of(request);
+            Listening::new(deltas, self.guard())
+                .receive(self.schema())
                 .await
-                .map_err(Fault::from);
         }
-        let deltas = self.stream_of(request);
-        Listening::new(deltas, self.guard())
-            .receive(self.schema())
-            .await
     }
 
     /// The runaway guard a reply of this run is watched by.

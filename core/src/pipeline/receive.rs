@@ -82,14 +82,24 @@ impl Listening {
     }
 
     /// The whole reply: pulls until it ends.
-    pub(crate) async fn receive(
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps its by-value arguments twice in its state; see Listening::receive"
+    )]
+    pub(crate) fn receive(
         mut self,
         schema: &Schema,
-    ) -> std::result::Result<Completion, Fault> {
-        self.partials = false;
-        loop {
-            if let Pulled::Ended(ended) = self.pull(schema).await {
-                return ended;
+    ) -> impl Future<Output = std::result::Result<Completion, Fault>> {
+        // An async block rather than an `async fn`: an `async fn` keeps its by-value
+        // arguments twice in its state (as given and as moved into the body), and every
+        // future it sits inside grows by as much. The same holds for the pipeline's other
+        // futures that take `self` or a request by value.
+        async move {
+            self.partials = false;
+            loop {
+                if let Pulled::Ended(ended) = self.pull(schema).await {
+                    return ended;
+                }
             }
         }
     }
