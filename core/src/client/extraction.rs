@@ -383,8 +383,9 @@ impl<T: Extract> Extraction<T> {
     /// # Cancellation
     ///
     /// Dropping the future cancels the request in flight; no task is left running.
-    pub async fn send(self) -> Result<Extracted<T>> {
-        self.send_with_json().await.map(|(out, _)| out)
+    pub fn send(self) -> impl Future<Output = Result<Extracted<T>>> {
+        // A map, not an `async fn`: the extraction is kept once, as in `send_with_json`.
+        self.send_with_json().map_ok(|(out, _)| out)
     }
 
     /// [`send`](Extraction::send), also giving the validated JSON the value was read from
@@ -400,6 +401,8 @@ impl<T: Extract> Extraction<T> {
         // state (as given and as moved into the body), and once more beside each future it
         // is moved into; a batch moves this future whole, so its size is paid per item.
         match self.runner.take() {
+            // In a block so that the runner starts when the future is first polled, as
+            // everything else here does, not when `send_with_json` is called.
             Some(runner) => Either::Left(async move { runner(self).await }),
             None => Either::Right(
                 self.into_run()
