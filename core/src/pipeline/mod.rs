@@ -475,11 +475,12 @@ impl<T: Extract> Run<T> {
         // A hit is handed over in one piece, as a server that does not stream would.
         let transport = Arc::clone(&self.call.transport);
         let deadline = self.call.deadline;
+        let request = Arc::new(request);
         let looked_up = async move { cache.get(&key).await };
         Ok(futures_util::stream::once(looked_up)
             .flat_map(move |hit| match hit {
                 Some(hit) => futures_util::stream::iter([Ok(hit.into_delta())]).boxed(),
-                None => Arc::clone(&transport).stream(request.clone(), deadline),
+                None => Arc::clone(&transport).stream(Arc::clone(&request), deadline),
             })
             .boxed())
     }
@@ -487,7 +488,7 @@ impl<T: Extract> Run<T> {
     /// `request`, sent as a stream.
     fn stream_of(&self, request: ChatRequest) -> BoxStream<'static, Result<Delta>> {
         let transport = Arc::clone(&self.call.transport);
-        transport.stream(request, self.call.deadline)
+        transport.stream(Arc::new(request), self.call.deadline)
     }
 
     /// The server turned the `response_format` down: go one mode down the ladder and

@@ -668,7 +668,7 @@ impl Transport for CassetteTransport {
 
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let recording = match self.plan(&request) {

@@ -375,7 +375,7 @@ impl Transport for ScriptTransport {
 
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         _deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         match self.play(&request) {

@@ -58,9 +58,12 @@ pub(crate) trait Transport: fmt::Debug + Send + Sync + 'static {
     /// (an `Err` item), never a value. Dropping the stream cancels the call. The default
     /// runs [`complete`](Transport::complete) and hands its reply over in one piece, so a
     /// transport that cannot stream still drives the streaming pipeline.
+    ///
+    /// The request is shared, not owned: a layer that may send it again (the retry, the
+    /// gate) keeps a reference instead of a copy of the whole request.
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let once = async move {

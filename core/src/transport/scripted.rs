@@ -97,7 +97,7 @@ impl Transport for Scripted {
 
     fn stream(
         self: std::sync::Arc<Self>,
-        request: ChatRequest,
+        request: std::sync::Arc<ChatRequest>,
         _deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let answer = self.next(&request);

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either};
 use futures_util::stream::{self, BoxStream};
 
 use super::{Completion, Delta, Transport};
@@ -86,24 +86,25 @@ impl Transport for HttpTransport {
 
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         _deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let opened = async move {
             let body = Bytes::from(request.to_bytes().map_err(Error::encode)?);
             match send(&self, body, true).await.map_err(|e| self.named(e))? {
-                Reply::Stream(response) => Ok(sse::deltas(response, self.reading())),
+                Reply::Stream(response) => Ok(Either::Left(sse::deltas(response, self.reading()))),
                 // A server that ignores `stream` answers whole: hand that over in one piece.
                 Reply::Response(response) => {
                     let whole = Completion::from(response).into_delta();
-                    Ok(stream::iter([Ok(whole)]).boxed())
+                    Ok(Either::Right(stream::iter([Ok(whole)])))
                 }
             }
         };
+        // One box for the whole call: what the opening gives is held as it is.
         stream::once(opened)
             .flat_map(|opened| match opened {
-                Ok(deltas) => deltas,
-                Err(e) => stream::iter([Err(e)]).boxed(),
+                Ok(deltas) => Either::Left(deltas),
+                Err(e) => Either::Right(stream::iter([Err(e)])),
             })
             .boxed()
     }

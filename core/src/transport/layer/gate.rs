@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
-use futures_util::stream::{self, BoxStream, StreamExt as _};
+use futures_util::future::Either;
+use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -237,7 +238,7 @@ impl Transport for Gated {
 
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let opened = async move {
@@ -245,9 +246,9 @@ impl Transport for Gated {
             loop {
                 let permit = match self.enter(deadline).await {
                     Ok(permit) => permit,
-                    Err(e) => return stream::iter([Err(e)]).boxed(),
+                    Err(e) => return Either::Left(stream::iter([Err(e)])),
                 };
-                let mut deltas = Arc::clone(&self.inner).stream(request.clone(), deadline);
+                let mut deltas = Arc::clone(&self.inner).stream(Arc::clone(&request), deadline);
                 let first = deltas.next().await;
                 if let Some(Err(e)) = &first
                     && drained < MAX_DRAINS
@@ -256,9 +257,10 @@ impl Transport for Gated {
                     drained += 1;
                     continue;
                 }
-                return watched(stream::iter(first).chain(deltas).boxed(), permit);
+                return Either::Right(watched(stream::iter(first).chain(deltas), permit));
             }
         };
+        // One box for the whole call: the opened stream is held as it is, not boxed again.
         stream::once(opened).flatten().boxed()
     }
 
@@ -268,19 +270,17 @@ impl Transport for Gated {
 /// A reply's deltas, holding the call's permit until the stream ends or is dropped; an
 /// overflow after the reply began is marked for the pipeline to send again.
 fn watched(
-    deltas: BoxStream<'static, Result<Delta>>,
+    deltas: impl Stream<Item = Result<Delta>>,
     permit: Permit,
-) -> BoxStream<'static, Result<Delta>> {
-    deltas
-        .map(move |delta| match delta {
-            Err(e) if drains(&permit, &e) => Err(e.again(Again::Drain)),
-            Ok(delta) if delta.finishes() => {
-                permit.succeeded();
-                Ok(delta)
-            }
-            other => other,
-        })
-        .boxed()
+) -> impl Stream<Item = Result<Delta>> {
+    deltas.map(move |delta| match delta {
+        Err(e) if drains(&permit, &e) => Err(e.again(Again::Drain)),
+        Ok(delta) if delta.finishes() => {
+            permit.succeeded();
+            Ok(delta)
+        }
+        other => other,
+    })
 }
 
 #[cfg(test)]

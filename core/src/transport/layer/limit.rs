@@ -42,7 +42,7 @@ impl Transport for RateLimited {
 
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let opened = async move {
@@ -55,7 +55,6 @@ impl Transport for RateLimited {
             Arc::clone(&self.inner)
                 .stream(request, deadline)
                 .inspect(move |delta| charge.saw(delta))
-                .boxed()
         };
         stream::once(opened).flatten().boxed()
     }
@@ -107,12 +106,12 @@ mod tests {
         let start = Instant::now();
         layer.complete(&request("x"), None).await.unwrap();
         let _: Vec<_> = Arc::clone(&layer)
-            .stream(request("x"), None)
+            .stream(request("x").into(), None)
             .collect()
             .await;
         layer.complete(&request("x"), None).await.unwrap();
         let _: Vec<_> = Arc::clone(&layer)
-            .stream(request("x"), None)
+            .stream(request("x").into(), None)
             .collect()
             .await;
         let calls: Vec<Duration> = inner.call_times().iter().map(|t| *t - start).collect();

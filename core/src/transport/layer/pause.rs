@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either};
 use futures_util::stream::{self, BoxStream, StreamExt as _};
 use tokio::time::Instant;
 
@@ -93,22 +93,20 @@ impl Transport for Paused {
 
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let opened = async move {
             if let Err(error) = self.pause.wait(deadline).await {
-                return stream::iter([Err(error)]).boxed();
+                return Either::Left(stream::iter([Err(error)]));
             }
             let pause = Arc::clone(&self.pause);
             let deltas = Arc::clone(&self.inner).stream(request, deadline);
-            deltas
-                .inspect(move |delta| {
-                    if let Err(error) = delta {
-                        pause.after(error);
-                    }
-                })
-                .boxed()
+            Either::Right(deltas.inspect(move |delta| {
+                if let Err(error) = delta {
+                    pause.after(error);
+                }
+            }))
         };
         stream::once(opened).flatten().boxed()
     }

@@ -86,13 +86,13 @@ impl Transport for Retry {
 
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let opened = async move {
             let mut retry = 0;
             loop {
-                let mut deltas = Arc::clone(&self.inner).stream(request.clone(), deadline);
+                let mut deltas = Arc::clone(&self.inner).stream(Arc::clone(&request), deadline);
                 let first = deltas.next().await;
                 if let Some(Err(error)) = &first
                     && let Some(delay) = self.delay(error, retry, deadline)
@@ -207,7 +207,7 @@ mod tests {
             },
         ]));
         let deltas: Vec<_> = Arc::new(layer(&inner, 2))
-            .stream(request("x"), None)
+            .stream(request("x").into(), None)
             .collect()
             .await;
         assert!(deltas.iter().all(Result::is_ok), "{deltas:?}");

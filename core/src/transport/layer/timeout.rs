@@ -67,7 +67,7 @@ impl Transport for Timeout {
 
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let deltas = Arc::clone(&self.inner).stream(request, deadline);
@@ -140,13 +140,13 @@ mod tests {
         // in time, though the whole stream takes longer.
         let inner = slow(Duration::from_millis(1500));
         let layer = Arc::new(Timeout::new(inner, Some(Duration::from_secs(2))));
-        let deltas: Vec<_> = layer.stream(request("x"), None).collect().await;
+        let deltas: Vec<_> = layer.stream(request("x").into(), None).collect().await;
         assert!(deltas.iter().all(Result::is_ok), "{deltas:?}");
         assert!(deltas.len() >= 3);
         // A 1 s timeout cuts it at the first gap, with one error and nothing after it.
         let inner = slow(Duration::from_millis(1500));
         let layer = Arc::new(Timeout::new(inner, Some(Duration::from_secs(1))));
-        let deltas: Vec<_> = layer.stream(request("x"), None).collect().await;
+        let deltas: Vec<_> = layer.stream(request("x").into(), None).collect().await;
         assert_eq!(deltas.len(), 1);
         assert_eq!(deltas[0].as_ref().unwrap_err().kind(), ErrorKind::Timeout);
     }

@@ -125,7 +125,7 @@ impl Transport for LocalTransport {
     /// runaway guard's hang-up stops a loop at once.
     fn stream(
         self: Arc<Self>,
-        request: ChatRequest,
+        request: Arc<ChatRequest>,
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let (pieces, mut texts) = tokio::sync::mpsc::unbounded_channel();
