@@ -126,8 +126,6 @@ impl<T: Extract> Run<T> {
         reason = "an async fn keeps its by-value arguments twice in its state; see Listening::receive"
     )]
     pub(crate) fn drive(mut self) -> impl Future<Output = Result<(Extracted<T>, Value)>> {
-        // An async block, not an `async fn`, so the run is kept once in the future's state
-        // (see `Listening::receive`).
         async move {
             self.start()?;
             loop {

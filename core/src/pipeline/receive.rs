@@ -84,7 +84,7 @@ impl Listening {
     /// The whole reply: pulls until it ends.
     #[allow(
         clippy::manual_async_fn,
-        reason = "an async fn keeps its by-value arguments twice in its state; see Listening::receive"
+        reason = "an async fn keeps its by-value arguments twice in its state; see below"
     )]
     pub(crate) fn receive(
         mut self,

@@ -21,8 +21,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures_util::future::BoxFuture;
-use futures_util::future::Either;
+use futures_util::future::{BoxFuture, Either};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
 use tokio::sync::Notify;
 use tokio::time::Instant;
