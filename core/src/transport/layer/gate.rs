@@ -1,4 +1,4 @@
-//! [`Gated`]: how many calls a client has in flight toward its server, adapted to what the
+//! The gate: how many calls a client has in flight toward its server, adapted to what the
 //! server can hold (additive increase, multiplicative decrease), and the shared-slot
 //! overflow that lowers it.
 //!
@@ -21,20 +21,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures_util::future::{BoxFuture, Either};
-use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
-use crate::error::Again;
-use crate::transport::{Completion, Delta, Transport};
-use crate::wire::ChatRequest;
-use crate::{Error, Result};
+use crate::Error;
 
 /// How many times one request is sent again after a shared-slot overflow before the
 /// overflow is raised: with the limit halved each round, eight rounds take any concurrency
 /// below to one.
-const MAX_DRAINS: u32 = 8;
+pub(super) const MAX_DRAINS: u32 = 8;
 
 /// Calls that finish well in a row before the limit may climb back to the level that
 /// last overflowed.
@@ -90,6 +84,12 @@ impl Gate {
                  its concurrency)"
             );
         }
+    }
+
+    /// How many calls are in flight.
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self) -> usize {
+        self.lock().in_flight
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -177,35 +177,10 @@ impl Drop for Permit {
     }
 }
 
-/// The layer: every call enters the client's gate first, and a shared-slot overflow is
-/// sent again once the calls in flight drain (before the reply begins), or marked
-/// [`Again::Drain`] for the pipeline (after it began, so its text is kept).
-#[derive(Debug)]
-pub(crate) struct Gated {
-    inner: Arc<dyn Transport>,
-    gate: Arc<Gate>,
-}
-
-impl Gated {
-    pub(crate) fn new(inner: Arc<dyn Transport>, gate: Arc<Gate>) -> Gated {
-        Gated { inner, gate }
-    }
-
-    /// Enters the gate, or ends at the deadline.
-    async fn enter(&self, deadline: Option<Instant>) -> Result<Permit> {
-        match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, self.gate.enter())
-                .await
-                .map_err(|_| Error::deadline_reached()),
-            None => Ok(self.gate.enter().await),
-        }
-    }
-}
-
 /// What a call's fault means to the gate: `true` when the call should be sent again once
 /// the others drain. A shared-slot overflow lowers the limit; one that had no company is
 /// left to the pipeline, as the request's own overflow.
-fn drains(permit: &Permit, error: &Error) -> bool {
+pub(super) fn drains(permit: &Permit, error: &Error) -> bool {
     if !error.is_slot_overflow() || !permit.had_company() {
         return false;
     }
@@ -213,81 +188,17 @@ fn drains(permit: &Permit, error: &Error) -> bool {
     true
 }
 
-impl Transport for Gated {
-    fn complete<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-        deadline: Option<Instant>,
-    ) -> BoxFuture<'a, Result<Completion>> {
-        Box::pin(async move {
-            let mut drained = 0;
-            loop {
-                let permit = self.enter(deadline).await?;
-                match self.inner.complete(request, deadline).await {
-                    Ok(done) => {
-                        permit.succeeded();
-                        return Ok(done);
-                    }
-                    Err(e) if drained < MAX_DRAINS && drains(&permit, &e) => drained += 1,
-                    Err(e) => return Err(e),
-                }
-            }
-        })
-    }
-
-    fn stream(
-        self: Arc<Self>,
-        request: Arc<ChatRequest>,
-        deadline: Option<Instant>,
-    ) -> BoxStream<'static, Result<Delta>> {
-        let opened = async move {
-            let mut drained = 0;
-            loop {
-                let permit = match self.enter(deadline).await {
-                    Ok(permit) => permit,
-                    Err(e) => return Either::Left(stream::iter([Err(e)])),
-                };
-                let mut deltas = Arc::clone(&self.inner).stream(Arc::clone(&request), deadline);
-                let first = deltas.next().await;
-                if let Some(Err(e)) = &first
-                    && drained < MAX_DRAINS
-                    && drains(&permit, e)
-                {
-                    drained += 1;
-                    continue;
-                }
-                return Either::Right(watched(stream::iter(first).chain(deltas), permit));
-            }
-        };
-        // One box for the whole call: the opened stream is held as it is, not boxed again.
-        stream::once(opened).flatten().boxed()
-    }
-
-    ask_the_inner_transport!();
-}
-
-/// A reply's deltas, holding the call's permit until the stream ends or is dropped; an
-/// overflow after the reply began is marked for the pipeline to send again.
-fn watched(
-    deltas: impl Stream<Item = Result<Delta>>,
-    permit: Permit,
-) -> impl Stream<Item = Result<Delta>> {
-    deltas.map(move |delta| match delta {
-        Err(e) if drains(&permit, &e) => Err(e.again(Again::Drain)),
-        Ok(delta) if delta.finishes() => {
-            permit.succeeded();
-            Ok(delta)
-        }
-        other => other,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
+    use tokio::time::Instant;
+
     use super::*;
+    use crate::Result;
+    use crate::transport::layer::Guarded;
     use crate::transport::scripted::{Answer, Scripted, completion, request};
+    use crate::transport::{Completion, Transport as _};
 
     fn overflow() -> Result<Completion> {
         Err(Error::http(
@@ -305,8 +216,8 @@ mod tests {
             result: Ok(completion("{}", 1, 1)),
         }]));
         let flaky = Arc::new(Scripted::new([overflow(), Ok(completion("{}", 1, 1))]));
-        let slow_layer = Gated::new(slow.clone(), Arc::clone(&gate));
-        let flaky_layer = Gated::new(flaky.clone(), Arc::clone(&gate));
+        let slow_layer = Guarded::around(slow.clone()).gate(&gate);
+        let flaky_layer = Guarded::around(flaky.clone()).gate(&gate);
         let (x, y) = (request("x"), request("y"));
         let busy = slow_layer.complete(&x, None);
         let start = Instant::now();
@@ -331,7 +242,8 @@ mod tests {
     async fn an_overflow_alone_is_the_request_s_own() {
         let gate = Arc::new(Gate::default());
         let inner = Arc::new(Scripted::new([overflow()]));
-        let error = Gated::new(inner.clone(), Arc::clone(&gate))
+        let error = Guarded::around(inner.clone())
+            .gate(&gate)
             .complete(&request("x"), None)
             .await
             .unwrap_err();
@@ -349,7 +261,7 @@ mod tests {
             delay: Duration::from_secs(1),
             result: Ok(completion("{}", 1, 1)),
         })));
-        let layer = Gated::new(inner.clone(), Arc::clone(&gate));
+        let layer = Guarded::around(inner.clone()).gate(&gate);
         let start = Instant::now();
         let (a, b) = (request("a"), request("b"));
         let (a, b) = tokio::join!(layer.complete(&a, None), layer.complete(&b, None));

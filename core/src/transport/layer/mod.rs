@@ -1,21 +1,23 @@
-//! The policies around one model call, each a [`Transport`] that wraps a [`Transport`]:
+//! The policies around one model call, in layers that are each a [`Transport`] wrapping a
+//! [`Transport`]:
 //!
 //! ```text
-//! RateLimited (a batch's) → RateLimited (the client's) → Retry → Gated → Paused → Timeout → HTTP | local
+//! RateLimited (a batch's) → RateLimited (the client's) → Guarded → HTTP | local
 //! ```
 //!
 //! - [`RateLimited`]: waits until the rate limits allow the call, charged from an
 //!   estimate, settled from the usage reported;
-//! - [`Retry`]: sends a call again after a fault its transport marked as worth another try
-//!   ([`Again`](crate::error::Again)), with exponential backoff and jitter or the delay the
-//!   server named, never past the deadline;
-//! - [`Gated`]: at most the client's adaptive limit of calls in flight; a shared-slot
-//!   overflow (llama-server's 500 "Context size has been exceeded.") lowers it and is sent
-//!   again once the calls in flight drain;
-//! - [`Paused`]: no call starts while the client-wide pause after a 429 or 503 with
-//!   `Retry-After` is in force, and such a reply sets it;
-//! - [`Timeout`]: a call (for a stream: its opening and every gap between deltas) ends at
-//!   the per-attempt timeout or at the deadline, whichever comes first.
+//! - [`Guarded`]: the rules every call goes through, applied in this order by one layer:
+//!   - the retry ([`retry`]): sends a call again after a fault its transport marked as
+//!     worth another try ([`Again`](crate::error::Again)), with exponential backoff and
+//!     jitter or the delay the server named, never past the deadline;
+//!   - the gate ([`gate`]): at most the client's adaptive limit of calls in flight; a
+//!     shared-slot overflow (llama-server's 500 "Context size has been exceeded.") lowers
+//!     it and is sent again once the calls in flight drain;
+//!   - the pause ([`pause`]): no call starts while the client-wide pause after a 429 or
+//!     503 with `Retry-After` is in force, and such a reply sets it;
+//!   - the timeout ([`timeout`]): a call (for a stream: its opening and every gap between
+//!     deltas) ends at the per-attempt timeout or at the deadline, whichever comes first.
 //!
 //! The rules that say *what* is worth another try (the statuses, `x-should-retry`,
 //! `retry-after-ms`, the fatal list) stay with the transport that read the reply; the
@@ -58,16 +60,15 @@ macro_rules! ask_the_inner_transport {
 }
 
 mod gate;
+mod guard;
 mod limit;
 mod pause;
 mod retry;
 mod timeout;
 
-pub(crate) use gate::{Gate, Gated};
+pub(crate) use gate::Gate;
+pub(crate) use guard::Guarded;
 pub(crate) use limit::RateLimited;
-pub(crate) use pause::Paused;
-pub(crate) use retry::Retry;
-pub(crate) use timeout::Timeout;
 
 /// What wraps a client's transport.
 pub(crate) struct Policies {
@@ -78,17 +79,20 @@ pub(crate) struct Policies {
     pub(crate) gate: Arc<Gate>,
 }
 
-/// `transport` inside the client's layers, outermost first: rate limits, retry, the gate,
-/// pause, timeout. (The gate is inside the retry, so a call sent again enters it again,
-/// and outside the timeout, so waiting for a place is not counted against an attempt.)
+/// `transport` inside the client's layers, outermost first: rate limits, then the retry,
+/// the gate, the pause and the timeout. (The gate is inside the retry, so a call sent again
+/// enters it again, and outside the timeout, so waiting for a place is not counted against
+/// an attempt.)
 pub(crate) fn stack(transport: Arc<dyn Transport>, policies: Policies) -> Arc<dyn Transport> {
-    let timed: Arc<dyn Transport> = Arc::new(Timeout::new(transport, policies.timeout));
-    let paused: Arc<dyn Transport> = Arc::new(Paused::new(timed, Arc::default()));
-    let gated: Arc<dyn Transport> = Arc::new(Gated::new(paused, policies.gate));
-    let retried: Arc<dyn Transport> =
-        Arc::new(Retry::new(gated, policies.retries, policies.backoff));
+    let retries = (policies.retries, policies.backoff);
+    let guarded: Arc<dyn Transport> = Arc::new(Guarded::new(
+        transport,
+        policies.timeout,
+        retries,
+        policies.gate,
+    ));
     match policies.limits {
-        Some(limits) => Arc::new(RateLimited::new(retried, limits)),
-        None => retried,
+        Some(limits) => Arc::new(RateLimited::new(guarded, limits)),
+        None => guarded,
     }
 }

@@ -1,18 +1,14 @@
-//! [`Paused`]: the client-wide pause. After a 429 or 503 that names a delay on any call of
+//! The client-wide pause. After a 429 or 503 that names a delay on any call of
 //! the client (or of its clones), no new call starts before the time the server named;
 //! calls already under way finish as usual. A call whose deadline comes before the pause
 //! ends fails at once.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use futures_util::future::{BoxFuture, Either};
-use futures_util::stream::{self, BoxStream, StreamExt as _};
 use tokio::time::Instant;
 
 use crate::error::Again;
-use crate::transport::{Completion, Delta, Transport};
-use crate::wire::ChatRequest;
 use crate::{Error, Result};
 
 /// "No new call before this instant", shared by every call of one client.
@@ -23,7 +19,7 @@ pub(crate) struct Pause {
 
 impl Pause {
     /// Holds back new calls for `delay` from now, unless a later hold is already set.
-    pub(crate) fn hold_for(&self, delay: Duration) {
+    fn hold_for(&self, delay: Duration) {
         let until = Instant::now() + delay;
         let mut held = self
             .until
@@ -35,7 +31,7 @@ impl Pause {
     }
 
     /// When new calls may start again, if a hold is still in force.
-    pub(crate) fn until(&self) -> Option<Instant> {
+    pub(super) fn until(&self) -> Option<Instant> {
         let held = *self
             .until
             .lock()
@@ -45,7 +41,7 @@ impl Pause {
 
     /// Waits until no hold is in force (a hold set while waiting is waited for too), or
     /// fails at once when the hold outlasts `deadline`.
-    async fn wait(&self, deadline: Option<Instant>) -> Result<()> {
+    pub(super) async fn wait(&self, deadline: Option<Instant>) -> Result<()> {
         while let Some(until) = self.until() {
             if deadline.is_some_and(|deadline| until >= deadline) {
                 return Err(Error::deadline_reached());
@@ -56,68 +52,21 @@ impl Pause {
     }
 
     /// Sets the hold a fault asks for: a 429 or 503 with a delay.
-    fn after(&self, error: &Error) {
+    pub(super) fn after(&self, error: &Error) {
         if let (Some(429 | 503), Again::After(delay)) = (error.status(), error.again_hint()) {
             self.hold_for(delay);
         }
     }
 }
 
-#[derive(Debug)]
-pub(crate) struct Paused {
-    inner: Arc<dyn Transport>,
-    pause: Arc<Pause>,
-}
-
-impl Paused {
-    pub(crate) fn new(inner: Arc<dyn Transport>, pause: Arc<Pause>) -> Paused {
-        Paused { inner, pause }
-    }
-}
-
-impl Transport for Paused {
-    fn complete<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-        deadline: Option<Instant>,
-    ) -> BoxFuture<'a, Result<Completion>> {
-        Box::pin(async move {
-            self.pause.wait(deadline).await?;
-            let done = self.inner.complete(request, deadline).await;
-            if let Err(error) = &done {
-                self.pause.after(error);
-            }
-            done
-        })
-    }
-
-    fn stream(
-        self: Arc<Self>,
-        request: Arc<ChatRequest>,
-        deadline: Option<Instant>,
-    ) -> BoxStream<'static, Result<Delta>> {
-        let opened = async move {
-            if let Err(error) = self.pause.wait(deadline).await {
-                return Either::Left(stream::iter([Err(error)]));
-            }
-            let pause = Arc::clone(&self.pause);
-            let deltas = Arc::clone(&self.inner).stream(request, deadline);
-            Either::Right(deltas.inspect(move |delta| {
-                if let Err(error) = delta {
-                    pause.after(error);
-                }
-            }))
-        };
-        stream::once(opened).flatten().boxed()
-    }
-
-    ask_the_inner_transport!();
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::ErrorKind;
+    use crate::transport::Transport as _;
+    use crate::transport::layer::Guarded;
     use crate::transport::scripted::{Scripted, completion, request};
 
     #[tokio::test(start_paused = true)]
@@ -142,7 +91,7 @@ mod tests {
         let busy = Error::http(429, "slow down".into(), String::new())
             .again(Again::After(Duration::from_secs(4)));
         let inner = Arc::new(Scripted::new([Err(busy), Ok(completion("{}", 1, 1))]));
-        let layer = Paused::new(Arc::clone(&inner) as Arc<dyn Transport>, Arc::default());
+        let layer = Guarded::around(Arc::clone(&inner) as _);
         let start = Instant::now();
         assert_eq!(
             layer

@@ -1,113 +1,45 @@
-//! [`Retry`]: a call that failed with a fault its transport marked as worth another try is
+//! The retry: a call that failed with a fault its transport marked as worth another try is
 //! sent again, at most `retries` times, after the delay the server named or an exponential
 //! backoff with jitter, and never when the wait would pass the deadline. A stream is sent
 //! again only while it has given nothing but the fault: after a delta, the reply has begun.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-use futures_util::stream::{self, BoxStream, StreamExt as _};
 use tokio::time::Instant;
 
+use crate::Error;
 use crate::error::Again;
-use crate::transport::{Completion, Delta, Transport};
-use crate::wire::ChatRequest;
-use crate::{Error, Result};
 
-#[derive(Debug)]
-pub(crate) struct Retry {
-    inner: Arc<dyn Transport>,
+/// How long to wait before try `retry + 1` after `error`, with `retries` allowed and
+/// `backoff` the first backoff and the longest; `None`: give up with it.
+pub(super) fn delay(
+    error: &Error,
+    retry: u32,
     retries: u32,
-    /// The first backoff and the longest.
     backoff: (Duration, Duration),
-}
-
-impl Retry {
-    pub(crate) fn new(
-        inner: Arc<dyn Transport>,
-        retries: u32,
-        backoff: (Duration, Duration),
-    ) -> Retry {
-        Retry {
-            inner,
-            retries,
-            backoff,
-        }
-    }
-
-    /// How long to wait before try `retry + 1` after `error`; `None`: give up with it.
-    fn delay(&self, error: &Error, retry: u32, deadline: Option<Instant>) -> Option<Duration> {
-        let delay = match error.again_hint() {
-            Again::Never | Again::Drain => return None,
-            _ if retry >= self.retries => return None,
-            Again::Soon => backoff(self.backoff, retry),
-            Again::After(delay) => delay,
-        };
-        if deadline.is_some_and(|deadline| Instant::now() + delay >= deadline) {
-            tracing::debug!(
-                delay_ms = delay.as_millis() as u64,
-                "retry would pass the deadline"
-            );
-            return None;
-        }
-        tracing::warn!(
-            retry = retry + 1,
+    deadline: Option<Instant>,
+) -> Option<Duration> {
+    let delay = match error.again_hint() {
+        Again::Never | Again::Drain => return None,
+        _ if retry >= retries => return None,
+        Again::Soon => self::backoff(backoff, retry),
+        Again::After(delay) => delay,
+    };
+    if deadline.is_some_and(|deadline| Instant::now() + delay >= deadline) {
+        tracing::debug!(
             delay_ms = delay.as_millis() as u64,
-            error = %error,
-            status = error.status(),
-            "transport fault; retrying"
+            "retry would pass the deadline"
         );
-        Some(delay)
+        return None;
     }
-}
-
-impl Transport for Retry {
-    fn complete<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-        deadline: Option<Instant>,
-    ) -> BoxFuture<'a, Result<Completion>> {
-        Box::pin(async move {
-            let mut retry = 0;
-            loop {
-                let error = match self.inner.complete(request, deadline).await {
-                    Err(error) => error,
-                    done => return done,
-                };
-                let Some(delay) = self.delay(&error, retry, deadline) else {
-                    return Err(error);
-                };
-                tokio::time::sleep(delay).await;
-                retry += 1;
-            }
-        })
-    }
-
-    fn stream(
-        self: Arc<Self>,
-        request: Arc<ChatRequest>,
-        deadline: Option<Instant>,
-    ) -> BoxStream<'static, Result<Delta>> {
-        let opened = async move {
-            let mut retry = 0;
-            loop {
-                let mut deltas = Arc::clone(&self.inner).stream(Arc::clone(&request), deadline);
-                let first = deltas.next().await;
-                if let Some(Err(error)) = &first
-                    && let Some(delay) = self.delay(error, retry, deadline)
-                {
-                    tokio::time::sleep(delay).await;
-                    retry += 1;
-                    continue;
-                }
-                return stream::iter(first).chain(deltas);
-            }
-        };
-        stream::once(opened).flatten().boxed()
-    }
-
-    ask_the_inner_transport!();
+    tracing::warn!(
+        retry = retry + 1,
+        delay_ms = delay.as_millis() as u64,
+        error = %error,
+        status = error.status(),
+        "transport fault; retrying"
+    );
+    Some(delay)
 }
 
 /// Exponential backoff with up to 25% jitter taken off: `initial * 2^retry`, capped.
@@ -118,17 +50,23 @@ fn backoff((initial, max): (Duration, Duration), retry: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use futures_util::StreamExt as _;
+
     use super::*;
-    use crate::ErrorKind;
+    use crate::transport::layer::Guarded;
     use crate::transport::scripted::{Answer, Scripted, completion, request};
+    use crate::transport::{Completion, Delta, Transport as _};
+    use crate::{ErrorKind, Result};
 
     fn fault(again: Again) -> Result<Completion> {
         Err(Error::http(503, "busy".into(), String::new()).again(again))
     }
 
-    fn layer(inner: &Arc<Scripted>, retries: u32) -> Retry {
-        let backoff = (Duration::from_millis(100), Duration::from_secs(1));
-        Retry::new(Arc::clone(inner) as Arc<dyn Transport>, retries, backoff)
+    /// The layer with `retries` and a first backoff of 100 ms.
+    fn layer(inner: &Arc<Scripted>, retries: u32) -> Guarded {
+        Guarded::around(Arc::clone(inner) as _).retries(retries)
     }
 
     #[tokio::test(start_paused = true)]
