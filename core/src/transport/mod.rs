@@ -54,8 +54,9 @@ pub(crate) trait Transport: fmt::Debug + Send + Sync + 'static {
 
     /// Runs one model call as a stream of [`Delta`]s, as the model writes its reply.
     ///
-    /// The stream ends after a [`Delta::Finish`]; a stream that ends before one is a fault
-    /// (an `Err` item), never a value. Dropping the stream cancels the call. The default
+    /// The reply is over once a [`Delta::Finish`] came, though the stream may go on with
+    /// the usage (`OpenAI` sends it in a chunk after the one that finishes); a stream that
+    /// ends before a finish is a fault (an `Err` item), never a value. Dropping the stream cancels the call. The default
     /// runs [`complete`](Transport::complete) and hands its reply over in one piece, so a
     /// transport that cannot stream still drives the streaming pipeline.
     ///

@@ -164,6 +164,12 @@ impl Transport for Guarded {
                     .await;
                 let error = match first {
                     Some(Err(error)) => error,
+                    // A reply that came whole (a server that answers at once, the cache):
+                    // the call is over, and its place is given back now.
+                    Some(Ok(delta)) if delta.finishes() => {
+                        permit.succeeded();
+                        return Either::Left(stream::iter([Ok(delta)]));
+                    }
                     first => {
                         return Either::Right(Watched::new(self, deltas, first, permit, deadline));
                     }
@@ -253,6 +259,7 @@ impl Watched {
         };
         match delta {
             Ok(delta) => {
+                // Read on past it: a server may send the usage after the finish.
                 if delta.finishes() {
                     permit.succeeded();
                 }
@@ -281,7 +288,7 @@ impl Stream for Watched {
         if let Some(first) = this.first.take() {
             return Poll::Ready(Some(this.watch(first)));
         }
-        // Ended: at a fault, or when the reply did.
+        // Ended: at a fault, or when the deltas did.
         if this.permit.is_none() {
             return Poll::Ready(None);
         }
@@ -393,6 +400,31 @@ mod tests {
         assert_eq!(layer.gate.limit(), Some(1));
         drop(company);
         assert_eq!(layer.gate.in_flight(), 0);
+    }
+
+    /// A transport that answers every call whole, at once (the default `stream`).
+    #[derive(Debug)]
+    struct AtOnce;
+
+    impl Transport for AtOnce {
+        fn complete<'a>(
+            &'a self,
+            _: &'a ChatRequest,
+            _: Option<Instant>,
+        ) -> BoxFuture<'a, Result<Completion>> {
+            Box::pin(async { Ok(completion("{}", 1, 1)) })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reply_that_came_whole_gives_its_place_back_before_it_is_read_to_the_end() {
+        let gate = Arc::new(Gate::default());
+        let layer = Arc::new(Guarded::around(Arc::new(AtOnce)).gate(&gate));
+        let mut deltas = layer.stream(request("x").into(), None);
+        let whole = deltas.next().await.unwrap().unwrap();
+        assert!(matches!(whole, Delta::Whole(_)), "{whole:?}");
+        assert_eq!(gate.in_flight(), 0);
+        assert!(deltas.next().await.is_none());
     }
 
     /// Deltas that come 0.5 s, 1.5 s and 3 s apart, watched by `layer` under `deadline`.
