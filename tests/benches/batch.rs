@@ -3,7 +3,7 @@
 //! `serde_json` baseline doing the same exchange and parse.
 //!
 //! ```text
-//! cargo bench -p factum-tests --bench batch            # 4,000 items, 15 rounds
+//! cargo bench -p factum-tests --bench batch            # 4,000 items, 45 rounds
 //! cargo bench -p factum-tests --bench batch -- 2000 7  # items, rounds
 //! ```
 //!
@@ -15,8 +15,10 @@
 //! median of the rounds' ratios, with their spread, and each side's median CPU time per
 //! item (user and system, all threads). Many short rounds beat a few long ones here: a
 //! pair of 4,000-item runs takes about a quarter of a second, so both halves see the same
-//! neighbours, and the median of 15 ratios moves less than that of 7 (single rounds on
-//! these machines ranged from 0.66 to 1.32 in one run of the same code).
+//! neighbours. The median of 45 ratios moves less than that of 15: single rounds range
+//! from 0.55 to 1.85 on these machines, and on one of them the same code printed medians
+//! of 15 rounds from 0.84 to 1.18 and medians of 45 from 0.92 to 0.98, driven from a task
+//! (a run of 45 takes about half a minute).
 //!
 //! Both sides run twice over: driven from a task of the runtime, and from
 //! `Runtime::block_on` on the main thread, as `#[tokio::main]` drives `main`; the two cost
@@ -78,7 +80,7 @@ fn main() {
         }
         _ => {
             let items = args.first().and_then(|a| a.parse().ok()).unwrap_or(4_000);
-            let rounds = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(15);
+            let rounds = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(45);
             compare(items, rounds);
         }
     }
