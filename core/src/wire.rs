@@ -368,15 +368,12 @@ impl<'de> Deserialize<'de> for SentSchema {
     }
 }
 
-/// A non-streaming `/v1/chat/completions` response body.
+/// A non-streaming `/v1/chat/completions` response body: what factum reads of it. The
+/// rest (`id`, `object`, `model`, `created`, a message's `role`, …) is passed over
+/// unread: every server sends those, and read into strings they were three allocations
+/// per reply that nothing looked at.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ChatResponse {
-    /// The completion's id (`gen-…` on Dria).
-    #[serde(default)]
-    pub(crate) id: Option<String>,
-    /// The model that answered.
-    #[serde(default)]
-    pub(crate) model: Option<String>,
     /// The choices; factum reads the first.
     #[serde(default, deserialize_with = "null_as_default")]
     pub(crate) choices: Vec<Choice>,
@@ -405,9 +402,6 @@ pub(crate) struct Choice {
 /// The message of a response choice.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ResponseMessage {
-    /// Who wrote it (`assistant`).
-    #[serde(default)]
-    pub(crate) role: Option<String>,
     /// The reply text.
     #[serde(default)]
     pub(crate) content: Option<String>,
