@@ -565,6 +565,7 @@ impl ClientBuilder {
                 mode: self.mode,
                 token_budget: self.token_budget,
                 prompt_style: self.prompt_style,
+                systems: crate::pipeline::request::LastSystem::default(),
                 cache: self.cache,
                 cache_nondeterministic: self.cache_nondeterministic,
                 modes: PerModel::default(),

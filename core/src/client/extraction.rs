@@ -23,7 +23,7 @@ use crate::pipeline::{Call, Run, request};
 use crate::stream::Runaway;
 use crate::transport::Transport;
 use crate::transport::provider::Mode;
-use crate::wire::Message;
+use crate::wire::{Message, Prefix};
 use crate::{Error, Extract, Extracted, Result, Schema};
 
 /// One extraction's options; get it from [`Client::extraction`] and finish it with
@@ -484,23 +484,7 @@ impl<T: Extract> Extraction<T> {
     fn call(&self, schema: &'static Schema, model: String, text: String) -> Call {
         let inner = &*self.client.inner;
         let mode = inner.start_mode(&model, self.mode);
-        let tag = request::delimiter(&text);
-        let style = inner.prompt_style;
-        // A llama.cpp grammar holds the reply where the mode sends the `LlamaCpp` dialect
-        // and the schema lowers to it. (A later step down the mode ladder keeps this
-        // prompt; the re-ask's feedback then says any bound the reply broke.)
-        let held = inner.provider.dialect_for(mode) == Some(crate::Dialect::LlamaCpp)
-            && schema.for_dialect(crate::Dialect::LlamaCpp).is_ok();
-        let system =
-            request::system_prompt(schema, self.instructions.as_deref(), &tag, style, held);
-        let mut prefix = Vec::with_capacity(self.messages.len() + 2);
-        prefix.push(Message::system(system));
-        prefix.extend(self.messages.iter().cloned());
-        // The closing line keeps a model that no grammar holds to JSON from answering in
-        // prose; under a schema's grammar the compact prompt leaves it out.
-        let closing = (style == crate::PromptStyle::Verbose || !mode.enforces_schema())
-            .then(|| schema.name());
-        prefix.push(request::user_message(&text, &tag, closing, &self.images));
+        let prefix = self.prefix(schema, mode, &text);
         Call {
             inner: Arc::clone(&self.client.inner),
             schema,
@@ -515,7 +499,7 @@ impl<T: Extract> Extraction<T> {
             deadline: inner.deadline.map(|d| Instant::now() + d),
             runaway: self.runaway_limits(),
             max_items: self.items_bound(),
-            prefix: prefix.into(),
+            prefix,
             text,
             max_tokens: self.max_tokens.unwrap_or(inner.max_tokens),
             cache: self.cache(),
@@ -523,6 +507,35 @@ impl<T: Extract> Extraction<T> {
                 .transport
                 .clone()
                 .unwrap_or_else(|| Arc::clone(&inner.transport)),
+        }
+    }
+
+    /// The messages every attempt sends: the system message, the caller's messages, and
+    /// the text.
+    fn prefix(&self, schema: &'static Schema, mode: Mode, text: &str) -> Prefix {
+        let inner = &*self.client.inner;
+        let tag = request::delimiter(text);
+        let style = inner.prompt_style;
+        // A llama.cpp grammar holds the reply where the mode sends the `LlamaCpp` dialect
+        // and the schema lowers to it. (A later step down the mode ladder keeps this
+        // prompt; the re-ask's feedback then says any bound the reply broke.)
+        let held = inner.provider.dialect_for(mode) == Some(crate::Dialect::LlamaCpp)
+            && schema.for_dialect(crate::Dialect::LlamaCpp).is_ok();
+        let instructions = self.instructions.as_deref();
+        let (system, written) = inner
+            .systems
+            .message(schema, instructions, &tag, (style, held));
+        let mut prefix = Vec::with_capacity(self.messages.len() + 2);
+        prefix.push(system);
+        prefix.extend(self.messages.iter().cloned());
+        // The closing line keeps a model that no grammar holds to JSON from answering in
+        // prose; under a schema's grammar the compact prompt leaves it out.
+        let closing = (style == crate::PromptStyle::Verbose || !mode.enforces_schema())
+            .then(|| schema.name());
+        prefix.push(request::user_message(text, &tag, closing, &self.images));
+        match written {
+            Some(system) => Prefix::with_first_written(prefix, system),
+            None => Prefix::from(prefix),
         }
     }
 }

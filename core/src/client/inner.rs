@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     pub(crate) token_budget: Option<u64>,
     /// How the system message and the text are worded.
     pub(crate) prompt_style: crate::PromptStyle,
+    /// The system message sent last, kept for the next call that sends the same.
+    pub(crate) systems: crate::pipeline::request::LastSystem,
     /// The response cache, if one is set.
     pub(crate) cache: Option<crate::Cache>,
     /// Whether calls above temperature 0 use the cache too.

@@ -27,7 +27,7 @@ pub(crate) mod stream;
 use crate::parse::Leniency;
 use crate::stream::{Guard, Runaway};
 use crate::transport::provider::Mode;
-use crate::wire::{ChatRequest, Conversation, Message, Usage};
+use crate::wire::{ChatRequest, Conversation, Prefix, Usage};
 use crate::{Attempt, AttemptFailure, Error, Extract, Extracted, Grounding, Result, Schema, Span};
 
 /// What one extraction resolved once, before its first attempt.
@@ -56,7 +56,7 @@ pub(crate) struct Call {
     /// The text the values are grounded in.
     pub(crate) text: String,
     /// The system message, the caller's messages and the text: the same in every attempt.
-    pub(crate) prefix: Arc<[Message]>,
+    pub(crate) prefix: Prefix,
     /// The mode and `max_tokens` of the first attempt.
     pub(crate) mode: Mode,
     pub(crate) max_tokens: u32,
@@ -412,7 +412,7 @@ impl<T: Extract> Run<T> {
         ChatRequest {
             model: self.call.model.clone(),
             messages: Conversation {
-                prefix: Arc::clone(&self.call.prefix),
+                prefix: self.call.prefix.clone(),
                 turns: self.reask.turns.clone(),
             },
             max_tokens: Some(self.reask.max_tokens),

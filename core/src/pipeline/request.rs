@@ -1,6 +1,9 @@
 //! Builds the messages and the `response_format` of a request.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::value::RawValue;
 
 use crate::client::image::Image;
 use crate::transport::provider::{Mode, Provider};
@@ -8,6 +11,70 @@ use crate::wire::{
     Content, ContentPart, ImageUrl, JsonSchemaFormat, Message, ResponseFormat, SentSchema,
 };
 use crate::{PromptStyle, Schema};
+
+/// The system message a client sent last, worded and written out as JSON once: every item
+/// of a batch (and every call for the same type) sends the same one, which was worded
+/// again and escaped again into each request.
+#[derive(Debug, Default)]
+pub(crate) struct LastSystem {
+    last: Mutex<Option<Arc<Written>>>,
+}
+
+/// One system message, what it was worded from, and its JSON.
+#[derive(Debug)]
+struct Written {
+    /// The schema's address: a call's schema lives as long as the program, so two calls
+    /// with the same address have the same schema.
+    schema: usize,
+    instructions: Option<String>,
+    tag: String,
+    style: PromptStyle,
+    held: bool,
+    message: Message,
+    json: Option<Arc<RawValue>>,
+}
+
+impl LastSystem {
+    /// The [`system_prompt`] for these arguments as a message, and the message as JSON:
+    /// the last one again when they are the same, else a new one, kept as the last.
+    pub(crate) fn message(
+        &self,
+        schema: &'static Schema,
+        instructions: Option<&str>,
+        tag: &str,
+        (style, held): (PromptStyle, bool),
+    ) -> (Message, Option<Arc<RawValue>>) {
+        let address = std::ptr::from_ref(schema) as usize;
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(w) = last.filter(|w| {
+            w.schema == address
+                && w.instructions.as_deref() == instructions
+                && w.tag == tag
+                && (w.style, w.held) == (style, held)
+        }) {
+            return (w.message.clone(), w.json.clone());
+        }
+        let message = Message::system(system_prompt(schema, instructions, tag, style, held));
+        let json = serde_json::value::to_raw_value(&message)
+            .ok()
+            .map(Arc::from);
+        let written = Written {
+            schema: address,
+            instructions: instructions.map(str::to_owned),
+            tag: tag.to_owned(),
+            style,
+            held,
+            message: message.clone(),
+            json: json.clone(),
+        };
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(written));
+        (message, json)
+    }
+}
 
 /// The system message: what to do with the text, the key a non-object root is wrapped
 /// in, the type's rendering, and the caller's instructions, in the client's
@@ -166,6 +233,73 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_last_system_message_is_sent_again_as_written_and_only_for_the_same_arguments() {
+        let schema: &'static Schema = Box::leak(Box::new(Schema::new(
+            "P",
+            json!({"type": "object", "properties": {"a": {"type": "string", "description": "Quote \"this\"\n"}}}),
+            None,
+        )));
+        let last = LastSystem::default();
+        let compact = (PromptStyle::Compact, false);
+        let (first, json) = last.message(schema, None, "input", compact);
+        let json = json.unwrap();
+        assert_eq!(
+            first,
+            Message::system(system_prompt(
+                schema,
+                None,
+                "input",
+                PromptStyle::Compact,
+                false
+            ))
+        );
+        assert_eq!(json.get(), serde_json::to_string(&first).unwrap());
+        // The same arguments: the same message, and the JSON written once.
+        let (again, again_json) = last.message(schema, None, "input", compact);
+        assert_eq!(again, first);
+        assert!(Arc::ptr_eq(&json, &again_json.unwrap()));
+        // Any argument that differs: a message of its own.
+        for (instructions, tag, style) in [
+            (Some("Be brief."), "input", compact),
+            (None, "input-1", compact),
+            (None, "input", (PromptStyle::Verbose, false)),
+            (None, "input", (PromptStyle::Compact, true)),
+        ] {
+            let (other, other_json) = last.message(schema, instructions, tag, style);
+            let fresh = system_prompt(schema, instructions, tag, style.0, style.1);
+            assert_eq!(other, Message::system(fresh));
+            assert_eq!(
+                other_json.unwrap().get(),
+                serde_json::to_string(&other).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_conversation_with_its_first_message_written_ahead_is_sent_byte_for_byte_the_same() {
+        let system = Message::system("Quote \"this\",\n\tplease: \u{1}");
+        let messages = vec![system.clone(), Message::user("<input>\nx\n</input>")];
+        let written = serde_json::value::to_raw_value(&system).unwrap();
+        let ahead = crate::wire::Conversation {
+            prefix: crate::wire::Prefix::with_first_written(messages.clone(), Arc::from(written)),
+            turns: vec![Message::user("again")],
+        };
+        let plain = crate::wire::Conversation {
+            prefix: crate::wire::Prefix::from(messages),
+            turns: vec![Message::user("again")],
+        };
+        assert_eq!(ahead, plain);
+        assert_eq!(
+            serde_json::to_string(&ahead).unwrap(),
+            serde_json::to_string(&plain).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_value(&ahead).unwrap(),
+            serde_json::to_value(&plain).unwrap()
+        );
+    }
 
     #[test]
     fn delimiter_avoids_the_text() {
