@@ -56,9 +56,10 @@ pub(crate) trait Transport: fmt::Debug + Send + Sync + 'static {
     ///
     /// The reply is over once a [`Delta::Finish`] came, though the stream may go on with
     /// the usage (`OpenAI` sends it in a chunk after the one that finishes); a stream that
-    /// ends before a finish is a fault (an `Err` item), never a value. Dropping the stream cancels the call. The default
-    /// runs [`complete`](Transport::complete) and hands its reply over in one piece, so a
-    /// transport that cannot stream still drives the streaming pipeline.
+    /// ends before a finish is a fault (an `Err` item), never a value. Dropping the stream
+    /// cancels the call. The default runs [`complete`](Transport::complete) and hands its
+    /// reply over in one piece, so a transport that cannot stream still drives the
+    /// streaming pipeline.
     ///
     /// The request is shared, not owned: a layer that may send it again (the retry, the
     /// gate) keeps a reference instead of a copy of the whole request.

@@ -94,17 +94,50 @@ impl Guarded {
         }
     }
 
-    /// What follows a fault the gate did not drain: the pause, if the fault names one, and
-    /// the wait before the next try, if the fault is worth one (`None`: give up with it).
-    fn after_fault(
-        &self,
-        error: &Error,
-        retry: u32,
-        deadline: Option<Instant>,
-    ) -> Option<Duration> {
-        self.pause.after(error);
-        retry::delay(error, retry, self.retries, self.backoff, deadline)
+    /// A place in the gate once the pause allows a call, or the deadline's error.
+    async fn open(&self, deadline: Option<Instant>) -> Result<Permit> {
+        let permit = self.enter(deadline).await?;
+        self.pause.wait(deadline).await?;
+        Ok(permit)
     }
+
+    /// Whether a call that failed with `error` before its reply began is sent again: at
+    /// once after the calls in flight drain (a shared-slot overflow), or after the retry's
+    /// backoff, slept here with the call's gate place given back. Sets the pause a fault
+    /// names.
+    async fn again(
+        &self,
+        tries: &mut Tries,
+        permit: Permit,
+        error: &Error,
+        deadline: Option<Instant>,
+    ) -> bool {
+        if tries.drained < MAX_DRAINS && drains(&permit, error) {
+            tries.drained += 1;
+            return true;
+        }
+        // The place is given back before the backoff, not held through it.
+        drop(permit);
+        self.pause.after(error);
+        let Some(delay) = retry::delay(error, tries.retry, self.retries, self.backoff, deadline)
+        else {
+            return false;
+        };
+        tokio::time::sleep(delay).await;
+        *tries = Tries {
+            retry: tries.retry + 1,
+            drained: 0,
+        };
+        true
+    }
+}
+
+/// How many times a call was sent again: after a retry's backoff, and (since the last
+/// retry) after the calls in flight drained.
+#[derive(Default)]
+struct Tries {
+    retry: u32,
+    drained: u32,
 }
 
 impl Transport for Guarded {
@@ -114,10 +147,9 @@ impl Transport for Guarded {
         deadline: Option<Instant>,
     ) -> BoxFuture<'a, Result<Completion>> {
         Box::pin(async move {
-            let (mut retry, mut drained) = (0, 0);
+            let mut tries = Tries::default();
             loop {
-                let permit = self.enter(deadline).await?;
-                self.pause.wait(deadline).await?;
+                let permit = self.open(deadline).await?;
                 let call = self.inner.complete(request, deadline);
                 let error = match self.timed(call, deadline, Err).await {
                     Ok(done) => {
@@ -126,17 +158,9 @@ impl Transport for Guarded {
                     }
                     Err(error) => error,
                 };
-                if drained < MAX_DRAINS && drains(&permit, &error) {
-                    drained += 1;
-                    continue;
-                }
-                // The place is given back before the backoff, not held through it.
-                drop(permit);
-                let Some(delay) = self.after_fault(&error, retry, deadline) else {
+                if !self.again(&mut tries, permit, &error, deadline).await {
                     return Err(error);
-                };
-                tokio::time::sleep(delay).await;
-                (retry, drained) = (retry + 1, 0);
+                }
             }
         })
     }
@@ -147,14 +171,9 @@ impl Transport for Guarded {
         deadline: Option<Instant>,
     ) -> BoxStream<'static, Result<Delta>> {
         let opened = async move {
-            let (mut retry, mut drained) = (0, 0);
+            let mut tries = Tries::default();
             loop {
-                let opening = async {
-                    let permit = self.enter(deadline).await?;
-                    self.pause.wait(deadline).await?;
-                    Ok(permit)
-                };
-                let permit = match opening.await {
+                let permit = match self.open(deadline).await {
                     Ok(permit) => permit,
                     Err(error) => return Either::Left(stream::iter([Err(error)])),
                 };
@@ -177,16 +196,9 @@ impl Transport for Guarded {
                 // Nothing but the fault came: the reply has not begun, so it may be sent
                 // again.
                 drop(deltas);
-                if drained < MAX_DRAINS && drains(&permit, &error) {
-                    drained += 1;
-                    continue;
-                }
-                drop(permit);
-                let Some(delay) = self.after_fault(&error, retry, deadline) else {
+                if !self.again(&mut tries, permit, &error, deadline).await {
                     return Either::Left(stream::iter([Err(error)]));
-                };
-                tokio::time::sleep(delay).await;
-                (retry, drained) = (retry + 1, 0);
+                }
             }
         };
         // One box for the whole call: what the opening gives is held as it is.
